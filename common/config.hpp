@@ -1,0 +1,120 @@
+#pragma once
+// LiteLLM-format config.yaml, the subset the original tool uses, loaded with yaml-cpp.
+//
+// Loading never throws: every problem becomes a Diagnostic that names the file, line and column.
+// Errors make the load fail (the caller keeps its old config); warnings (unknown keys, references
+// to environment variables that are not set) are reported and the load still succeeds, so a user
+// with no credentials at all still gets a running daemon that tells them what is missing.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace litellm {
+
+/// One problem found while loading a config file. line/column are 1-based; 0 means unknown.
+struct Diagnostic {
+    enum class Severity { kError, kWarning };
+    Severity severity = Severity::kError;
+    std::string file;
+    int line = 0;
+    int column = 0;
+    std::string message;
+
+    /// "file:line:col: error: message", the form compilers use so editors can jump to it.
+    std::string to_string() const;
+};
+
+/// A value that may come from the environment ("os.environ/NAME" in the YAML).
+struct SecretValue {
+    std::string value;     ///< resolved value; empty when the variable is unset
+    std::string env_name;  ///< NAME when written as os.environ/NAME, else empty
+
+    /// True when a usable (non-empty) value is present.
+    bool present() const { return !value.empty(); }
+};
+
+/// One `model_list` entry: a public model name bound to one upstream deployment.
+struct Deployment {
+    std::string model_name;      ///< public name clients ask for, e.g. "claude-opus-4-6"
+    std::string model;           ///< litellm_params.model as written, e.g. "anthropic/glm-5"
+    std::string provider;        ///< part of `model` before the first '/', e.g. "anthropic"
+    std::string upstream_model;  ///< part after the first '/', e.g. "glm-5"
+    SecretValue api_key;
+    std::string api_base;  ///< empty means the provider's default
+    std::optional<double> timeout_s;
+    std::optional<double> stream_timeout_s;
+    std::map<std::string, std::string> extra_headers;
+    /// Other litellm_params keys (e.g. `thinking`, `max_tokens`, `reasoning`), as compact JSON
+    /// text keyed by name; later issues merge them into upstream request bodies.
+    std::map<std::string, std::string> extra_params;
+    /// model_info as compact JSON keys (e.g. {"mode": "\"responses\""}).
+    std::map<std::string, std::string> model_info;
+    int line = 0;  ///< 1-based line of the entry in the file, for messages
+};
+
+/// One `router_settings.fallbacks` item: primary model name -> ordered fallbacks.
+struct FallbackChain {
+    std::string model_name;
+    std::vector<std::string> fallbacks;
+};
+
+struct RouterSettings {
+    std::vector<FallbackChain> fallbacks;
+    std::vector<FallbackChain> context_window_fallbacks;
+    int num_retries = 0;
+    std::optional<double> timeout_s;
+    double retry_after_s = 0;
+    int allowed_fails = 1;
+    double cooldown_time_s = 60;
+    std::string routing_strategy;  ///< empty = in order
+};
+
+struct LitellmSettings {
+    bool drop_params = false;
+    bool set_verbose = false;
+    std::optional<double> request_timeout_s;
+};
+
+struct GeneralSettings {
+    SecretValue master_key;
+};
+
+/// The whole parsed config.
+struct Config {
+    std::string path;  ///< file it was read from (absolute when known)
+    std::vector<Deployment> model_list;
+    RouterSettings router;
+    LitellmSettings litellm;
+    GeneralSettings general;
+    std::map<std::string, std::string> environment_variables;
+
+    /// Distinct public model names in file order.
+    std::vector<std::string> model_names() const;
+    /// The deployments serving `model_name`, in file order (empty when unknown).
+    std::vector<const Deployment*> deployments_for(const std::string& model_name) const;
+    /// The fallback chain configured for `model_name`, or nullptr.
+    const FallbackChain* fallbacks_for(const std::string& model_name) const;
+};
+
+/// Outcome of a load: a config when there were no errors, plus every diagnostic.
+struct ConfigLoadResult {
+    std::optional<Config> config;
+    std::vector<Diagnostic> diagnostics;
+
+    bool ok() const { return config.has_value(); }
+    /// Only the errors (the reasons `ok()` is false).
+    std::vector<Diagnostic> errors() const;
+    /// Only the warnings.
+    std::vector<Diagnostic> warnings() const;
+};
+
+/// Reads and validates `path`. `os.environ/NAME` references are resolved from the process
+/// environment at load time (an unset variable is a warning, not an error).
+ConfigLoadResult load_config_file(const std::string& path);
+
+/// Same as load_config_file but from text; `display_name` is used in diagnostics.
+ConfigLoadResult load_config_text(const std::string& text, const std::string& display_name);
+
+}  // namespace litellm

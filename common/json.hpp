@@ -1,0 +1,32 @@
+#pragma once
+// Small RapidJSON helpers shared by the control protocol, the CLI and the tests.
+
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+namespace litellm {
+
+/// Compact JSON text of `value`.
+std::string json_stringify(const rapidjson::Value& value);
+
+/// Indented JSON text of `value` (2 spaces), for humans.
+std::string json_pretty(const rapidjson::Value& value);
+
+/// Parses `text` into `doc`; on failure returns false and sets `error` to "offset N: reason".
+bool json_parse(std::string_view text, rapidjson::Document& doc, std::string* error = nullptr);
+
+/// A string value copied into `alloc`.
+inline rapidjson::Value json_str(std::string_view s, rapidjson::Document::AllocatorType& alloc) {
+    return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), alloc);
+}
+
+/// `obj[key]` as a string_view when it is a string, else `fallback`.
+std::string_view json_get_string(const rapidjson::Value& obj, const char* key,
+                                 std::string_view fallback = {});
+
+/// `obj[key]` as an integer when it is one, else `fallback`.
+long long json_get_int(const rapidjson::Value& obj, const char* key, long long fallback = 0);
+
+}  // namespace litellm

@@ -1,0 +1,178 @@
+#include "common/log.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+#include "common/redact.hpp"
+
+namespace litellm {
+
+std::string_view log_level_name(LogLevel level) {
+    switch (level) {
+        case LogLevel::kDebug: return "debug";
+        case LogLevel::kInfo: return "info";
+        case LogLevel::kWarn: return "warn";
+        case LogLevel::kError: return "error";
+    }
+    return "info";
+}
+
+std::optional<LogLevel> parse_log_level(std::string_view name) {
+    if (name == "debug") return LogLevel::kDebug;
+    if (name == "info") return LogLevel::kInfo;
+    if (name == "warn" || name == "warning") return LogLevel::kWarn;
+    if (name == "error") return LogLevel::kError;
+    return std::nullopt;
+}
+
+std::string format_timestamp(std::int64_t epoch_ms) {
+    std::time_t secs = static_cast<std::time_t>(epoch_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                       static_cast<int>(epoch_ms % 1000));
+}
+
+std::string format_log_line(const LogRecord& record) {
+    static constexpr std::string_view kNames[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
+    return fmt::format("{} {} {}: {}", format_timestamp(record.ts_ms),
+                       kNames[static_cast<int>(record.level)], record.component, record.message);
+}
+
+std::vector<LogRecord> LogSubscriber::drain(std::uint64_t* dropped) {
+    std::lock_guard lock(m_mutex);
+    std::vector<LogRecord> out(std::make_move_iterator(m_queue.begin()),
+                               std::make_move_iterator(m_queue.end()));
+    m_queue.clear();
+    if (dropped) *dropped = m_dropped;
+    m_dropped = 0;
+    m_wake_pending = false;
+    return out;
+}
+
+void LogSubscriber::offer(const LogRecord& record) {
+    if (record.level < m_min_level) return;
+    bool wake = false;
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_queue.size() >= m_limit) {
+            ++m_dropped;
+        } else {
+            m_queue.push_back(record);
+        }
+        if (!m_wake_pending) {
+            m_wake_pending = true;
+            wake = true;
+        }
+    }
+    if (wake && m_wake) m_wake();
+}
+
+Logger& Logger::instance() {
+    static Logger logger;
+    return logger;
+}
+
+bool Logger::configure(const LoggerOptions& options, std::string* error) {
+    std::lock_guard lock(m_mutex);
+    if (m_file) {
+        std::fclose(m_file);
+        m_file = nullptr;
+    }
+    m_options = options;
+    m_min_level.store(static_cast<int>(options.min_level), std::memory_order_relaxed);
+    while (m_ring.size() > options.ring_capacity) m_ring.pop_front();
+    if (options.file_path.empty()) return true;
+    // O_APPEND so several writers (e.g. a restart overlapping) never clobber each other.
+    int fd = ::open(options.file_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (error) *error = options.file_path + ": " + std::strerror(errno);
+        return false;
+    }
+    m_file = ::fdopen(fd, "a");
+    return m_file != nullptr;
+}
+
+void Logger::log(LogLevel level, std::string_view component, std::string_view message) {
+    if (!enabled(level)) return;
+    LogRecord record;
+    record.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    record.level = level;
+    record.component = std::string(component);
+    record.message = redact(message);
+    std::vector<std::shared_ptr<LogSubscriber>> subscribers;
+    {
+        std::lock_guard lock(m_mutex);
+        record.seq = m_next_seq++;
+        std::string line = format_log_line(record);
+        if (m_file) {
+            std::fprintf(m_file, "%s\n", line.c_str());
+            std::fflush(m_file);
+        }
+        if (m_options.to_stderr) std::fprintf(stderr, "%s\n", line.c_str());
+        if (m_options.ring_capacity > 0) {
+            if (m_ring.size() >= m_options.ring_capacity) m_ring.pop_front();
+            m_ring.push_back(record);
+        }
+        subscribers = m_subscribers;
+    }
+    // Outside the logger lock: a subscriber's wake function may post to an event loop.
+    for (const auto& s : subscribers) s->offer(record);
+}
+
+std::vector<LogRecord> Logger::tail(std::size_t n, LogLevel min_level) const {
+    std::lock_guard lock(m_mutex);
+    std::vector<LogRecord> out;
+    for (auto it = m_ring.rbegin(); it != m_ring.rend() && out.size() < n; ++it) {
+        if (it->level >= min_level) out.push_back(*it);
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
+std::size_t Logger::ring_capacity() const {
+    std::lock_guard lock(m_mutex);
+    return m_options.ring_capacity;
+}
+
+std::shared_ptr<LogSubscriber> Logger::subscribe(LogLevel min_level, std::size_t limit,
+                                                 std::function<void()> wake) {
+    auto sub = std::make_shared<LogSubscriber>(min_level, limit, std::move(wake));
+    std::lock_guard lock(m_mutex);
+    m_subscribers.push_back(sub);
+    return sub;
+}
+
+void Logger::unsubscribe(const std::shared_ptr<LogSubscriber>& subscriber) {
+    std::lock_guard lock(m_mutex);
+    std::erase(m_subscribers, subscriber);
+}
+
+void Logger::reopen() {
+    LoggerOptions options;
+    {
+        std::lock_guard lock(m_mutex);
+        options = m_options;
+    }
+    configure(options);
+}
+
+void Logger::close() {
+    std::lock_guard lock(m_mutex);
+    if (m_file) {
+        std::fclose(m_file);
+        m_file = nullptr;
+    }
+}
+
+}  // namespace litellm

@@ -1,0 +1,150 @@
+#pragma once
+// fmt-based logging with levels. Every record is redacted when it is built, then goes to the log
+// file, stderr (in the foreground), an in-memory ring (for `logs.tail`) and each `logs.follow`
+// subscriber's bounded queue. A slow subscriber loses records (counted), never blocks a logger.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace litellm {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+/// "debug", "info", "warn", "error".
+std::string_view log_level_name(LogLevel level);
+/// Parses a level name (also "warning"); nullopt when unknown.
+std::optional<LogLevel> parse_log_level(std::string_view name);
+
+/// One log record, already redacted.
+struct LogRecord {
+    std::uint64_t seq = 0;
+    std::int64_t ts_ms = 0;  ///< Unix epoch milliseconds
+    LogLevel level = LogLevel::kInfo;
+    std::string component;
+    std::string message;
+};
+
+/// RFC 3339 UTC with milliseconds: "2026-11-24T05:30:00.123Z".
+std::string format_timestamp(std::int64_t epoch_ms);
+
+/// The line written to the log file and stderr: "<ts> INFO  component: message".
+std::string format_log_line(const LogRecord& record);
+
+/// A `logs.follow` subscriber: a bounded queue filled by loggers, drained by its connection.
+class LogSubscriber {
+public:
+    LogSubscriber(LogLevel min_level, std::size_t limit, std::function<void()> wake)
+        : m_min_level(min_level), m_limit(limit), m_wake(std::move(wake)) {}
+
+    /// Takes every queued record and the number dropped since the last drain.
+    std::vector<LogRecord> drain(std::uint64_t* dropped);
+
+    LogLevel min_level() const { return m_min_level; }
+
+private:
+    friend class Logger;
+    /// Queues `record` or counts a drop; calls the wake function when the queue was empty.
+    void offer(const LogRecord& record);
+
+    const LogLevel m_min_level;
+    const std::size_t m_limit;
+    std::function<void()> m_wake;
+    std::mutex m_mutex;
+    std::deque<LogRecord> m_queue;
+    std::uint64_t m_dropped = 0;
+    bool m_wake_pending = false;
+};
+
+/// Where the logger writes.
+struct LoggerOptions {
+    std::string file_path;  ///< empty = no file
+    bool to_stderr = false;
+    LogLevel min_level = LogLevel::kInfo;
+    std::size_t ring_capacity = 4096;
+};
+
+/// The process-wide logger.
+class Logger {
+public:
+    /// The one instance.
+    static Logger& instance();
+
+    /// Replaces the sinks; opens (creating, mode 0600) the file for appending.
+    /// Returns false with `error` set when the file cannot be opened (other sinks still work).
+    bool configure(const LoggerOptions& options, std::string* error = nullptr);
+
+    /// Records `message` (redacted here) at `level` for `component`.
+    void log(LogLevel level, std::string_view component, std::string_view message);
+
+    /// True when records at `level` are kept at all.
+    bool enabled(LogLevel level) const {
+        return static_cast<int>(level) >= m_min_level.load(std::memory_order_relaxed);
+    }
+
+    /// The last `n` records at or above `min_level`, oldest first.
+    std::vector<LogRecord> tail(std::size_t n, LogLevel min_level) const;
+
+    /// Ring capacity in records.
+    std::size_t ring_capacity() const;
+
+    /// Adds a follower; `wake` is called (from the logging thread) when its queue goes non-empty.
+    std::shared_ptr<LogSubscriber> subscribe(LogLevel min_level, std::size_t limit,
+                                             std::function<void()> wake);
+    /// Removes a follower.
+    void unsubscribe(const std::shared_ptr<LogSubscriber>& subscriber);
+
+    /// Closes and reopens the log file (after rotation).
+    void reopen();
+
+    /// Flushes and closes the file; later records go to the other sinks only.
+    void close();
+
+private:
+    Logger() = default;
+
+    mutable std::mutex m_mutex;
+    LoggerOptions m_options;
+    std::atomic<int> m_min_level{static_cast<int>(LogLevel::kInfo)};
+    std::FILE* m_file = nullptr;
+    std::deque<LogRecord> m_ring;
+    std::uint64_t m_next_seq = 1;
+    std::vector<std::shared_ptr<LogSubscriber>> m_subscribers;
+};
+
+/// Formats with fmt and logs; the format work is skipped when the level is off.
+template <typename... Args>
+void log_at(LogLevel level, std::string_view component, fmt::format_string<Args...> format,
+            Args&&... args) {
+    Logger& logger = Logger::instance();
+    if (!logger.enabled(level)) return;
+    logger.log(level, component, fmt::format(format, std::forward<Args>(args)...));
+}
+
+template <typename... Args>
+void log_debug(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
+    log_at(LogLevel::kDebug, component, f, std::forward<Args>(args)...);
+}
+template <typename... Args>
+void log_info(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
+    log_at(LogLevel::kInfo, component, f, std::forward<Args>(args)...);
+}
+template <typename... Args>
+void log_warn(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
+    log_at(LogLevel::kWarn, component, f, std::forward<Args>(args)...);
+}
+template <typename... Args>
+void log_error(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
+    log_at(LogLevel::kError, component, f, std::forward<Args>(args)...);
+}
+
+}  // namespace litellm

@@ -1,0 +1,351 @@
+#include "daemon/daemon.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/dotenv.hpp"
+#include "common/fs.hpp"
+#include "common/providers.hpp"
+#include "common/sd_notify.hpp"
+#include "daemon/control_server.hpp"
+#include "daemon/http_server.hpp"
+#include "proto/errors.hpp"
+#include "proto/version.hpp"
+
+namespace litellm {
+
+namespace {
+
+std::vector<std::string> diagnostics_text(const std::vector<Diagnostic>& diags) {
+    std::vector<std::string> out;
+    for (const auto& d : diags) out.push_back(d.to_string());
+    return out;
+}
+
+// Sets config `environment_variables` that the environment does not already define.
+void apply_config_environment(const Config& cfg) {
+    for (const auto& [name, value] : cfg.environment_variables) {
+        ::setenv(name.c_str(), value.c_str(), 0);
+    }
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options)
+    : m_options(std::move(options)), m_paths(home_paths(m_options.home)), m_signals(m_io) {
+    if (m_options.config_path.empty()) m_options.config_path = m_paths.config;
+    m_options.config_path = absolute_path(m_options.config_path);
+}
+
+Daemon::~Daemon() {
+    if (m_lock_fd >= 0) ::close(m_lock_fd);
+}
+
+std::shared_ptr<const Config> Daemon::config() const {
+    std::lock_guard lock(m_config_mutex);
+    return m_config;
+}
+
+std::vector<std::string> Daemon::config_warnings() const {
+    std::lock_guard lock(m_config_mutex);
+    return m_config_warnings;
+}
+
+std::chrono::system_clock::time_point Daemon::config_loaded_at() const {
+    std::lock_guard lock(m_config_mutex);
+    return m_config_loaded_at;
+}
+
+std::string Daemon::config_path() const { return m_options.config_path; }
+
+double Daemon::uptime_seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started_steady)
+        .count();
+}
+
+int Daemon::http_port() const { return m_http ? m_http->port() : 0; }
+
+std::string Daemon::http_url() const {
+    std::string host = m_options.host;
+    if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return fmt::format("http://{}:{}", host, http_port());
+}
+
+bool Daemon::acquire_home_lock() {
+    // The lock closes the race two daemons starting at once would have on the socket file.
+    m_lock_fd = ::open(m_paths.lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (m_lock_fd < 0) return true;  // read-only home: fall back to the socket check alone
+    if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) return false;
+    std::string pid = std::to_string(getpid()) + "\n";
+    if (::ftruncate(m_lock_fd, 0) == 0) (void)!::write(m_lock_fd, pid.data(), pid.size());
+    return true;
+}
+
+bool Daemon::load_initial_config() {
+    load_dotenv_file(m_paths.dotenv, &m_dotenv_owned);
+    ConfigLoadResult result = load_config_file(m_options.config_path);
+    for (const auto& d : result.diagnostics) {
+        if (d.severity == Diagnostic::Severity::kError) log_error("config", "{}", d.to_string());
+        else log_warn("config", "{}", d.to_string());
+    }
+    if (!result.ok()) {
+        log_error("config", "{} has errors; fix them (litellmd --check-config {}) and start again",
+                  m_options.config_path, m_options.config_path);
+        return false;
+    }
+    apply_config_environment(*result.config);
+    std::lock_guard lock(m_config_mutex);
+    m_config = std::make_shared<const Config>(std::move(*result.config));
+    m_config_warnings = diagnostics_text(result.warnings());
+    m_config_loaded_at = std::chrono::system_clock::now();
+    return true;
+}
+
+ReloadResult Daemon::reload() {
+    ReloadResult out;
+    sd_notify_reloading();
+    log_info("daemon", "reloading {}", m_options.config_path);
+    load_dotenv_file(m_paths.dotenv, &m_dotenv_owned);
+    ConfigLoadResult result = load_config_file(m_options.config_path);
+    out.warnings = diagnostics_text(result.warnings());
+    if (!result.ok()) {
+        out.errors = diagnostics_text(result.errors());
+        for (const auto& e : out.errors) log_error("config", "{}", e);
+        log_error("daemon", "reload failed; still serving the previous config");
+        sd_notify("READY=1\nSTATUS=reload failed; serving the previous config");
+        return out;
+    }
+    apply_config_environment(*result.config);
+    out.model_count = result.config->model_names().size();
+    {
+        std::lock_guard lock(m_config_mutex);
+        m_config = std::make_shared<const Config>(std::move(*result.config));
+        m_config_warnings = out.warnings;
+        m_config_loaded_at = std::chrono::system_clock::now();
+    }
+    for (const auto& w : out.warnings) log_warn("config", "{}", w);
+    log_info("daemon", "reloaded: {} models", out.model_count);
+    log_credential_summary();
+    sd_notify("READY=1\nSTATUS=serving");
+    out.ok = true;
+    return out;
+}
+
+namespace {
+
+// Host part of a URL ("https://api.z.ai/api/anthropic" -> "api.z.ai").
+std::string url_host(const std::string& url) {
+    size_t start = url.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    size_t end = url.find_first_of(":/", start);
+    return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+}  // namespace
+
+std::vector<ProviderStatus> Daemon::provider_status() const {
+    auto cfg = config();
+    std::vector<ProviderStatus> out;
+    if (!cfg) return out;
+    // One row per (provider, credential): Z.AI and DashScope both use the anthropic/ provider
+    // with their own keys, and a user thinks of them as separate providers.
+    std::map<std::string, std::size_t> index;
+    for (const auto& dep : cfg->model_list) {
+        const ProviderInfo* info = find_provider(dep.provider);
+        if (!info) continue;
+        bool present = true;
+        std::string source, hint;
+        if (info->auth == AuthKind::kOAuth) {
+            source = std::string(info->token_file);
+            if (!path_exists(m_paths.home + "/" + source)) {
+                present = false;
+                hint = fmt::format("no {} in {}; run `{}` (OAuth logins arrive with the "
+                                   "token-store release)",
+                                   info->token_file, m_paths.home, info->login_command);
+            }
+        } else {
+            // The deployment's api_key, else the provider's default variable.
+            std::string env_name = dep.api_key.env_name;
+            present = dep.api_key.present();
+            if (dep.api_key.value.empty() && env_name.empty() && !info->default_key_env.empty()) {
+                env_name = std::string(info->default_key_env);
+                const char* v = std::getenv(env_name.c_str());
+                present = v && *v;
+            }
+            source = env_name.empty() ? "config" : "env " + env_name;
+            if (!present) {
+                hint = env_name.empty()
+                           ? fmt::format("set litellm_params.api_key for '{}' in {}",
+                                         dep.model_name, m_options.config_path)
+                           : fmt::format("add {}=<key> to {} and run `litellmctl reload`",
+                                         env_name, m_paths.dotenv);
+            }
+        }
+        auto [it, inserted] = index.emplace(dep.provider + "|" + source, out.size());
+        if (inserted) {
+            ProviderStatus st;
+            size_t slash = dep.model_name.find('/');
+            st.name = slash != std::string::npos ? dep.model_name.substr(0, slash) : dep.provider;
+            st.display_name = std::string(info->display_name);
+            std::string host = url_host(dep.api_base);
+            if (!host.empty() && host != url_host(std::string(info->default_api_base))) {
+                st.display_name += " @ " + host;
+            }
+            st.format = std::string(wire_format_name(info->format));
+            st.auth = info->auth == AuthKind::kOAuth ? "oauth" : "api_key";
+            st.credential_ok = present;
+            st.source = source;
+            st.hint = hint;
+            out.push_back(std::move(st));
+        }
+        ProviderStatus& st = out[it->second];
+        if (std::find(st.models.begin(), st.models.end(), dep.model_name) == st.models.end()) {
+            st.models.push_back(dep.model_name);
+        }
+        if (!present && st.credential_ok) {
+            st.credential_ok = false;
+            st.hint = hint;
+        }
+    }
+    return out;
+}
+
+void Daemon::log_credential_summary() {
+    auto statuses = provider_status();
+    std::size_t missing = 0;
+    for (const auto& st : statuses) {
+        if (st.credential_ok) continue;
+        ++missing;
+        log_warn("auth", "{} ({} models) has no credentials: {}", st.display_name,
+                 st.models.size(), st.hint);
+    }
+    if (!statuses.empty() && missing == statuses.size()) {
+        log_warn("auth", "no provider has credentials yet; requests will fail until you add "
+                         "one (see {}/.env.example)",
+                 m_paths.home);
+    }
+}
+
+void Daemon::install_signals() {
+    m_signals.add(SIGTERM);
+    m_signals.add(SIGINT);
+    m_signals.add(SIGHUP);
+    wait_for_signal();
+}
+
+void Daemon::wait_for_signal() {
+    // Handlers run on the event loop, never in signal context.
+    m_signals.async_wait([this](const std::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+            reload();
+            wait_for_signal();
+            return;
+        }
+        request_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    });
+}
+
+void Daemon::request_shutdown(const std::string& reason) {
+    // Posted, so a `shutdown` call's reply is queued before the sessions are told to close.
+    asio::post(m_io, [this, reason] {
+        if (m_stopping) return;
+        m_stopping = true;
+        log_info("daemon", "stopping ({}): no new connections, draining in-flight requests",
+                 reason);
+        sd_notify("STOPPING=1");
+        std::error_code ignored;
+        m_signals.cancel(ignored);
+        if (m_control) m_control->close();
+        if (m_http) m_http->stop();
+    });
+}
+
+int Daemon::run() {
+    using proto::ExitCode;
+    m_started_steady = std::chrono::steady_clock::now();
+    m_started_wall = std::chrono::system_clock::now();
+    std::signal(SIGPIPE, SIG_IGN);
+
+    std::string error;
+    if (!ensure_directory(m_paths.home, 0700, &error) ||
+        !ensure_directory(m_paths.logs_dir, 0700, &error)) {
+        std::fprintf(stderr, "litellmd: cannot create %s: %s\n", m_paths.home.c_str(),
+                     error.c_str());
+        return static_cast<int>(ExitCode::kFailure);
+    }
+    LoggerOptions log_options;
+    log_options.file_path = m_paths.log_file;
+    log_options.to_stderr = m_options.log_to_stderr;
+    log_options.min_level = m_options.log_level;
+    if (!Logger::instance().configure(log_options, &error)) {
+        std::fprintf(stderr, "litellmd: cannot open the log file %s; logging to stderr only\n",
+                     error.c_str());
+    }
+    if (!acquire_home_lock()) {
+        log_error("daemon", "litellmd is already running for {} (lock {} is held); use "
+                            "`litellmctl status` or `litellmctl stop`",
+                  m_paths.home, m_paths.lock_file);
+        return static_cast<int>(ExitCode::kAlreadyRunning);
+    }
+    log_info("daemon", "litellmd {} starting (pid {}, home {})", proto::kVersion, getpid(),
+             m_paths.home);
+    if (!load_initial_config()) return static_cast<int>(ExitCode::kConfigInvalid);
+
+    m_control = std::make_unique<ControlServer>(m_io, *this, m_paths.socket);
+    switch (m_control->open(&error)) {
+        case ControlServer::OpenResult::kOk: break;
+        case ControlServer::OpenResult::kAlreadyRunning:
+            log_error("daemon", "{}; use `litellmctl status` or `litellmctl stop`", error);
+            m_control.reset();
+            return static_cast<int>(ExitCode::kAlreadyRunning);
+        case ControlServer::OpenResult::kError:
+            log_error("daemon", "{}", error);
+            m_control.reset();
+            return static_cast<int>(ExitCode::kFailure);
+    }
+
+    auto cfg = config();
+    if (!cfg->general.master_key.present() && m_options.host != "127.0.0.1" &&
+        m_options.host != "localhost" && m_options.host != "::1") {
+        log_error("daemon", "refusing to listen on {} without general_settings.master_key: "
+                            "anyone on the network could use your credentials; set "
+                            "LITELLM_MASTER_KEY in {} or listen on 127.0.0.1",
+                  m_options.host, m_paths.dotenv);
+        m_control->close();
+        return static_cast<int>(ExitCode::kConfigInvalid);
+    }
+    m_http = std::make_unique<HttpServer>(*this);
+    if (!m_http->bind(m_options.host, m_options.port, &error)) {
+        log_error("daemon", "{}", error);
+        m_control->close();
+        return static_cast<int>(ExitCode::kFailure);
+    }
+    m_http->start();
+    m_control->start();
+    install_signals();
+
+    log_info("daemon", "listening on {} ({} models, config {})", http_url(),
+             cfg->model_names().size(), m_options.config_path);
+    log_info("daemon", "control socket {}", m_paths.socket);
+    log_credential_summary();
+    sd_notify(fmt::format("READY=1\nSTATUS=serving on {}\nMAINPID={}", http_url(), getpid()));
+
+    m_io.run();
+
+    m_http->join();
+    m_control.reset();
+    log_info("daemon", "stopped");
+    Logger::instance().close();
+    return static_cast<int>(ExitCode::kOk);
+}
+
+}  // namespace litellm

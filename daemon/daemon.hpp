@@ -1,0 +1,111 @@
+#pragma once
+// The daemon: owns the event loop (control socket, signals, timers), the HTTP listener and the
+// current config. Handlers and the HTTP side read the config through a shared_ptr snapshot, so
+// a reload swaps it without stopping anything in flight.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "common/paths.hpp"
+
+namespace litellm {
+
+class ControlServer;
+class HttpServer;
+
+/// Command-line choices for one daemon run.
+struct DaemonOptions {
+    std::string home;         ///< LITELLM_HOME (absolute)
+    std::string config_path;  ///< empty = home/config.yaml
+    std::string host = "127.0.0.1";
+    int port = 4000;  ///< 0 = any free port (tests)
+    LogLevel log_level = LogLevel::kInfo;
+    bool log_to_stderr = true;
+};
+
+/// Outcome of a reload.
+struct ReloadResult {
+    bool ok = false;
+    std::vector<std::string> errors;
+    std::vector<std::string> warnings;
+    std::size_t model_count = 0;
+};
+
+/// Credential state of one provider, as `status` reports it.
+struct ProviderStatus {
+    std::string name;          ///< provider prefix, e.g. "anthropic"
+    std::string display_name;  ///< "Anthropic"
+    std::string format;        ///< wire format name
+    std::string auth;          ///< "api_key" or "oauth"
+    std::vector<std::string> models;  ///< public model names using it
+    bool credential_ok = false;
+    std::string source;  ///< "env ANTHROPIC_API_KEY", "config", "auth.chatgpt.json"
+    std::string hint;    ///< how to fix a missing credential; empty when ok
+};
+
+class Daemon {
+public:
+    explicit Daemon(DaemonOptions options);
+    ~Daemon();
+
+    /// Runs until shutdown; returns the process exit code (proto::ExitCode values).
+    int run();
+
+    /// The config in effect (never null after start).
+    std::shared_ptr<const Config> config() const;
+    /// Warnings of the config in effect.
+    std::vector<std::string> config_warnings() const;
+
+    /// Re-reads .env and the config; swaps only when valid. Safe from the event loop.
+    ReloadResult reload();
+
+    /// Starts an orderly shutdown from the event loop (signals, the `shutdown` method).
+    void request_shutdown(const std::string& reason);
+
+    /// Credential state per provider used by the config.
+    std::vector<ProviderStatus> provider_status() const;
+
+    const DaemonOptions& options() const { return m_options; }
+    const HomePaths& paths() const { return m_paths; }
+    std::string config_path() const;
+    std::chrono::system_clock::time_point started_at() const { return m_started_wall; }
+    std::chrono::system_clock::time_point config_loaded_at() const;
+    double uptime_seconds() const;
+    int http_port() const;
+    std::string http_url() const;
+
+private:
+    bool acquire_home_lock();
+    bool load_initial_config();
+    void log_credential_summary();
+    void install_signals();
+    void wait_for_signal();
+
+    DaemonOptions m_options;
+    HomePaths m_paths;
+    asio::io_context m_io;
+    asio::signal_set m_signals;
+    std::unique_ptr<ControlServer> m_control;
+    std::unique_ptr<HttpServer> m_http;
+    int m_lock_fd = -1;
+    bool m_stopping = false;
+
+    mutable std::mutex m_config_mutex;
+    std::shared_ptr<const Config> m_config;
+    std::vector<std::string> m_config_warnings;
+    std::chrono::system_clock::time_point m_config_loaded_at;
+    std::set<std::string> m_dotenv_owned;
+
+    std::chrono::steady_clock::time_point m_started_steady;
+    std::chrono::system_clock::time_point m_started_wall;
+};
+
+}  // namespace litellm

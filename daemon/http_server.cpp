@@ -1,0 +1,172 @@
+#include "daemon/http_server.hpp"
+
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <httplib.h>
+
+#include "common/json.hpp"
+#include "common/log.hpp"
+#include "daemon/daemon.hpp"
+#include "proto/version.hpp"
+
+namespace litellm {
+
+namespace {
+
+// Raises the listen backlog after bind: 0.11.4 hard-codes 5, which drops SYNs under a burst of
+// new connections. Linux accepts a second listen() on a listening socket to change it.
+constexpr int kListenBacklog = 4096;
+// Worker threads: each open connection (keep-alive or a stream) holds one.
+constexpr size_t kWorkerThreads = 64;
+constexpr size_t kKeepAliveMaxCount = 100000;
+
+// Exposes the listening socket that cpp-httplib keeps protected.
+class ListenServer : public httplib::Server {
+public:
+    int listen_fd() const { return static_cast<int>(svr_sock_.load()); }
+};
+
+// Who holds a TCP port, for the "port in use" message: "pid 123 (python3)" or "".
+std::string port_holder(int port) {
+    // Find the socket inode in /proc/net/tcp{,6}, then the process with an fd on it.
+    std::string inode;
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        FILE* f = std::fopen(table, "r");
+        if (!f) continue;
+        char line[512];
+        std::fgets(line, sizeof line, f);  // header
+        while (std::fgets(line, sizeof line, f)) {
+            char local[128], remote[128];
+            unsigned state = 0;
+            unsigned long ino = 0;
+            if (std::sscanf(line, "%*d: %127s %127s %x %*s %*s %*s %*d %*d %lu", local, remote,
+                            &state, &ino) != 4) {
+                continue;
+            }
+            const char* colon = std::strrchr(local, ':');
+            if (!colon || state != 0x0A) continue;  // 0x0A = LISTEN
+            if (std::strtol(colon + 1, nullptr, 16) == port) inode = std::to_string(ino);
+        }
+        std::fclose(f);
+        if (!inode.empty()) break;
+    }
+    if (inode.empty()) return {};
+    std::string target = "socket:[" + inode + "]";
+    std::error_code ec;
+    for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+        std::string pid = proc.path().filename().string();
+        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::error_code fd_ec;
+        for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fd_ec)) {
+            std::error_code link_ec;
+            auto link = std::filesystem::read_symlink(fd.path(), link_ec);
+            if (!link_ec && link.string() == target) {
+                std::string comm;
+                if (FILE* c = std::fopen((proc.path() / "comm").c_str(), "r")) {
+                    char buf[64] = {0};
+                    if (std::fgets(buf, sizeof buf, c)) comm = buf;
+                    std::fclose(c);
+                    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+                }
+                return "pid " + pid + (comm.empty() ? "" : " (" + comm + ")");
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+HttpServer::HttpServer(Daemon& daemon) : m_daemon(daemon), m_server(new ListenServer) {
+    auto& s = *m_server;
+    s.set_tcp_nodelay(true);
+    s.set_keep_alive_max_count(kKeepAliveMaxCount);
+    s.set_keep_alive_timeout(120);
+    s.set_read_timeout(600);
+    s.set_write_timeout(600);
+    s.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+    s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                               std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+            if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        log_error("http", "{} {}: internal error: {}", req.method, req.path, what);
+        res.status = 500;
+        res.set_content(R"({"error":{"type":"internal_error","message":"internal error in litellmd; see its log"}})",
+                        "application/json");
+    });
+    register_routes();
+}
+
+HttpServer::~HttpServer() {
+    stop();
+    join();
+}
+
+void HttpServer::register_routes() {
+    auto& s = *m_server;
+    s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+        auto cfg = m_daemon.config();
+        rapidjson::Document doc(rapidjson::kObjectType);
+        auto& a = doc.GetAllocator();
+        doc.AddMember("status", "healthy", a);
+        doc.AddMember("version", rapidjson::StringRef(proto::kVersion), a);
+        doc.AddMember("models", static_cast<uint64_t>(cfg ? cfg->model_names().size() : 0), a);
+        res.set_content(json_stringify(doc), "application/json");
+    });
+    // Liveness probes and clients that check the base URL (HEAD / and GET /).
+    s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content("litellmd is running\n", "text/plain");
+    });
+}
+
+bool HttpServer::bind(const std::string& host, int port, std::string* error) {
+    auto& s = static_cast<ListenServer&>(*m_server);
+    bool ok = false;
+    if (port == 0) {
+        int bound = s.bind_to_any_port(host);
+        ok = bound > 0;
+        if (ok) m_port = bound;
+    } else {
+        ok = s.bind_to_port(host, port);
+        if (ok) m_port = port;
+    }
+    if (!ok) {
+        if (error) {
+            std::string holder = port > 0 ? port_holder(port) : std::string();
+            *error = "cannot listen on " + host + ":" + std::to_string(port) +
+                     (holder.empty() ? " (address in use or not available)"
+                                     : ": the port is held by " + holder) +
+                     "; pick another with --port N";
+        }
+        return false;
+    }
+    ::listen(s.listen_fd(), kListenBacklog);
+    return true;
+}
+
+void HttpServer::start() {
+    m_thread = std::thread([this] {
+        if (!m_server->listen_after_bind()) {
+            log_error("http", "HTTP listener stopped unexpectedly");
+        }
+    });
+}
+
+void HttpServer::stop() {
+    if (m_server) m_server->stop();
+}
+
+void HttpServer::join() {
+    if (m_thread.joinable()) m_thread.join();
+}
+
+}  // namespace litellm

@@ -1,0 +1,49 @@
+#pragma once
+// The HTTP listener (cpp-httplib). Debian's 0.11.4 ships defaults that ruin a proxy (Nagle, five
+// requests per keep-alive connection, a listen backlog of 5); they are fixed here at run time.
+// This issue serves /health and /; the proxy endpoints are added by the proxy core.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace httplib {
+class Server;
+}
+
+namespace litellm {
+
+class Daemon;
+
+class HttpServer {
+public:
+    explicit HttpServer(Daemon& daemon);
+    ~HttpServer();
+
+    /// Binds host:port (port 0 = any free port); false with `error` set, naming who holds the
+    /// port when it is taken.
+    bool bind(const std::string& host, int port, std::string* error);
+
+    /// Serves on a background thread until stop().
+    void start();
+
+    /// Stops accepting; in-flight requests finish. Returns at once.
+    void stop();
+
+    /// Waits for the serving thread (and its workers, i.e. in-flight requests) to finish.
+    void join();
+
+    /// The bound port.
+    int port() const { return m_port; }
+
+private:
+    void register_routes();
+
+    Daemon& m_daemon;
+    std::unique_ptr<httplib::Server> m_server;
+    std::thread m_thread;
+    int m_port = 0;
+};
+
+}  // namespace litellm

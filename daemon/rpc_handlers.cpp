@@ -1,0 +1,296 @@
+#include "daemon/rpc_handlers.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "common/json.hpp"
+#include "daemon/daemon.hpp"
+#include "proto/limits.hpp"
+#include "proto/methods.hpp"
+#include "proto/version.hpp"
+
+namespace litellm {
+
+namespace {
+
+using rapidjson::Value;
+using Alloc = rapidjson::Document::AllocatorType;
+
+Value string_array(const std::vector<std::string>& items, Alloc& a) {
+    Value arr(rapidjson::kArrayType);
+    for (const auto& s : items) arr.PushBack(json_str(s, a), a);
+    return arr;
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point tp) {
+    return format_timestamp(
+        std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count());
+}
+
+Value log_record_json(const LogRecord& r, Alloc& a) {
+    Value v(rapidjson::kObjectType);
+    v.AddMember("seq", r.seq, a);
+    v.AddMember("ts", json_str(format_timestamp(r.ts_ms), a), a);
+    v.AddMember("level", json_str(log_level_name(r.level), a), a);
+    v.AddMember("component", json_str(r.component, a), a);
+    v.AddMember("msg", json_str(r.message, a), a);
+    return v;
+}
+
+LogLevel level_param(const Value& params, const char* name) {
+    return parse_log_level(json_get_string(params, name, "info")).value_or(LogLevel::kInfo);
+}
+
+HandlerReply ok(rapidjson::Document&& doc) {
+    HandlerReply r;
+    r.result = std::move(doc);
+    return r;
+}
+
+}  // namespace
+
+HandlerReply HandlerReply::failure(proto::ErrorCode code, std::string message) {
+    HandlerReply r;
+    r.error = RpcError{code, std::move(message), {}};
+    return r;
+}
+
+std::vector<std::string> dispatcher_mismatches(const std::vector<std::string>& handler_names) {
+    std::vector<std::string> out;
+    for (const auto& spec : proto::method_table()) {
+        if (std::find(handler_names.begin(), handler_names.end(), spec.name) ==
+            handler_names.end()) {
+            out.push_back(fmt::format("method '{}' has no handler", spec.name));
+        }
+    }
+    for (const auto& name : handler_names) {
+        if (!proto::find_method(name)) {
+            out.push_back(fmt::format("handler '{}' is not in the method table", name));
+        }
+    }
+    return out;
+}
+
+void RpcDispatcher::bind(std::string_view name, Handler handler) {
+    if (!m_handlers.emplace(std::string(name), std::move(handler)).second) {
+        throw std::logic_error(fmt::format("duplicate handler for '{}'", name));
+    }
+}
+
+RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
+    bind("rpc.hello", [](const Value& params, CallContext&) {
+        long long client_protocol = json_get_int(params, "protocol", proto::kProtocolVersion);
+        std::string_view client = json_get_string(params, "client");
+        if (client_protocol < proto::kMinCompatProtocol) {
+            return HandlerReply::failure(
+                proto::ErrorCode::kIncompatible,
+                fmt::format("client protocol {} is older than the oldest this litellmd ({}) "
+                            "serves ({}); update litellmctl",
+                            client_protocol, proto::kVersion, proto::kMinCompatProtocol));
+        }
+        if (!client.empty()) log_debug("control", "hello from {}", client);
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        d.AddMember("daemon_version", rapidjson::StringRef(proto::kVersion), a);
+        d.AddMember("protocol", proto::kProtocolVersion, a);
+        d.AddMember("min_protocol", proto::kMinCompatProtocol, a);
+        d.AddMember("pid", static_cast<int64_t>(getpid()), a);
+        Value caps(rapidjson::kArrayType);
+        for (const auto& spec : proto::method_table()) caps.PushBack(json_str(spec.name, a), a);
+        d.AddMember("capabilities", caps, a);
+        return ok(std::move(d));
+    });
+
+    bind("rpc.describe", [](const Value& params, CallContext&) {
+        std::string_view only = json_get_string(params, "method");
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        d.AddMember("protocol", proto::kProtocolVersion, a);
+        Value methods(rapidjson::kArrayType);
+        for (const auto& spec : proto::method_table()) {
+            if (!only.empty() && spec.name != only) continue;
+            Value v;
+            proto::spec_to_json(spec, v, a);
+            methods.PushBack(v, a);
+        }
+        if (!only.empty() && methods.Empty()) {
+            return HandlerReply::failure(proto::ErrorCode::kNotFound,
+                                         fmt::format("no method '{}'", only));
+        }
+        d.AddMember("methods", methods, a);
+        return ok(std::move(d));
+    });
+
+    bind("status", [this](const Value&, CallContext&) {
+        auto cfg = m_daemon.config();
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        d.AddMember("version", rapidjson::StringRef(proto::kVersion), a);
+        d.AddMember("protocol", proto::kProtocolVersion, a);
+        d.AddMember("pid", static_cast<int64_t>(getpid()), a);
+        d.AddMember("uptime_s", m_daemon.uptime_seconds(), a);
+        d.AddMember("started_at", json_str(rfc3339(m_daemon.started_at()), a), a);
+        Value listen(rapidjson::kObjectType);
+        listen.AddMember("host", json_str(m_daemon.options().host, a), a);
+        listen.AddMember("port", m_daemon.http_port(), a);
+        listen.AddMember("url", json_str(m_daemon.http_url(), a), a);
+        d.AddMember("listen", listen, a);
+        d.AddMember("home", json_str(m_daemon.paths().home, a), a);
+        d.AddMember("config_path", json_str(m_daemon.config_path(), a), a);
+        d.AddMember("config_loaded_at", json_str(rfc3339(m_daemon.config_loaded_at()), a), a);
+        d.AddMember("socket", json_str(m_daemon.paths().socket, a), a);
+        d.AddMember("log_file", json_str(m_daemon.paths().log_file, a), a);
+        auto names = cfg->model_names();
+        d.AddMember("model_count", static_cast<uint64_t>(names.size()), a);
+        Value models(rapidjson::kArrayType);
+        for (const auto& name : names) {
+            Value m(rapidjson::kObjectType);
+            auto deps = cfg->deployments_for(name);
+            m.AddMember("name", json_str(name, a), a);
+            m.AddMember("deployments", static_cast<uint64_t>(deps.size()), a);
+            m.AddMember("provider", json_str(deps.empty() ? "" : deps.front()->provider, a), a);
+            const FallbackChain* chain = cfg->fallbacks_for(name);
+            m.AddMember("fallbacks",
+                        string_array(chain ? chain->fallbacks : std::vector<std::string>{}, a), a);
+            models.PushBack(m, a);
+        }
+        d.AddMember("models", models, a);
+        Value providers(rapidjson::kArrayType);
+        for (const auto& p : m_daemon.provider_status()) {
+            Value v(rapidjson::kObjectType);
+            v.AddMember("name", json_str(p.name, a), a);
+            v.AddMember("display_name", json_str(p.display_name, a), a);
+            v.AddMember("format", json_str(p.format, a), a);
+            v.AddMember("auth", json_str(p.auth, a), a);
+            v.AddMember("models", string_array(p.models, a), a);
+            v.AddMember("credential", rapidjson::StringRef(p.credential_ok ? "ok" : "missing"), a);
+            v.AddMember("source", json_str(p.source, a), a);
+            v.AddMember("hint", json_str(p.hint, a), a);
+            providers.PushBack(v, a);
+        }
+        d.AddMember("providers", providers, a);
+        d.AddMember("master_key_set", cfg->general.master_key.present(), a);
+        d.AddMember("warnings", string_array(m_daemon.config_warnings(), a), a);
+        return ok(std::move(d));
+    });
+
+    bind("reload", [this](const Value&, CallContext&) {
+        ReloadResult r = m_daemon.reload();
+        if (!r.ok) {
+            HandlerReply reply = HandlerReply::failure(
+                proto::ErrorCode::kFailedPrecondition,
+                fmt::format("{} has {} error(s); still serving the previous config:\n{}",
+                            m_daemon.config_path(), r.errors.size(),
+                            fmt::join(r.errors, "\n")));
+            reply.error->data.SetObject();
+            auto& a = reply.error->data.GetAllocator();
+            reply.error->data.AddMember("errors", string_array(r.errors, a), a);
+            return reply;
+        }
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        d.AddMember("reloaded", true, a);
+        d.AddMember("config_path", json_str(m_daemon.config_path(), a), a);
+        d.AddMember("model_count", static_cast<uint64_t>(r.model_count), a);
+        d.AddMember("warnings", string_array(r.warnings, a), a);
+        return ok(std::move(d));
+    });
+
+    bind("shutdown", [this](const Value&, CallContext& ctx) {
+        m_daemon.request_shutdown(fmt::format("shutdown requested over the control socket "
+                                              "(uid {})",
+                                              ctx.peer_uid));
+        rapidjson::Document d(rapidjson::kObjectType);
+        d.AddMember("stopping", true, d.GetAllocator());
+        return ok(std::move(d));
+    });
+
+    bind("logs.tail", [](const Value& params, CallContext&) {
+        auto n = static_cast<std::size_t>(json_get_int(params, "n", 100));
+        auto records = Logger::instance().tail(n, level_param(params, "level"));
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        Value arr(rapidjson::kArrayType);
+        for (const auto& r : records) arr.PushBack(log_record_json(r, a), a);
+        d.AddMember("records", arr, a);
+        d.AddMember("ring_size", static_cast<uint64_t>(Logger::instance().ring_capacity()), a);
+        return ok(std::move(d));
+    });
+
+    bind("logs.follow", [](const Value& params, CallContext& ctx) {
+        if (ctx.in_batch) {
+            return HandlerReply::failure(proto::ErrorCode::kInvalidRequest,
+                                         "logs.follow streams; it cannot be part of a batch");
+        }
+        if (!ctx.start_follow) {
+            return HandlerReply::failure(proto::ErrorCode::kFailedPrecondition,
+                                         "this connection cannot stream");
+        }
+        LogLevel level = level_param(params, "level");
+        auto backlog = static_cast<std::size_t>(json_get_int(params, "backlog", 0));
+        std::size_t limit = ctx.start_follow(level, backlog);
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        d.AddMember("following", true, a);
+        d.AddMember("level", json_str(log_level_name(level), a), a);
+        d.AddMember("queue_limit", static_cast<uint64_t>(limit), a);
+        return ok(std::move(d));
+    });
+
+    std::vector<std::string> names;
+    for (const auto& [name, _] : m_handlers) names.push_back(name);
+    auto problems = dispatcher_mismatches(names);
+    if (!problems.empty()) throw std::logic_error(fmt::format("{}", fmt::join(problems, "; ")));
+}
+
+std::string RpcDispatcher::dispatch(rpc::Request& request, CallContext& ctx) {
+    const proto::MethodSpec* spec = proto::find_method(request.method);
+    auto reply_error = [&](proto::ErrorCode code, const std::string& msg,
+                           const rapidjson::Value* data = nullptr) {
+        return request.has_id ? rpc::make_error(request.id(), code, msg, data) : std::string();
+    };
+    if (!spec) {
+        return reply_error(proto::ErrorCode::kMethodNotFound,
+                           fmt::format("unknown method '{}'; `litellmctl rpc rpc.describe` "
+                                       "lists the methods",
+                                       request.method));
+    }
+    if (auto problem = proto::check_params(*spec, request.params(), request.doc.GetAllocator())) {
+        return reply_error(proto::ErrorCode::kInvalidParams, *problem);
+    }
+    auto it = m_handlers.find(request.method);
+    HandlerReply reply;
+    try {
+        reply = it->second(request.params(), ctx);
+    } catch (const std::exception& e) {
+        log_error("control", "handler {} failed: {}", request.method, e.what());
+        return reply_error(proto::ErrorCode::kInternalError,
+                           fmt::format("internal error in {}: {}", request.method, e.what()));
+    }
+    if (reply.error) {
+        return reply_error(reply.error->code, reply.error->message, &reply.error->data);
+    }
+    return request.has_id ? rpc::make_result(request.id(), reply.result) : std::string();
+}
+
+std::string RpcDispatcher::handle_line(std::string_view line, CallContext& ctx) {
+    rpc::ParsedLine parsed = rpc::parse_line(line);
+    if (!parsed.fatal_reply.empty()) return parsed.fatal_reply;
+    ctx.in_batch = parsed.is_batch;
+    std::vector<std::string> replies;
+    for (auto& item : parsed.items) {
+        std::string reply = item.request ? dispatch(*item.request, ctx) : item.error_reply;
+        if (!reply.empty()) replies.push_back(std::move(reply));
+    }
+    ctx.in_batch = false;
+    if (!parsed.is_batch) return replies.empty() ? std::string() : replies.front();
+    // A batch of notifications only gets no reply at all (JSON-RPC 2.0 section 6).
+    if (replies.empty()) return {};
+    return fmt::format("[{}]", fmt::join(replies, ","));
+}
+
+}  // namespace litellm

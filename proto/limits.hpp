@@ -1,0 +1,19 @@
+#pragma once
+// Limits of the control socket, shared by the daemon, the client and the generated docs.
+
+#include <cstddef>
+
+namespace litellm::proto {
+
+/// Longest request or response line, newline excluded.
+inline constexpr std::size_t kMaxLineBytes = 1024 * 1024;
+/// A connection with no complete request for this long is closed (not while following logs).
+inline constexpr int kIdleTimeoutSeconds = 60;
+/// Clients connected at once; one more is answered `unavailable` and closed.
+inline constexpr int kMaxClients = 32;
+/// Log records buffered per `logs.follow` subscriber before records are dropped.
+inline constexpr std::size_t kFollowQueueLimit = 1024;
+/// Records kept in the in-memory ring for `logs.tail`.
+inline constexpr std::size_t kLogRingSize = 4096;
+
+}  // namespace litellm::proto

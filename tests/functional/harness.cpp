@@ -1,0 +1,148 @@
+#include "functional/harness.hpp"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "common/fs.hpp"
+#include "common/json.hpp"
+#include "common/paths.hpp"
+
+namespace litellm::test {
+
+const char* const kSmallConfig = R"(model_list:
+  - model_name: claude-test
+    litellm_params:
+      model: anthropic/claude-test-1
+      api_key: os.environ/FT_ANTHROPIC_KEY
+  - model_name: backup/model
+    litellm_params:
+      model: openai/backup-model
+      api_base: http://127.0.0.1:9/v1
+      api_key: os.environ/FT_BACKUP_KEY
+  - model_name: other
+    litellm_params:
+      model: anthropic/other-1
+      api_key: literal-key-for-tests
+router_settings:
+  num_retries: 1
+  fallbacks:
+    - claude-test: [backup/model]
+general_settings:
+  master_key: os.environ/FT_MASTER_KEY
+)";
+
+TempHome::TempHome() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "litellmd-ft-XXXXXX").string();
+    char* made = ::mkdtemp(tmpl.data());
+    if (!made) throw std::runtime_error("mkdtemp failed");
+    m_path = made;
+}
+
+TempHome::~TempHome() {
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+}
+
+void TempHome::write(const std::string& name, const std::string& content) const {
+    std::filesystem::path p = std::filesystem::path(m_path) / name;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p) << content;
+}
+
+DaemonProcess::~DaemonProcess() {
+    if (m_started && !m_proc.wait(0)) {
+        m_proc.kill(SIGTERM);
+        if (!m_proc.wait(5000)) {
+            m_proc.kill(SIGKILL);
+            m_proc.wait(-1);
+        }
+    }
+}
+
+std::string DaemonProcess::socket_path() const { return control_socket_path(m_home.path()); }
+
+std::string DaemonProcess::stderr_text() const {
+    return read_file(m_home.file("daemon.stderr")).value_or("");
+}
+
+bool DaemonProcess::start(const std::vector<std::string>& extra_args, std::string* error) {
+    SpawnOptions opts;
+    opts.argv = {LITELLMD_BIN, "--home", m_home.path(), "--port", "0"};
+    for (const auto& a : extra_args) opts.argv.push_back(a);
+    opts.stdout_path = m_home.file("daemon.stdout");
+    opts.stderr_path = m_home.file("daemon.stderr");
+    opts.env_unset = {"LITELLM_SOCKET", "NOTIFY_SOCKET", "LITELLM_HOME"};
+    if (!m_proc.spawn(opts, error)) return false;
+    m_started = true;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (auto rc = m_proc.wait(0)) {
+            if (error) *error = "litellmd exited with " + std::to_string(*rc) + ": " + stderr_text();
+            return false;
+        }
+        rpc::Client c;
+        if (c.connect(socket_path(), 500)) {
+            auto reply = c.call("rpc.hello", "", 2000);
+            if (reply && !reply->is_error) return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (error) *error = "litellmd did not answer within 15 s: " + stderr_text();
+    return false;
+}
+
+std::optional<int> DaemonProcess::signal_and_wait(int sig, int timeout_ms) {
+    m_proc.kill(sig);
+    return m_proc.wait(timeout_ms);
+}
+
+rpc::Client DaemonProcess::connect() const {
+    rpc::Client c;
+    c.connect(socket_path(), 2000);
+    return c;
+}
+
+std::optional<rpc::Message> DaemonProcess::call(const std::string& method,
+                                                const std::string& params) {
+    rpc::Client c = connect();
+    return c.call(method, params, 10000);
+}
+
+int DaemonProcess::http_port() {
+    auto reply = call("status");
+    if (!reply || reply->is_error) return 0;
+    return static_cast<int>(json_get_int(reply->payload()["listen"], "port"));
+}
+
+RunResult run_ctl(const TempHome& home, const std::vector<std::string>& args, int timeout_ms) {
+    SpawnOptions opts;
+    opts.argv = {LITELLMCTL_BIN, "--home", home.path()};
+    for (const auto& a : args) opts.argv.push_back(a);
+    opts.env_unset = {"LITELLM_SOCKET", "LITELLM_HOME"};
+    return run_capture(opts, timeout_ms);
+}
+
+RunResult run_daemon_binary(const std::vector<std::string>& args, int timeout_ms) {
+    SpawnOptions opts;
+    opts.argv = {LITELLMD_BIN};
+    for (const auto& a : args) opts.argv.push_back(a);
+    opts.env_unset = {"LITELLM_SOCKET", "NOTIFY_SOCKET"};
+    return run_capture(opts, timeout_ms);
+}
+
+rapidjson::Document parse_json(const std::string& text) {
+    rapidjson::Document doc;
+    std::string err;
+    EXPECT_TRUE(json_parse(text, doc, &err)) << err << "\n" << text;
+    return doc;
+}
+
+}  // namespace litellm::test

@@ -1,0 +1,75 @@
+#pragma once
+// Shared pieces of the functional tests: a temporary LITELLM_HOME, the real litellmd started in
+// it on port 0, and litellmctl runs against it.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "common/process.hpp"
+#include "common/rpc_client.hpp"
+
+namespace litellm::test {
+
+/// A small valid config: two anthropic models with a fallback chain and one openai model.
+extern const char* const kSmallConfig;
+
+/// A fresh temporary directory used as LITELLM_HOME; removed on destruction.
+class TempHome {
+public:
+    TempHome();
+    ~TempHome();
+    const std::string& path() const { return m_path; }
+    /// Writes `content` to path()/name (creating parents).
+    void write(const std::string& name, const std::string& content) const;
+    std::string file(const std::string& name) const { return m_path + "/" + name; }
+
+private:
+    std::string m_path;
+};
+
+/// The real litellmd binary, running on a temp home.
+class DaemonProcess {
+public:
+    explicit DaemonProcess(const TempHome& home) : m_home(home) {}
+    ~DaemonProcess();
+
+    /// Starts litellmd with `extra_args` and waits until it answers on its control socket.
+    /// Returns false (with the daemon's stderr in `error`) when it exits or times out.
+    bool start(const std::vector<std::string>& extra_args = {}, std::string* error = nullptr);
+
+    /// Sends `sig` and waits for the exit status.
+    std::optional<int> signal_and_wait(int sig, int timeout_ms = 10000);
+
+    /// A connected client for the daemon's socket.
+    rpc::Client connect() const;
+
+    /// Calls a method and returns the reply (asserts on transport errors in the caller).
+    std::optional<rpc::Message> call(const std::string& method, const std::string& params = {});
+
+    /// The HTTP port from `status`.
+    int http_port();
+
+    std::string socket_path() const;
+    std::string stderr_text() const;
+    Subprocess& process() { return m_proc; }
+
+private:
+    const TempHome& m_home;
+    Subprocess m_proc;
+    bool m_started = false;
+};
+
+/// Runs litellmctl with `--home <home>` and `args`.
+RunResult run_ctl(const TempHome& home, const std::vector<std::string>& args,
+                  int timeout_ms = 20000);
+
+/// Runs litellmd with `args` (no --home added).
+RunResult run_daemon_binary(const std::vector<std::string>& args, int timeout_ms = 20000);
+
+/// Parses JSON text or fails the current test.
+rapidjson::Document parse_json(const std::string& text);
+
+}  // namespace litellm::test

@@ -1,0 +1,113 @@
+#include "common/log.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "common/fs.hpp"
+
+namespace litellm {
+namespace {
+
+class LogTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        LoggerOptions o;
+        o.min_level = LogLevel::kDebug;
+        o.ring_capacity = 8;
+        Logger::instance().configure(o);
+    }
+    void TearDown() override { Logger::instance().configure(LoggerOptions{}); }
+};
+
+TEST_F(LogTest, TailReturnsNewestInOrderAndFiltersLevel) {
+    for (int i = 0; i < 12; ++i) log_info("t", "line {}", i);
+    log_debug("t", "debug line");
+    auto all = Logger::instance().tail(100, LogLevel::kDebug);
+    ASSERT_EQ(all.size(), 8u);  // ring capacity
+    EXPECT_EQ(all.back().message, "debug line");
+    EXPECT_EQ(all.front().message, "line 5");
+    for (size_t i = 1; i < all.size(); ++i) EXPECT_EQ(all[i].seq, all[i - 1].seq + 1);
+    auto info = Logger::instance().tail(2, LogLevel::kInfo);
+    ASSERT_EQ(info.size(), 2u);
+    EXPECT_EQ(info[0].message, "line 10");
+    EXPECT_EQ(info[1].message, "line 11");
+}
+
+TEST_F(LogTest, RecordsAreRedactedWhenBuilt) {
+    log_warn("auth", "refresh with Authorization: Bearer supersecretvalue");
+    auto last = Logger::instance().tail(1, LogLevel::kDebug);
+    ASSERT_EQ(last.size(), 1u);
+    EXPECT_EQ(last[0].message.find("supersecretvalue"), std::string::npos);
+    EXPECT_EQ(last[0].component, "auth");
+    EXPECT_EQ(last[0].level, LogLevel::kWarn);
+}
+
+TEST_F(LogTest, MinLevelSkipsRecords) {
+    LoggerOptions o;
+    o.min_level = LogLevel::kWarn;
+    o.ring_capacity = 8;
+    Logger::instance().configure(o);
+    log_info("t", "hidden");
+    log_error("t", "shown");
+    auto recs = Logger::instance().tail(10, LogLevel::kDebug);
+    ASSERT_FALSE(recs.empty());
+    EXPECT_EQ(recs.back().message, "shown");
+    for (const auto& r : recs) EXPECT_NE(r.message, "hidden");
+}
+
+TEST_F(LogTest, SubscriberQueueDropsAndCountsInsteadOfBlocking) {
+    std::atomic<int> wakes{0};
+    auto sub = Logger::instance().subscribe(LogLevel::kInfo, 3, [&] { ++wakes; });
+    for (int i = 0; i < 10; ++i) log_info("t", "r{}", i);
+    log_debug("t", "below the subscriber's level");
+    EXPECT_EQ(wakes.load(), 1);  // one wake until drained
+    std::uint64_t dropped = 0;
+    auto got = sub->drain(&dropped);
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got[0].message, "r0");
+    EXPECT_EQ(dropped, 7u);
+    log_info("t", "after drain");
+    EXPECT_EQ(wakes.load(), 2);
+    got = sub->drain(&dropped);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(dropped, 0u);
+    Logger::instance().unsubscribe(sub);
+    log_info("t", "after unsubscribe");
+    EXPECT_TRUE(sub->drain(&dropped).empty());
+}
+
+TEST_F(LogTest, FileSinkIsPrivateAndGetsFormattedLines) {
+    std::string path = (std::filesystem::temp_directory_path() /
+                        ("litellm-log-test-" + std::to_string(getpid()) + ".log"))
+                           .string();
+    std::filesystem::remove(path);
+    LoggerOptions o;
+    o.file_path = path;
+    o.min_level = LogLevel::kInfo;
+    ASSERT_TRUE(Logger::instance().configure(o));
+    log_info("daemon", "hello {}", 42);
+    Logger::instance().close();
+    auto text = read_file(path);
+    ASSERT_TRUE(text);
+    EXPECT_NE(text->find(" INFO  daemon: hello 42\n"), std::string::npos) << *text;
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::filesystem::remove(path);
+}
+
+TEST(LogFormat, TimestampAndLevels) {
+    EXPECT_EQ(format_timestamp(0), "1970-01-01T00:00:00.000Z");
+    EXPECT_EQ(format_timestamp(1795500000123), "2026-11-24T06:00:00.123Z");
+    EXPECT_EQ(parse_log_level("warning"), LogLevel::kWarn);
+    EXPECT_EQ(parse_log_level("nope"), std::nullopt);
+    EXPECT_EQ(log_level_name(LogLevel::kError), "error");
+}
+
+}  // namespace
+}  // namespace litellm
