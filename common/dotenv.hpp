@@ -18,7 +18,8 @@ struct DotenvEntry {
 /// Parses .env text: blank lines and '#' comments skipped, optional `export ` prefix, values in
 /// single quotes taken literally, double quotes with \n \" \\ escapes, unquoted values trimmed and
 /// cut at " #". Lines that are not KEY=value are reported in `bad_lines` (1-based) and skipped.
-std::vector<DotenvEntry> parse_dotenv(const std::string& text, std::vector<int>* bad_lines = nullptr);
+std::vector<DotenvEntry> parse_dotenv(const std::string& text,
+                                      std::vector<int>* bad_lines = nullptr);
 
 /// Loads `path` into the environment. A variable that is already set is left alone unless its
 /// name is in `owned` (names this process set from a .env earlier, so a reload picks up edits).

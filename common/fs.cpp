@@ -15,7 +15,9 @@ namespace litellm {
 
 namespace {
 
-std::string errno_text(const std::string& path) { return path + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& path) {
+    return path + ": " + std::strerror(errno);
+}
 
 }  // namespace
 

@@ -2,9 +2,9 @@
 // File helpers: atomic writes (temp, fsync, rename) so a crash never leaves a half-written
 // settings or token file, and small read helpers.
 
+#include <sys/types.h>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 
 namespace litellm {
 

@@ -39,8 +39,8 @@ Item parse_request(const rapidjson::Value& value) {
     auto ver = value.FindMember("jsonrpc");
     if (ver == value.MemberEnd() || !ver->value.IsString() ||
         std::string_view(ver->value.GetString()) != "2.0") {
-        item.error_reply = error_reply(*id, proto::ErrorCode::kInvalidRequest,
-                                       "missing \"jsonrpc\":\"2.0\"");
+        item.error_reply =
+            error_reply(*id, proto::ErrorCode::kInvalidRequest, "missing \"jsonrpc\":\"2.0\"");
         return item;
     }
     auto method = value.FindMember("method");
@@ -74,7 +74,9 @@ const rapidjson::Value& Request::id() const {
     return it == doc.MemberEnd() ? null_value() : it->value;
 }
 
-rapidjson::Value& Request::params() { return doc["params"]; }
+rapidjson::Value& Request::params() {
+    return doc["params"];
+}
 
 ParsedLine parse_line(std::string_view line) {
     ParsedLine out;
@@ -92,7 +94,8 @@ ParsedLine parse_line(std::string_view line) {
                 error_reply(null_value(), proto::ErrorCode::kInvalidRequest, "empty batch");
             return out;
         }
-        for (const auto& element : doc.GetArray()) out.items.push_back(parse_request(element));
+        for (const auto& element : doc.GetArray())
+            out.items.push_back(parse_request(element));
         return out;
     }
     out.items.push_back(parse_request(doc));

@@ -61,7 +61,7 @@ struct Message {
     rapidjson::Document doc;
     bool is_notification = false;
     bool is_error = false;
-    long long id = -1;  ///< numeric id of a reply (-1 when absent or not numeric)
+    long long id = -1;   ///< numeric id of a reply (-1 when absent or not numeric)
     std::string method;  ///< for notifications
     int error_code = 0;
     std::string error_message;

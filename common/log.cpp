@@ -16,10 +16,14 @@ namespace litellm {
 
 std::string_view log_level_name(LogLevel level) {
     switch (level) {
-        case LogLevel::kDebug: return "debug";
-        case LogLevel::kInfo: return "info";
-        case LogLevel::kWarn: return "warn";
-        case LogLevel::kError: return "error";
+        case LogLevel::kDebug:
+            return "debug";
+        case LogLevel::kInfo:
+            return "info";
+        case LogLevel::kWarn:
+            return "warn";
+        case LogLevel::kError:
+            return "error";
     }
     return "info";
 }
@@ -89,7 +93,8 @@ bool Logger::configure(const LoggerOptions& options, std::string* error) {
     }
     m_options = options;
     m_min_level.store(static_cast<int>(options.min_level), std::memory_order_relaxed);
-    while (m_ring.size() > options.ring_capacity) m_ring.pop_front();
+    while (m_ring.size() > options.ring_capacity)
+        m_ring.pop_front();
     if (options.file_path.empty()) return true;
     // O_APPEND so several writers (e.g. a restart overlapping) never clobber each other.
     int fd = ::open(options.file_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -127,7 +132,8 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
         subscribers = m_subscribers;
     }
     // Outside the logger lock: a subscriber's wake function may post to an event loop.
-    for (const auto& s : subscribers) s->offer(record);
+    for (const auto& s : subscribers)
+        s->offer(record);
 }
 
 std::vector<LogRecord> Logger::tail(std::size_t n, LogLevel min_level) const {

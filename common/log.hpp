@@ -42,7 +42,7 @@ std::string format_log_line(const LogRecord& record);
 
 /// A `logs.follow` subscriber: a bounded queue filled by loggers, drained by its connection.
 class LogSubscriber {
-public:
+  public:
     LogSubscriber(LogLevel min_level, std::size_t limit, std::function<void()> wake)
         : m_min_level(min_level), m_limit(limit), m_wake(std::move(wake)) {}
 
@@ -51,7 +51,7 @@ public:
 
     LogLevel min_level() const { return m_min_level; }
 
-private:
+  private:
     friend class Logger;
     /// Queues `record` or counts a drop; calls the wake function when the queue was empty.
     void offer(const LogRecord& record);
@@ -75,7 +75,7 @@ struct LoggerOptions {
 
 /// The process-wide logger.
 class Logger {
-public:
+  public:
     /// The one instance.
     static Logger& instance();
 
@@ -109,7 +109,7 @@ public:
     /// Flushes and closes the file; later records go to the other sinks only.
     void close();
 
-private:
+  private:
     Logger() = default;
 
     mutable std::mutex m_mutex;

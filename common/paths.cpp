@@ -68,8 +68,8 @@ std::string control_socket_path(const std::string& home) {
     std::string direct = abs + "/litellmd.sock";
     if (direct.size() < sizeof(sockaddr_un::sun_path)) return direct;
     std::string runtime = env_or_empty("XDG_RUNTIME_DIR");
-    std::string dir = runtime.empty() ? fmt::format("/tmp/litellm-{}", getuid())
-                                      : runtime + "/litellm";
+    std::string dir =
+        runtime.empty() ? fmt::format("/tmp/litellm-{}", getuid()) : runtime + "/litellm";
     return fmt::format("{}/litellmd-{:08x}.sock", dir, fnv1a(abs));
 }
 

@@ -54,7 +54,9 @@ Subprocess::~Subprocess() {
     if (m_err_fd >= 0) ::close(m_err_fd);
 }
 
-Subprocess::Subprocess(Subprocess&& other) noexcept { *this = std::move(other); }
+Subprocess::Subprocess(Subprocess&& other) noexcept {
+    *this = std::move(other);
+}
 
 Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
     if (this != &other) {
@@ -82,16 +84,21 @@ bool Subprocess::spawn(const SpawnOptions& options, std::string* error) {
         size_t eq = kv.find('=');
         if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    for (const auto& name : options.env_unset) env.erase(name);
-    for (const auto& [k, v] : options.env_set) env[k] = v;
+    for (const auto& name : options.env_unset)
+        env.erase(name);
+    for (const auto& [k, v] : options.env_set)
+        env[k] = v;
     std::vector<std::string> env_strings;
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+    for (const auto& [k, v] : env)
+        env_strings.push_back(k + "=" + v);
     std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
+    for (auto& s : env_strings)
+        envp.push_back(s.data());
     envp.push_back(nullptr);
     std::vector<std::string> args = options.argv;
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
 
     int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
@@ -100,12 +107,12 @@ bool Subprocess::spawn(const SpawnOptions& options, std::string* error) {
     if (!options.stdin_data.empty() && ::pipe2(in_pipe, O_CLOEXEC) != 0) return false;
     int out_file = -1, err_file = -1;
     if (!options.stdout_path.empty() && options.stdout_path != "|") {
-        out_file = ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                          0600);
+        out_file =
+            ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     }
     if (!options.stderr_path.empty() && options.stderr_path != "|") {
-        err_file = ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                          0600);
+        err_file =
+            ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     }
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 
@@ -121,10 +128,14 @@ bool Subprocess::spawn(const SpawnOptions& options, std::string* error) {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::dup2(in_pipe[0] >= 0 ? in_pipe[0] : devnull, 0);
-        if (out_pipe[1] >= 0) ::dup2(out_pipe[1], 1);
-        else if (out_file >= 0) ::dup2(out_file, 1);
-        if (err_pipe[1] >= 0) ::dup2(err_pipe[1], 2);
-        else if (err_file >= 0) ::dup2(err_file, 2);
+        if (out_pipe[1] >= 0)
+            ::dup2(out_pipe[1], 1);
+        else if (out_file >= 0)
+            ::dup2(out_file, 1);
+        if (err_pipe[1] >= 0)
+            ::dup2(err_pipe[1], 2);
+        else if (err_file >= 0)
+            ::dup2(err_file, 2);
         ::execve(argv[0], argv.data(), envp.data());
         const char msg[] = "exec failed\n";
         (void)!::write(2, msg, sizeof msg - 1);
@@ -209,12 +220,14 @@ void Subprocess::kill(int sig) {
 }
 
 std::string Subprocess::read_stdout() {
-    while (m_out_fd >= 0) pump(100);
+    while (m_out_fd >= 0)
+        pump(100);
     return std::exchange(m_out_buf, {});
 }
 
 std::string Subprocess::read_stderr() {
-    while (m_err_fd >= 0) pump(100);
+    while (m_err_fd >= 0)
+        pump(100);
     return std::exchange(m_err_buf, {});
 }
 

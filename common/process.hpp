@@ -20,18 +20,18 @@ std::string find_program(const std::string& name);
 
 /// How to start a child.
 struct SpawnOptions {
-    std::vector<std::string> argv;                  ///< argv[0] is the program path
-    std::map<std::string, std::string> env_set;     ///< added or replaced in the environment
-    std::vector<std::string> env_unset;             ///< removed from the environment
-    std::string stdout_path;  ///< file to append stdout to; empty = inherit, "|" = pipe
-    std::string stderr_path;  ///< same for stderr ("|" = pipe)
-    std::string stdin_data;   ///< written to a pipe on stdin when non-empty, else /dev/null
+    std::vector<std::string> argv;               ///< argv[0] is the program path
+    std::map<std::string, std::string> env_set;  ///< added or replaced in the environment
+    std::vector<std::string> env_unset;          ///< removed from the environment
+    std::string stdout_path;   ///< file to append stdout to; empty = inherit, "|" = pipe
+    std::string stderr_path;   ///< same for stderr ("|" = pipe)
+    std::string stdin_data;    ///< written to a pipe on stdin when non-empty, else /dev/null
     bool new_session = false;  ///< setsid() in the child (detach from the terminal)
 };
 
 /// A running (or finished) child.
 class Subprocess {
-public:
+  public:
     Subprocess() = default;
     ~Subprocess();
     Subprocess(Subprocess&& other) noexcept;
@@ -53,7 +53,7 @@ public:
 
     pid_t pid() const { return m_pid; }
 
-private:
+  private:
     /// Moves whatever the pipes hold into the buffers, waiting up to `timeout_ms`.
     void pump(int timeout_ms);
 

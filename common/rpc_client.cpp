@@ -14,9 +14,13 @@
 
 namespace litellm::rpc {
 
-Client::~Client() { close(); }
+Client::~Client() {
+    close();
+}
 
-Client::Client(Client&& other) noexcept { *this = std::move(other); }
+Client::Client(Client&& other) noexcept {
+    *this = std::move(other);
+}
 
 Client& Client::operator=(Client&& other) noexcept {
     if (this != &other) {
@@ -61,10 +65,14 @@ bool Client::connect(const std::string& socket_path, int timeout_ms) {
         ::close(m_fd);
         m_fd = -1;
         m_error_text = socket_path + ": " + std::strerror(err);
-        if (err == ENOENT || err == ECONNREFUSED) m_error = TransportError::kNotRunning;
-        else if (err == EACCES || err == EPERM) m_error = TransportError::kPermission;
-        else if (err == EAGAIN || err == ETIMEDOUT) m_error = TransportError::kTimeout;
-        else m_error = TransportError::kOther;
+        if (err == ENOENT || err == ECONNREFUSED)
+            m_error = TransportError::kNotRunning;
+        else if (err == EACCES || err == EPERM)
+            m_error = TransportError::kPermission;
+        else if (err == EAGAIN || err == ETIMEDOUT)
+            m_error = TransportError::kTimeout;
+        else
+            m_error = TransportError::kOther;
         return false;
     }
     m_error = TransportError::kNone;
@@ -121,8 +129,8 @@ std::optional<std::string> Client::read_line(int timeout_ms) {
                             .count();
             if (left <= 0) {
                 m_error = TransportError::kTimeout;
-                m_error_text = "no reply from litellmd within " + std::to_string(timeout_ms) +
-                               " ms";
+                m_error_text =
+                    "no reply from litellmd within " + std::to_string(timeout_ms) + " ms";
                 return std::nullopt;
             }
             wait = static_cast<int>(left);

@@ -22,7 +22,7 @@ enum class TransportError {
 
 /// One connection to the daemon.
 class Client {
-public:
+  public:
     Client() = default;
     ~Client();
     Client(Client&& other) noexcept;
@@ -53,7 +53,7 @@ public:
     bool connected() const { return m_fd >= 0; }
     void close();
 
-private:
+  private:
     int m_fd = -1;
     long long m_next_id = 1;
     std::string m_buffer;

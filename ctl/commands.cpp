@@ -10,9 +10,9 @@
 #include <functional>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
+#include <CLI/CLI.hpp>
 
 #include "common/fs.hpp"
 #include "common/json.hpp"
@@ -30,7 +30,9 @@ namespace {
 
 using proto::ExitCode;
 
-int code(ExitCode c) { return static_cast<int>(c); }
+int code(ExitCode c) {
+    return static_cast<int>(c);
+}
 
 /// Options every subcommand shares.
 struct Globals {
@@ -88,9 +90,9 @@ Connection connect_daemon(const Globals& g, bool quiet_not_running = false) {
     if (!reply) {
         std::fprintf(stderr, "litellmctl: litellmd on %s did not answer: %s\n", path.c_str(),
                      c.client.last_error_text().c_str());
-        c.exit_code = code(c.client.last_error() == rpc::TransportError::kClosed
-                               ? ExitCode::kNotRunning
-                               : ExitCode::kFailure);
+        c.exit_code =
+            code(c.client.last_error() == rpc::TransportError::kClosed ? ExitCode::kNotRunning
+                                                                       : ExitCode::kFailure);
         return c;
     }
     if (reply->is_error) {
@@ -189,9 +191,8 @@ int cmd_status(const Globals& g, bool json) {
         bool ok = json_get_string(p, "credential") == "ok";
         std::printf("  %-12s %-34s %3u models  %-8s %s\n",
                     std::string(json_get_string(p, "name")).c_str(),
-                    std::string(json_get_string(p, "display_name")).c_str(),
-                    p["models"].Size(), ok ? "ok" : "MISSING",
-                    std::string(json_get_string(p, "source")).c_str());
+                    std::string(json_get_string(p, "display_name")).c_str(), p["models"].Size(),
+                    ok ? "ok" : "MISSING", std::string(json_get_string(p, "source")).c_str());
         if (!ok) std::printf("      -> %s\n", std::string(json_get_string(p, "hint")).c_str());
     }
     std::printf("\nFallback chains:\n");
@@ -204,14 +205,14 @@ int cmd_status(const Globals& g, bool json) {
             if (!list.empty()) list += " -> ";
             list += f.GetString();
         }
-        std::printf("  %s -> %s\n", std::string(json_get_string(m, "name")).c_str(),
-                    list.c_str());
+        std::printf("  %s -> %s\n", std::string(json_get_string(m, "name")).c_str(), list.c_str());
     }
     if (chains == 0) std::printf("  (none configured)\n");
     auto warnings = s["warnings"].GetArray();
     if (!warnings.Empty()) {
         std::printf("\nConfig warnings (%u):\n", warnings.Size());
-        for (const auto& w : warnings) std::printf("  %s\n", w.GetString());
+        for (const auto& w : warnings)
+            std::printf("  %s\n", w.GetString());
     }
     return 0;
 }
@@ -220,7 +221,9 @@ int cmd_status(const Globals& g, bool json) {
 
 volatile std::sig_atomic_t g_interrupted = 0;
 
-void on_interrupt(int) { g_interrupted = 1; }
+void on_interrupt(int) {
+    g_interrupted = 1;
+}
 
 void install_interrupt_handler() {
     struct sigaction sa {};
@@ -258,7 +261,8 @@ int logs_from_file(const Globals& g, bool follow, int n) {
         last.push_back(line);
         if (static_cast<int>(last.size()) > n) last.pop_front();
     }
-    for (const auto& l : last) std::printf("%s\n", l.c_str());
+    for (const auto& l : last)
+        std::printf("%s\n", l.c_str());
     std::fflush(stdout);
     if (!follow) return 0;
     install_interrupt_handler();
@@ -339,7 +343,8 @@ int cmd_reload(const Globals& g, bool json) {
         std::printf("reloaded %s: %lld models\n",
                     std::string(json_get_string(r, "config_path")).c_str(),
                     json_get_int(r, "model_count"));
-        for (const auto& w : r["warnings"].GetArray()) std::printf("  warning: %s\n", w.GetString());
+        for (const auto& w : r["warnings"].GetArray())
+            std::printf("  warning: %s\n", w.GetString());
     }
     if (reply->is_error) {
         return code(proto::exit_code_for(static_cast<proto::ErrorCode>(reply->error_code)));
@@ -377,8 +382,10 @@ int cmd_version(const Globals& g, bool json) {
     }
     std::printf("litellmctl %s (control protocol %d, oldest compatible %d)\n", proto::kVersion,
                 proto::kProtocolVersion, proto::kMinCompatProtocol);
-    if (!daemon.empty()) std::printf("litellmd %s (running)\n", daemon.c_str());
-    else std::printf("litellmd: not running\n");
+    if (!daemon.empty())
+        std::printf("litellmd %s (running)\n", daemon.c_str());
+    else
+        std::printf("litellmd: not running\n");
     return 0;
 }
 
@@ -411,11 +418,11 @@ int cmd_rpc(const Globals& g, const std::string& method, const std::string& para
         return code(ExitCode::kFailure);
     }
     if (reply->is_error) {
-        std::fprintf(stderr, "litellmctl: error %d (%s): %s\n", reply->error_code,
-                     std::string(proto::error_code_name(
-                                     static_cast<proto::ErrorCode>(reply->error_code)))
-                         .c_str(),
-                     reply->error_message.c_str());
+        std::fprintf(
+            stderr, "litellmctl: error %d (%s): %s\n", reply->error_code,
+            std::string(proto::error_code_name(static_cast<proto::ErrorCode>(reply->error_code)))
+                .c_str(),
+            reply->error_message.c_str());
         if (!reply->error_data().IsNull()) {
             std::fprintf(stderr, "%s\n", json_pretty(reply->error_data()).c_str());
         }
@@ -465,7 +472,8 @@ int cmd_proxy(const Globals& g, int port, const std::string& config, const std::
         args.push_back(level);
     }
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(daemon.c_str(), argv.data());
     std::fprintf(stderr, "litellmctl: cannot run %s: %s\n", daemon.c_str(), std::strerror(errno));
@@ -508,18 +516,20 @@ int not_yet(const Pending& p) {
 }  // namespace
 
 std::vector<std::string> command_paths() {
-    std::vector<std::string> out = {"status", "logs",         "reload",      "stop",
-                                    "proxy",  "rpc",          "version",     "docs",
-                                    "auth",   "auth chatgpt", "auth gemini", "auth qwen",
+    std::vector<std::string> out = {"status",       "logs",         "reload",      "stop",
+                                    "proxy",        "rpc",          "version",     "docs",
+                                    "auth",         "auth chatgpt", "auth gemini", "auth qwen",
                                     "auth refresh", "auth status"};
-    for (const auto& p : kPending) out.push_back(p.name);
+    for (const auto& p : kPending)
+        out.push_back(p.name);
     return out;
 }
 
 int run(int argc, char** argv) {
-    CLI::App app{"litellmctl: control litellmd, the local LLM gateway.\n"
-                 "Talks to the daemon over its control socket (JSON-RPC 2.0; see "
-                 "docs/control-protocol.md)."};
+    CLI::App app{
+        "litellmctl: control litellmd, the local LLM gateway.\n"
+        "Talks to the daemon over its control socket (JSON-RPC 2.0; see "
+        "docs/control-protocol.md)."};
     app.require_subcommand(0, 1);
     app.fallthrough();
     app.set_version_flag("--version", std::string("litellmctl ") + proto::kVersion);
@@ -530,19 +540,22 @@ int run(int argc, char** argv) {
     app.add_option("--timeout", g.timeout_ms, "Milliseconds to wait for the daemon")
         ->capture_default_str()
         ->check(CLI::Range(100, 600000));
-    app.footer("Exit codes: 0 ok, 1 failure, 2 usage, 3 daemon not running, 4 incompatible, "
-               "5 config invalid, 6 not built yet, 7 permission, 9 rpc error.");
+    app.footer(
+        "Exit codes: 0 ok, 1 failure, 2 usage, 3 daemon not running, 4 incompatible, "
+        "5 config invalid, 6 not built yet, 7 permission, 9 rpc error.");
 
     bool json = false;
-    auto* status = app.add_subcommand("status", "Show the daemon, its config, providers and "
-                                                "fallback chains at a glance");
+    auto* status = app.add_subcommand("status",
+                                      "Show the daemon, its config, providers and "
+                                      "fallback chains at a glance");
     status->add_flag("--json", json, "Machine-readable output");
 
     bool follow = false;
     int lines = 50;
     std::string level = "info";
-    auto* logs = app.add_subcommand("logs", "Show recent log lines; -f follows new ones "
-                                            "(reads the log file when the daemon is down)");
+    auto* logs = app.add_subcommand("logs",
+                                    "Show recent log lines; -f follows new ones "
+                                    "(reads the log file when the daemon is down)");
     logs->add_flag("-f,--follow", follow, "Keep streaming new lines until Ctrl-C");
     logs->add_option("-n,--lines", lines, "How many recent lines")
         ->capture_default_str()
@@ -552,8 +565,9 @@ int run(int argc, char** argv) {
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
     logs->add_flag("--json", json, "One JSON record per line");
 
-    auto* reload = app.add_subcommand("reload", "Re-read .env and the config; the daemon keeps "
-                                                "the old config when the new one has errors");
+    auto* reload = app.add_subcommand("reload",
+                                      "Re-read .env and the config; the daemon keeps "
+                                      "the old config when the new one has errors");
     reload->add_flag("--json", json, "Print the JSON-RPC reply");
 
     auto* stop = app.add_subcommand("stop", "Ask litellmd to drain and exit");
@@ -568,8 +582,9 @@ int run(int argc, char** argv) {
 
     std::string method, params;
     bool list = false;
-    auto* rpc = app.add_subcommand("rpc", "Call a control method by name and print its JSON "
-                                          "result");
+    auto* rpc = app.add_subcommand("rpc",
+                                   "Call a control method by name and print its JSON "
+                                   "result");
     rpc->add_option("method", method, "Method name, e.g. status (see --list)");
     rpc->add_option("params", params, "Params as a JSON object, e.g. '{\"n\":10}'");
     rpc->add_flag("--list", list, "List the methods with their usage");
@@ -582,8 +597,9 @@ int run(int argc, char** argv) {
     docs->add_option("name", doc_name, "Which document: protocol")->required();
     docs->group("");  // hidden: used by scripts/gen-rpc-docs
 
-    auto* auth = app.add_subcommand("auth", "OAuth logins and token refresh (chatgpt, gemini, "
-                                            "qwen, refresh, status)");
+    auto* auth = app.add_subcommand("auth",
+                                    "OAuth logins and token refresh (chatgpt, gemini, "
+                                    "qwen, refresh, status)");
     std::vector<std::string> auth_args;
     auth->add_option("args", auth_args, "chatgpt | gemini | qwen | refresh <provider> | status");
 

@@ -2,4 +2,6 @@
 
 #include "ctl/commands.hpp"
 
-int main(int argc, char** argv) { return litellm::ctl::run(argc, argv); }
+int main(int argc, char** argv) {
+    return litellm::ctl::run(argc, argv);
+}

@@ -27,7 +27,7 @@ bool peer_uid_allowed(unsigned peer_uid, unsigned own_uid) {
 }
 
 class ControlServer::Session : public std::enable_shared_from_this<Session> {
-public:
+  public:
     Session(ControlServer& server, stream_protocol::socket socket)
         : m_server(server),
           m_socket(std::move(socket)),
@@ -60,7 +60,7 @@ public:
         if (m_writes.empty()) close_now();
     }
 
-private:
+  private:
     void arm_idle_timer() {
         if (m_follower) return;  // a log follower may be quiet for hours
         m_idle.expires_after(std::chrono::seconds(proto::kIdleTimeoutSeconds));
@@ -77,9 +77,8 @@ private:
         if (m_closing) return;
         auto self = shared_from_this();
         asio::async_read_until(
-            m_socket, m_buffer, '\n', [self](const std::error_code& ec, std::size_t n) {
-                self->on_read(ec, n);
-            });
+            m_socket, m_buffer, '\n',
+            [self](const std::error_code& ec, std::size_t n) { self->on_read(ec, n); });
     }
 
     void on_read(const std::error_code& ec, std::size_t n) {
@@ -138,8 +137,8 @@ private:
         asio::io_context& io = m_server.m_io;
         // Backlog first, taken before subscribing; a record logged in between may appear in
         // both, and followers can drop duplicates by `seq`.
-        m_backlog = backlog > 0 ? Logger::instance().tail(backlog, level)
-                                : std::vector<LogRecord>{};
+        m_backlog =
+            backlog > 0 ? Logger::instance().tail(backlog, level) : std::vector<LogRecord>{};
         m_follower = Logger::instance().subscribe(level, proto::kFollowQueueLimit, [weak, &io] {
             asio::post(io, [weak] {
                 if (auto self = weak.lock()) self->flush_follow();
@@ -164,7 +163,8 @@ private:
         std::uint64_t dropped = 0;
         std::vector<LogRecord> records = std::move(m_backlog);
         m_backlog.clear();
-        for (auto& r : m_follower->drain(&dropped)) records.push_back(std::move(r));
+        for (auto& r : m_follower->drain(&dropped))
+            records.push_back(std::move(r));
         if (dropped > 0) {
             rapidjson::Document params(rapidjson::kObjectType);
             params.AddMember("count", dropped, params.GetAllocator());
@@ -218,7 +218,9 @@ ControlServer::ControlServer(asio::io_context& io, Daemon& daemon, std::string p
       m_acceptor(io),
       m_dispatcher(std::make_unique<RpcDispatcher>(daemon)) {}
 
-ControlServer::~ControlServer() { close(); }
+ControlServer::~ControlServer() {
+    close();
+}
 
 ControlServer::OpenResult ControlServer::open(std::string* error) {
     std::filesystem::path dir = std::filesystem::path(m_path).parent_path();
@@ -258,7 +260,9 @@ ControlServer::OpenResult ControlServer::open(std::string* error) {
     return OpenResult::kOk;
 }
 
-void ControlServer::start() { accept_next(); }
+void ControlServer::start() {
+    accept_next();
+}
 
 void ControlServer::accept_next() {
     m_acceptor.async_accept([this](const std::error_code& ec, stream_protocol::socket socket) {
@@ -271,8 +275,8 @@ void ControlServer::accept_next() {
         }
         ucred cred{};
         socklen_t len = sizeof cred;
-        bool have_cred = ::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred,
-                                      &len) == 0;
+        bool have_cred =
+            ::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
         auto session = std::make_shared<Session>(*this, std::move(socket));
         m_sessions.insert(session);
         if (!have_cred || !peer_uid_allowed(cred.uid, ::geteuid())) {
@@ -283,9 +287,9 @@ void ControlServer::accept_next() {
                             "permission denied: only the user running litellmd may use its "
                             "control socket");
         } else if (m_sessions.size() > static_cast<std::size_t>(proto::kMaxClients)) {
-            session->refuse(proto::ErrorCode::kUnavailable,
-                            fmt::format("too many control clients (limit {}); try again",
-                                        proto::kMaxClients));
+            session->refuse(
+                proto::ErrorCode::kUnavailable,
+                fmt::format("too many control clients (limit {}); try again", proto::kMaxClients));
         } else {
             session->start(cred.uid);
         }
@@ -303,7 +307,8 @@ void ControlServer::close() {
     std::error_code ignored;
     m_acceptor.close(ignored);
     auto sessions = m_sessions;  // shutdown() may erase from m_sessions
-    for (const auto& s : sessions) s->shutdown();
+    for (const auto& s : sessions)
+        s->shutdown();
     if (m_bound) ::unlink(m_path.c_str());
     m_bound = false;
 }

@@ -18,7 +18,7 @@ class RpcDispatcher;
 bool peer_uid_allowed(unsigned peer_uid, unsigned own_uid);
 
 class ControlServer {
-public:
+  public:
     ControlServer(asio::io_context& io, Daemon& daemon, std::string path);
     ~ControlServer();
 
@@ -39,7 +39,7 @@ public:
 
     class Session;
 
-private:
+  private:
     void accept_next();
     void on_session_closed(const std::shared_ptr<Session>& session);
 

@@ -25,7 +25,8 @@ namespace {
 
 std::vector<std::string> diagnostics_text(const std::vector<Diagnostic>& diags) {
     std::vector<std::string> out;
-    for (const auto& d : diags) out.push_back(d.to_string());
+    for (const auto& d : diags)
+        out.push_back(d.to_string());
     return out;
 }
 
@@ -63,14 +64,18 @@ std::chrono::system_clock::time_point Daemon::config_loaded_at() const {
     return m_config_loaded_at;
 }
 
-std::string Daemon::config_path() const { return m_options.config_path; }
+std::string Daemon::config_path() const {
+    return m_options.config_path;
+}
 
 double Daemon::uptime_seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started_steady)
         .count();
 }
 
-int Daemon::http_port() const { return m_http ? m_http->port() : 0; }
+int Daemon::http_port() const {
+    return m_http ? m_http->port() : 0;
+}
 
 std::string Daemon::http_url() const {
     std::string host = m_options.host;
@@ -93,8 +98,10 @@ bool Daemon::load_initial_config() {
     load_dotenv_file(m_paths.dotenv, &m_dotenv_owned);
     ConfigLoadResult result = load_config_file(m_options.config_path);
     for (const auto& d : result.diagnostics) {
-        if (d.severity == Diagnostic::Severity::kError) log_error("config", "{}", d.to_string());
-        else log_warn("config", "{}", d.to_string());
+        if (d.severity == Diagnostic::Severity::kError)
+            log_error("config", "{}", d.to_string());
+        else
+            log_warn("config", "{}", d.to_string());
     }
     if (!result.ok()) {
         log_error("config", "{} has errors; fix them (litellmd --check-config {}) and start again",
@@ -118,7 +125,8 @@ ReloadResult Daemon::reload() {
     out.warnings = diagnostics_text(result.warnings());
     if (!result.ok()) {
         out.errors = diagnostics_text(result.errors());
-        for (const auto& e : out.errors) log_error("config", "{}", e);
+        for (const auto& e : out.errors)
+            log_error("config", "{}", e);
         log_error("daemon", "reload failed; still serving the previous config");
         sd_notify("READY=1\nSTATUS=reload failed; serving the previous config");
         return out;
@@ -131,7 +139,8 @@ ReloadResult Daemon::reload() {
         m_config_warnings = out.warnings;
         m_config_loaded_at = std::chrono::system_clock::now();
     }
-    for (const auto& w : out.warnings) log_warn("config", "{}", w);
+    for (const auto& w : out.warnings)
+        log_warn("config", "{}", w);
     log_info("daemon", "reloaded: {} models", out.model_count);
     log_credential_summary();
     sd_notify("READY=1\nSTATUS=serving");
@@ -167,9 +176,10 @@ std::vector<ProviderStatus> Daemon::provider_status() const {
             source = std::string(info->token_file);
             if (!path_exists(m_paths.home + "/" + source)) {
                 present = false;
-                hint = fmt::format("no {} in {}; run `{}` (OAuth logins arrive with the "
-                                   "token-store release)",
-                                   info->token_file, m_paths.home, info->login_command);
+                hint = fmt::format(
+                    "no {} in {}; run `{}` (OAuth logins arrive with the "
+                    "token-store release)",
+                    info->token_file, m_paths.home, info->login_command);
             }
         } else {
             // The deployment's api_key, else the provider's default variable.
@@ -185,8 +195,8 @@ std::vector<ProviderStatus> Daemon::provider_status() const {
                 hint = env_name.empty()
                            ? fmt::format("set litellm_params.api_key for '{}' in {}",
                                          dep.model_name, m_options.config_path)
-                           : fmt::format("add {}=<key> to {} and run `litellmctl reload`",
-                                         env_name, m_paths.dotenv);
+                           : fmt::format("add {}=<key> to {} and run `litellmctl reload`", env_name,
+                                         m_paths.dotenv);
             }
         }
         auto [it, inserted] = index.emplace(dep.provider + "|" + source, out.size());
@@ -224,12 +234,13 @@ void Daemon::log_credential_summary() {
     for (const auto& st : statuses) {
         if (st.credential_ok) continue;
         ++missing;
-        log_warn("auth", "{} ({} models) has no credentials: {}", st.display_name,
-                 st.models.size(), st.hint);
+        log_warn("auth", "{} ({} models) has no credentials: {}", st.display_name, st.models.size(),
+                 st.hint);
     }
     if (!statuses.empty() && missing == statuses.size()) {
-        log_warn("auth", "no provider has credentials yet; requests will fail until you add "
-                         "one (see {}/.env.example)",
+        log_warn("auth",
+                 "no provider has credentials yet; requests will fail until you add "
+                 "one (see {}/.env.example)",
                  m_paths.home);
     }
 }
@@ -291,8 +302,9 @@ int Daemon::run() {
                      error.c_str());
     }
     if (!acquire_home_lock()) {
-        log_error("daemon", "litellmd is already running for {} (lock {} is held); use "
-                            "`litellmctl status` or `litellmctl stop`",
+        log_error("daemon",
+                  "litellmd is already running for {} (lock {} is held); use "
+                  "`litellmctl status` or `litellmctl stop`",
                   m_paths.home, m_paths.lock_file);
         return static_cast<int>(ExitCode::kAlreadyRunning);
     }
@@ -302,7 +314,8 @@ int Daemon::run() {
 
     m_control = std::make_unique<ControlServer>(m_io, *this, m_paths.socket);
     switch (m_control->open(&error)) {
-        case ControlServer::OpenResult::kOk: break;
+        case ControlServer::OpenResult::kOk:
+            break;
         case ControlServer::OpenResult::kAlreadyRunning:
             log_error("daemon", "{}; use `litellmctl status` or `litellmctl stop`", error);
             m_control.reset();
@@ -316,9 +329,10 @@ int Daemon::run() {
     auto cfg = config();
     if (!cfg->general.master_key.present() && m_options.host != "127.0.0.1" &&
         m_options.host != "localhost" && m_options.host != "::1") {
-        log_error("daemon", "refusing to listen on {} without general_settings.master_key: "
-                            "anyone on the network could use your credentials; set "
-                            "LITELLM_MASTER_KEY in {} or listen on 127.0.0.1",
+        log_error("daemon",
+                  "refusing to listen on {} without general_settings.master_key: "
+                  "anyone on the network could use your credentials; set "
+                  "LITELLM_MASTER_KEY in {} or listen on 127.0.0.1",
                   m_options.host, m_paths.dotenv);
         m_control->close();
         return static_cast<int>(ExitCode::kConfigInvalid);

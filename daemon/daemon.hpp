@@ -41,10 +41,10 @@ struct ReloadResult {
 
 /// Credential state of one provider, as `status` reports it.
 struct ProviderStatus {
-    std::string name;          ///< provider prefix, e.g. "anthropic"
-    std::string display_name;  ///< "Anthropic"
-    std::string format;        ///< wire format name
-    std::string auth;          ///< "api_key" or "oauth"
+    std::string name;                 ///< provider prefix, e.g. "anthropic"
+    std::string display_name;         ///< "Anthropic"
+    std::string format;               ///< wire format name
+    std::string auth;                 ///< "api_key" or "oauth"
     std::vector<std::string> models;  ///< public model names using it
     bool credential_ok = false;
     std::string source;  ///< "env ANTHROPIC_API_KEY", "config", "auth.chatgpt.json"
@@ -52,7 +52,7 @@ struct ProviderStatus {
 };
 
 class Daemon {
-public:
+  public:
     explicit Daemon(DaemonOptions options);
     ~Daemon();
 
@@ -82,7 +82,7 @@ public:
     int http_port() const;
     std::string http_url() const;
 
-private:
+  private:
     bool acquire_home_lock();
     bool load_initial_config();
     void log_credential_summary();

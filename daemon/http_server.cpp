@@ -26,7 +26,7 @@ constexpr size_t kKeepAliveMaxCount = 100000;
 
 // Exposes the listening socket that cpp-httplib keeps protected.
 class ListenServer : public httplib::Server {
-public:
+  public:
     int listen_fd() const { return static_cast<int>(svr_sock_.load()); }
 };
 
@@ -100,8 +100,9 @@ HttpServer::HttpServer(Daemon& daemon) : m_daemon(daemon), m_server(new ListenSe
         }
         log_error("http", "{} {}: internal error: {}", req.method, req.path, what);
         res.status = 500;
-        res.set_content(R"({"error":{"type":"internal_error","message":"internal error in litellmd; see its log"}})",
-                        "application/json");
+        res.set_content(
+            R"({"error":{"type":"internal_error","message":"internal error in litellmd; see its log"}})",
+            "application/json");
     });
     register_routes();
 }

@@ -17,7 +17,7 @@ namespace litellm {
 class Daemon;
 
 class HttpServer {
-public:
+  public:
     explicit HttpServer(Daemon& daemon);
     ~HttpServer();
 
@@ -37,7 +37,7 @@ public:
     /// The bound port.
     int port() const { return m_port; }
 
-private:
+  private:
     void register_routes();
 
     Daemon& m_daemon;

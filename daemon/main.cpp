@@ -20,7 +20,8 @@ namespace {
 int check_config(const std::string& file, const std::string& home) {
     litellm::load_dotenv_file(litellm::home_paths(home).dotenv);
     auto result = litellm::load_config_file(file);
-    for (const auto& d : result.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+    for (const auto& d : result.diagnostics)
+        std::fprintf(stderr, "%s\n", d.to_string().c_str());
     if (!result.ok()) {
         std::fprintf(stderr, "%s: %zu error(s)\n", file.c_str(), result.errors().size());
         return 1;
@@ -34,9 +35,10 @@ int check_config(const std::string& file, const std::string& home) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"litellmd: a local LLM gateway speaking the Anthropic and OpenAI APIs, with "
-                 "fallback chains across providers.\nRuns in the foreground; use `litellmctl "
-                 "start` to run it as a service."};
+    CLI::App app{
+        "litellmd: a local LLM gateway speaking the Anthropic and OpenAI APIs, with "
+        "fallback chains across providers.\nRuns in the foreground; use `litellmctl "
+        "start` to run it as a service."};
     app.set_version_flag("--version", std::string("litellmd ") + litellm::proto::kVersion);
     litellm::DaemonOptions options;
     options.home = litellm::default_home();
@@ -55,11 +57,13 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", level, "debug, info, warn or error")
         ->capture_default_str()
         ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error"}));
-    app.add_flag("-q,--quiet", quiet, "Do not copy log lines to stderr (the log file still has them)");
+    app.add_flag("-q,--quiet", quiet,
+                 "Do not copy log lines to stderr (the log file still has them)");
     app.add_option("--check-config", check_file,
                    "Validate FILE and exit: 0 when it loads, 1 when it has errors");
-    app.footer("Exit codes: 0 ok, 1 failure, 2 usage, 5 config invalid, 8 already running.\n"
-               "Docs: docs/ARCHITECTURE.md, docs/control-protocol.md");
+    app.footer(
+        "Exit codes: 0 ok, 1 failure, 2 usage, 5 config invalid, 8 already running.\n"
+        "Docs: docs/ARCHITECTURE.md, docs/control-protocol.md");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -22,7 +22,8 @@ using Alloc = rapidjson::Document::AllocatorType;
 
 Value string_array(const std::vector<std::string>& items, Alloc& a) {
     Value arr(rapidjson::kArrayType);
-    for (const auto& s : items) arr.PushBack(json_str(s, a), a);
+    for (const auto& s : items)
+        arr.PushBack(json_str(s, a), a);
     return arr;
 }
 
@@ -100,7 +101,8 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
         d.AddMember("min_protocol", proto::kMinCompatProtocol, a);
         d.AddMember("pid", static_cast<int64_t>(getpid()), a);
         Value caps(rapidjson::kArrayType);
-        for (const auto& spec : proto::method_table()) caps.PushBack(json_str(spec.name, a), a);
+        for (const auto& spec : proto::method_table())
+            caps.PushBack(json_str(spec.name, a), a);
         d.AddMember("capabilities", caps, a);
         return ok(std::move(d));
     });
@@ -184,8 +186,7 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
             HandlerReply reply = HandlerReply::failure(
                 proto::ErrorCode::kFailedPrecondition,
                 fmt::format("{} has {} error(s); still serving the previous config:\n{}",
-                            m_daemon.config_path(), r.errors.size(),
-                            fmt::join(r.errors, "\n")));
+                            m_daemon.config_path(), r.errors.size(), fmt::join(r.errors, "\n")));
             reply.error->data.SetObject();
             auto& a = reply.error->data.GetAllocator();
             reply.error->data.AddMember("errors", string_array(r.errors, a), a);
@@ -201,9 +202,10 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
     });
 
     bind("shutdown", [this](const Value&, CallContext& ctx) {
-        m_daemon.request_shutdown(fmt::format("shutdown requested over the control socket "
-                                              "(uid {})",
-                                              ctx.peer_uid));
+        m_daemon.request_shutdown(
+            fmt::format("shutdown requested over the control socket "
+                        "(uid {})",
+                        ctx.peer_uid));
         rapidjson::Document d(rapidjson::kObjectType);
         d.AddMember("stopping", true, d.GetAllocator());
         return ok(std::move(d));
@@ -215,7 +217,8 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
         rapidjson::Document d(rapidjson::kObjectType);
         auto& a = d.GetAllocator();
         Value arr(rapidjson::kArrayType);
-        for (const auto& r : records) arr.PushBack(log_record_json(r, a), a);
+        for (const auto& r : records)
+            arr.PushBack(log_record_json(r, a), a);
         d.AddMember("records", arr, a);
         d.AddMember("ring_size", static_cast<uint64_t>(Logger::instance().ring_capacity()), a);
         return ok(std::move(d));
@@ -242,7 +245,8 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
     });
 
     std::vector<std::string> names;
-    for (const auto& [name, _] : m_handlers) names.push_back(name);
+    for (const auto& [name, _] : m_handlers)
+        names.push_back(name);
     auto problems = dispatcher_mismatches(names);
     if (!problems.empty()) throw std::logic_error(fmt::format("{}", fmt::join(problems, "; ")));
 }

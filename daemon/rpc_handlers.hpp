@@ -47,7 +47,7 @@ struct HandlerReply {
 using Handler = std::function<HandlerReply(const rapidjson::Value& params, CallContext& ctx)>;
 
 class RpcDispatcher {
-public:
+  public:
     /// Binds the daemon's handlers; throws std::logic_error when they and the table disagree.
     explicit RpcDispatcher(Daemon& daemon);
 
@@ -57,7 +57,7 @@ public:
     /// Handles one received line (single or batch); returns the reply line or "".
     std::string handle_line(std::string_view line, CallContext& ctx);
 
-private:
+  private:
     void bind(std::string_view name, Handler handler);
 
     Daemon& m_daemon;

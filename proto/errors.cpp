@@ -58,12 +58,18 @@ std::string_view error_code_name(ErrorCode code) {
 ExitCode exit_code_for(ErrorCode code) {
     switch (code) {
         case ErrorCode::kInvalidParams:
-        case ErrorCode::kMethodNotFound: return ExitCode::kUsage;
-        case ErrorCode::kFailedPrecondition: return ExitCode::kConfigInvalid;
-        case ErrorCode::kPermissionDenied: return ExitCode::kPermission;
-        case ErrorCode::kIncompatible: return ExitCode::kIncompatible;
-        case ErrorCode::kNotImplemented: return ExitCode::kNotImplemented;
-        default: return ExitCode::kRpcError;
+        case ErrorCode::kMethodNotFound:
+            return ExitCode::kUsage;
+        case ErrorCode::kFailedPrecondition:
+            return ExitCode::kConfigInvalid;
+        case ErrorCode::kPermissionDenied:
+            return ExitCode::kPermission;
+        case ErrorCode::kIncompatible:
+            return ExitCode::kIncompatible;
+        case ErrorCode::kNotImplemented:
+            return ExitCode::kNotImplemented;
+        default:
+            return ExitCode::kRpcError;
     }
 }
 

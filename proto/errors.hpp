@@ -33,15 +33,15 @@ std::string_view error_code_name(ErrorCode code);
 /// Exit codes of litellmctl and litellmd (documented in docs/control-protocol.md).
 enum class ExitCode : int {
     kOk = 0,
-    kFailure = 1,          ///< the operation failed; the message says why
-    kUsage = 2,            ///< bad command line
-    kNotRunning = 3,       ///< litellmctl: no daemon answers on the control socket
-    kIncompatible = 4,     ///< protocol versions do not overlap
-    kConfigInvalid = 5,    ///< config file has errors
-    kNotImplemented = 6,   ///< command exists but is not built yet
-    kPermission = 7,       ///< permission denied (socket owned by another user)
-    kAlreadyRunning = 8,   ///< litellmd: another daemon owns this home / socket
-    kRpcError = 9,         ///< litellmctl rpc: the daemon answered with a JSON-RPC error
+    kFailure = 1,         ///< the operation failed; the message says why
+    kUsage = 2,           ///< bad command line
+    kNotRunning = 3,      ///< litellmctl: no daemon answers on the control socket
+    kIncompatible = 4,    ///< protocol versions do not overlap
+    kConfigInvalid = 5,   ///< config file has errors
+    kNotImplemented = 6,  ///< command exists but is not built yet
+    kPermission = 7,      ///< permission denied (socket owned by another user)
+    kAlreadyRunning = 8,  ///< litellmd: another daemon owns this home / socket
+    kRpcError = 9,        ///< litellmctl rpc: the daemon answered with a JSON-RPC error
 };
 
 /// A documented error code.

@@ -168,8 +168,7 @@ std::vector<MethodSpec> build_table() {
                 {
                     {"following", T::kBoolean, "Always true."},
                     {"level", T::kString, "The level in effect."},
-                    {"queue_limit", T::kInteger,
-                     "Records buffered for this client before drops."},
+                    {"queue_limit", T::kInteger, "Records buffered for this client before drops."},
                 },
             .flags = kFlagStreaming,
             .example_params = R"({"level":"debug","backlog":10})",
@@ -186,13 +185,20 @@ std::vector<MethodSpec> build_table() {
 
 bool type_matches(JsonType type, const rapidjson::Value& v) {
     switch (type) {
-        case T::kString: return v.IsString();
-        case T::kInteger: return v.IsInt64() || v.IsUint64();
-        case T::kNumber: return v.IsNumber();
-        case T::kBoolean: return v.IsBool();
-        case T::kObject: return v.IsObject();
-        case T::kArray: return v.IsArray();
-        case T::kAny: return true;
+        case T::kString:
+            return v.IsString();
+        case T::kInteger:
+            return v.IsInt64() || v.IsUint64();
+        case T::kNumber:
+            return v.IsNumber();
+        case T::kBoolean:
+            return v.IsBool();
+        case T::kObject:
+            return v.IsObject();
+        case T::kArray:
+            return v.IsArray();
+        case T::kAny:
+            return true;
     }
     return false;
 }
@@ -219,8 +225,10 @@ std::string flags_text(const MethodSpec& spec) {
 std::string cell(std::string_view text) {
     std::string out;
     for (char c : text) {
-        if (c == '|') out += "\\|";
-        else out += c;
+        if (c == '|')
+            out += "\\|";
+        else
+            out += c;
     }
     return out;
 }
@@ -229,13 +237,20 @@ std::string cell(std::string_view text) {
 
 std::string_view json_type_name(JsonType type) {
     switch (type) {
-        case T::kString: return "string";
-        case T::kInteger: return "integer";
-        case T::kNumber: return "number";
-        case T::kBoolean: return "boolean";
-        case T::kObject: return "object";
-        case T::kArray: return "array";
-        case T::kAny: return "any";
+        case T::kString:
+            return "string";
+        case T::kInteger:
+            return "integer";
+        case T::kNumber:
+            return "number";
+        case T::kBoolean:
+            return "boolean";
+        case T::kObject:
+            return "object";
+        case T::kArray:
+            return "array";
+        case T::kAny:
+            return "any";
     }
     return "any";
 }
@@ -336,8 +351,8 @@ std::vector<std::string> check_result(const MethodSpec& spec, const rapidjson::V
                 problems.push_back(fmt::format("{}: result lacks '{}'", spec.name, field.name));
             }
         } else if (!type_matches(field.type, *cur)) {
-            problems.push_back(fmt::format("{}: result field '{}' is not {}", spec.name,
-                                           field.name, json_type_name(field.type)));
+            problems.push_back(fmt::format("{}: result field '{}' is not {}", spec.name, field.name,
+                                           json_type_name(field.type)));
         }
     }
     return problems;
@@ -399,9 +414,10 @@ void spec_to_json(const MethodSpec& spec, rapidjson::Value& out,
 std::string render_protocol_markdown() {
     std::string md;
     md += "# litellmd control protocol\n\n";
-    md += "<!-- Generated from proto/methods.cpp and proto/errors.cpp by `scripts/gen-rpc-docs` "
-          "(`litellmctl docs protocol`). Do not edit: a unit test fails when this file is "
-          "stale. -->\n\n";
+    md +=
+        "<!-- Generated from proto/methods.cpp and proto/errors.cpp by `scripts/gen-rpc-docs` "
+        "(`litellmctl docs protocol`). Do not edit: a unit test fails when this file is "
+        "stale. -->\n\n";
     md += fmt::format(
         "Protocol version **{}** (oldest compatible client: {}). JSON-RPC 2.0, one JSON object "
         "per line (`\\n`-terminated, at most 1 MiB), over the Unix stream socket "
@@ -415,24 +431,27 @@ std::string render_protocol_markdown() {
         "connection is closed after {} s; at most {} clients at once; a `logs.follow` client "
         "has a queue of {} records.\n\n",
         kIdleTimeoutSeconds, kMaxClients, kFollowQueueLimit);
-    md += "Try it with a plain socket client:\n\n```sh\n"
-          "printf '%s\\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}' | "
-          "socat - UNIX-CONNECT:$HOME/.litellm/litellmd.sock\n"
-          "litellmctl rpc status            # the same through the CLI\n```\n\n";
-    md += "Versioning: the protocol number goes up only when an existing method changes "
-          "incompatibly. New methods, new optional params and new result fields do not bump "
-          "it; clients ignore fields they do not know.\n\n";
+    md +=
+        "Try it with a plain socket client:\n\n```sh\n"
+        "printf '%s\\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}' | "
+        "socat - UNIX-CONNECT:$HOME/.litellm/litellmd.sock\n"
+        "litellmctl rpc status            # the same through the CLI\n```\n\n";
+    md +=
+        "Versioning: the protocol number goes up only when an existing method changes "
+        "incompatibly. New methods, new optional params and new result fields do not bump "
+        "it; clients ignore fields they do not know.\n\n";
     md += "## Methods\n\n| method | summary | flags |\n|---|---|---|\n";
     for (const auto& spec : method_table()) {
-        md += fmt::format("| [`{}`](#{}) | {} | {} |\n", spec.name,
-                          [&] {
-                              std::string anchor;
-                              for (char c : spec.name) {
-                                  if (c != '.') anchor += c;
-                              }
-                              return anchor;
-                          }(),
-                          cell(spec.summary), flags_text(spec));
+        md += fmt::format(
+            "| [`{}`](#{}) | {} | {} |\n", spec.name,
+            [&] {
+                std::string anchor;
+                for (char c : spec.name) {
+                    if (c != '.') anchor += c;
+                }
+                return anchor;
+            }(),
+            cell(spec.summary), flags_text(spec));
     }
     md += "\n";
     for (const auto& spec : method_table()) {
@@ -465,21 +484,23 @@ std::string render_protocol_markdown() {
         if (!spec.notification.empty()) {
             md += fmt::format("Notifications: {}\n\n", spec.notification);
         }
-        md += fmt::format("Example request:\n\n```json\n{{\"jsonrpc\":\"2.0\",\"id\":1,"
-                          "\"method\":\"{}\"{}}}\n```\n\n",
-                          spec.name,
-                          spec.example_params.empty()
-                              ? std::string()
-                              : ",\"params\":" + std::string(spec.example_params));
+        md += fmt::format(
+            "Example request:\n\n```json\n{{\"jsonrpc\":\"2.0\",\"id\":1,"
+            "\"method\":\"{}\"{}}}\n```\n\n",
+            spec.name,
+            spec.example_params.empty() ? std::string()
+                                        : ",\"params\":" + std::string(spec.example_params));
     }
-    md += "## Error codes\n\nErrors are JSON-RPC error objects `{code, message, data?}`; "
-          "`message` is written for a person and says what to do.\n\n"
-          "| code | name | meaning |\n|---|---|---|\n";
+    md +=
+        "## Error codes\n\nErrors are JSON-RPC error objects `{code, message, data?}`; "
+        "`message` is written for a person and says what to do.\n\n"
+        "| code | name | meaning |\n|---|---|---|\n";
     for (const auto& e : error_table()) {
         md += fmt::format("| {} | `{}` | {} |\n", static_cast<int>(e.code), e.name, cell(e.help));
     }
-    md += "\n## Exit codes\n\nBoth `litellmctl` and `litellmd` exit with these codes.\n\n"
-          "| code | name | meaning |\n|---|---|---|\n";
+    md +=
+        "\n## Exit codes\n\nBoth `litellmctl` and `litellmd` exit with these codes.\n\n"
+        "| code | name | meaning |\n|---|---|---|\n";
     for (const auto& e : exit_table()) {
         md += fmt::format("| {} | `{}` | {} |\n", static_cast<int>(e.code), e.name, cell(e.help));
     }

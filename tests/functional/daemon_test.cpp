@@ -25,7 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 
 class DaemonTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         m_home.write("config.yaml", kSmallConfig);
         m_home.write(".env", "FT_ANTHROPIC_KEY=sk-ant-test-0000000000000000\n");
@@ -129,8 +129,9 @@ TEST_F(DaemonTest, RawJsonRpcLineGetsAnAnswer) {
 TEST_F(DaemonTest, MalformedAndOversizedLinesGetErrorsAndTheDaemonKeepsServing) {
     auto bad = parse_json(raw_exchange(m_daemon.socket_path(), "{not json\n"));
     EXPECT_EQ(bad["error"]["code"].GetInt(), -32700);
-    std::string huge = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":{\"pad\":\"" +
-                       std::string(1100 * 1024, 'a') + "\"}}\n";
+    std::string huge =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":{\"pad\":\"" +
+        std::string(1100 * 1024, 'a') + "\"}}\n";
     auto big = parse_json(raw_exchange(m_daemon.socket_path(), huge));
     EXPECT_EQ(big["error"]["code"].GetInt(), -32600);
     EXPECT_NE(std::string(big["error"]["message"].GetString()).find("exceeds"), std::string::npos);
@@ -188,8 +189,9 @@ TEST_F(DaemonTest, LogsTailShowsStartupLines) {
 }
 
 TEST_F(DaemonTest, BrokenReloadReturnsErrorsAndKeepsTheOldConfig) {
-    m_home.write("config.yaml", "model_list:\n  - model_name: x\n    litellm_params:\n      "
-                                "model: nonsense/abc\n");
+    m_home.write("config.yaml",
+                 "model_list:\n  - model_name: x\n    litellm_params:\n      "
+                 "model: nonsense/abc\n");
     auto r = run_ctl(m_home, {"reload"});
     EXPECT_EQ(r.exit_code, static_cast<int>(proto::ExitCode::kConfigInvalid)) << r.out << r.err;
     EXPECT_NE(r.err.find("config.yaml:4:"), std::string::npos) << r.err;
@@ -205,8 +207,9 @@ TEST_F(DaemonTest, BrokenReloadReturnsErrorsAndKeepsTheOldConfig) {
 }
 
 TEST_F(DaemonTest, GoodReloadAndSighupSwapTheConfig) {
-    m_home.write("config.yaml", "model_list:\n  - model_name: only-one\n    litellm_params:\n      "
-                                "model: openai/m\n      api_base: http://127.0.0.1:9/v1\n");
+    m_home.write("config.yaml",
+                 "model_list:\n  - model_name: only-one\n    litellm_params:\n      "
+                 "model: openai/m\n      api_base: http://127.0.0.1:9/v1\n");
     auto r = run_ctl(m_home, {"reload"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("1 models"), std::string::npos) << r.out;
@@ -324,8 +327,8 @@ TEST(NoDaemon, NoCredentialsStillStartsAndSaysWhatIsMissing) {
 }
 
 TEST(CheckConfig, ShippedConfigIsValid) {
-    auto r = run_daemon_binary(
-        {"--check-config", std::string(LITELLM_SOURCE_DIR) + "/etc/config.yaml"});
+    auto r =
+        run_daemon_binary({"--check-config", std::string(LITELLM_SOURCE_DIR) + "/etc/config.yaml"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("OK"), std::string::npos);
 }

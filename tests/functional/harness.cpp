@@ -67,7 +67,9 @@ DaemonProcess::~DaemonProcess() {
     }
 }
 
-std::string DaemonProcess::socket_path() const { return control_socket_path(m_home.path()); }
+std::string DaemonProcess::socket_path() const {
+    return control_socket_path(m_home.path());
+}
 
 std::string DaemonProcess::stderr_text() const {
     return read_file(m_home.file("daemon.stderr")).value_or("");
@@ -76,7 +78,8 @@ std::string DaemonProcess::stderr_text() const {
 bool DaemonProcess::start(const std::vector<std::string>& extra_args, std::string* error) {
     SpawnOptions opts;
     opts.argv = {LITELLMD_BIN, "--home", m_home.path(), "--port", "0"};
-    for (const auto& a : extra_args) opts.argv.push_back(a);
+    for (const auto& a : extra_args)
+        opts.argv.push_back(a);
     opts.stdout_path = m_home.file("daemon.stdout");
     opts.stderr_path = m_home.file("daemon.stderr");
     opts.env_unset = {"LITELLM_SOCKET", "NOTIFY_SOCKET", "LITELLM_HOME"};
@@ -85,7 +88,8 @@ bool DaemonProcess::start(const std::vector<std::string>& extra_args, std::strin
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
         if (auto rc = m_proc.wait(0)) {
-            if (error) *error = "litellmd exited with " + std::to_string(*rc) + ": " + stderr_text();
+            if (error)
+                *error = "litellmd exited with " + std::to_string(*rc) + ": " + stderr_text();
             return false;
         }
         rpc::Client c;
@@ -125,7 +129,8 @@ int DaemonProcess::http_port() {
 RunResult run_ctl(const TempHome& home, const std::vector<std::string>& args, int timeout_ms) {
     SpawnOptions opts;
     opts.argv = {LITELLMCTL_BIN, "--home", home.path()};
-    for (const auto& a : args) opts.argv.push_back(a);
+    for (const auto& a : args)
+        opts.argv.push_back(a);
     opts.env_unset = {"LITELLM_SOCKET", "LITELLM_HOME"};
     return run_capture(opts, timeout_ms);
 }
@@ -133,7 +138,8 @@ RunResult run_ctl(const TempHome& home, const std::vector<std::string>& args, in
 RunResult run_daemon_binary(const std::vector<std::string>& args, int timeout_ms) {
     SpawnOptions opts;
     opts.argv = {LITELLMD_BIN};
-    for (const auto& a : args) opts.argv.push_back(a);
+    for (const auto& a : args)
+        opts.argv.push_back(a);
     opts.env_unset = {"LITELLM_SOCKET", "NOTIFY_SOCKET"};
     return run_capture(opts, timeout_ms);
 }

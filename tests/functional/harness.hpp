@@ -18,7 +18,7 @@ extern const char* const kSmallConfig;
 
 /// A fresh temporary directory used as LITELLM_HOME; removed on destruction.
 class TempHome {
-public:
+  public:
     TempHome();
     ~TempHome();
     const std::string& path() const { return m_path; }
@@ -26,13 +26,13 @@ public:
     void write(const std::string& name, const std::string& content) const;
     std::string file(const std::string& name) const { return m_path + "/" + name; }
 
-private:
+  private:
     std::string m_path;
 };
 
 /// The real litellmd binary, running on a temp home.
 class DaemonProcess {
-public:
+  public:
     explicit DaemonProcess(const TempHome& home) : m_home(home) {}
     ~DaemonProcess();
 
@@ -56,7 +56,7 @@ public:
     std::string stderr_text() const;
     Subprocess& process() { return m_proc; }
 
-private:
+  private:
     const TempHome& m_home;
     Subprocess m_proc;
     bool m_started = false;

@@ -24,7 +24,8 @@ TEST(Fs, AtomicWriteReplacesContentWithExactMode) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     // No temp files left behind.
     int entries = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++entries;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir))
+        ++entries;
     EXPECT_EQ(entries, 1);
     std::filesystem::remove_all(dir);
 }
@@ -37,7 +38,8 @@ TEST(Fs, AtomicWriteReportsErrors) {
 }
 
 TEST(Fs, EnsureDirectoryCreatesParents) {
-    auto dir = std::filesystem::temp_directory_path() / ("litellm-fs-dir-" + std::to_string(getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("litellm-fs-dir-" + std::to_string(getpid()));
     std::string nested = (dir / "a" / "b").string();
     ASSERT_TRUE(ensure_directory(nested, 0700));
     EXPECT_TRUE(std::filesystem::is_directory(nested));

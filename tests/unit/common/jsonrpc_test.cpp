@@ -55,10 +55,10 @@ TEST(JsonRpcParse, MalformedJsonIsParseError) {
 TEST(JsonRpcParse, InvalidRequestShapes) {
     const char* cases[] = {
         R"("just a string")",
-        R"({"id":1,"method":"status"})",                      // no jsonrpc
-        R"({"jsonrpc":"1.0","id":1,"method":"status"})",      // wrong version
-        R"({"jsonrpc":"2.0","id":1})",                        // no method
-        R"({"jsonrpc":"2.0","id":1,"method":5})",             // method not a string
+        R"({"id":1,"method":"status"})",                        // no jsonrpc
+        R"({"jsonrpc":"1.0","id":1,"method":"status"})",        // wrong version
+        R"({"jsonrpc":"2.0","id":1})",                          // no method
+        R"({"jsonrpc":"2.0","id":1,"method":5})",               // method not a string
         R"({"jsonrpc":"2.0","id":{"x":1},"method":"status"})",  // bad id type
         R"({"jsonrpc":"2.0","id":1,"method":"status","params":"x"})",
     };

@@ -14,7 +14,7 @@ namespace litellm {
 namespace {
 
 class LogTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         LoggerOptions o;
         o.min_level = LogLevel::kDebug;
@@ -25,13 +25,15 @@ protected:
 };
 
 TEST_F(LogTest, TailReturnsNewestInOrderAndFiltersLevel) {
-    for (int i = 0; i < 12; ++i) log_info("t", "line {}", i);
+    for (int i = 0; i < 12; ++i)
+        log_info("t", "line {}", i);
     log_debug("t", "debug line");
     auto all = Logger::instance().tail(100, LogLevel::kDebug);
     ASSERT_EQ(all.size(), 8u);  // ring capacity
     EXPECT_EQ(all.back().message, "debug line");
     EXPECT_EQ(all.front().message, "line 5");
-    for (size_t i = 1; i < all.size(); ++i) EXPECT_EQ(all[i].seq, all[i - 1].seq + 1);
+    for (size_t i = 1; i < all.size(); ++i)
+        EXPECT_EQ(all[i].seq, all[i - 1].seq + 1);
     auto info = Logger::instance().tail(2, LogLevel::kInfo);
     ASSERT_EQ(info.size(), 2u);
     EXPECT_EQ(info[0].message, "line 10");
@@ -57,13 +59,15 @@ TEST_F(LogTest, MinLevelSkipsRecords) {
     auto recs = Logger::instance().tail(10, LogLevel::kDebug);
     ASSERT_FALSE(recs.empty());
     EXPECT_EQ(recs.back().message, "shown");
-    for (const auto& r : recs) EXPECT_NE(r.message, "hidden");
+    for (const auto& r : recs)
+        EXPECT_NE(r.message, "hidden");
 }
 
 TEST_F(LogTest, SubscriberQueueDropsAndCountsInsteadOfBlocking) {
     std::atomic<int> wakes{0};
     auto sub = Logger::instance().subscribe(LogLevel::kInfo, 3, [&] { ++wakes; });
-    for (int i = 0; i < 10; ++i) log_info("t", "r{}", i);
+    for (int i = 0; i < 10; ++i)
+        log_info("t", "r{}", i);
     log_debug("t", "below the subscriber's level");
     EXPECT_EQ(wakes.load(), 1);  // one wake until drained
     std::uint64_t dropped = 0;

@@ -11,17 +11,19 @@ namespace {
 
 // Saves and restores an environment variable around a test.
 class EnvGuard {
-public:
+  public:
     explicit EnvGuard(const char* name) : m_name(name) {
         if (const char* v = ::getenv(name)) m_old = v;
         m_had = ::getenv(name) != nullptr;
     }
     ~EnvGuard() {
-        if (m_had) ::setenv(m_name, m_old.c_str(), 1);
-        else ::unsetenv(m_name);
+        if (m_had)
+            ::setenv(m_name, m_old.c_str(), 1);
+        else
+            ::unsetenv(m_name);
     }
 
-private:
+  private:
     const char* m_name;
     std::string m_old;
     bool m_had = false;

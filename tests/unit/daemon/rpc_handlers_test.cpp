@@ -17,7 +17,7 @@ rapidjson::Document parse(const std::string& text) {
 }
 
 class DispatcherTest : public ::testing::Test {
-protected:
+  protected:
     static DaemonOptions options() {
         DaemonOptions o;
         o.home = "/nonexistent-home";
@@ -52,9 +52,11 @@ TEST_F(DispatcherTest, HelloRefusesTooOldClients) {
 TEST_F(DispatcherTest, DescribeListsTheWholeTableOrOneMethod) {
     auto all = call(R"({"jsonrpc":"2.0","id":1,"method":"rpc.describe"})");
     EXPECT_EQ(all["result"]["methods"].Size(), proto::method_table().size());
-    auto one = call(R"({"jsonrpc":"2.0","id":2,"method":"rpc.describe","params":{"method":"logs.tail"}})");
+    auto one =
+        call(R"({"jsonrpc":"2.0","id":2,"method":"rpc.describe","params":{"method":"logs.tail"}})");
     ASSERT_EQ(one["result"]["methods"].Size(), 1u);
-    auto missing = call(R"({"jsonrpc":"2.0","id":3,"method":"rpc.describe","params":{"method":"x"}})");
+    auto missing =
+        call(R"({"jsonrpc":"2.0","id":3,"method":"rpc.describe","params":{"method":"x"}})");
     EXPECT_EQ(missing["error"]["code"].GetInt(), static_cast<int>(proto::ErrorCode::kNotFound));
 }
 
@@ -92,7 +94,8 @@ TEST_F(DispatcherTest, ParseErrorsComeBackAsReplies) {
 
 TEST_F(DispatcherTest, LogsTailReturnsRecords) {
     log_warn("unit", "a line for logs.tail");
-    auto r = call(R"({"jsonrpc":"2.0","id":1,"method":"logs.tail","params":{"n":5,"level":"warn"}})");
+    auto r =
+        call(R"({"jsonrpc":"2.0","id":1,"method":"logs.tail","params":{"n":5,"level":"warn"}})");
     ASSERT_TRUE(r.HasMember("result")) << json_stringify(r);
     const auto& recs = r["result"]["records"];
     ASSERT_GE(recs.Size(), 1u);
@@ -102,7 +105,8 @@ TEST_F(DispatcherTest, LogsTailReturnsRecords) {
 
 TEST(DispatcherTable, EveryMethodHasExactlyOneHandler) {
     std::vector<std::string> names;
-    for (const auto& spec : proto::method_table()) names.emplace_back(spec.name);
+    for (const auto& spec : proto::method_table())
+        names.emplace_back(spec.name);
     EXPECT_TRUE(dispatcher_mismatches(names).empty());
     names.pop_back();
     names.push_back("made.up");

@@ -34,9 +34,8 @@ TEST(MethodTable, NamesAreUniqueSortedAndDocumented) {
             }
         }
     }
-    for (const char* required :
-         {"rpc.hello", "rpc.describe", "status", "reload", "shutdown", "logs.tail",
-          "logs.follow"}) {
+    for (const char* required : {"rpc.hello", "rpc.describe", "status", "reload", "shutdown",
+                                 "logs.tail", "logs.follow"}) {
         EXPECT_NE(find_method(required), nullptr) << required;
     }
     EXPECT_EQ(find_method("nope"), nullptr);
