@@ -11,6 +11,7 @@
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/proxy/proxy.hpp"
 #include "proto/version.hpp"
 
 namespace litellm {
@@ -127,6 +128,8 @@ void HttpServer::register_routes() {
     s.Get("/", [](const httplib::Request&, httplib::Response& res) {
         res.set_content("litellmd is running\n", "text/plain");
     });
+    m_proxy = std::make_unique<proxy::Proxy>(m_daemon);
+    m_proxy->register_routes(s);
 }
 
 bool HttpServer::bind(const std::string& host, int port, std::string* error) {

@@ -1,7 +1,7 @@
 #pragma once
 // The HTTP listener (cpp-httplib). Debian's 0.11.4 ships defaults that ruin a proxy (Nagle, five
 // requests per keep-alive connection, a listen backlog of 5); they are fixed here at run time.
-// This issue serves /health and /; the proxy endpoints are added by the proxy core.
+// It serves /health and / itself; daemon/proxy adds the API routes.
 
 #include <functional>
 #include <memory>
@@ -15,6 +15,9 @@ class Server;
 namespace litellm {
 
 class Daemon;
+namespace proxy {
+class Proxy;
+}
 
 class HttpServer {
   public:
@@ -41,6 +44,7 @@ class HttpServer {
     void register_routes();
 
     Daemon& m_daemon;
+    std::unique_ptr<proxy::Proxy> m_proxy;  // declared first: outlives the server's workers
     std::unique_ptr<httplib::Server> m_server;
     std::thread m_thread;
     int m_port = 0;

@@ -1,0 +1,143 @@
+#include "daemon/proxy/json_scan.hpp"
+
+#include <cstdio>
+
+namespace litellm::proxy {
+
+namespace {
+
+size_t skip_ws(std::string_view s, size_t i) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    return i;
+}
+
+// Index just past the string starting at s[i] == '"', or npos.
+size_t skip_string(std::string_view s, size_t i) {
+    for (++i; i < s.size(); ++i) {
+        if (s[i] == '\\') {
+            ++i;
+        } else if (s[i] == '"') {
+            return i + 1;
+        }
+    }
+    return std::string_view::npos;
+}
+
+// Index just past the value starting at s[i], or npos.
+size_t skip_value(std::string_view s, size_t i) {
+    if (i >= s.size()) return std::string_view::npos;
+    char c = s[i];
+    if (c == '"') return skip_string(s, i);
+    if (c == '{' || c == '[') {
+        int depth = 0;
+        for (; i < s.size(); ++i) {
+            char d = s[i];
+            if (d == '"') {
+                i = skip_string(s, i);
+                if (i == std::string_view::npos) return i;
+                --i;
+            } else if (d == '{' || d == '[') {
+                ++depth;
+            } else if (d == '}' || d == ']') {
+                if (--depth == 0) return i + 1;
+            }
+        }
+        return std::string_view::npos;
+    }
+    // number, true, false, null
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
+           s[i] != '\n' && s[i] != '\r' && s[i] != '\t') {
+        ++i;
+    }
+    return i;
+}
+
+}  // namespace
+
+std::optional<ValueSpan> find_top_level_value(std::string_view json, std::string_view key) {
+    size_t i = skip_ws(json, 0);
+    if (i >= json.size() || json[i] != '{') return std::nullopt;
+    i = skip_ws(json, i + 1);
+    while (i < json.size() && json[i] == '"') {
+        size_t key_end = skip_string(json, i);
+        if (key_end == std::string_view::npos) return std::nullopt;
+        std::string_view k = json.substr(i + 1, key_end - i - 2);
+        i = skip_ws(json, key_end);
+        if (i >= json.size() || json[i] != ':') return std::nullopt;
+        i = skip_ws(json, i + 1);
+        size_t value_end = skip_value(json, i);
+        if (value_end == std::string_view::npos) return std::nullopt;
+        if (k == key) return ValueSpan{i, value_end};
+        i = skip_ws(json, value_end);
+        if (i < json.size() && json[i] == ',') i = skip_ws(json, i + 1);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string_view> top_level_string(std::string_view json, std::string_view key) {
+    auto span = find_top_level_value(json, key);
+    if (!span || json[span->begin] != '"') return std::nullopt;
+    std::string_view raw = json.substr(span->begin + 1, span->end - span->begin - 2);
+    if (raw.find('\\') != std::string_view::npos) return std::nullopt;
+    return raw;
+}
+
+bool top_level_true(std::string_view json, std::string_view key) {
+    auto span = find_top_level_value(json, key);
+    return span && json.substr(span->begin, span->end - span->begin) == "true";
+}
+
+std::string replace_top_level_value(std::string_view json, std::string_view key,
+                                    std::string_view value_json) {
+    auto span = find_top_level_value(json, key);
+    if (!span) return insert_top_level_if_absent(json, key, value_json);
+    std::string out;
+    out.reserve(json.size() + value_json.size());
+    out.append(json.substr(0, span->begin));
+    out.append(value_json);
+    out.append(json.substr(span->end));
+    return out;
+}
+
+std::string insert_top_level_if_absent(std::string_view json, std::string_view key,
+                                       std::string_view value_json) {
+    size_t open = skip_ws(json, 0);
+    if (open >= json.size() || json[open] != '{') return {};
+    if (find_top_level_value(json, key)) return std::string(json);
+    size_t next = skip_ws(json, open + 1);
+    bool empty = next < json.size() && json[next] == '}';
+    std::string out;
+    out.reserve(json.size() + key.size() + value_json.size() + 4);
+    out.append(json.substr(0, open + 1));
+    out.append(json_quote(key));
+    out.push_back(':');
+    out.append(value_json);
+    if (!empty) out.push_back(',');
+    out.append(json.substr(open + 1));
+    return out;
+}
+
+std::string json_quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    out += "\"";
+    return out;
+}
+
+}  // namespace litellm::proxy

@@ -1,0 +1,83 @@
+#pragma once
+// The HTTP proxy: /v1/messages, /v1/messages/count_tokens, /v1/chat/completions, /v1/models.
+//
+// A request is routed by its model name to a deployment. Same-format routes (Anthropic in,
+// Anthropic-compatible out; OpenAI in, OpenAI-compatible out) pass the body through with only
+// the model replaced, and stream upstream bytes back untouched. Cross-format routes decode into
+// the canonical model (daemon/wire) and encode for the other side, streaming event by event.
+//
+// Streaming uses one "pump" thread per stream: it reads the upstream while the server worker
+// writes to the client, joined by a bounded buffer (a slow client slows the upstream read
+// instead of growing memory). The worker waits for the upstream's status before it commits a
+// status to the client, so an upstream error before the first byte is still a proper HTTP error
+// in the client's format.
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/config.hpp"
+#include "daemon/proxy/upstream.hpp"
+#include "daemon/wire/model.hpp"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace litellm {
+class Daemon;
+}
+
+namespace litellm::proxy {
+
+/// The API a client speaks (and the error shape it gets).
+enum class ApiFormat { kAnthropic, kOpenAIChat };
+
+/// Largest request body accepted (Anthropic's own limit); larger gets 413.
+inline constexpr std::size_t kMaxBodyBytes = 32 * 1024 * 1024;
+
+/// The API format a request to `path` with these headers expects errors in.
+ApiFormat format_for_request(const httplib::Request& req);
+
+/// Writes `error` into `res` in the client's format, with status and retry-after.
+void write_error(httplib::Response& res, ApiFormat format, const wire::Error& error);
+
+/// Estimates input tokens for count_tokens when no Anthropic upstream can count; errs high.
+std::int64_t estimate_input_tokens(const wire::Request& request);
+
+class Proxy {
+public:
+    explicit Proxy(Daemon& daemon);
+    ~Proxy();
+
+    /// Adds the proxy routes and the error handler to `server`.
+    void register_routes(httplib::Server& server);
+
+    /// Streams still pumping (for shutdown and status).
+    int active_streams() const { return m_active_pumps.load(); }
+
+private:
+    struct Call;
+
+    void handle_chat(const httplib::Request& req, httplib::Response& res, ApiFormat format);
+    void handle_count_tokens(const httplib::Request& req, httplib::Response& res);
+    void handle_models(const httplib::Request& req, httplib::Response& res);
+    bool authorize(const httplib::Request& req, httplib::Response& res, ApiFormat format,
+                   const Config& cfg);
+
+    /// Builds the upstream request for `call` on `deployment`; nullopt with `error` set when
+    /// the deployment cannot be used (unsupported provider, missing credentials).
+    std::optional<UpstreamRequest> build_upstream(Call& call, const Deployment& deployment,
+                                                  const Config& cfg, wire::Error& error);
+    void run_whole(Call& call, UpstreamRequest upstream, httplib::Response& res);
+    void run_stream(Call& call, UpstreamRequest upstream, httplib::Response& res);
+
+    Daemon& m_daemon;
+    UpstreamPool m_pool;
+    std::atomic<int> m_active_pumps{0};
+};
+
+}  // namespace litellm::proxy

@@ -1,0 +1,173 @@
+#include "daemon/proxy/upstream.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <httplib.h>
+
+namespace litellm::proxy {
+
+namespace {
+
+// Connections kept per origin; more concurrent requests open extra ones that are closed after.
+constexpr std::size_t kMaxIdlePerOrigin = 64;
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+void set_timeout(httplib::Client& c, double connect_s, double read_s) {
+    auto sec = [](double s) { return static_cast<time_t>(s); };
+    auto usec = [](double s) { return static_cast<time_t>((s - static_cast<double>(static_cast<time_t>(s))) * 1e6); };
+    c.set_connection_timeout(sec(connect_s), usec(connect_s));
+    c.set_read_timeout(sec(read_s), usec(read_s));
+    c.set_write_timeout(sec(read_s), usec(read_s));
+}
+
+TransportStatus classify(httplib::Error error) {
+    switch (error) {
+        case httplib::Error::Connection:
+        case httplib::Error::SSLConnection:
+        case httplib::Error::SSLServerVerification: return TransportStatus::kConnect;
+        case httplib::Error::ConnectionTimeout: return TransportStatus::kTimeout;
+        case httplib::Error::Canceled: return TransportStatus::kCancelled;
+        default: return TransportStatus::kBrokenRead;
+    }
+}
+
+}  // namespace
+
+std::string UpstreamResult::header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+        if (k == name) return v;
+    }
+    return {};
+}
+
+bool split_url(const std::string& url, std::string& origin, std::string& path) {
+    size_t scheme_end = url.find("://");
+    if (scheme_end == std::string::npos) return false;
+    std::string scheme = lower(url.substr(0, scheme_end));
+    if (scheme != "http" && scheme != "https") return false;
+    size_t host_start = scheme_end + 3;
+    size_t path_start = url.find_first_of("/?", host_start);
+    std::string authority = url.substr(host_start, path_start == std::string::npos
+                                                       ? std::string::npos
+                                                       : path_start - host_start);
+    if (authority.empty()) return false;
+    // Always name the port, so http://h and http://h:80 share a pool.
+    bool has_port = authority.find(':', authority.rfind(']') == std::string::npos
+                                            ? 0
+                                            : authority.rfind(']')) != std::string::npos;
+    if (!has_port) authority += scheme == "https" ? ":443" : ":80";
+    origin = scheme + "://" + authority;
+    path = path_start == std::string::npos ? "/" : url.substr(path_start);
+    if (path.front() == '?') path = "/" + path;
+    return true;
+}
+
+UpstreamPool::UpstreamPool() = default;
+UpstreamPool::~UpstreamPool() = default;
+
+std::unique_ptr<httplib::Client> UpstreamPool::acquire(const std::string& origin) {
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_idle.find(origin);
+        if (it != m_idle.end() && !it->second.empty()) {
+            auto c = std::move(it->second.back());
+            it->second.pop_back();
+            return c;
+        }
+    }
+    auto c = std::make_unique<httplib::Client>(origin);
+    c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
+    c->enable_server_certificate_verification(true);
+    // We never forward the client's Accept-Encoding, so upstreams answer uncompressed; a
+    // gzip answer anyway is decoded here rather than passed through undecodable.
+    c->set_decompress(true);
+    return c;
+}
+
+void UpstreamPool::release(const std::string& origin, std::unique_ptr<httplib::Client> client) {
+    std::lock_guard lock(m_mutex);
+    auto& idle = m_idle[origin];
+    if (idle.size() < kMaxIdlePerOrigin) idle.push_back(std::move(client));
+}
+
+std::size_t UpstreamPool::idle_count() const {
+    std::lock_guard lock(m_mutex);
+    std::size_t n = 0;
+    for (const auto& [_, v] : m_idle) n += v.size();
+    return n;
+}
+
+UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHandler& on_head,
+                                  const BodyHandler& on_body) {
+    UpstreamResult result;
+    std::string origin, path;
+    if (!split_url(request.url, origin, path)) {
+        result.transport = TransportStatus::kBadUrl;
+        result.transport_error = "bad upstream URL '" + request.url + "' (check api_base)";
+        return result;
+    }
+    auto client = acquire(origin);
+    if (!client->is_valid()) {
+        result.transport = TransportStatus::kBadUrl;
+        result.transport_error = "cannot use upstream URL '" + request.url + "'";
+        return result;
+    }
+    set_timeout(*client, request.connect_timeout_s, request.read_timeout_s);
+
+    httplib::Request req;
+    req.method = "POST";
+    req.path = path;
+    for (const auto& [k, v] : request.headers) req.headers.emplace(k, v);
+    if (req.headers.find("Content-Type") == req.headers.end()) {
+        req.headers.emplace("Content-Type", "application/json");
+    }
+    req.body = request.body;
+    bool aborted_by_us = false;
+    req.response_handler = [&](const httplib::Response& res) {
+        result.status = res.status;
+        for (const auto& [k, v] : res.headers) result.headers.emplace_back(lower(k), v);
+        if (on_head && !on_head(result)) {
+            aborted_by_us = true;
+            return false;
+        }
+        return true;
+    };
+    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+        if (on_body && !on_body(std::string_view(data, n))) {
+            aborted_by_us = true;
+            return false;
+        }
+        return true;
+    };
+    httplib::Response res;
+    httplib::Error error = httplib::Error::Success;
+    bool ok = client->send(req, res, error);
+    if (ok) {
+        release(origin, std::move(client));
+        return result;
+    }
+    result.transport = aborted_by_us ? TransportStatus::kCancelled : classify(error);
+    if (result.transport == TransportStatus::kBrokenRead && error == httplib::Error::Read &&
+        !result.head_received()) {
+        // A read timeout before the first byte shows up as a read error.
+        result.transport = TransportStatus::kTimeout;
+    }
+    result.transport_error = httplib::to_string(error);
+    return result;
+}
+
+UpstreamResult UpstreamPool::send_collect(const UpstreamRequest& request, std::string& body) {
+    return send(request, nullptr, [&](std::string_view bytes) {
+        body.append(bytes);
+        return true;
+    });
+}
+
+}  // namespace litellm::proxy

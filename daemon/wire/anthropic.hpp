@@ -1,0 +1,35 @@
+#pragma once
+// Anthropic Messages: /v1/messages requests, responses, SSE streams and error bodies.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "daemon/wire/codec.hpp"
+
+namespace litellm::wire::anthropic {
+
+/// Decodes a /v1/messages (or count_tokens) body; false with a client-facing `error` when
+/// the body is not a valid request.
+bool decode_request(std::string_view body, Request& out, std::string* error);
+
+/// Encodes a canonical request as an Anthropic body for an upstream.
+std::string encode_request(const Request& request, const EncodeOptions& options);
+
+/// Decodes an upstream Messages response.
+bool decode_response(std::string_view body, Response& out, std::string* error);
+
+/// Encodes a canonical response for an Anthropic client; `model` is the name it asked for.
+std::string encode_response(const Response& response, std::string_view model);
+
+/// The error body `{"type":"error","error":{...}}`; context-length errors read "prompt is too
+/// long", which is what Claude Code compacts on.
+std::string encode_error(const Error& error);
+
+/// Decoder for an upstream Anthropic SSE stream.
+std::unique_ptr<StreamDecoder> make_stream_decoder();
+
+/// Encoder producing Anthropic SSE for a client; `model` is the name it asked for.
+std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model);
+
+}  // namespace litellm::wire::anthropic

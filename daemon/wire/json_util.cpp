@@ -1,0 +1,94 @@
+#include "daemon/wire/json_util.hpp"
+
+#include <random>
+
+namespace litellm::wire {
+
+simdjson::dom::parser& thread_parser() {
+    thread_local simdjson::dom::parser parser;
+    return parser;
+}
+
+bool parse_json(std::string_view text, element& out, std::string* error, int slot) {
+    thread_local simdjson::dom::parser parsers[2];
+    auto& parser = parsers[slot == 0 ? 0 : 1];
+    auto result = parser.parse(text.data(), text.size(), true);
+    if (result.error()) {
+        if (error) *error = simdjson::error_message(result.error());
+        return false;
+    }
+    out = result.value_unsafe();
+    return true;
+}
+
+std::optional<element> get_field(element obj, std::string_view key) {
+    if (!obj.is_object()) return std::nullopt;
+    element v;
+    if (obj.at_key(key).get(v)) return std::nullopt;
+    return v;
+}
+
+std::optional<std::string_view> get_string(element obj, std::string_view key) {
+    auto f = get_field(obj, key);
+    if (!f || !f->is_string()) return std::nullopt;
+    return std::string_view(f->get_string().value_unsafe());
+}
+
+std::optional<std::int64_t> get_int(element obj, std::string_view key) {
+    auto f = get_field(obj, key);
+    if (!f) return std::nullopt;
+    if (f->is_int64()) return f->get_int64().value_unsafe();
+    if (f->is_uint64()) return static_cast<std::int64_t>(f->get_uint64().value_unsafe());
+    if (f->is_double()) {
+        double d = f->get_double().value_unsafe();
+        if (d == static_cast<double>(static_cast<std::int64_t>(d))) {
+            return static_cast<std::int64_t>(d);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<double> get_double(element obj, std::string_view key) {
+    auto f = get_field(obj, key);
+    if (!f || !f->is_number()) return std::nullopt;
+    double d = 0;
+    if (f->get_double().get(d)) {
+        if (f->is_int64()) return static_cast<double>(f->get_int64().value_unsafe());
+        if (f->is_uint64()) return static_cast<double>(f->get_uint64().value_unsafe());
+        return std::nullopt;
+    }
+    return d;
+}
+
+std::optional<bool> get_bool(element obj, std::string_view key) {
+    auto f = get_field(obj, key);
+    if (!f || !f->is_bool()) return std::nullopt;
+    return f->get_bool().value_unsafe();
+}
+
+simdjson::dom::array as_array(element e) {
+    simdjson::dom::array arr;
+    if (e.get_array().get(arr)) return {};
+    return arr;
+}
+
+std::string to_json_text(element e) { return simdjson::minify(e); }
+
+void write_raw(JsonWriter& w, std::string_view json_text) {
+    if (json_text.empty()) json_text = "{}";
+    rapidjson::Type type = json_text.front() == '[' ? rapidjson::kArrayType
+                           : json_text.front() == '"' ? rapidjson::kStringType
+                                                       : rapidjson::kObjectType;
+    w.RawValue(json_text.data(), json_text.size(), type);
+}
+
+std::string random_id(std::string_view prefix) {
+    static constexpr char kAlphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::string id(prefix);
+    for (int i = 0; i < 24; ++i) id.push_back(kAlphabet[rng() % 62]);
+    return id;
+}
+
+}  // namespace litellm::wire

@@ -1,0 +1,57 @@
+#pragma once
+// simdjson (parsing, on the hot path) and RapidJSON (writing) helpers for the codecs.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <simdjson.h>
+
+namespace litellm::wire {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using simdjson::dom::element;
+
+/// A per-thread parser, reused so steady-state parsing allocates nothing.
+simdjson::dom::parser& thread_parser();
+
+/// Parses `text` with the thread's parser; the element lives until that parser's next parse.
+/// A second parser is available for nested use (`slot` 1).
+bool parse_json(std::string_view text, element& out, std::string* error, int slot = 0);
+
+/// `obj[key]` as a string_view, or nullopt when absent or not a string.
+std::optional<std::string_view> get_string(element obj, std::string_view key);
+/// `obj[key]` as an integer (also from a float with no fraction), or nullopt.
+std::optional<std::int64_t> get_int(element obj, std::string_view key);
+/// `obj[key]` as a number, or nullopt.
+std::optional<double> get_double(element obj, std::string_view key);
+/// `obj[key]` as a bool, or nullopt.
+std::optional<bool> get_bool(element obj, std::string_view key);
+/// `obj[key]` when present (any type).
+std::optional<element> get_field(element obj, std::string_view key);
+
+/// The element as an array handle (empty when it is not an array). Returned by value: binding
+/// a range-for to simdjson's temporary result would dangle.
+simdjson::dom::array as_array(element e);
+
+/// Minified JSON text of an element.
+std::string to_json_text(element e);
+
+/// Writes a string value.
+inline void write_string(JsonWriter& w, std::string_view s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+/// Writes a key.
+inline void write_key(JsonWriter& w, std::string_view k) {
+    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+}
+/// Writes already-serialized JSON text as a value ("{}" when empty).
+void write_raw(JsonWriter& w, std::string_view json_text);
+
+/// A random id with `prefix`, e.g. "msg_01AbC..." (24 base62 characters).
+std::string random_id(std::string_view prefix);
+
+}  // namespace litellm::wire

@@ -1,0 +1,185 @@
+#include "daemon/wire/model.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+namespace litellm::wire {
+
+const char* stop_reason_anthropic(StopReason reason) {
+    switch (reason) {
+        case StopReason::kEndTurn: return "end_turn";
+        case StopReason::kMaxTokens: return "max_tokens";
+        case StopReason::kStopSequence: return "stop_sequence";
+        case StopReason::kToolUse: return "tool_use";
+        case StopReason::kRefusal: return "refusal";
+        case StopReason::kPauseTurn: return "pause_turn";
+        case StopReason::kContextWindowExceeded: return "model_context_window_exceeded";
+    }
+    return "end_turn";
+}
+
+const char* stop_reason_openai(StopReason reason) {
+    switch (reason) {
+        case StopReason::kMaxTokens:
+        case StopReason::kContextWindowExceeded: return "length";
+        case StopReason::kToolUse: return "tool_calls";
+        case StopReason::kRefusal: return "content_filter";
+        default: return "stop";
+    }
+}
+
+StopReason parse_anthropic_stop_reason(std::string_view s) {
+    if (s == "max_tokens") return StopReason::kMaxTokens;
+    if (s == "stop_sequence") return StopReason::kStopSequence;
+    if (s == "tool_use") return StopReason::kToolUse;
+    if (s == "refusal") return StopReason::kRefusal;
+    if (s == "pause_turn") return StopReason::kPauseTurn;
+    if (s == "model_context_window_exceeded") return StopReason::kContextWindowExceeded;
+    return StopReason::kEndTurn;
+}
+
+StopReason parse_openai_finish_reason(std::string_view s) {
+    if (s == "length") return StopReason::kMaxTokens;
+    if (s == "tool_calls" || s == "function_call") return StopReason::kToolUse;
+    if (s == "content_filter") return StopReason::kRefusal;
+    return StopReason::kEndTurn;
+}
+
+int error_http_status(ErrorKind kind, bool anthropic_client) {
+    switch (kind) {
+        case ErrorKind::kInvalidRequest:
+        case ErrorKind::kContextLength: return 400;
+        case ErrorKind::kAuthentication: return 401;
+        case ErrorKind::kPermission: return 403;
+        case ErrorKind::kNotFound: return 404;
+        case ErrorKind::kRequestTooLarge: return 413;
+        case ErrorKind::kRateLimit: return 429;
+        case ErrorKind::kOverloaded: return anthropic_client ? 529 : 503;
+        case ErrorKind::kTimeout: return 504;
+        case ErrorKind::kApi: return 502;
+    }
+    return 500;
+}
+
+const char* error_type_anthropic(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::kInvalidRequest:
+        case ErrorKind::kContextLength: return "invalid_request_error";
+        case ErrorKind::kAuthentication: return "authentication_error";
+        case ErrorKind::kPermission: return "permission_error";
+        case ErrorKind::kNotFound: return "not_found_error";
+        case ErrorKind::kRequestTooLarge: return "request_too_large";
+        case ErrorKind::kRateLimit: return "rate_limit_error";
+        case ErrorKind::kOverloaded: return "overloaded_error";
+        case ErrorKind::kApi:
+        case ErrorKind::kTimeout: return "api_error";
+    }
+    return "api_error";
+}
+
+const char* error_type_openai(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::kInvalidRequest:
+        case ErrorKind::kContextLength:
+        case ErrorKind::kAuthentication:
+        case ErrorKind::kNotFound:
+        case ErrorKind::kRequestTooLarge: return "invalid_request_error";
+        case ErrorKind::kPermission: return "permission_error";
+        case ErrorKind::kRateLimit: return "rate_limit_error";
+        default: return "server_error";
+    }
+}
+
+const char* error_code_openai(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::kContextLength: return "context_length_exceeded";
+        case ErrorKind::kAuthentication: return "invalid_api_key";
+        case ErrorKind::kNotFound: return "model_not_found";
+        case ErrorKind::kRateLimit: return "rate_limit_exceeded";
+        case ErrorKind::kRequestTooLarge: return "request_too_large";
+        case ErrorKind::kTimeout: return "timeout";
+        default: return nullptr;
+    }
+}
+
+namespace {
+
+bool contains_ci(std::string_view hay, std::string_view needle) {
+    auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
+                          [](char a, char b) {
+                              return std::tolower(static_cast<unsigned char>(a)) ==
+                                     std::tolower(static_cast<unsigned char>(b));
+                          });
+    return it != hay.end();
+}
+
+// Pulls a human message out of the common error envelopes without a full parse: the first
+// "message" string value, else "detail", else the body itself (shortened).
+std::string extract_message(std::string_view body) {
+    for (std::string_view key : {"\"message\"", "\"detail\""}) {
+        size_t k = body.find(key);
+        if (k == std::string_view::npos) continue;
+        size_t colon = body.find(':', k + key.size());
+        if (colon == std::string_view::npos) continue;
+        size_t q = body.find_first_not_of(" \t\r\n", colon + 1);
+        if (q == std::string_view::npos || body[q] != '"') continue;
+        std::string out;
+        for (size_t i = q + 1; i < body.size(); ++i) {
+            char c = body[i];
+            if (c == '\\' && i + 1 < body.size()) {
+                char n = body[++i];
+                out += n == 'n' ? '\n' : n == 't' ? '\t' : n;
+            } else if (c == '"') {
+                return out;
+            } else {
+                out += c;
+            }
+        }
+    }
+    std::string text(body.substr(0, 500));
+    return text.empty() ? std::string("upstream returned no body") : text;
+}
+
+}  // namespace
+
+Error classify_upstream_error(int status, std::string_view body) {
+    Error e;
+    e.upstream_status = status;
+    e.message = extract_message(body);
+    bool context = contains_ci(body, "context_length_exceeded") ||
+                   contains_ci(body, "prompt is too long") ||
+                   contains_ci(body, "maximum context length") ||
+                   contains_ci(body, "context window") || contains_ci(body, "too many tokens") ||
+                   contains_ci(body, "input token count") ||
+                   contains_ci(body, "exceeds the context") ||
+                   contains_ci(body, "input length and `max_tokens` exceed");
+    if ((status == 400 || status == 413 || status == 422) && context) {
+        e.kind = ErrorKind::kContextLength;
+        return e;
+    }
+    switch (status) {
+        case 400:
+        case 422: e.kind = ErrorKind::kInvalidRequest; break;
+        case 401: e.kind = ErrorKind::kAuthentication; break;
+        case 402:
+        case 429: e.kind = ErrorKind::kRateLimit; break;
+        case 403: e.kind = ErrorKind::kPermission; break;
+        case 404: e.kind = ErrorKind::kNotFound; break;
+        case 408:
+        case 504: e.kind = ErrorKind::kTimeout; break;
+        case 413: e.kind = ErrorKind::kRequestTooLarge; break;
+        case 503:
+        case 529: e.kind = ErrorKind::kOverloaded; break;
+        default:
+            e.kind = status >= 400 && status < 500 ? ErrorKind::kInvalidRequest : ErrorKind::kApi;
+    }
+    if (contains_ci(body, "insufficient_quota") || contains_ci(body, "usage_limit_reached") ||
+        contains_ci(body, "resource_exhausted") || contains_ci(body, "rate_limit")) {
+        e.kind = ErrorKind::kRateLimit;
+    }
+    if (contains_ci(body, "overloaded")) e.kind = ErrorKind::kOverloaded;
+    return e;
+}
+
+}  // namespace litellm::wire

@@ -1,0 +1,194 @@
+#pragma once
+// The canonical request / response / stream-event model. Every inbound wire format is decoded
+// into these types and every outbound format is encoded from them: one decoder and one encoder
+// per format, never a translator per pair. Same-format routes skip this model entirely and pass
+// bytes through (see daemon/proxy/passthrough.hpp).
+//
+// Tool inputs, schemas and other free-form JSON stay as JSON text: they are copied between
+// formats, never interpreted, and keeping the text avoids a parse/serialize round trip.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace litellm::wire {
+
+/// Kinds of content block (Anthropic's vocabulary, the richest of the formats).
+enum class BlockType {
+    kText,
+    kImage,
+    kDocument,  ///< PDF or plain-text document
+    kToolUse,
+    kToolResult,
+    kThinking,
+    kRedactedThinking,
+};
+
+/// One content block. Only the fields of its type are meaningful.
+struct Block {
+    BlockType type = BlockType::kText;
+    std::string text;       ///< text; thinking text; tool_result plain-text content
+    std::string signature;  ///< thinking signature; redacted_thinking data
+    // Image / document source.
+    bool source_is_url = false;
+    std::string media_type;  ///< "image/png", "application/pdf", "text/plain"
+    std::string data;        ///< base64 payload, or the URL when source_is_url
+    // Tool use / result.
+    std::string id;          ///< tool_use id, or tool_result's tool_use_id
+    std::string name;        ///< tool name (tool_use)
+    std::string input_json;  ///< tool_use input, a JSON object as text
+    std::vector<Block> content;  ///< tool_result content blocks (text, image)
+    bool is_error = false;
+    std::string cache_control_json;  ///< raw cache_control object, kept for Anthropic upstreams
+};
+
+enum class Role { kUser, kAssistant, kSystem };
+
+struct Message {
+    Role role = Role::kUser;
+    std::vector<Block> blocks;
+};
+
+struct Tool {
+    std::string name;
+    std::string description;
+    std::string schema_json;  ///< JSON Schema object as text ("" = none)
+    std::string raw_json;     ///< the whole tool as sent, for server tools (web_search, ...)
+    bool is_server_tool = false;  ///< Anthropic server tool: has `type`, no input_schema
+};
+
+struct ToolChoice {
+    enum class Kind { kUnset, kAuto, kAny, kTool, kNone };
+    Kind kind = Kind::kUnset;
+    std::string name;  ///< for kTool
+    bool disable_parallel = false;
+};
+
+struct Thinking {
+    enum class Mode { kUnset, kDisabled, kEnabled, kAdaptive };
+    Mode mode = Mode::kUnset;
+    std::int64_t budget_tokens = 0;
+    std::string effort;  ///< "low".."max" (Anthropic output_config.effort / OpenAI reasoning_effort)
+};
+
+/// A chat request in canonical form.
+struct Request {
+    std::string model;
+    std::vector<Block> system;  ///< top-level system text blocks
+    std::vector<Message> messages;  ///< may contain Role::kSystem messages mid-conversation
+    std::vector<Tool> tools;
+    ToolChoice tool_choice;
+    std::optional<std::int64_t> max_tokens;
+    std::optional<double> temperature;
+    std::optional<double> top_p;
+    std::optional<std::int64_t> top_k;
+    std::vector<std::string> stop;
+    bool stream = false;
+    bool include_usage = false;  ///< OpenAI stream_options.include_usage
+    Thinking thinking;
+    std::string user;  ///< Anthropic metadata.user_id / OpenAI user
+};
+
+enum class StopReason {
+    kEndTurn,
+    kMaxTokens,
+    kStopSequence,
+    kToolUse,
+    kRefusal,
+    kPauseTurn,
+    kContextWindowExceeded,
+};
+
+/// Token usage in Anthropic's accounting: input excludes cache reads and writes.
+struct Usage {
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t cache_read_tokens = 0;
+    std::int64_t cache_creation_tokens = 0;
+    std::int64_t reasoning_tokens = 0;  ///< part of output_tokens, when known
+};
+
+/// A whole (non-streamed) response.
+struct Response {
+    std::string id;
+    std::string model;
+    std::vector<Block> content;
+    StopReason stop_reason = StopReason::kEndTurn;
+    std::string stop_sequence;
+    Usage usage;
+};
+
+/// The error classes shared by all formats (see wire-formats §3.2).
+enum class ErrorKind {
+    kInvalidRequest,
+    kContextLength,  ///< Anthropic clients must see "prompt is too long"
+    kAuthentication,
+    kPermission,
+    kNotFound,
+    kRequestTooLarge,
+    kRateLimit,
+    kOverloaded,
+    kApi,  ///< upstream 5xx, timeout, broken stream
+    kTimeout,
+};
+
+/// An error to report to a client, in canonical form.
+struct Error {
+    ErrorKind kind = ErrorKind::kApi;
+    std::string message;
+    int upstream_status = 0;  ///< 0 when not from an upstream
+    std::optional<double> retry_after_s;
+};
+
+/// One canonical stream event. Block indexes are dense from 0 in the order blocks open.
+struct StreamEvent {
+    enum class Kind {
+        kMessageStart,  ///< message_id, model, usage (initial)
+        kBlockStart,    ///< index, block_type, id + name for tool_use
+        kDelta,         ///< index, delta_type, text
+        kBlockStop,     ///< index
+        kMessageDelta,  ///< stop_reason, stop_sequence, usage (cumulative)
+        kMessageStop,
+        kPing,
+        kError,  ///< error
+    };
+    enum class DeltaType { kText, kThinking, kSignature, kInputJson };
+
+    Kind kind = Kind::kPing;
+    int index = 0;
+    BlockType block_type = BlockType::kText;
+    DeltaType delta_type = DeltaType::kText;
+    std::string text;  ///< delta payload; for kBlockStart of redacted_thinking, its data
+    std::string id;
+    std::string name;
+    std::string message_id;
+    std::string model;
+    Usage usage;
+    std::optional<StopReason> stop_reason;
+    std::string stop_sequence;
+    Error error;
+};
+
+/// "end_turn", "tool_use", ... (Anthropic names).
+const char* stop_reason_anthropic(StopReason reason);
+/// "stop", "length", "tool_calls", "content_filter" (OpenAI names).
+const char* stop_reason_openai(StopReason reason);
+/// Parses an Anthropic stop_reason; unknown values map to kEndTurn.
+StopReason parse_anthropic_stop_reason(std::string_view s);
+/// Parses an OpenAI finish_reason; unknown values map to kEndTurn.
+StopReason parse_openai_finish_reason(std::string_view s);
+
+/// HTTP status a client gets for an error of `kind`.
+int error_http_status(ErrorKind kind, bool anthropic_client);
+/// Anthropic error.type for `kind` ("invalid_request_error", ...).
+const char* error_type_anthropic(ErrorKind kind);
+/// OpenAI error.type for `kind`.
+const char* error_type_openai(ErrorKind kind);
+/// OpenAI error.code for `kind`, or nullptr.
+const char* error_code_openai(ErrorKind kind);
+
+/// Classifies an upstream failure from its HTTP status and body text (any format).
+Error classify_upstream_error(int status, std::string_view body);
+
+}  // namespace litellm::wire

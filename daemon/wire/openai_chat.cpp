@@ -1,0 +1,1140 @@
+#include "daemon/wire/openai_chat.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "daemon/wire/json_util.hpp"
+#include "daemon/wire/sse.hpp"
+
+namespace litellm::wire::openai_chat {
+
+namespace {
+
+std::int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// "data:image/png;base64,AAAA" -> media type and payload; false when not a data URL.
+bool split_data_url(std::string_view url, std::string& media_type, std::string& data) {
+    if (url.rfind("data:", 0) != 0) return false;
+    size_t comma = url.find(',');
+    if (comma == std::string_view::npos) return false;
+    std::string_view meta = url.substr(5, comma - 5);
+    size_t semi = meta.find(';');
+    media_type = std::string(meta.substr(0, semi));
+    data = std::string(url.substr(comma + 1));
+    return true;
+}
+
+// ---- request decoding -----------------------------------------------------------------------
+
+bool decode_parts(element content, std::vector<Block>& out, std::string* error) {
+    if (content.is_null()) return true;
+    if (content.is_string()) {
+        Block b;
+        b.text = std::string(content.get_string().value_unsafe());
+        if (!b.text.empty()) out.push_back(std::move(b));
+        return true;
+    }
+    if (!content.is_array()) {
+        if (error) *error = "content must be a string or an array of parts";
+        return false;
+    }
+    for (element part : as_array(content)) {
+        auto type = get_string(part, "type").value_or("");
+        Block b;
+        if (auto cc = get_field(part, "cache_control")) b.cache_control_json = to_json_text(*cc);
+        if (type == "text") {
+            b.text = std::string(get_string(part, "text").value_or(""));
+            if (b.text.empty()) continue;
+        } else if (type == "image_url") {
+            b.type = BlockType::kImage;
+            auto iu = get_field(part, "image_url");
+            std::string_view url = iu ? (iu->is_string() ? std::string_view(iu->get_string().value_unsafe())
+                                                         : get_string(*iu, "url").value_or(""))
+                                      : "";
+            if (!split_data_url(url, b.media_type, b.data)) {
+                b.source_is_url = true;
+                b.data = std::string(url);
+            }
+        } else if (type == "file") {
+            b.type = BlockType::kDocument;
+            auto file = get_field(part, "file");
+            std::string_view fd = file ? get_string(*file, "file_data").value_or("") : "";
+            if (!split_data_url(fd, b.media_type, b.data)) continue;
+        } else {
+            continue;  // input_audio etc.: nothing to carry
+        }
+        out.push_back(std::move(b));
+    }
+    return true;
+}
+
+std::string effort_from_budget(std::int64_t budget) {
+    if (budget <= 0) return "none";
+    if (budget <= 512) return "minimal";
+    if (budget <= 1024) return "low";
+    if (budget <= 8192) return "medium";
+    if (budget <= 24576) return "high";
+    return "xhigh";
+}
+
+// ---- usage ----------------------------------------------------------------------------------
+
+Usage decode_usage(element u) {
+    Usage out;
+    std::int64_t prompt = get_int(u, "prompt_tokens").value_or(0);
+    std::int64_t cached = 0;
+    if (auto d = get_field(u, "prompt_tokens_details")) {
+        cached = get_int(*d, "cached_tokens").value_or(0);
+    }
+    out.cache_read_tokens = cached;
+    out.input_tokens = std::max<std::int64_t>(0, prompt - cached);  // count each token once
+    out.output_tokens = get_int(u, "completion_tokens").value_or(0);
+    if (auto d = get_field(u, "completion_tokens_details")) {
+        out.reasoning_tokens = get_int(*d, "reasoning_tokens").value_or(0);
+    }
+    return out;
+}
+
+void write_usage(JsonWriter& w, const Usage& u) {
+    std::int64_t prompt = u.input_tokens + u.cache_read_tokens + u.cache_creation_tokens;
+    w.StartObject();
+    w.Key("prompt_tokens");
+    w.Int64(prompt);
+    w.Key("completion_tokens");
+    w.Int64(u.output_tokens);
+    w.Key("total_tokens");
+    w.Int64(prompt + u.output_tokens);
+    w.Key("prompt_tokens_details");
+    w.StartObject();
+    w.Key("cached_tokens");
+    w.Int64(u.cache_read_tokens);
+    w.EndObject();
+    w.Key("completion_tokens_details");
+    w.StartObject();
+    w.Key("reasoning_tokens");
+    w.Int64(u.reasoning_tokens);
+    w.EndObject();
+    w.EndObject();
+}
+
+// ---- request encoding helpers ----------------------------------------------------------------
+
+std::string joined_text(const std::vector<Block>& blocks) {
+    std::string out;
+    for (const auto& b : blocks) {
+        if (b.type != BlockType::kText) continue;
+        if (!out.empty()) out += "\n";
+        out += b.text;
+    }
+    return out;
+}
+
+void write_image_part(JsonWriter& w, const Block& b) {
+    w.StartObject();
+    w.Key("type");
+    w.String("image_url");
+    w.Key("image_url");
+    w.StartObject();
+    w.Key("url");
+    write_string(w, b.source_is_url ? b.data : "data:" + b.media_type + ";base64," + b.data);
+    w.EndObject();
+    w.EndObject();
+}
+
+// Writes user-side content: a plain string when it is all text (the most compatible form),
+// else an array of parts.
+void write_user_content(JsonWriter& w, const std::vector<const Block*>& blocks,
+                        bool keep_cache_control) {
+    bool only_text = std::all_of(blocks.begin(), blocks.end(), [&](const Block* b) {
+        return b->type == BlockType::kText && (!keep_cache_control || b->cache_control_json.empty());
+    });
+    if (only_text) {
+        std::string text;
+        for (const Block* b : blocks) {
+            if (!text.empty()) text += "\n";
+            text += b->text;
+        }
+        write_string(w, text);
+        return;
+    }
+    w.StartArray();
+    for (const Block* b : blocks) {
+        if (b->type == BlockType::kText) {
+            w.StartObject();
+            w.Key("type");
+            w.String("text");
+            w.Key("text");
+            write_string(w, b->text);
+            if (keep_cache_control && !b->cache_control_json.empty()) {
+                w.Key("cache_control");
+                write_raw(w, b->cache_control_json);
+            }
+            w.EndObject();
+        } else if (b->type == BlockType::kImage) {
+            write_image_part(w, *b);
+        } else if (b->type == BlockType::kDocument) {
+            if (!b->text.empty()) {
+                w.StartObject();
+                w.Key("type");
+                w.String("text");
+                w.Key("text");
+                write_string(w, b->text);
+                w.EndObject();
+            } else if (!b->source_is_url) {
+                w.StartObject();
+                w.Key("type");
+                w.String("file");
+                w.Key("file");
+                w.StartObject();
+                w.Key("filename");
+                w.String("document.pdf");
+                w.Key("file_data");
+                write_string(w, "data:" + b->media_type + ";base64," + b->data);
+                w.EndObject();
+                w.EndObject();
+            }
+        }
+    }
+    w.EndArray();
+}
+
+// The schema with `properties:{}` added to a bare object schema (OpenAI rejects it otherwise).
+std::string openai_schema(const std::string& schema) {
+    if (schema.empty()) return R"({"type":"object","properties":{}})";
+    if (schema.find("\"properties\"") != std::string::npos) return schema;
+    if (schema.find("\"object\"") == std::string::npos || schema.back() != '}') return schema;
+    std::string out = schema;
+    out.insert(out.size() - 1, out.size() > 2 ? R"(,"properties":{})" : R"("properties":{})");
+    return out;
+}
+
+// Claude Code puts a per-request billing line in the system prompt; it defeats caching on
+// every other backend.
+bool is_billing_header(const Block& b) {
+    return b.type == BlockType::kText && b.text.rfind("x-anthropic-billing-header:", 0) == 0;
+}
+
+// ---- stream decoding (chunks -> canonical events) -------------------------------------------
+
+class Decoder final : public StreamDecoder {
+public:
+    Decoder()
+        : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
+
+    void feed(std::string_view bytes, std::vector<StreamEvent>& out) override {
+        m_out = &out;
+        m_parser.feed(bytes);
+        m_out = nullptr;
+    }
+
+    void finish(std::vector<StreamEvent>& out) override {
+        m_out = &out;
+        m_parser.finish();
+        if (!m_failed && !m_stopped) {
+            if (m_finish_reason || m_done_marker) {
+                finalize();
+            } else {
+                StreamEvent e;
+                e.kind = StreamEvent::Kind::kError;
+                e.error.kind = ErrorKind::kApi;
+                e.error.message = "upstream stream ended before finish_reason";
+                m_out->push_back(std::move(e));
+                m_failed = true;
+            }
+        }
+        m_out = nullptr;
+    }
+
+    bool complete() const override { return m_stopped; }
+
+private:
+    struct ToolState {
+        std::string id;
+        std::string name;
+        std::string pending_args;  ///< arguments received before the block could open
+        int block = -1;            ///< canonical block index once opened
+    };
+
+    void on_data(std::string_view data) {
+        if (m_stopped || m_failed) return;
+        if (data == "[DONE]") {
+            m_done_marker = true;
+            finalize();
+            return;
+        }
+        element doc;
+        if (!parse_json(data, doc, nullptr)) return;
+        if (auto err = get_field(doc, "error")) {
+            StreamEvent e;
+            e.kind = StreamEvent::Kind::kError;
+            std::string text = to_json_text(doc);
+            e.error = classify_upstream_error(500, text);
+            if (e.error.kind == ErrorKind::kInvalidRequest) e.error.kind = ErrorKind::kApi;
+            close_blocks();
+            m_out->push_back(std::move(e));
+            m_failed = true;
+            return;
+        }
+        if (!m_started) {
+            m_message_id = std::string(get_string(doc, "id").value_or(""));
+            m_model = std::string(get_string(doc, "model").value_or(""));
+        }
+        if (auto u = get_field(doc, "usage"); u && u->is_object()) {
+            m_usage = decode_usage(*u);
+            m_have_usage = true;
+        }
+        auto choices = get_field(doc, "choices");
+        if (!choices || !choices->is_array()) return;
+        for (element choice : as_array(*choices)) {
+            if (get_int(choice, "index").value_or(0) != 0) continue;  // n>1 is not carried
+            ensure_started();
+            if (auto delta = get_field(choice, "delta"); delta && delta->is_object()) {
+                on_delta(*delta);
+            }
+            // Content and finish_reason may share a chunk: the delta was handled first.
+            if (auto fr = get_string(choice, "finish_reason")) {
+                m_finish_reason = parse_openai_finish_reason(*fr);
+            }
+        }
+    }
+
+    void ensure_started() {
+        if (m_started) return;
+        m_started = true;
+        StreamEvent e;
+        e.kind = StreamEvent::Kind::kMessageStart;
+        e.message_id = m_message_id;
+        e.model = m_model;
+        m_out->push_back(std::move(e));
+    }
+
+    void on_delta(element delta) {
+        auto reasoning = get_string(delta, "reasoning_content");
+        if (!reasoning) reasoning = get_string(delta, "reasoning");
+        if (reasoning && !reasoning->empty()) {
+            if (m_text_block >= 0) close_block(m_text_block);
+            if (m_thinking_block < 0) m_thinking_block = open_block(BlockType::kThinking);
+            emit_delta(m_thinking_block, StreamEvent::DeltaType::kThinking, *reasoning);
+        }
+        auto content = get_string(delta, "content");
+        if (content && !content->empty()) {
+            if (m_thinking_block >= 0) close_block(m_thinking_block);
+            if (m_text_block < 0) m_text_block = open_block(BlockType::kText);
+            emit_delta(m_text_block, StreamEvent::DeltaType::kText, *content);
+        }
+        auto calls = get_field(delta, "tool_calls");
+        if (!calls || !calls->is_array()) return;
+        for (element call : as_array(*calls)) {
+            int idx = static_cast<int>(get_int(call, "index").value_or(0));
+            ToolState& st = m_tools[idx];
+            if (auto id = get_string(call, "id"); id && !id->empty()) st.id = std::string(*id);
+            std::string_view args;
+            if (auto fn = get_field(call, "function")) {
+                if (auto name = get_string(*fn, "name"); name && !name->empty()) {
+                    st.name = std::string(*name);
+                }
+                args = get_string(*fn, "arguments").value_or("");
+            }
+            if (st.block < 0 && !st.id.empty() && !st.name.empty()) open_tool(st);
+            if (args.empty()) continue;
+            // Each call streams into its own block: parallel calls interleave by index.
+            if (st.block >= 0) emit_delta(st.block, StreamEvent::DeltaType::kInputJson, args);
+            else st.pending_args.append(args);
+        }
+    }
+
+    void open_tool(ToolState& st) {
+        // A text or thinking block in progress ends where a tool call begins.
+        if (m_text_block >= 0) close_block(m_text_block);
+        if (m_thinking_block >= 0) close_block(m_thinking_block);
+        StreamEvent e;
+        e.kind = StreamEvent::Kind::kBlockStart;
+        e.block_type = BlockType::kToolUse;
+        e.index = st.block = m_next_block++;
+        e.id = st.id;
+        e.name = st.name;
+        m_open.push_back(st.block);
+        m_out->push_back(std::move(e));
+        m_saw_tool = true;
+        if (!st.pending_args.empty()) {
+            emit_delta(st.block, StreamEvent::DeltaType::kInputJson, st.pending_args);
+            st.pending_args.clear();
+        }
+    }
+
+    int open_block(BlockType type) {
+        StreamEvent e;
+        e.kind = StreamEvent::Kind::kBlockStart;
+        e.block_type = type;
+        e.index = m_next_block++;
+        m_open.push_back(e.index);
+        m_out->push_back(std::move(e));
+        return e.index;
+    }
+
+    void emit_delta(int block, StreamEvent::DeltaType type, std::string_view text) {
+        StreamEvent e;
+        e.kind = StreamEvent::Kind::kDelta;
+        e.index = block;
+        e.delta_type = type;
+        e.text = std::string(text);
+        m_out->push_back(std::move(e));
+    }
+
+    void close_block(int block) {
+        auto it = std::find(m_open.begin(), m_open.end(), block);
+        if (it != m_open.end()) {
+            m_open.erase(it);
+            StreamEvent e;
+            e.kind = StreamEvent::Kind::kBlockStop;
+            e.index = block;
+            m_out->push_back(std::move(e));
+        }
+        if (block == m_text_block) m_text_block = -1;
+        if (block == m_thinking_block) m_thinking_block = -1;
+    }
+
+    void close_blocks() {
+        std::vector<int> open = m_open;
+        std::sort(open.begin(), open.end());
+        for (int b : open) close_block(b);
+    }
+
+    void finalize() {
+        if (m_stopped) return;
+        ensure_started();
+        // Calls whose id or name never arrived still get a block: dropping them made clients
+        // loop (wire-formats §4 #9).
+        for (auto& [idx, st] : m_tools) {
+            if (st.block >= 0) continue;
+            if (st.id.empty()) st.id = "call_" + std::to_string(idx);
+            if (st.name.empty()) st.name = "tool_" + std::to_string(idx);
+            open_tool(st);
+        }
+        close_blocks();
+        StreamEvent d;
+        d.kind = StreamEvent::Kind::kMessageDelta;
+        StopReason stop = m_finish_reason.value_or(StopReason::kEndTurn);
+        if (m_saw_tool) stop = StopReason::kToolUse;
+        else if (stop == StopReason::kToolUse) stop = StopReason::kEndTurn;
+        d.stop_reason = stop;
+        d.usage = m_usage;
+        m_out->push_back(std::move(d));
+        StreamEvent s;
+        s.kind = StreamEvent::Kind::kMessageStop;
+        m_out->push_back(std::move(s));
+        m_stopped = true;
+    }
+
+    SseParser m_parser;
+    std::vector<StreamEvent>* m_out = nullptr;
+    std::string m_message_id;
+    std::string m_model;
+    std::map<int, ToolState> m_tools;
+    std::vector<int> m_open;
+    int m_next_block = 0;
+    int m_text_block = -1;
+    int m_thinking_block = -1;
+    std::optional<StopReason> m_finish_reason;
+    Usage m_usage;
+    bool m_have_usage = false;
+    bool m_started = false;
+    bool m_saw_tool = false;
+    bool m_done_marker = false;
+    bool m_stopped = false;
+    bool m_failed = false;
+};
+
+// ---- stream encoding (canonical events -> chunks) -------------------------------------------
+
+class Encoder final : public StreamEncoder {
+public:
+    Encoder(std::string model, bool include_usage)
+        : m_model(std::move(model)),
+          m_include_usage(include_usage),
+          m_id(random_id("chatcmpl-")),
+          m_created(now_seconds()) {}
+
+    void encode(const StreamEvent& e, std::string& out) override {
+        if (m_done) return;
+        switch (e.kind) {
+            case StreamEvent::Kind::kMessageStart:
+                if (!m_started) {
+                    m_started = true;
+                    chunk(out, [](JsonWriter& w) {
+                        w.Key("role");
+                        w.String("assistant");
+                        w.Key("content");
+                        w.String("");
+                    });
+                }
+                break;
+            case StreamEvent::Kind::kBlockStart:
+                start_if_needed(out);
+                if (e.block_type == BlockType::kToolUse) {
+                    // OpenAI tool_calls indexes count calls from 0, not content blocks.
+                    int k = m_next_tool++;
+                    m_tool_index[e.index] = k;
+                    chunk(out, [&](JsonWriter& w) {
+                        w.Key("tool_calls");
+                        w.StartArray();
+                        w.StartObject();
+                        w.Key("index");
+                        w.Int(k);
+                        w.Key("id");
+                        write_string(w, e.id);
+                        w.Key("type");
+                        w.String("function");
+                        w.Key("function");
+                        w.StartObject();
+                        w.Key("name");
+                        write_string(w, e.name);
+                        w.Key("arguments");
+                        w.String("");
+                        w.EndObject();
+                        w.EndObject();
+                        w.EndArray();
+                    });
+                }
+                break;
+            case StreamEvent::Kind::kDelta:
+                start_if_needed(out);
+                switch (e.delta_type) {
+                    case StreamEvent::DeltaType::kText:
+                        chunk(out, [&](JsonWriter& w) {
+                            w.Key("content");
+                            write_string(w, e.text);
+                        });
+                        break;
+                    case StreamEvent::DeltaType::kThinking:
+                        chunk(out, [&](JsonWriter& w) {
+                            w.Key("reasoning_content");
+                            write_string(w, e.text);
+                        });
+                        break;
+                    case StreamEvent::DeltaType::kSignature: break;
+                    case StreamEvent::DeltaType::kInputJson: {
+                        auto it = m_tool_index.find(e.index);
+                        if (it == m_tool_index.end()) break;
+                        int k = it->second;
+                        chunk(out, [&](JsonWriter& w) {
+                            w.Key("tool_calls");
+                            w.StartArray();
+                            w.StartObject();
+                            w.Key("index");
+                            w.Int(k);
+                            w.Key("function");
+                            w.StartObject();
+                            w.Key("arguments");
+                            write_string(w, e.text);
+                            w.EndObject();
+                            w.EndObject();
+                            w.EndArray();
+                        });
+                        break;
+                    }
+                }
+                break;
+            case StreamEvent::Kind::kBlockStop:
+            case StreamEvent::Kind::kPing: break;
+            case StreamEvent::Kind::kMessageDelta: {
+                start_if_needed(out);
+                StopReason stop = e.stop_reason.value_or(StopReason::kEndTurn);
+                if (m_next_tool > 0) stop = StopReason::kToolUse;
+                else if (stop == StopReason::kToolUse) stop = StopReason::kEndTurn;
+                m_usage = e.usage;
+                chunk(out, [](JsonWriter&) {}, stop_reason_openai(stop));
+                m_finished = true;
+                break;
+            }
+            case StreamEvent::Kind::kMessageStop:
+                if (!m_finished) {
+                    StreamEvent d;
+                    d.kind = StreamEvent::Kind::kMessageDelta;
+                    encode(d, out);
+                }
+                if (m_include_usage) usage_chunk(out);
+                append_sse_event(out, {}, "[DONE]");
+                m_done = true;
+                break;
+            case StreamEvent::Kind::kError: encode_error(e.error, out); break;
+        }
+    }
+
+    void encode_error(const Error& error, std::string& out) override {
+        if (m_done) return;
+        append_sse_event(out, {}, openai_chat::encode_error(error));
+        append_sse_event(out, {}, "[DONE]");
+        m_done = true;
+    }
+
+    bool done() const override { return m_done; }
+
+private:
+    template <typename Fn>
+    void chunk(std::string& out, Fn&& delta_body, const char* finish_reason = nullptr) {
+        rapidjson::StringBuffer sb;
+        JsonWriter w(sb);
+        w.StartObject();
+        w.Key("id");
+        write_string(w, m_id);
+        w.Key("object");
+        w.String("chat.completion.chunk");
+        w.Key("created");
+        w.Int64(m_created);
+        w.Key("model");
+        write_string(w, m_model);
+        w.Key("choices");
+        w.StartArray();
+        w.StartObject();
+        w.Key("index");
+        w.Int(0);
+        w.Key("delta");
+        w.StartObject();
+        delta_body(w);
+        w.EndObject();
+        w.Key("finish_reason");
+        if (finish_reason) w.String(finish_reason);
+        else w.Null();
+        w.EndObject();
+        w.EndArray();
+        w.EndObject();
+        append_sse_event(out, {}, {sb.GetString(), sb.GetSize()});
+    }
+
+    void usage_chunk(std::string& out) {
+        rapidjson::StringBuffer sb;
+        JsonWriter w(sb);
+        w.StartObject();
+        w.Key("id");
+        write_string(w, m_id);
+        w.Key("object");
+        w.String("chat.completion.chunk");
+        w.Key("created");
+        w.Int64(m_created);
+        w.Key("model");
+        write_string(w, m_model);
+        w.Key("choices");
+        w.StartArray();
+        w.EndArray();
+        w.Key("usage");
+        write_usage(w, m_usage);
+        w.EndObject();
+        append_sse_event(out, {}, {sb.GetString(), sb.GetSize()});
+    }
+
+    void start_if_needed(std::string& out) {
+        if (m_started) return;
+        StreamEvent start;
+        start.kind = StreamEvent::Kind::kMessageStart;
+        encode(start, out);
+    }
+
+    std::string m_model;
+    bool m_include_usage;
+    std::string m_id;
+    std::int64_t m_created;
+    std::map<int, int> m_tool_index;
+    int m_next_tool = 0;
+    Usage m_usage;
+    bool m_started = false;
+    bool m_finished = false;
+    bool m_done = false;
+};
+
+}  // namespace
+
+bool decode_request(std::string_view body, Request& out, std::string* error) {
+    element doc;
+    std::string perr;
+    if (!parse_json(body, doc, &perr)) {
+        if (error) *error = "request body is not valid JSON: " + perr;
+        return false;
+    }
+    if (!doc.is_object()) {
+        if (error) *error = "request body must be a JSON object";
+        return false;
+    }
+    auto model = get_string(doc, "model");
+    if (!model || model->empty()) {
+        if (error) *error = "you must provide a model parameter";
+        return false;
+    }
+    out.model = std::string(*model);
+    out.max_tokens = get_int(doc, "max_completion_tokens");
+    if (!out.max_tokens) out.max_tokens = get_int(doc, "max_tokens");
+    out.temperature = get_double(doc, "temperature");
+    out.top_p = get_double(doc, "top_p");
+    out.stream = get_bool(doc, "stream").value_or(false);
+    if (auto so = get_field(doc, "stream_options")) {
+        out.include_usage = get_bool(*so, "include_usage").value_or(false);
+    }
+    if (auto stop = get_field(doc, "stop")) {
+        if (stop->is_string()) out.stop.emplace_back(stop->get_string().value_unsafe());
+        else if (stop->is_array()) {
+            for (element s : as_array(*stop)) {
+                if (s.is_string()) out.stop.emplace_back(s.get_string().value_unsafe());
+            }
+        }
+    }
+    out.user = std::string(get_string(doc, "user").value_or(""));
+    if (auto effort = get_string(doc, "reasoning_effort")) {
+        out.thinking.effort = std::string(*effort);
+        out.thinking.mode = *effort == "none" ? Thinking::Mode::kDisabled : Thinking::Mode::kEnabled;
+    }
+    auto messages = get_field(doc, "messages");
+    if (!messages || !messages->is_array()) {
+        if (error) *error = "messages: field required (an array)";
+        return false;
+    }
+    size_t i = 0;
+    for (element m : as_array(*messages)) {
+        auto role = get_string(m, "role").value_or("");
+        Message msg;
+        std::string err;
+        auto content = get_field(m, "content");
+        if (role == "system" || role == "developer" || role == "user") {
+            msg.role = role == "user" ? Role::kUser : Role::kSystem;
+            if (content && !decode_parts(*content, msg.blocks, &err)) {
+                if (error) *error = "messages[" + std::to_string(i) + "].content: " + err;
+                return false;
+            }
+        } else if (role == "assistant") {
+            msg.role = Role::kAssistant;
+            if (content && !decode_parts(*content, msg.blocks, &err)) {
+                if (error) *error = "messages[" + std::to_string(i) + "].content: " + err;
+                return false;
+            }
+            // reasoning_content has no valid signature for any other upstream: dropped.
+            if (auto calls = get_field(m, "tool_calls"); calls && calls->is_array()) {
+                for (element c : as_array(*calls)) {
+                    Block b;
+                    b.type = BlockType::kToolUse;
+                    b.id = std::string(get_string(c, "id").value_or(""));
+                    if (auto fn = get_field(c, "function")) {
+                        b.name = std::string(get_string(*fn, "name").value_or(""));
+                        std::string_view args = get_string(*fn, "arguments").value_or("");
+                        element parsed;
+                        // Arguments must be an object for Anthropic; repair to {} otherwise.
+                        b.input_json = parse_json(args, parsed, nullptr, 1) && parsed.is_object()
+                                           ? to_json_text(parsed)
+                                           : "{}";
+                    }
+                    msg.blocks.push_back(std::move(b));
+                }
+            }
+        } else if (role == "tool") {
+            msg.role = Role::kUser;
+            Block b;
+            b.type = BlockType::kToolResult;
+            b.id = std::string(get_string(m, "tool_call_id").value_or(""));
+            if (content && !decode_parts(*content, b.content, &err)) {
+                if (error) *error = "messages[" + std::to_string(i) + "].content: " + err;
+                return false;
+            }
+            msg.blocks.push_back(std::move(b));
+        } else {
+            if (error) {
+                *error = "messages[" + std::to_string(i) + "].role: '" + std::string(role) +
+                         "' is not one of system, developer, user, assistant, tool";
+            }
+            return false;
+        }
+        out.messages.push_back(std::move(msg));
+        ++i;
+    }
+    if (auto tools = get_field(doc, "tools"); tools && tools->is_array()) {
+        for (element t : as_array(*tools)) {
+            auto fn = get_field(t, "function");
+            if (!fn) continue;
+            Tool tool;
+            tool.name = std::string(get_string(*fn, "name").value_or(""));
+            tool.description = std::string(get_string(*fn, "description").value_or(""));
+            if (auto p = get_field(*fn, "parameters")) tool.schema_json = to_json_text(*p);
+            out.tools.push_back(std::move(tool));
+        }
+    }
+    if (auto tc = get_field(doc, "tool_choice")) {
+        using K = ToolChoice::Kind;
+        if (tc->is_string()) {
+            std::string_view s = tc->get_string().value_unsafe();
+            out.tool_choice.kind = s == "required" ? K::kAny : s == "none" ? K::kNone : K::kAuto;
+        } else if (auto fn = get_field(*tc, "function")) {
+            out.tool_choice.kind = K::kTool;
+            out.tool_choice.name = std::string(get_string(*fn, "name").value_or(""));
+        }
+    }
+    if (get_bool(doc, "parallel_tool_calls") == false) {
+        if (out.tool_choice.kind == ToolChoice::Kind::kUnset) {
+            out.tool_choice.kind = ToolChoice::Kind::kAuto;
+        }
+        out.tool_choice.disable_parallel = true;
+    }
+    return true;
+}
+
+std::string encode_request(const Request& request, const EncodeOptions& options) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    std::vector<std::string> written;
+    auto key = [&](const char* k) {
+        w.Key(k);
+        written.emplace_back(k);
+    };
+    w.StartObject();
+    key("model");
+    write_string(w, options.model);
+    key("messages");
+    w.StartArray();
+    std::vector<const Block*> system;
+    for (const auto& b : request.system) {
+        if (!is_billing_header(b) && b.type == BlockType::kText) system.push_back(&b);
+    }
+    if (!system.empty()) {
+        w.StartObject();
+        w.Key("role");
+        w.String("system");
+        w.Key("content");
+        write_user_content(w, system, options.keep_cache_control);
+        w.EndObject();
+    }
+    for (const auto& m : request.messages) {
+        if (m.role == Role::kSystem) {
+            std::vector<const Block*> parts;
+            for (const auto& b : m.blocks) {
+                if (b.type == BlockType::kText && !is_billing_header(b)) parts.push_back(&b);
+            }
+            if (parts.empty()) continue;
+            w.StartObject();
+            w.Key("role");
+            w.String("system");
+            w.Key("content");
+            write_user_content(w, parts, options.keep_cache_control);
+            w.EndObject();
+        } else if (m.role == Role::kAssistant) {
+            std::string text;
+            std::vector<const Block*> calls;
+            for (const auto& b : m.blocks) {
+                if (b.type == BlockType::kText) text += b.text;
+                else if (b.type == BlockType::kToolUse) calls.push_back(&b);
+            }
+            if (text.empty() && calls.empty()) continue;
+            w.StartObject();
+            w.Key("role");
+            w.String("assistant");
+            w.Key("content");
+            if (text.empty()) w.Null();
+            else write_string(w, text);
+            if (!calls.empty()) {
+                w.Key("tool_calls");
+                w.StartArray();
+                for (const Block* c : calls) {
+                    w.StartObject();
+                    w.Key("id");
+                    write_string(w, c->id);
+                    w.Key("type");
+                    w.String("function");
+                    w.Key("function");
+                    w.StartObject();
+                    w.Key("name");
+                    write_string(w, c->name);
+                    w.Key("arguments");
+                    write_string(w, c->input_json.empty() ? "{}" : c->input_json);
+                    w.EndObject();
+                    w.EndObject();
+                }
+                w.EndArray();
+            }
+            w.EndObject();
+        } else {
+            // Tool results become `tool` messages, which must directly follow the assistant's
+            // tool_calls: they go before this turn's other content. Images in results are not
+            // allowed in `tool` messages, so they move to a user message after them.
+            std::vector<const Block*> rest, result_images;
+            for (const auto& b : m.blocks) {
+                if (b.type != BlockType::kToolResult) {
+                    if (b.type != BlockType::kThinking && b.type != BlockType::kRedactedThinking &&
+                        b.type != BlockType::kToolUse) {
+                        rest.push_back(&b);
+                    }
+                    continue;
+                }
+                std::string text = joined_text(b.content);
+                bool has_image = false;
+                for (const auto& c : b.content) {
+                    if (c.type == BlockType::kImage) {
+                        result_images.push_back(&c);
+                        has_image = true;
+                    }
+                }
+                if (has_image) text += (text.empty() ? "" : "\n") + std::string("[image attached below]");
+                if (b.is_error) text = "Error: " + text;
+                w.StartObject();
+                w.Key("role");
+                w.String("tool");
+                w.Key("tool_call_id");
+                write_string(w, b.id);
+                w.Key("content");
+                write_string(w, text);
+                w.EndObject();
+            }
+            for (const Block* img : result_images) rest.insert(rest.begin(), img);
+            if (rest.empty()) continue;
+            w.StartObject();
+            w.Key("role");
+            w.String("user");
+            w.Key("content");
+            write_user_content(w, rest, options.keep_cache_control);
+            w.EndObject();
+        }
+    }
+    w.EndArray();
+    std::vector<const Tool*> tools;
+    for (const auto& t : request.tools) {
+        if (!t.is_server_tool) tools.push_back(&t);
+    }
+    if (!tools.empty()) {
+        key("tools");
+        w.StartArray();
+        for (const Tool* t : tools) {
+            w.StartObject();
+            w.Key("type");
+            w.String("function");
+            w.Key("function");
+            w.StartObject();
+            w.Key("name");
+            write_string(w, t->name);
+            if (!t->description.empty()) {
+                w.Key("description");
+                write_string(w, t->description);
+            }
+            w.Key("parameters");
+            write_raw(w, openai_schema(t->schema_json));
+            w.EndObject();
+            w.EndObject();
+        }
+        w.EndArray();
+        if (request.tool_choice.kind != ToolChoice::Kind::kUnset) {
+            key("tool_choice");
+            switch (request.tool_choice.kind) {
+                case ToolChoice::Kind::kAny: w.String("required"); break;
+                case ToolChoice::Kind::kNone: w.String("none"); break;
+                case ToolChoice::Kind::kTool:
+                    w.StartObject();
+                    w.Key("type");
+                    w.String("function");
+                    w.Key("function");
+                    w.StartObject();
+                    w.Key("name");
+                    write_string(w, request.tool_choice.name);
+                    w.EndObject();
+                    w.EndObject();
+                    break;
+                default: w.String("auto");
+            }
+            if (request.tool_choice.disable_parallel) {
+                key("parallel_tool_calls");
+                w.Bool(false);
+            }
+        }
+    }
+    if (request.max_tokens) {
+        key(options.max_tokens_field.c_str());
+        w.Int64(*request.max_tokens);
+    }
+    if (request.temperature) {
+        key("temperature");
+        w.Double(*request.temperature);
+    }
+    if (request.top_p) {
+        key("top_p");
+        w.Double(*request.top_p);
+    }
+    if (!request.stop.empty()) {
+        key("stop");
+        w.StartArray();
+        for (const auto& s : request.stop) write_string(w, s);
+        w.EndArray();
+    }
+    if (options.send_reasoning_effort && request.thinking.mode != Thinking::Mode::kUnset) {
+        std::string effort = request.thinking.effort;
+        if (request.thinking.mode == Thinking::Mode::kDisabled) effort = "none";
+        else if (effort.empty()) effort = effort_from_budget(request.thinking.budget_tokens);
+        else if (effort == "max") effort = "xhigh";
+        key("reasoning_effort");
+        write_string(w, effort);
+    }
+    key("stream");
+    w.Bool(options.stream);
+    if (options.stream) {
+        key("stream_options");
+        w.StartObject();
+        w.Key("include_usage");
+        w.Bool(true);
+        w.EndObject();
+    }
+    for (const auto& [k, v] : options.extra_params) {
+        if (std::find(written.begin(), written.end(), k) != written.end()) continue;
+        write_key(w, k);
+        write_raw(w, v);
+    }
+    w.EndObject();
+    return std::string(sb.GetString(), sb.GetSize());
+}
+
+bool decode_response(std::string_view body, Response& out, std::string* error) {
+    element doc;
+    if (!parse_json(body, doc, error)) return false;
+    auto choices = get_field(doc, "choices");
+    if (!doc.is_object() || !choices || !choices->is_array()) {
+        if (error) *error = "upstream response is not a chat.completion";
+        return false;
+    }
+    out.id = std::string(get_string(doc, "id").value_or(""));
+    out.model = std::string(get_string(doc, "model").value_or(""));
+    if (auto u = get_field(doc, "usage"); u && u->is_object()) out.usage = decode_usage(*u);
+    auto arr = as_array(*choices);
+    if (arr.size() == 0) return true;
+    element choice = arr.at(0).value_unsafe();
+    out.stop_reason = parse_openai_finish_reason(get_string(choice, "finish_reason").value_or(""));
+    auto message = get_field(choice, "message");
+    if (!message) return true;
+    auto reasoning = get_string(*message, "reasoning_content");
+    if (!reasoning) reasoning = get_string(*message, "reasoning");
+    if (reasoning && !reasoning->empty()) {
+        Block b;
+        b.type = BlockType::kThinking;
+        b.text = std::string(*reasoning);
+        out.content.push_back(std::move(b));
+    }
+    if (auto content = get_field(*message, "content")) {
+        std::string err;
+        decode_parts(*content, out.content, &err);
+    }
+    bool saw_tool = false;
+    if (auto calls = get_field(*message, "tool_calls"); calls && calls->is_array()) {
+        int n = 0;
+        for (element c : as_array(*calls)) {
+            Block b;
+            b.type = BlockType::kToolUse;
+            b.id = std::string(get_string(c, "id").value_or(""));
+            if (b.id.empty()) b.id = "call_" + std::to_string(n);
+            if (auto fn = get_field(c, "function")) {
+                b.name = std::string(get_string(*fn, "name").value_or(""));
+                std::string_view args = get_string(*fn, "arguments").value_or("");
+                element parsed;
+                b.input_json = parse_json(args, parsed, nullptr, 1) && parsed.is_object()
+                                   ? to_json_text(parsed)
+                                   : "{}";
+            }
+            out.content.push_back(std::move(b));
+            saw_tool = true;
+            ++n;
+        }
+    }
+    if (saw_tool) out.stop_reason = StopReason::kToolUse;
+    else if (out.stop_reason == StopReason::kToolUse) out.stop_reason = StopReason::kEndTurn;
+    return true;
+}
+
+std::string encode_response(const Response& response, std::string_view model) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    w.Key("id");
+    write_string(w, random_id("chatcmpl-"));
+    w.Key("object");
+    w.String("chat.completion");
+    w.Key("created");
+    w.Int64(now_seconds());
+    w.Key("model");
+    write_string(w, model);
+    w.Key("choices");
+    w.StartArray();
+    w.StartObject();
+    w.Key("index");
+    w.Int(0);
+    w.Key("message");
+    w.StartObject();
+    w.Key("role");
+    w.String("assistant");
+    std::string text, reasoning;
+    std::vector<const Block*> calls;
+    for (const auto& b : response.content) {
+        if (b.type == BlockType::kText) text += b.text;
+        else if (b.type == BlockType::kThinking) reasoning += b.text;
+        else if (b.type == BlockType::kToolUse) calls.push_back(&b);
+    }
+    w.Key("content");
+    if (text.empty() && !calls.empty()) w.Null();
+    else write_string(w, text);
+    if (!reasoning.empty()) {
+        w.Key("reasoning_content");
+        write_string(w, reasoning);
+    }
+    if (!calls.empty()) {
+        w.Key("tool_calls");
+        w.StartArray();
+        for (const Block* c : calls) {
+            w.StartObject();
+            w.Key("id");
+            write_string(w, c->id);
+            w.Key("type");
+            w.String("function");
+            w.Key("function");
+            w.StartObject();
+            w.Key("name");
+            write_string(w, c->name);
+            w.Key("arguments");
+            write_string(w, c->input_json.empty() ? "{}" : c->input_json);
+            w.EndObject();
+            w.EndObject();
+        }
+        w.EndArray();
+    }
+    w.EndObject();
+    StopReason stop = response.stop_reason;
+    if (!calls.empty()) stop = StopReason::kToolUse;
+    else if (stop == StopReason::kToolUse) stop = StopReason::kEndTurn;
+    w.Key("finish_reason");
+    w.String(stop_reason_openai(stop));
+    w.EndObject();
+    w.EndArray();
+    w.Key("usage");
+    write_usage(w, response.usage);
+    w.EndObject();
+    return std::string(sb.GetString(), sb.GetSize());
+}
+
+std::string encode_error(const Error& error) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    w.Key("error");
+    w.StartObject();
+    w.Key("message");
+    write_string(w, error.message);
+    w.Key("type");
+    w.String(error_type_openai(error.kind));
+    w.Key("param");
+    w.Null();
+    w.Key("code");
+    if (const char* code = error_code_openai(error.kind)) w.String(code);
+    else w.Null();
+    w.EndObject();
+    w.EndObject();
+    return std::string(sb.GetString(), sb.GetSize());
+}
+
+std::unique_ptr<StreamDecoder> make_stream_decoder() { return std::make_unique<Decoder>(); }
+
+std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model, bool include_usage) {
+    return std::make_unique<Encoder>(std::move(model), include_usage);
+}
+
+}  // namespace litellm::wire::openai_chat

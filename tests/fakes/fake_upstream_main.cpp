@@ -1,0 +1,378 @@
+// fake_upstream: a standalone fake LLM upstream for end-to-end tests with real clients.
+//
+//   fake_upstream [--port N] [--record FILE]
+//
+// Prints "PORT <n>" when ready and serves until SIGTERM/SIGINT. Speaks Anthropic Messages on
+// /v1/messages and OpenAI Chat Completions on /v1/chat/completions and /chat/completions; what
+// it answers is decided by markers in the last message ([[tool]], [[error429]], [[error500]],
+// [[context]]) or by the last message being a tool result. Links only httplib and RapidJSON.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "fakes/fake_upstream.hpp"
+
+namespace {
+
+using litellm::test::FakeReply;
+using litellm::test::RecordedRequest;
+using litellm::test::ReplyOptions;
+using litellm::test::ToolCall;
+namespace anthropic_fake = litellm::test::anthropic_fake;
+namespace openai_fake = litellm::test::openai_fake;
+
+enum class Format { Anthropic, OpenAI };
+
+constexpr const char* kDefaultText = "Hello from the fake upstream.";
+constexpr const char* kToolInput = R"({"city":"Paris"})";
+// Streamed tool arguments: several fragments, cut inside keys and values on purpose.
+const std::vector<std::string> kToolInputFragments = {R"({"ci)", R"(ty":"Pa)", R"(ris"})"};
+
+std::atomic<unsigned> g_reply_counter{0};
+
+// What the last message of a request says.
+struct LastMessage {
+    std::string text;
+    bool is_tool_result = false;
+};
+
+std::string lowercase(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+std::string compact_json(const rapidjson::Value& v) {
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    v.Accept(w);
+    return {sb.GetString(), sb.GetSize()};
+}
+
+const rapidjson::Value* member(const rapidjson::Value& obj, const char* key) {
+    if (!obj.IsObject()) return nullptr;
+    auto it = obj.FindMember(key);
+    return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string string_member(const rapidjson::Value& obj, const char* key) {
+    const rapidjson::Value* v = member(obj, key);
+    return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
+}
+
+// Text of a string or of the `text` parts/blocks of an array (both formats use {type:"text"}).
+std::string text_of(const rapidjson::Value& content) {
+    if (content.IsString()) return {content.GetString(), content.GetStringLength()};
+    std::string out;
+    if (!content.IsArray()) return out;
+    for (const auto& part : content.GetArray()) {
+        if (string_member(part, "type") == "text") {
+            if (!out.empty()) out += '\n';
+            out += string_member(part, "text");
+        }
+    }
+    return out;
+}
+
+LastMessage last_anthropic_message(const rapidjson::Value& msg) {
+    LastMessage last;
+    const rapidjson::Value* content = member(msg, "content");
+    if (!content) return last;
+    if (content->IsArray()) {
+        std::string results;
+        for (const auto& block : content->GetArray()) {
+            if (string_member(block, "type") != "tool_result") continue;
+            last.is_tool_result = true;
+            if (const rapidjson::Value* c = member(block, "content")) {
+                if (!results.empty()) results += '\n';
+                results += text_of(*c);
+            }
+        }
+        if (last.is_tool_result) {
+            last.text = results;
+            return last;
+        }
+    }
+    last.text = text_of(*content);
+    return last;
+}
+
+LastMessage last_openai_message(const rapidjson::Value& msg) {
+    LastMessage last;
+    last.is_tool_result = string_member(msg, "role") == "tool";
+    if (const rapidjson::Value* content = member(msg, "content")) last.text = text_of(*content);
+    return last;
+}
+
+// The first tool's name: Anthropic {name}, OpenAI {type:"function", function:{name}}.
+std::string first_tool_name(const rapidjson::Value& body) {
+    const rapidjson::Value* tools = member(body, "tools");
+    if (!tools || !tools->IsArray() || tools->Empty()) return {};
+    const rapidjson::Value& tool = (*tools)[0];
+    if (const rapidjson::Value* fn = member(tool, "function")) return string_member(*fn, "name");
+    return string_member(tool, "name");
+}
+
+FakeReply format_error(Format f, int status, const std::string& message) {
+    if (f == Format::Anthropic) {
+        const char* type = status == 404 ? "not_found_error" : "invalid_request_error";
+        return anthropic_fake::error(status, type, message);
+    }
+    return openai_fake::error(status, "invalid_request_error", message);
+}
+
+// Parses the body as a JSON object with a non-empty `messages` array; else a 400 reply.
+bool parse_chat_body(Format f, const std::string& body, rapidjson::Document& doc,
+                     FakeReply& error) {
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError()) {
+        error = format_error(f, 400,
+                             std::string("invalid JSON body: ") +
+                                 rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                                 std::to_string(doc.GetErrorOffset()));
+        return false;
+    }
+    const rapidjson::Value* messages = member(doc, "messages");
+    if (!doc.IsObject() || !messages || !messages->IsArray() || messages->Empty()) {
+        error = format_error(f, 400, "messages: a non-empty array is required");
+        return false;
+    }
+    return true;
+}
+
+FakeReply chat_reply(Format f, const RecordedRequest& req) {
+    rapidjson::Document doc;
+    FakeReply error;
+    if (!parse_chat_body(f, req.body, doc, error)) return error;
+
+    const rapidjson::Value& messages = doc["messages"];
+    const rapidjson::Value& msg = messages[messages.Size() - 1];
+    LastMessage last = f == Format::Anthropic ? last_anthropic_message(msg)
+                                              : last_openai_message(msg);
+    const rapidjson::Value* stream_v = member(doc, "stream");
+    const bool stream = stream_v && stream_v->IsBool() && stream_v->GetBool();
+    const bool anthropic = f == Format::Anthropic;
+
+    unsigned n = ++g_reply_counter;
+    ReplyOptions opts;
+    opts.model = string_member(doc, "model");
+    opts.id = (anthropic ? "msg_fake" : "chatcmpl-fake") + std::to_string(n);
+    opts.input_tokens = std::max<int>(1, static_cast<int>(req.body.size() / 4));
+    if (!anthropic) {
+        const rapidjson::Value* so = member(doc, "stream_options");
+        const rapidjson::Value* iu = so ? member(*so, "include_usage") : nullptr;
+        opts.include_usage = iu && iu->IsBool() && iu->GetBool();
+    }
+
+    auto answer_text = [&](const std::string& text) {
+        opts.output_tokens = std::max<int>(1, static_cast<int>(text.size() / 4));
+        if (stream) {
+            auto fragments = litellm::test::split_utf8(text, 5);
+            return anthropic ? anthropic_fake::stream_text(fragments, opts)
+                             : openai_fake::stream_text(fragments, opts);
+        }
+        return anthropic ? anthropic_fake::text(text, opts) : openai_fake::text(text, opts);
+    };
+
+    if (last.is_tool_result) return answer_text("Tool said: " + last.text);
+    const std::string& t = last.text;
+    if (t.find("[[error429]]") != std::string::npos) {
+        return anthropic ? anthropic_fake::rate_limited(1) : openai_fake::rate_limited(1);
+    }
+    if (t.find("[[error500]]") != std::string::npos) {
+        return anthropic ? anthropic_fake::error(500, "api_error", "Internal server error")
+                         : openai_fake::error(500, "server_error",
+                                              "The server had an error while processing your "
+                                              "request. Sorry about that!");
+    }
+    if (t.find("[[context]]") != std::string::npos) {
+        return anthropic ? anthropic_fake::context_length_error()
+                         : openai_fake::context_length_error();
+    }
+    if (t.find("[[tool]]") != std::string::npos) {
+        std::string name = first_tool_name(doc);
+        if (name.empty()) return answer_text("no tools given");
+        opts.output_tokens = 20;
+        const std::string id = anthropic ? "toolu_fake1" : "call_fake1";
+        if (!stream) {
+            return anthropic ? anthropic_fake::tool_use(id, name, kToolInput, opts)
+                             : openai_fake::tool_use(id, name, kToolInput, opts);
+        }
+        std::vector<ToolCall> calls = {ToolCall{id, name, kToolInputFragments}};
+        return anthropic ? anthropic_fake::stream_tool_calls(calls, opts)
+                         : openai_fake::stream_tool_calls(calls, opts);
+    }
+    return answer_text(kDefaultText);
+}
+
+FakeReply count_tokens_reply(const RecordedRequest& req) {
+    rapidjson::Document doc;
+    doc.Parse(req.body.data(), req.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+        return format_error(Format::Anthropic, 400, "invalid JSON body");
+    }
+    return anthropic_fake::count_tokens(static_cast<int>(req.body.size() / 4));
+}
+
+// One list readable as both Anthropic (type, display_name, created_at, has_more) and OpenAI
+// (object, created, owned_by) model listings.
+FakeReply models_reply() {
+    FakeReply r;
+    std::string data;
+    for (const char* id : {"claude-fake-1", "gpt-fake-1"}) {
+        if (!data.empty()) data += ',';
+        data += std::string(R"({"type":"model","object":"model","id":")") + id +
+                R"(","display_name":")" + id +
+                R"(","created_at":"2025-01-01T00:00:00Z","created":1735689600,"owned_by":"fake"})";
+    }
+    r.body = R"({"object":"list","data":[)" + data +
+             R"(],"has_more":false,"first_id":"claude-fake-1","last_id":"gpt-fake-1"})";
+    return r;
+}
+
+FakeReply route(const RecordedRequest& req) {
+    const std::string& p = req.path;
+    if (req.method == "POST") {
+        if (p == "/v1/messages") return chat_reply(Format::Anthropic, req);
+        if (p == "/v1/chat/completions" || p == "/chat/completions") {
+            return chat_reply(Format::OpenAI, req);
+        }
+        if (p == "/v1/messages/count_tokens") return count_tokens_reply(req);
+    }
+    if ((req.method == "GET" || req.method == "HEAD") && (p == "/v1/models" || p == "/models")) {
+        return models_reply();
+    }
+    Format f = p.rfind("/v1/messages", 0) == 0 ? Format::Anthropic : Format::OpenAI;
+    return format_error(f, 404, "fake_upstream: no route for " + req.method + " " + p);
+}
+
+// Appends one JSON line per request to the --record file.
+class Recorder {
+  public:
+    bool open(const std::string& path) {
+        m_out.open(path, std::ios::app);
+        return m_out.is_open();
+    }
+    void write(const RecordedRequest& req) {
+        if (!m_out.is_open()) return;
+        rapidjson::Document line(rapidjson::kObjectType);
+        auto& a = line.GetAllocator();
+        line.AddMember("method", rapidjson::Value(req.method.c_str(), a), a);
+        line.AddMember("path", rapidjson::Value(req.path.c_str(), a), a);
+        rapidjson::Value headers(rapidjson::kObjectType);
+        for (const auto& [name, value] : req.headers) {
+            std::string key = lowercase(name);
+            auto it = headers.FindMember(key.c_str());
+            if (it != headers.MemberEnd()) {
+                // Repeated headers are joined as HTTP allows.
+                std::string joined = std::string(it->value.GetString()) + ", " + value;
+                it->value.SetString(joined.c_str(), static_cast<rapidjson::SizeType>(joined.size()),
+                                    a);
+            } else {
+                headers.AddMember(rapidjson::Value(key.c_str(), a),
+                                  rapidjson::Value(value.c_str(), a), a);
+            }
+        }
+        line.AddMember("headers", headers, a);
+        rapidjson::Document body(&a);
+        body.Parse(req.body.data(), req.body.size());
+        if (!req.body.empty() && !body.HasParseError()) {
+            line.AddMember("body", rapidjson::Value(body, a), a);
+        } else {
+            line.AddMember("body",
+                           rapidjson::Value(req.body.data(),
+                                            static_cast<rapidjson::SizeType>(req.body.size()), a),
+                           a);
+        }
+        std::string text = compact_json(line);
+        std::lock_guard lock(m_mutex);
+        m_out << text << '\n';
+        m_out.flush();
+    }
+
+  private:
+    std::mutex m_mutex;
+    std::ofstream m_out;
+};
+
+void usage(FILE* to) {
+    std::fprintf(to, "usage: fake_upstream [--port N] [--record FILE]\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int port = 0;
+    std::string record_path;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--port" && i + 1 < argc) {
+            char* end = nullptr;
+            long v = std::strtol(argv[++i], &end, 10);
+            if (!end || *end || v < 0 || v > 65535) {
+                std::fprintf(stderr, "fake_upstream: bad port '%s'\n", argv[i]);
+                return 2;
+            }
+            port = static_cast<int>(v);
+        } else if (arg == "--record" && i + 1 < argc) {
+            record_path = argv[++i];
+        } else if (arg == "--help" || arg == "-h") {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    Recorder recorder;
+    if (!record_path.empty() && !recorder.open(record_path)) {
+        std::fprintf(stderr, "fake_upstream: cannot open %s\n", record_path.c_str());
+        return 1;
+    }
+
+    // Block the signals before any thread starts so that only sigwait() below receives them.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    try {
+        litellm::test::FakeUpstream server(port);
+        server.set_keep_history(false);  // runs for a whole e2e session; the file is the record
+        server.set_responder([&recorder](const RecordedRequest& req) {
+            recorder.write(req);
+            try {
+                return route(req);
+            } catch (const std::exception& e) {
+                return format_error(Format::OpenAI, 500,
+                                    std::string("fake_upstream internal error: ") + e.what());
+            }
+        });
+        std::printf("PORT %d\n", server.port());
+        std::fflush(stdout);
+        int sig = 0;
+        sigwait(&sigs, &sig);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "fake_upstream: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
