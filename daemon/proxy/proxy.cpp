@@ -35,13 +35,31 @@ constexpr std::size_t kPipeHighWater = 1024 * 1024;
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
 
 // litellm_params keys that steer LiteLLM's router rather than the upstream request.
-const std::set<std::string, std::less<>> kNonBodyParams = {
-    "rpm", "tpm", "max_parallel_requests", "weight", "order", "max_retries",
-    "custom_llm_provider", "organization", "api_version", "region_name",
-    "use_in_pass_through", "merge_reasoning_content_in_choices", "input_cost_per_token",
-    "output_cost_per_token", "tags", "reasoning", "input", "mock_response",
-    "configurable_clientside_auth_params", "stream_timeout", "timeout", "api_key", "api_base",
-    "model", "extra_headers"};
+const std::set<std::string, std::less<>> kNonBodyParams = {"rpm",
+                                                           "tpm",
+                                                           "max_parallel_requests",
+                                                           "weight",
+                                                           "order",
+                                                           "max_retries",
+                                                           "custom_llm_provider",
+                                                           "organization",
+                                                           "api_version",
+                                                           "region_name",
+                                                           "use_in_pass_through",
+                                                           "merge_reasoning_content_in_choices",
+                                                           "input_cost_per_token",
+                                                           "output_cost_per_token",
+                                                           "tags",
+                                                           "reasoning",
+                                                           "input",
+                                                           "mock_response",
+                                                           "configurable_clientside_auth_params",
+                                                           "stream_timeout",
+                                                           "timeout",
+                                                           "api_key",
+                                                           "api_base",
+                                                           "model",
+                                                           "extra_headers"};
 
 wire::Error make_error(wire::ErrorKind kind, std::string message) {
     wire::Error e;
@@ -51,7 +69,8 @@ wire::Error make_error(wire::ErrorKind kind, std::string message) {
 }
 
 std::string trim_slash(std::string s) {
-    while (!s.empty() && s.back() == '/') s.pop_back();
+    while (!s.empty() && s.back() == '/')
+        s.pop_back();
     return s;
 }
 
@@ -85,7 +104,8 @@ wire::Error transport_error(const UpstreamResult& r, const std::string& what) {
         case TransportStatus::kConnect:
             return make_error(wire::ErrorKind::kApi,
                               fmt::format("cannot reach {}: {}", what, r.transport_error));
-        case TransportStatus::kBadUrl: return make_error(wire::ErrorKind::kApi, r.transport_error);
+        case TransportStatus::kBadUrl:
+            return make_error(wire::ErrorKind::kApi, r.transport_error);
         default:
             return make_error(wire::ErrorKind::kApi,
                               fmt::format("connection to {} failed: {}", what, r.transport_error));
@@ -109,7 +129,7 @@ std::vector<wire::StreamEvent> response_to_events(const wire::Response& r) {
         s.index = index;
         s.block_type = b.type == wire::BlockType::kToolUse    ? wire::BlockType::kToolUse
                        : b.type == wire::BlockType::kThinking ? wire::BlockType::kThinking
-                                                               : wire::BlockType::kText;
+                                                              : wire::BlockType::kText;
         s.id = b.id;
         s.name = b.name;
         out.push_back(s);
@@ -180,9 +200,9 @@ ApiFormat format_for_request(const httplib::Request& req) {
 void write_error(httplib::Response& res, ApiFormat format, const wire::Error& error) {
     bool anthropic = format == ApiFormat::kAnthropic;
     res.status = wire::error_http_status(error.kind, anthropic);
-    res.set_content(anthropic ? wire::anthropic::encode_error(error)
-                              : wire::openai_chat::encode_error(error),
-                    "application/json");
+    res.set_content(
+        anthropic ? wire::anthropic::encode_error(error) : wire::openai_chat::encode_error(error),
+        "application/json");
     if (error.retry_after_s) {
         res.set_header("retry-after",
                        std::to_string(static_cast<long>(std::ceil(*error.retry_after_s))));
@@ -197,7 +217,9 @@ std::int64_t estimate_input_tokens(const wire::Request& request) {
     auto add_blocks = [&](const std::vector<wire::Block>& blocks, auto&& self) -> void {
         for (const auto& b : blocks) {
             switch (b.type) {
-                case wire::BlockType::kImage: fixed += 1600; break;
+                case wire::BlockType::kImage:
+                    fixed += 1600;
+                    break;
                 case wire::BlockType::kDocument:
                     bytes += b.text.size();
                     fixed += static_cast<std::int64_t>(b.data.size() / 4 * 3 / 100);
@@ -210,7 +232,8 @@ std::int64_t estimate_input_tokens(const wire::Request& request) {
                     self(b.content, self);
                     fixed += 10;
                     break;
-                default: bytes += b.text.size();
+                default:
+                    bytes += b.text.size();
             }
         }
     };
@@ -291,19 +314,18 @@ void Proxy::register_routes(httplib::Server& server) {
             if (format == ApiFormat::kOpenAIChat) {
                 // OpenAI's own 404 for a path has no model_not_found code.
                 res.set_content(
-                    fmt::format(R"({{"error":{{"message":{},"type":"invalid_request_error",)"
-                                R"("param":null,"code":null}}}})",
-                                json_quote(fmt::format("no route for {} {}", req.method,
-                                                       req.path))),
+                    fmt::format(
+                        R"({{"error":{{"message":{},"type":"invalid_request_error",)"
+                        R"("param":null,"code":null}}}})",
+                        json_quote(fmt::format("no route for {} {}", req.method, req.path))),
                     "application/json");
             }
             return;
         }
-        write_error(res, format,
-                    make_error(res.status >= 500 ? wire::ErrorKind::kApi
-                                                 : wire::ErrorKind::kInvalidRequest,
-                               fmt::format("HTTP {} for {} {}", res.status, req.method,
-                                           req.path)));
+        write_error(
+            res, format,
+            make_error(res.status >= 500 ? wire::ErrorKind::kApi : wire::ErrorKind::kInvalidRequest,
+                       fmt::format("HTTP {} for {} {}", res.status, req.method, req.path)));
     });
 }
 
@@ -323,11 +345,10 @@ bool Proxy::authorize(const httplib::Request& req, httplib::Response& res, ApiFo
     if (ok) return true;
     write_error(res, format,
                 make_error(wire::ErrorKind::kAuthentication,
-                           presented.empty()
-                               ? "missing API key: send the litellmd master key as "
-                                 "`Authorization: Bearer <key>` or `x-api-key: <key>`"
-                               : "invalid API key: it does not match "
-                                 "general_settings.master_key"));
+                           presented.empty() ? "missing API key: send the litellmd master key as "
+                                               "`Authorization: Bearer <key>` or `x-api-key: <key>`"
+                                             : "invalid API key: it does not match "
+                                               "general_settings.master_key"));
     return false;
 }
 
@@ -335,9 +356,9 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
                                                      const Config& cfg, wire::Error& error) {
     const ProviderInfo* provider = find_provider(d.provider);
     if (!provider) {
-        error = make_error(wire::ErrorKind::kApi,
-                           fmt::format("deployment '{}' uses unknown provider '{}'", d.model_name,
-                                       d.provider));
+        error = make_error(
+            wire::ErrorKind::kApi,
+            fmt::format("deployment '{}' uses unknown provider '{}'", d.model_name, d.provider));
         return std::nullopt;
     }
     if (provider->format == WireFormat::kAnthropicMessages) {
@@ -360,15 +381,15 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         key_env = std::string(provider->default_key_env);
         if (const char* v = std::getenv(key_env.c_str())) key = v;
     }
-    std::string base = trim_slash(d.api_base.empty() ? std::string(provider->default_api_base)
-                                                     : d.api_base);
+    std::string base =
+        trim_slash(d.api_base.empty() ? std::string(provider->default_api_base) : d.api_base);
     bool custom_base = !d.api_base.empty();
     if (key.empty() && !(call.upstream_format == ApiFormat::kOpenAIChat && custom_base)) {
         error = make_error(
             wire::ErrorKind::kAuthentication,
             key_env.empty()
-                ? fmt::format("no API key for '{}': set litellm_params.api_key in {}",
-                              d.model_name, m_daemon.config_path())
+                ? fmt::format("no API key for '{}': set litellm_params.api_key in {}", d.model_name,
+                              m_daemon.config_path())
                 : fmt::format("no API key for '{}': add {}=<key> to {} and run `litellmctl "
                               "reload`",
                               d.model_name, key_env, m_daemon.paths().dotenv));
@@ -376,8 +397,8 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     }
 
     UpstreamRequest up;
-    double timeout = first_positive(
-        {d.timeout_s, cfg.router.timeout_s, cfg.litellm.request_timeout_s}, 600);
+    double timeout =
+        first_positive({d.timeout_s, cfg.router.timeout_s, cfg.litellm.request_timeout_s}, 600);
     if (call.stream) timeout = first_positive({d.stream_timeout_s}, timeout);
     up.read_timeout_s = timeout;
     up.connect_timeout_s = std::min(10.0, timeout);
@@ -409,11 +430,13 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         if (!key.empty()) up.headers.emplace_back("Authorization", "Bearer " + key);
     }
     up.headers.emplace_back("Accept", call.stream ? "text/event-stream" : "application/json");
-    for (const auto& [k, v] : d.extra_headers) up.headers.emplace_back(k, v);
+    for (const auto& [k, v] : d.extra_headers)
+        up.headers.emplace_back(k, v);
 
     if (call.passthrough) {
         up.body = replace_top_level_value(body, "model", json_quote(d.upstream_model));
-        for (const auto& [k, v] : extras) up.body = insert_top_level_if_absent(up.body, k, v);
+        for (const auto& [k, v] : extras)
+            up.body = insert_top_level_if_absent(up.body, k, v);
     } else {
         wire::EncodeOptions opts;
         opts.model = d.upstream_model;
@@ -491,8 +514,10 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
     }
     res.set_header("x-litellm-model", d.model);
     res.set_header("x-litellm-provider", d.provider);
-    if (call.stream) run_stream(call, std::move(*upstream), res);
-    else run_whole(call, std::move(*upstream), res);
+    if (call.stream)
+        run_stream(call, std::move(*upstream), res);
+    else
+        run_whole(call, std::move(*upstream), res);
 }
 
 void Proxy::run_whole(Call& call, UpstreamRequest upstream, httplib::Response& res) {
@@ -504,8 +529,8 @@ void Proxy::run_whole(Call& call, UpstreamRequest upstream, httplib::Response& r
             .count();
     };
     if (r.transport != TransportStatus::kOk) {
-        wire::Error e = transport_error(r, fmt::format("upstream {} for '{}'", host_of(upstream.url),
-                                                       call.model));
+        wire::Error e = transport_error(
+            r, fmt::format("upstream {} for '{}'", host_of(upstream.url), call.model));
         write_error(res, call.client_format, e);
         log_warn("proxy", "model={} -> {} failed after {} ms: {}", call.model, d.model,
                  elapsed_ms(), e.message);
@@ -545,8 +570,8 @@ void Proxy::run_whole(Call& call, UpstreamRequest upstream, httplib::Response& r
                             : wire::openai_chat::encode_response(decoded, call.model),
                         "application/json");
     }
-    log_info("proxy", "model={} -> {} {} in {} ms{}", call.model, d.model, r.status,
-             elapsed_ms(), call.passthrough ? " (passthrough)" : "");
+    log_info("proxy", "model={} -> {} {} in {} ms{}", call.model, d.model, r.status, elapsed_ms(),
+             call.passthrough ? " (passthrough)" : "");
 }
 
 void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& res) {
@@ -582,16 +607,16 @@ void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& 
         auto push = [&](std::string&& bytes) {
             if (bytes.empty()) return true;
             std::unique_lock lock(pipe->mutex);
-            pipe->cv.wait(lock, [&] {
-                return pipe->cancelled || pipe->buffer.size() < kPipeHighWater;
-            });
+            pipe->cv.wait(lock,
+                          [&] { return pipe->cancelled || pipe->buffer.size() < kPipeHighWater; });
             if (pipe->cancelled) return false;
             pipe->buffer.append(bytes);
             pipe->cv.notify_all();
             return true;
         };
         auto encode_events = [&](std::string& out) {
-            for (const auto& e : events) encoder->encode(e, out);
+            for (const auto& e : events)
+                encoder->encode(e, out);
             events.clear();
         };
 
@@ -654,9 +679,8 @@ void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& 
             } else if (translate) {
                 if (broken) {
                     encoder->encode_error(
-                        make_error(wire::ErrorKind::kApi,
-                                   "upstream connection lost mid-stream: " +
-                                       result.transport_error),
+                        make_error(wire::ErrorKind::kApi, "upstream connection lost mid-stream: " +
+                                                              result.transport_error),
                         tail_out);
                 } else {
                     decoder->finish(events);
@@ -703,8 +727,8 @@ void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& 
             e = wire::classify_upstream_error(head.status, pipe->error_body);
             e.retry_after_s = parse_retry_after(head.header("retry-after"));
         } else {
-            e = transport_error(pipe->result, fmt::format("upstream {} for '{}'",
-                                                          host_of(upstream.url), model));
+            e = transport_error(pipe->result,
+                                fmt::format("upstream {} for '{}'", host_of(upstream.url), model));
         }
         lock.unlock();
         write_error(res, call.client_format, e);
@@ -737,8 +761,8 @@ void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& 
                 std::lock_guard lk(pipe->mutex);
                 if (pipe->buffer.empty()) {
                     sink.done();
-                    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  Clock::now() - started)
+                    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                                                    started)
                                   .count();
                     log_info("proxy", "model={} -> {} 200 stream in {} ms{}", model,
                              deployment_model, ms,
@@ -769,10 +793,10 @@ void Proxy::handle_count_tokens(const httplib::Request& req, httplib::Response& 
     }
     auto deployments = cfg->deployments_for(canonical.model);
     if (deployments.empty()) {
-        write_error(res, ApiFormat::kAnthropic,
-                    make_error(wire::ErrorKind::kNotFound,
-                               fmt::format("model '{}' is not configured in litellmd",
-                                           canonical.model)));
+        write_error(
+            res, ApiFormat::kAnthropic,
+            make_error(wire::ErrorKind::kNotFound,
+                       fmt::format("model '{}' is not configured in litellmd", canonical.model)));
         return;
     }
     const Deployment& d = *deployments.front();
@@ -794,10 +818,10 @@ void Proxy::handle_count_tokens(const httplib::Request& req, httplib::Response& 
                 res.set_content(body, "application/json");
                 return;
             }
-            log_info("proxy", "count_tokens upstream for {} unavailable ({}); estimating",
-                     canonical.model,
-                     r.transport == TransportStatus::kOk ? std::to_string(r.status)
-                                                         : r.transport_error);
+            log_info(
+                "proxy", "count_tokens upstream for {} unavailable ({}); estimating",
+                canonical.model,
+                r.transport == TransportStatus::kOk ? std::to_string(r.status) : r.transport_error);
         }
     }
     res.set_content(fmt::format(R"({{"input_tokens":{}}})", estimate_input_tokens(canonical)),
@@ -847,11 +871,15 @@ void Proxy::handle_models(const httplib::Request& req, httplib::Response& res) {
         w.Key("has_more");
         w.Bool(false);
         w.Key("first_id");
-        if (names.empty()) w.Null();
-        else wire::write_string(w, names.front());
+        if (names.empty())
+            w.Null();
+        else
+            wire::write_string(w, names.front());
         w.Key("last_id");
-        if (names.empty()) w.Null();
-        else wire::write_string(w, names.back());
+        if (names.empty())
+            w.Null();
+        else
+            wire::write_string(w, names.back());
     }
     w.EndObject();
     res.set_content(std::string(sb.GetString(), sb.GetSize()), "application/json");

@@ -49,7 +49,7 @@ void write_error(httplib::Response& res, ApiFormat format, const wire::Error& er
 std::int64_t estimate_input_tokens(const wire::Request& request);
 
 class Proxy {
-public:
+  public:
     explicit Proxy(Daemon& daemon);
     ~Proxy();
 
@@ -59,7 +59,7 @@ public:
     /// Streams still pumping (for shutdown and status).
     int active_streams() const { return m_active_pumps.load(); }
 
-private:
+  private:
     struct Call;
 
     void handle_chat(const httplib::Request& req, httplib::Response& res, ApiFormat format);

@@ -20,7 +20,9 @@ std::string lower(std::string s) {
 
 void set_timeout(httplib::Client& c, double connect_s, double read_s) {
     auto sec = [](double s) { return static_cast<time_t>(s); };
-    auto usec = [](double s) { return static_cast<time_t>((s - static_cast<double>(static_cast<time_t>(s))) * 1e6); };
+    auto usec = [](double s) {
+        return static_cast<time_t>((s - static_cast<double>(static_cast<time_t>(s))) * 1e6);
+    };
     c.set_connection_timeout(sec(connect_s), usec(connect_s));
     c.set_read_timeout(sec(read_s), usec(read_s));
     c.set_write_timeout(sec(read_s), usec(read_s));
@@ -30,10 +32,14 @@ TransportStatus classify(httplib::Error error) {
     switch (error) {
         case httplib::Error::Connection:
         case httplib::Error::SSLConnection:
-        case httplib::Error::SSLServerVerification: return TransportStatus::kConnect;
-        case httplib::Error::ConnectionTimeout: return TransportStatus::kTimeout;
-        case httplib::Error::Canceled: return TransportStatus::kCancelled;
-        default: return TransportStatus::kBrokenRead;
+        case httplib::Error::SSLServerVerification:
+            return TransportStatus::kConnect;
+        case httplib::Error::ConnectionTimeout:
+            return TransportStatus::kTimeout;
+        case httplib::Error::Canceled:
+            return TransportStatus::kCancelled;
+        default:
+            return TransportStatus::kBrokenRead;
     }
 }
 
@@ -53,14 +59,13 @@ bool split_url(const std::string& url, std::string& origin, std::string& path) {
     if (scheme != "http" && scheme != "https") return false;
     size_t host_start = scheme_end + 3;
     size_t path_start = url.find_first_of("/?", host_start);
-    std::string authority = url.substr(host_start, path_start == std::string::npos
-                                                       ? std::string::npos
-                                                       : path_start - host_start);
+    std::string authority = url.substr(
+        host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
     if (authority.empty()) return false;
     // Always name the port, so http://h and http://h:80 share a pool.
-    bool has_port = authority.find(':', authority.rfind(']') == std::string::npos
-                                            ? 0
-                                            : authority.rfind(']')) != std::string::npos;
+    bool has_port =
+        authority.find(':', authority.rfind(']') == std::string::npos ? 0 : authority.rfind(']')) !=
+        std::string::npos;
     if (!has_port) authority += scheme == "https" ? ":443" : ":80";
     origin = scheme + "://" + authority;
     path = path_start == std::string::npos ? "/" : url.substr(path_start);
@@ -100,7 +105,8 @@ void UpstreamPool::release(const std::string& origin, std::unique_ptr<httplib::C
 std::size_t UpstreamPool::idle_count() const {
     std::lock_guard lock(m_mutex);
     std::size_t n = 0;
-    for (const auto& [_, v] : m_idle) n += v.size();
+    for (const auto& [_, v] : m_idle)
+        n += v.size();
     return n;
 }
 
@@ -124,7 +130,8 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     httplib::Request req;
     req.method = "POST";
     req.path = path;
-    for (const auto& [k, v] : request.headers) req.headers.emplace(k, v);
+    for (const auto& [k, v] : request.headers)
+        req.headers.emplace(k, v);
     if (req.headers.find("Content-Type") == req.headers.end()) {
         req.headers.emplace("Content-Type", "application/json");
     }
@@ -132,7 +139,8 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     bool aborted_by_us = false;
     req.response_handler = [&](const httplib::Response& res) {
         result.status = res.status;
-        for (const auto& [k, v] : res.headers) result.headers.emplace_back(lower(k), v);
+        for (const auto& [k, v] : res.headers)
+            result.headers.emplace_back(lower(k), v);
         if (on_head && !on_head(result)) {
             aborted_by_us = true;
             return false;

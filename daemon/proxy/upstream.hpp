@@ -59,7 +59,7 @@ using BodyHandler = std::function<bool(std::string_view bytes)>;
 bool split_url(const std::string& url, std::string& origin, std::string& path);
 
 class UpstreamPool {
-public:
+  public:
     UpstreamPool();
     ~UpstreamPool();
 
@@ -73,7 +73,7 @@ public:
     /// Idle connections currently pooled (for tests and status).
     std::size_t idle_count() const;
 
-private:
+  private:
     std::unique_ptr<httplib::Client> acquire(const std::string& origin);
     void release(const std::string& origin, std::unique_ptr<httplib::Client> client);
 

@@ -167,7 +167,8 @@ void write_block(JsonWriter& w, const Block& b) {
             }
             w.Key("content");
             w.StartArray();
-            for (const auto& c : b.content) write_block(w, c);
+            for (const auto& c : b.content)
+                write_block(w, c);
             w.EndArray();
             break;
         case BlockType::kThinking:
@@ -235,11 +236,10 @@ std::string error_message_for(const Error& error) {
 // ---- stream decoding ------------------------------------------------------------------------
 
 class Decoder final : public StreamDecoder {
-public:
+  public:
     Decoder()
-        : m_parser([this](std::string_view event, std::string_view data) {
-              on_event(event, data);
-          }) {}
+        : m_parser(
+              [this](std::string_view event, std::string_view data) { on_event(event, data); }) {}
 
     void feed(std::string_view bytes, std::vector<StreamEvent>& out) override {
         m_out = &out;
@@ -262,7 +262,7 @@ public:
 
     bool complete() const override { return m_complete; }
 
-private:
+  private:
     void on_event(std::string_view name, std::string_view data) {
         element doc;
         if (!parse_json(data, doc, nullptr)) return;  // keep going past garbage
@@ -347,10 +347,11 @@ private:
         } else if (type == "error") {
             e.kind = StreamEvent::Kind::kError;
             auto err = get_field(doc, "error");
-            std::string_view et = err ? get_string(*err, "type").value_or("api_error") : "api_error";
+            std::string_view et =
+                err ? get_string(*err, "type").value_or("api_error") : "api_error";
             e.error.message = std::string(err ? get_string(*err, "message").value_or("") : "");
-            e.error.kind = et == "overloaded_error"       ? ErrorKind::kOverloaded
-                           : et == "rate_limit_error"     ? ErrorKind::kRateLimit
+            e.error.kind = et == "overloaded_error"        ? ErrorKind::kOverloaded
+                           : et == "rate_limit_error"      ? ErrorKind::kRateLimit
                            : et == "invalid_request_error" ? ErrorKind::kInvalidRequest
                                                            : ErrorKind::kApi;
             m_failed = true;
@@ -370,13 +371,15 @@ private:
 // ---- stream encoding ------------------------------------------------------------------------
 
 class Encoder final : public StreamEncoder {
-public:
+  public:
     explicit Encoder(std::string model) : m_model(std::move(model)) {}
 
     void encode(const StreamEvent& e, std::string& out) override {
         if (m_done) return;
         switch (e.kind) {
-            case StreamEvent::Kind::kMessageStart: start_message(e, out); break;
+            case StreamEvent::Kind::kMessageStart:
+                start_message(e, out);
+                break;
             case StreamEvent::Kind::kBlockStart: {
                 start_message_if_needed(out);
                 rapidjson::StringBuffer sb;
@@ -464,10 +467,13 @@ public:
                 append_sse_event(out, "content_block_delta", {sb.GetString(), sb.GetSize()});
                 break;
             }
-            case StreamEvent::Kind::kBlockStop: stop_block(e.index, out); break;
+            case StreamEvent::Kind::kBlockStop:
+                stop_block(e.index, out);
+                break;
             case StreamEvent::Kind::kMessageDelta: {
                 start_message_if_needed(out);
-                while (!m_open.empty()) stop_block(m_open.front(), out);
+                while (!m_open.empty())
+                    stop_block(m_open.front(), out);
                 rapidjson::StringBuffer sb;
                 JsonWriter w(sb);
                 w.StartObject();
@@ -478,8 +484,10 @@ public:
                 w.Key("stop_reason");
                 w.String(stop_reason_anthropic(e.stop_reason.value_or(StopReason::kEndTurn)));
                 w.Key("stop_sequence");
-                if (e.stop_sequence.empty()) w.Null();
-                else write_string(w, e.stop_sequence);
+                if (e.stop_sequence.empty())
+                    w.Null();
+                else
+                    write_string(w, e.stop_sequence);
                 w.EndObject();
                 w.Key("usage");
                 write_usage(w, e.usage);
@@ -501,7 +509,9 @@ public:
             case StreamEvent::Kind::kPing:
                 if (m_started) append_sse_event(out, "ping", R"({"type":"ping"})");
                 break;
-            case StreamEvent::Kind::kError: encode_error(e.error, out); break;
+            case StreamEvent::Kind::kError:
+                encode_error(e.error, out);
+                break;
         }
     }
 
@@ -514,7 +524,7 @@ public:
 
     bool done() const override { return m_done; }
 
-private:
+  private:
     void start_message(const StreamEvent& e, std::string& out) {
         if (m_started) return;
         m_started = true;
@@ -617,18 +627,23 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
     for (element m : as_array(*messages)) {
         Message msg;
         auto role = get_string(m, "role").value_or("");
-        if (role == "user") msg.role = Role::kUser;
-        else if (role == "assistant") msg.role = Role::kAssistant;
-        else if (role == "system") msg.role = Role::kSystem;  // Claude Code's mid-conversation system
+        if (role == "user")
+            msg.role = Role::kUser;
+        else if (role == "assistant")
+            msg.role = Role::kAssistant;
+        else if (role == "system")
+            msg.role = Role::kSystem;  // Claude Code's mid-conversation system
         else {
-            if (error) *error = "messages." + std::to_string(i) + ".role: must be user or assistant";
+            if (error)
+                *error = "messages." + std::to_string(i) + ".role: must be user or assistant";
             return false;
         }
         auto content = get_field(m, "content");
         std::string err;
         if (!content || !decode_blocks(*content, msg.blocks, &err)) {
-            if (error) *error = "messages." + std::to_string(i) + ".content: " +
-                                (err.empty() ? "field required" : err);
+            if (error)
+                *error = "messages." + std::to_string(i) +
+                         ".content: " + (err.empty() ? "field required" : err);
             return false;
         }
         out.messages.push_back(std::move(msg));
@@ -700,10 +715,12 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
 
     // System: top-level blocks plus any system-role messages (Anthropic wants them on top).
     std::vector<const Block*> system;
-    for (const auto& b : request.system) system.push_back(&b);
+    for (const auto& b : request.system)
+        system.push_back(&b);
     for (const auto& m : request.messages) {
         if (m.role != Role::kSystem) continue;
-        for (const auto& b : m.blocks) system.push_back(&b);
+        for (const auto& b : m.blocks)
+            system.push_back(&b);
     }
     if (!system.empty()) {
         key("system");
@@ -743,8 +760,10 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         w.String(role == Role::kUser ? "user" : "assistant");
         w.Key("content");
         w.StartArray();
-        for (const Block* b : first) write_block(w, *b);
-        for (const Block* b : rest) write_block(w, *b);
+        for (const Block* b : first)
+            write_block(w, *b);
+        for (const Block* b : rest)
+            write_block(w, *b);
         w.EndArray();
         w.EndObject();
     }
@@ -765,8 +784,8 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
                 write_string(w, t.description);
             }
             w.Key("input_schema");
-            write_raw(w, t.schema_json.empty() ? R"({"type":"object","properties":{}})"
-                                               : t.schema_json);
+            write_raw(
+                w, t.schema_json.empty() ? R"({"type":"object","properties":{}})" : t.schema_json);
             w.EndObject();
         }
         w.EndArray();
@@ -776,10 +795,17 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         w.StartObject();
         w.Key("type");
         switch (request.tool_choice.kind) {
-            case ToolChoice::Kind::kAny: w.String("any"); break;
-            case ToolChoice::Kind::kTool: w.String("tool"); break;
-            case ToolChoice::Kind::kNone: w.String("none"); break;
-            default: w.String("auto");
+            case ToolChoice::Kind::kAny:
+                w.String("any");
+                break;
+            case ToolChoice::Kind::kTool:
+                w.String("tool");
+                break;
+            case ToolChoice::Kind::kNone:
+                w.String("none");
+                break;
+            default:
+                w.String("auto");
         }
         if (request.tool_choice.kind == ToolChoice::Kind::kTool) {
             w.Key("name");
@@ -794,7 +820,8 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
     if (!request.stop.empty()) {
         key("stop_sequences");
         w.StartArray();
-        for (const auto& s : request.stop) write_string(w, s);
+        for (const auto& s : request.stop)
+            write_string(w, s);
         w.EndArray();
     }
     // With thinking on Anthropic rejects temperature and top_k.
@@ -886,13 +913,17 @@ std::string encode_response(const Response& response, std::string_view model) {
     w.EndArray();
     // An emitted tool call decides the stop reason; a claimed one without a call does not.
     StopReason stop = response.stop_reason;
-    if (saw_tool) stop = StopReason::kToolUse;
-    else if (stop == StopReason::kToolUse) stop = StopReason::kEndTurn;
+    if (saw_tool)
+        stop = StopReason::kToolUse;
+    else if (stop == StopReason::kToolUse)
+        stop = StopReason::kEndTurn;
     w.Key("stop_reason");
     w.String(stop_reason_anthropic(stop));
     w.Key("stop_sequence");
-    if (response.stop_sequence.empty()) w.Null();
-    else write_string(w, response.stop_sequence);
+    if (response.stop_sequence.empty())
+        w.Null();
+    else
+        write_string(w, response.stop_sequence);
     w.Key("usage");
     write_usage(w, response.usage);
     w.EndObject();
@@ -916,7 +947,9 @@ std::string encode_error(const Error& error) {
     return std::string(sb.GetString(), sb.GetSize());
 }
 
-std::unique_ptr<StreamDecoder> make_stream_decoder() { return std::make_unique<Decoder>(); }
+std::unique_ptr<StreamDecoder> make_stream_decoder() {
+    return std::make_unique<Decoder>();
+}
 
 std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model) {
     return std::make_unique<Encoder>(std::move(model));

@@ -31,7 +31,7 @@ struct EncodeOptions {
 
 /// Upstream stream bytes -> canonical events.
 class StreamDecoder {
-public:
+  public:
     virtual ~StreamDecoder() = default;
     /// Consumes raw bytes (any split) and appends the events they complete.
     virtual void feed(std::string_view bytes, std::vector<StreamEvent>& out) = 0;
@@ -44,7 +44,7 @@ public:
 
 /// Canonical events -> client stream bytes.
 class StreamEncoder {
-public:
+  public:
     virtual ~StreamEncoder() = default;
     /// Appends the bytes for `event` to `out`.
     virtual void encode(const StreamEvent& event, std::string& out) = 0;

@@ -72,13 +72,15 @@ simdjson::dom::array as_array(element e) {
     return arr;
 }
 
-std::string to_json_text(element e) { return simdjson::minify(e); }
+std::string to_json_text(element e) {
+    return simdjson::minify(e);
+}
 
 void write_raw(JsonWriter& w, std::string_view json_text) {
     if (json_text.empty()) json_text = "{}";
-    rapidjson::Type type = json_text.front() == '[' ? rapidjson::kArrayType
+    rapidjson::Type type = json_text.front() == '['   ? rapidjson::kArrayType
                            : json_text.front() == '"' ? rapidjson::kStringType
-                                                       : rapidjson::kObjectType;
+                                                      : rapidjson::kObjectType;
     w.RawValue(json_text.data(), json_text.size(), type);
 }
 
@@ -87,7 +89,8 @@ std::string random_id(std::string_view prefix) {
         "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     thread_local std::mt19937_64 rng{std::random_device{}()};
     std::string id(prefix);
-    for (int i = 0; i < 24; ++i) id.push_back(kAlphabet[rng() % 62]);
+    for (int i = 0; i < 24; ++i)
+        id.push_back(kAlphabet[rng() % 62]);
     return id;
 }
 

@@ -8,13 +8,20 @@ namespace litellm::wire {
 
 const char* stop_reason_anthropic(StopReason reason) {
     switch (reason) {
-        case StopReason::kEndTurn: return "end_turn";
-        case StopReason::kMaxTokens: return "max_tokens";
-        case StopReason::kStopSequence: return "stop_sequence";
-        case StopReason::kToolUse: return "tool_use";
-        case StopReason::kRefusal: return "refusal";
-        case StopReason::kPauseTurn: return "pause_turn";
-        case StopReason::kContextWindowExceeded: return "model_context_window_exceeded";
+        case StopReason::kEndTurn:
+            return "end_turn";
+        case StopReason::kMaxTokens:
+            return "max_tokens";
+        case StopReason::kStopSequence:
+            return "stop_sequence";
+        case StopReason::kToolUse:
+            return "tool_use";
+        case StopReason::kRefusal:
+            return "refusal";
+        case StopReason::kPauseTurn:
+            return "pause_turn";
+        case StopReason::kContextWindowExceeded:
+            return "model_context_window_exceeded";
     }
     return "end_turn";
 }
@@ -22,10 +29,14 @@ const char* stop_reason_anthropic(StopReason reason) {
 const char* stop_reason_openai(StopReason reason) {
     switch (reason) {
         case StopReason::kMaxTokens:
-        case StopReason::kContextWindowExceeded: return "length";
-        case StopReason::kToolUse: return "tool_calls";
-        case StopReason::kRefusal: return "content_filter";
-        default: return "stop";
+        case StopReason::kContextWindowExceeded:
+            return "length";
+        case StopReason::kToolUse:
+            return "tool_calls";
+        case StopReason::kRefusal:
+            return "content_filter";
+        default:
+            return "stop";
     }
 }
 
@@ -49,15 +60,24 @@ StopReason parse_openai_finish_reason(std::string_view s) {
 int error_http_status(ErrorKind kind, bool anthropic_client) {
     switch (kind) {
         case ErrorKind::kInvalidRequest:
-        case ErrorKind::kContextLength: return 400;
-        case ErrorKind::kAuthentication: return 401;
-        case ErrorKind::kPermission: return 403;
-        case ErrorKind::kNotFound: return 404;
-        case ErrorKind::kRequestTooLarge: return 413;
-        case ErrorKind::kRateLimit: return 429;
-        case ErrorKind::kOverloaded: return anthropic_client ? 529 : 503;
-        case ErrorKind::kTimeout: return 504;
-        case ErrorKind::kApi: return 502;
+        case ErrorKind::kContextLength:
+            return 400;
+        case ErrorKind::kAuthentication:
+            return 401;
+        case ErrorKind::kPermission:
+            return 403;
+        case ErrorKind::kNotFound:
+            return 404;
+        case ErrorKind::kRequestTooLarge:
+            return 413;
+        case ErrorKind::kRateLimit:
+            return 429;
+        case ErrorKind::kOverloaded:
+            return anthropic_client ? 529 : 503;
+        case ErrorKind::kTimeout:
+            return 504;
+        case ErrorKind::kApi:
+            return 502;
     }
     return 500;
 }
@@ -65,15 +85,23 @@ int error_http_status(ErrorKind kind, bool anthropic_client) {
 const char* error_type_anthropic(ErrorKind kind) {
     switch (kind) {
         case ErrorKind::kInvalidRequest:
-        case ErrorKind::kContextLength: return "invalid_request_error";
-        case ErrorKind::kAuthentication: return "authentication_error";
-        case ErrorKind::kPermission: return "permission_error";
-        case ErrorKind::kNotFound: return "not_found_error";
-        case ErrorKind::kRequestTooLarge: return "request_too_large";
-        case ErrorKind::kRateLimit: return "rate_limit_error";
-        case ErrorKind::kOverloaded: return "overloaded_error";
+        case ErrorKind::kContextLength:
+            return "invalid_request_error";
+        case ErrorKind::kAuthentication:
+            return "authentication_error";
+        case ErrorKind::kPermission:
+            return "permission_error";
+        case ErrorKind::kNotFound:
+            return "not_found_error";
+        case ErrorKind::kRequestTooLarge:
+            return "request_too_large";
+        case ErrorKind::kRateLimit:
+            return "rate_limit_error";
+        case ErrorKind::kOverloaded:
+            return "overloaded_error";
         case ErrorKind::kApi:
-        case ErrorKind::kTimeout: return "api_error";
+        case ErrorKind::kTimeout:
+            return "api_error";
     }
     return "api_error";
 }
@@ -84,33 +112,43 @@ const char* error_type_openai(ErrorKind kind) {
         case ErrorKind::kContextLength:
         case ErrorKind::kAuthentication:
         case ErrorKind::kNotFound:
-        case ErrorKind::kRequestTooLarge: return "invalid_request_error";
-        case ErrorKind::kPermission: return "permission_error";
-        case ErrorKind::kRateLimit: return "rate_limit_error";
-        default: return "server_error";
+        case ErrorKind::kRequestTooLarge:
+            return "invalid_request_error";
+        case ErrorKind::kPermission:
+            return "permission_error";
+        case ErrorKind::kRateLimit:
+            return "rate_limit_error";
+        default:
+            return "server_error";
     }
 }
 
 const char* error_code_openai(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::kContextLength: return "context_length_exceeded";
-        case ErrorKind::kAuthentication: return "invalid_api_key";
-        case ErrorKind::kNotFound: return "model_not_found";
-        case ErrorKind::kRateLimit: return "rate_limit_exceeded";
-        case ErrorKind::kRequestTooLarge: return "request_too_large";
-        case ErrorKind::kTimeout: return "timeout";
-        default: return nullptr;
+        case ErrorKind::kContextLength:
+            return "context_length_exceeded";
+        case ErrorKind::kAuthentication:
+            return "invalid_api_key";
+        case ErrorKind::kNotFound:
+            return "model_not_found";
+        case ErrorKind::kRateLimit:
+            return "rate_limit_exceeded";
+        case ErrorKind::kRequestTooLarge:
+            return "request_too_large";
+        case ErrorKind::kTimeout:
+            return "timeout";
+        default:
+            return nullptr;
     }
 }
 
 namespace {
 
 bool contains_ci(std::string_view hay, std::string_view needle) {
-    auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
-                          [](char a, char b) {
-                              return std::tolower(static_cast<unsigned char>(a)) ==
-                                     std::tolower(static_cast<unsigned char>(b));
-                          });
+    auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+    });
     return it != hay.end();
 }
 
@@ -147,30 +185,45 @@ Error classify_upstream_error(int status, std::string_view body) {
     Error e;
     e.upstream_status = status;
     e.message = extract_message(body);
-    bool context = contains_ci(body, "context_length_exceeded") ||
-                   contains_ci(body, "prompt is too long") ||
-                   contains_ci(body, "maximum context length") ||
-                   contains_ci(body, "context window") || contains_ci(body, "too many tokens") ||
-                   contains_ci(body, "input token count") ||
-                   contains_ci(body, "exceeds the context") ||
-                   contains_ci(body, "input length and `max_tokens` exceed");
+    bool context =
+        contains_ci(body, "context_length_exceeded") || contains_ci(body, "prompt is too long") ||
+        contains_ci(body, "maximum context length") || contains_ci(body, "context window") ||
+        contains_ci(body, "too many tokens") || contains_ci(body, "input token count") ||
+        contains_ci(body, "exceeds the context") ||
+        contains_ci(body, "input length and `max_tokens` exceed");
     if ((status == 400 || status == 413 || status == 422) && context) {
         e.kind = ErrorKind::kContextLength;
         return e;
     }
     switch (status) {
         case 400:
-        case 422: e.kind = ErrorKind::kInvalidRequest; break;
-        case 401: e.kind = ErrorKind::kAuthentication; break;
+        case 422:
+            e.kind = ErrorKind::kInvalidRequest;
+            break;
+        case 401:
+            e.kind = ErrorKind::kAuthentication;
+            break;
         case 402:
-        case 429: e.kind = ErrorKind::kRateLimit; break;
-        case 403: e.kind = ErrorKind::kPermission; break;
-        case 404: e.kind = ErrorKind::kNotFound; break;
+        case 429:
+            e.kind = ErrorKind::kRateLimit;
+            break;
+        case 403:
+            e.kind = ErrorKind::kPermission;
+            break;
+        case 404:
+            e.kind = ErrorKind::kNotFound;
+            break;
         case 408:
-        case 504: e.kind = ErrorKind::kTimeout; break;
-        case 413: e.kind = ErrorKind::kRequestTooLarge; break;
+        case 504:
+            e.kind = ErrorKind::kTimeout;
+            break;
+        case 413:
+            e.kind = ErrorKind::kRequestTooLarge;
+            break;
         case 503:
-        case 529: e.kind = ErrorKind::kOverloaded; break;
+        case 529:
+            e.kind = ErrorKind::kOverloaded;
+            break;
         default:
             e.kind = status >= 400 && status < 500 ? ErrorKind::kInvalidRequest : ErrorKind::kApi;
     }

@@ -35,9 +35,9 @@ struct Block {
     std::string media_type;  ///< "image/png", "application/pdf", "text/plain"
     std::string data;        ///< base64 payload, or the URL when source_is_url
     // Tool use / result.
-    std::string id;          ///< tool_use id, or tool_result's tool_use_id
-    std::string name;        ///< tool name (tool_use)
-    std::string input_json;  ///< tool_use input, a JSON object as text
+    std::string id;              ///< tool_use id, or tool_result's tool_use_id
+    std::string name;            ///< tool name (tool_use)
+    std::string input_json;      ///< tool_use input, a JSON object as text
     std::vector<Block> content;  ///< tool_result content blocks (text, image)
     bool is_error = false;
     std::string cache_control_json;  ///< raw cache_control object, kept for Anthropic upstreams
@@ -53,8 +53,8 @@ struct Message {
 struct Tool {
     std::string name;
     std::string description;
-    std::string schema_json;  ///< JSON Schema object as text ("" = none)
-    std::string raw_json;     ///< the whole tool as sent, for server tools (web_search, ...)
+    std::string schema_json;      ///< JSON Schema object as text ("" = none)
+    std::string raw_json;         ///< the whole tool as sent, for server tools (web_search, ...)
     bool is_server_tool = false;  ///< Anthropic server tool: has `type`, no input_schema
 };
 
@@ -69,13 +69,14 @@ struct Thinking {
     enum class Mode { kUnset, kDisabled, kEnabled, kAdaptive };
     Mode mode = Mode::kUnset;
     std::int64_t budget_tokens = 0;
-    std::string effort;  ///< "low".."max" (Anthropic output_config.effort / OpenAI reasoning_effort)
+    std::string
+        effort;  ///< "low".."max" (Anthropic output_config.effort / OpenAI reasoning_effort)
 };
 
 /// A chat request in canonical form.
 struct Request {
     std::string model;
-    std::vector<Block> system;  ///< top-level system text blocks
+    std::vector<Block> system;      ///< top-level system text blocks
     std::vector<Message> messages;  ///< may contain Role::kSystem messages mid-conversation
     std::vector<Tool> tools;
     ToolChoice tool_choice;

@@ -53,9 +53,10 @@ bool decode_parts(element content, std::vector<Block>& out, std::string* error) 
         } else if (type == "image_url") {
             b.type = BlockType::kImage;
             auto iu = get_field(part, "image_url");
-            std::string_view url = iu ? (iu->is_string() ? std::string_view(iu->get_string().value_unsafe())
-                                                         : get_string(*iu, "url").value_or(""))
-                                      : "";
+            std::string_view url =
+                iu ? (iu->is_string() ? std::string_view(iu->get_string().value_unsafe())
+                                      : get_string(*iu, "url").value_or(""))
+                   : "";
             if (!split_data_url(url, b.media_type, b.data)) {
                 b.source_is_url = true;
                 b.data = std::string(url);
@@ -151,7 +152,8 @@ void write_image_part(JsonWriter& w, const Block& b) {
 void write_user_content(JsonWriter& w, const std::vector<const Block*>& blocks,
                         bool keep_cache_control) {
     bool only_text = std::all_of(blocks.begin(), blocks.end(), [&](const Block* b) {
-        return b->type == BlockType::kText && (!keep_cache_control || b->cache_control_json.empty());
+        return b->type == BlockType::kText &&
+               (!keep_cache_control || b->cache_control_json.empty());
     });
     if (only_text) {
         std::string text;
@@ -222,9 +224,8 @@ bool is_billing_header(const Block& b) {
 // ---- stream decoding (chunks -> canonical events) -------------------------------------------
 
 class Decoder final : public StreamDecoder {
-public:
-    Decoder()
-        : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
+  public:
+    Decoder() : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
 
     void feed(std::string_view bytes, std::vector<StreamEvent>& out) override {
         m_out = &out;
@@ -252,7 +253,7 @@ public:
 
     bool complete() const override { return m_stopped; }
 
-private:
+  private:
     struct ToolState {
         std::string id;
         std::string name;
@@ -343,8 +344,10 @@ private:
             if (st.block < 0 && !st.id.empty() && !st.name.empty()) open_tool(st);
             if (args.empty()) continue;
             // Each call streams into its own block: parallel calls interleave by index.
-            if (st.block >= 0) emit_delta(st.block, StreamEvent::DeltaType::kInputJson, args);
-            else st.pending_args.append(args);
+            if (st.block >= 0)
+                emit_delta(st.block, StreamEvent::DeltaType::kInputJson, args);
+            else
+                st.pending_args.append(args);
         }
     }
 
@@ -402,7 +405,8 @@ private:
     void close_blocks() {
         std::vector<int> open = m_open;
         std::sort(open.begin(), open.end());
-        for (int b : open) close_block(b);
+        for (int b : open)
+            close_block(b);
     }
 
     void finalize() {
@@ -420,8 +424,10 @@ private:
         StreamEvent d;
         d.kind = StreamEvent::Kind::kMessageDelta;
         StopReason stop = m_finish_reason.value_or(StopReason::kEndTurn);
-        if (m_saw_tool) stop = StopReason::kToolUse;
-        else if (stop == StopReason::kToolUse) stop = StopReason::kEndTurn;
+        if (m_saw_tool)
+            stop = StopReason::kToolUse;
+        else if (stop == StopReason::kToolUse)
+            stop = StopReason::kEndTurn;
         d.stop_reason = stop;
         d.usage = m_usage;
         m_out->push_back(std::move(d));
@@ -453,7 +459,7 @@ private:
 // ---- stream encoding (canonical events -> chunks) -------------------------------------------
 
 class Encoder final : public StreamEncoder {
-public:
+  public:
     Encoder(std::string model, bool include_usage)
         : m_model(std::move(model)),
           m_include_usage(include_usage),
@@ -517,7 +523,8 @@ public:
                             write_string(w, e.text);
                         });
                         break;
-                    case StreamEvent::DeltaType::kSignature: break;
+                    case StreamEvent::DeltaType::kSignature:
+                        break;
                     case StreamEvent::DeltaType::kInputJson: {
                         auto it = m_tool_index.find(e.index);
                         if (it == m_tool_index.end()) break;
@@ -541,14 +548,18 @@ public:
                 }
                 break;
             case StreamEvent::Kind::kBlockStop:
-            case StreamEvent::Kind::kPing: break;
+            case StreamEvent::Kind::kPing:
+                break;
             case StreamEvent::Kind::kMessageDelta: {
                 start_if_needed(out);
                 StopReason stop = e.stop_reason.value_or(StopReason::kEndTurn);
-                if (m_next_tool > 0) stop = StopReason::kToolUse;
-                else if (stop == StopReason::kToolUse) stop = StopReason::kEndTurn;
+                if (m_next_tool > 0)
+                    stop = StopReason::kToolUse;
+                else if (stop == StopReason::kToolUse)
+                    stop = StopReason::kEndTurn;
                 m_usage = e.usage;
-                chunk(out, [](JsonWriter&) {}, stop_reason_openai(stop));
+                chunk(
+                    out, [](JsonWriter&) {}, stop_reason_openai(stop));
                 m_finished = true;
                 break;
             }
@@ -562,7 +573,9 @@ public:
                 append_sse_event(out, {}, "[DONE]");
                 m_done = true;
                 break;
-            case StreamEvent::Kind::kError: encode_error(e.error, out); break;
+            case StreamEvent::Kind::kError:
+                encode_error(e.error, out);
+                break;
         }
     }
 
@@ -575,7 +588,7 @@ public:
 
     bool done() const override { return m_done; }
 
-private:
+  private:
     template <typename Fn>
     void chunk(std::string& out, Fn&& delta_body, const char* finish_reason = nullptr) {
         rapidjson::StringBuffer sb;
@@ -599,8 +612,10 @@ private:
         delta_body(w);
         w.EndObject();
         w.Key("finish_reason");
-        if (finish_reason) w.String(finish_reason);
-        else w.Null();
+        if (finish_reason)
+            w.String(finish_reason);
+        else
+            w.Null();
         w.EndObject();
         w.EndArray();
         w.EndObject();
@@ -675,7 +690,8 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
         out.include_usage = get_bool(*so, "include_usage").value_or(false);
     }
     if (auto stop = get_field(doc, "stop")) {
-        if (stop->is_string()) out.stop.emplace_back(stop->get_string().value_unsafe());
+        if (stop->is_string())
+            out.stop.emplace_back(stop->get_string().value_unsafe());
         else if (stop->is_array()) {
             for (element s : as_array(*stop)) {
                 if (s.is_string()) out.stop.emplace_back(s.get_string().value_unsafe());
@@ -685,7 +701,8 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
     out.user = std::string(get_string(doc, "user").value_or(""));
     if (auto effort = get_string(doc, "reasoning_effort")) {
         out.thinking.effort = std::string(*effort);
-        out.thinking.mode = *effort == "none" ? Thinking::Mode::kDisabled : Thinking::Mode::kEnabled;
+        out.thinking.mode =
+            *effort == "none" ? Thinking::Mode::kDisabled : Thinking::Mode::kEnabled;
     }
     auto messages = get_field(doc, "messages");
     if (!messages || !messages->is_array()) {
@@ -820,16 +837,20 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             std::string text;
             std::vector<const Block*> calls;
             for (const auto& b : m.blocks) {
-                if (b.type == BlockType::kText) text += b.text;
-                else if (b.type == BlockType::kToolUse) calls.push_back(&b);
+                if (b.type == BlockType::kText)
+                    text += b.text;
+                else if (b.type == BlockType::kToolUse)
+                    calls.push_back(&b);
             }
             if (text.empty() && calls.empty()) continue;
             w.StartObject();
             w.Key("role");
             w.String("assistant");
             w.Key("content");
-            if (text.empty()) w.Null();
-            else write_string(w, text);
+            if (text.empty())
+                w.Null();
+            else
+                write_string(w, text);
             if (!calls.empty()) {
                 w.Key("tool_calls");
                 w.StartArray();
@@ -872,7 +893,8 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
                         has_image = true;
                     }
                 }
-                if (has_image) text += (text.empty() ? "" : "\n") + std::string("[image attached below]");
+                if (has_image)
+                    text += (text.empty() ? "" : "\n") + std::string("[image attached below]");
                 if (b.is_error) text = "Error: " + text;
                 w.StartObject();
                 w.Key("role");
@@ -883,7 +905,8 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
                 write_string(w, text);
                 w.EndObject();
             }
-            for (const Block* img : result_images) rest.insert(rest.begin(), img);
+            for (const Block* img : result_images)
+                rest.insert(rest.begin(), img);
             if (rest.empty()) continue;
             w.StartObject();
             w.Key("role");
@@ -922,8 +945,12 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         if (request.tool_choice.kind != ToolChoice::Kind::kUnset) {
             key("tool_choice");
             switch (request.tool_choice.kind) {
-                case ToolChoice::Kind::kAny: w.String("required"); break;
-                case ToolChoice::Kind::kNone: w.String("none"); break;
+                case ToolChoice::Kind::kAny:
+                    w.String("required");
+                    break;
+                case ToolChoice::Kind::kNone:
+                    w.String("none");
+                    break;
                 case ToolChoice::Kind::kTool:
                     w.StartObject();
                     w.Key("type");
@@ -935,7 +962,8 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
                     w.EndObject();
                     w.EndObject();
                     break;
-                default: w.String("auto");
+                default:
+                    w.String("auto");
             }
             if (request.tool_choice.disable_parallel) {
                 key("parallel_tool_calls");
@@ -958,14 +986,18 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
     if (!request.stop.empty()) {
         key("stop");
         w.StartArray();
-        for (const auto& s : request.stop) write_string(w, s);
+        for (const auto& s : request.stop)
+            write_string(w, s);
         w.EndArray();
     }
     if (options.send_reasoning_effort && request.thinking.mode != Thinking::Mode::kUnset) {
         std::string effort = request.thinking.effort;
-        if (request.thinking.mode == Thinking::Mode::kDisabled) effort = "none";
-        else if (effort.empty()) effort = effort_from_budget(request.thinking.budget_tokens);
-        else if (effort == "max") effort = "xhigh";
+        if (request.thinking.mode == Thinking::Mode::kDisabled)
+            effort = "none";
+        else if (effort.empty())
+            effort = effort_from_budget(request.thinking.budget_tokens);
+        else if (effort == "max")
+            effort = "xhigh";
         key("reasoning_effort");
         write_string(w, effort);
     }
@@ -1037,8 +1069,10 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
             ++n;
         }
     }
-    if (saw_tool) out.stop_reason = StopReason::kToolUse;
-    else if (out.stop_reason == StopReason::kToolUse) out.stop_reason = StopReason::kEndTurn;
+    if (saw_tool)
+        out.stop_reason = StopReason::kToolUse;
+    else if (out.stop_reason == StopReason::kToolUse)
+        out.stop_reason = StopReason::kEndTurn;
     return true;
 }
 
@@ -1066,13 +1100,18 @@ std::string encode_response(const Response& response, std::string_view model) {
     std::string text, reasoning;
     std::vector<const Block*> calls;
     for (const auto& b : response.content) {
-        if (b.type == BlockType::kText) text += b.text;
-        else if (b.type == BlockType::kThinking) reasoning += b.text;
-        else if (b.type == BlockType::kToolUse) calls.push_back(&b);
+        if (b.type == BlockType::kText)
+            text += b.text;
+        else if (b.type == BlockType::kThinking)
+            reasoning += b.text;
+        else if (b.type == BlockType::kToolUse)
+            calls.push_back(&b);
     }
     w.Key("content");
-    if (text.empty() && !calls.empty()) w.Null();
-    else write_string(w, text);
+    if (text.empty() && !calls.empty())
+        w.Null();
+    else
+        write_string(w, text);
     if (!reasoning.empty()) {
         w.Key("reasoning_content");
         write_string(w, reasoning);
@@ -1099,8 +1138,10 @@ std::string encode_response(const Response& response, std::string_view model) {
     }
     w.EndObject();
     StopReason stop = response.stop_reason;
-    if (!calls.empty()) stop = StopReason::kToolUse;
-    else if (stop == StopReason::kToolUse) stop = StopReason::kEndTurn;
+    if (!calls.empty())
+        stop = StopReason::kToolUse;
+    else if (stop == StopReason::kToolUse)
+        stop = StopReason::kEndTurn;
     w.Key("finish_reason");
     w.String(stop_reason_openai(stop));
     w.EndObject();
@@ -1124,14 +1165,18 @@ std::string encode_error(const Error& error) {
     w.Key("param");
     w.Null();
     w.Key("code");
-    if (const char* code = error_code_openai(error.kind)) w.String(code);
-    else w.Null();
+    if (const char* code = error_code_openai(error.kind))
+        w.String(code);
+    else
+        w.Null();
     w.EndObject();
     w.EndObject();
     return std::string(sb.GetString(), sb.GetSize());
 }
 
-std::unique_ptr<StreamDecoder> make_stream_decoder() { return std::make_unique<Decoder>(); }
+std::unique_ptr<StreamDecoder> make_stream_decoder() {
+    return std::make_unique<Decoder>();
+}
 
 std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model, bool include_usage) {
     return std::make_unique<Encoder>(std::move(model), include_usage);

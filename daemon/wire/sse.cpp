@@ -43,8 +43,8 @@ void SseParser::process_line(std::string_view line) {
     if (line.front() == ':') return;  // comment / keep-alive
     size_t colon = line.find(':');
     std::string_view field = line.substr(0, colon);
-    std::string_view value = colon == std::string_view::npos ? std::string_view{}
-                                                             : line.substr(colon + 1);
+    std::string_view value =
+        colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1);
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     if (field == "data") {
         if (m_has_data) m_data.push_back('\n');

@@ -9,7 +9,7 @@
 namespace litellm::wire {
 
 class SseParser {
-public:
+  public:
     /// Called per complete event: its `event:` name ("" when absent) and joined `data:` lines.
     using Handler = std::function<void(std::string_view event, std::string_view data)>;
 
@@ -21,7 +21,7 @@ public:
     /// Dispatches a final event that lacked its terminating blank line.
     void finish();
 
-private:
+  private:
     void process_line(std::string_view line);
     void dispatch();
 
