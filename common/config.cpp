@@ -714,15 +714,18 @@ class Loader {
                 }
             } else if (f.name == "api_base") {
                 ok = parse_api_base(f, label, out) && ok;
-            } else if (f.name == "timeout" || f.name == "stream_timeout") {
+            } else if (f.name == "timeout" || f.name == "stream_timeout" ||
+                       f.name == "first_byte_timeout") {
                 std::optional<double> seconds =
                     read_seconds(f, "litellm_params." + f.name + " of " + label, false);
                 if (!seconds) {
                     ok = false;
                 } else if (f.name == "timeout") {
                     out.timeout_s = seconds;
-                } else {
+                } else if (f.name == "stream_timeout") {
                     out.stream_timeout_s = seconds;
+                } else {
+                    out.first_byte_timeout_s = seconds;
                 }
             } else if (f.name == "extra_headers") {
                 ok = parse_extra_headers(f, label, out) && ok;
@@ -917,6 +920,12 @@ class Loader {
                 if (auto v = read_seconds(f, what, true)) r.cooldown_time_s = *v;
             } else if (f.name == "routing_strategy") {
                 if (auto v = read_string(f, what)) r.routing_strategy = *v;
+            } else if (f.name == "max_cooldown_time") {
+                if (auto v = read_seconds(f, what, false)) r.max_cooldown_time_s = *v;
+            } else if (f.name == "first_byte_timeout") {
+                if (auto v = read_seconds(f, what, false)) r.first_byte_timeout_s = *v;
+            } else if (f.name == "stream_hold_timeout") {
+                if (auto v = read_seconds(f, what, true)) r.stream_hold_timeout_s = *v;
             } else {
                 unknown_key(f, "router_settings");
             }

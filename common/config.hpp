@@ -44,7 +44,8 @@ struct Deployment {
     SecretValue api_key;
     std::string api_base;  ///< empty means the provider's default
     std::optional<double> timeout_s;
-    std::optional<double> stream_timeout_s;
+    std::optional<double> stream_timeout_s;  ///< idle timeout between stream chunks
+    std::optional<double> first_byte_timeout_s;  ///< wait for the response head
     std::map<std::string, std::string> extra_headers;
     /// Other litellm_params keys (e.g. `thinking`, `max_tokens`, `reasoning`), as compact JSON
     /// text keyed by name; later issues merge them into upstream request bodies.
@@ -64,11 +65,16 @@ struct RouterSettings {
     std::vector<FallbackChain> fallbacks;
     std::vector<FallbackChain> context_window_fallbacks;
     int num_retries = 0;
-    std::optional<double> timeout_s;
-    double retry_after_s = 0;
-    int allowed_fails = 1;
-    double cooldown_time_s = 60;
-    std::string routing_strategy;  ///< empty = in order
+    std::optional<double> timeout_s;  ///< idle timeout between bytes from an upstream
+    double retry_after_s = 0;         ///< wait before retrying the same deployment
+    int allowed_fails = 1;            ///< consecutive failures before a cooldown
+    double cooldown_time_s = 60;      ///< cooldown when the upstream gives no hint
+    double max_cooldown_time_s = 3600;  ///< cap on Retry-After / reset hints (litellmd key)
+    std::optional<double> first_byte_timeout_s;  ///< wait for the response head (litellmd key)
+    /// Streams: hold the first upstream event until the first content delta, at most this
+    /// long, so an in-band error right after 200 can still fall back (litellmd key; 0 = off).
+    double stream_hold_timeout_s = 10;
+    std::string routing_strategy;  ///< empty = in order; "round-robin" / "simple-shuffle" rotate
 };
 
 struct LitellmSettings {

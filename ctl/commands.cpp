@@ -146,6 +146,8 @@ std::string duration_text(double seconds) {
     return fmt::format("{}d {}h", s / 86400, (s % 86400) / 3600);
 }
 
+void print_cooldowns(const rapidjson::Value& list);
+
 // ---- status ---------------------------------------------------------------------------------
 
 int cmd_status(const Globals& g, bool json) {
@@ -208,6 +210,10 @@ int cmd_status(const Globals& g, bool json) {
         std::printf("  %s -> %s\n", std::string(json_get_string(m, "name")).c_str(), list.c_str());
     }
     if (chains == 0) std::printf("  (none configured)\n");
+    if (s.HasMember("cooldowns")) {
+        std::printf("\nCooldowns:\n");
+        print_cooldowns(s["cooldowns"]);
+    }
     auto warnings = s["warnings"].GetArray();
     if (!warnings.Empty()) {
         std::printf("\nConfig warnings (%u):\n", warnings.Size());
@@ -446,6 +452,57 @@ int cmd_rpc(const Globals& g, const std::string& method, const std::string& para
     return 0;
 }
 
+// ---- cooldowns ------------------------------------------------------------------------------
+
+void print_cooldowns(const rapidjson::Value& list) {
+    if (list.Empty()) {
+        std::printf("  (none: every deployment is available)\n");
+        return;
+    }
+    for (const auto& c : list.GetArray()) {
+        bool cooling = c["cooling"].GetBool();
+        std::printf("  %-48s %s  %s\n", std::string(json_get_string(c, "deployment")).c_str(),
+                    cooling ? fmt::format("cooling {:>5.0f}s", c["remaining_s"].GetDouble()).c_str()
+                            : fmt::format("{} failure(s) ", json_get_int(c,
+                                          "consecutive_failures")).c_str(),
+                    std::string(json_get_string(c, "reason")).c_str());
+    }
+}
+
+int cmd_cooldowns(const Globals& g, const std::string& action, const std::string& name,
+                  bool json) {
+    if (action != "list" && action != "reset") {
+        std::fprintf(stderr, "litellmctl cooldowns: unknown action '%s' (list or reset)\n",
+                     action.c_str());
+        return code(ExitCode::kUsage);
+    }
+    Connection c = connect_daemon(g);
+    if (c.exit_code != 0) return c.exit_code;
+    int rc = 0;
+    if (action == "reset") {
+        rapidjson::Document p(rapidjson::kObjectType);
+        p.AddMember("name", json_str(name, p.GetAllocator()), p.GetAllocator());
+        auto reply = call_or_report(c, g, "cooldowns.reset", json_stringify(p), rc);
+        if (!reply) return rc;
+        if (json) {
+            std::printf("%s\n", json_pretty(reply->payload()).c_str());
+        } else {
+            std::printf("reset %lld cooldown(s)%s\n", json_get_int(reply->payload(), "reset"),
+                        name.empty() ? "" : (" for " + name).c_str());
+        }
+        return 0;
+    }
+    auto reply = call_or_report(c, g, "cooldowns.list", "", rc);
+    if (!reply) return rc;
+    if (json) {
+        std::printf("%s\n", json_pretty(reply->payload()).c_str());
+        return 0;
+    }
+    std::printf("Cooldowns:\n");
+    print_cooldowns(reply->payload()["cooldowns"]);
+    return 0;
+}
+
 // ---- proxy ----------------------------------------------------------------------------------
 
 int cmd_proxy(const Globals& g, int port, const std::string& config, const std::string& host,
@@ -502,7 +559,6 @@ constexpr Pending kPending[] = {
     {"update", "Rebuild, reinstall and offer to restart", "the service-lifecycle release"},
     {"doctor", "Check config, credentials, socket, port and upstream reachability",
      "the service-lifecycle release"},
-    {"cooldowns", "List or reset deployment cooldowns", "the router release"},
 };
 
 int not_yet(const Pending& p) {
@@ -589,6 +645,16 @@ int run(int argc, char** argv) {
     rpc->add_option("params", params, "Params as a JSON object, e.g. '{\"n\":10}'");
     rpc->add_flag("--list", list, "List the methods with their usage");
 
+    std::string cd_action = "list", cd_name;
+    auto* cooldowns = app.add_subcommand(
+        "cooldowns", "List deployments cooling down after failures, or reset them (`cooldowns "
+                     "reset [NAME]`)");
+    cooldowns->add_option("action", cd_action, "list (default) or reset")
+        ->check(CLI::IsMember({"list", "reset"}));
+    cooldowns->add_option("name", cd_name,
+                          "With reset: a model name or <model_name>@<provider/model>; none = all");
+    cooldowns->add_flag("--json", json, "Machine-readable output");
+
     auto* version = app.add_subcommand("version", "Show litellmctl and litellmd versions");
     version->add_flag("--json", json, "Machine-readable output");
 
@@ -625,6 +691,7 @@ int run(int argc, char** argv) {
     if (*proxy) return cmd_proxy(g, port, config, host, daemon_level);
     if (*rpc) return cmd_rpc(g, method, params, list);
     if (*version) return cmd_version(g, json);
+    if (*cooldowns) return cmd_cooldowns(g, cd_action, cd_name, json);
     if (*docs) {
         if (doc_name != "protocol") {
             std::fprintf(stderr, "litellmctl docs: unknown document '%s' (known: protocol)\n",

@@ -15,6 +15,7 @@
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/paths.hpp"
+#include "daemon/router/cooldown.hpp"
 
 namespace litellm {
 
@@ -73,6 +74,9 @@ class Daemon {
     /// Credential state per provider used by the config.
     std::vector<ProviderStatus> provider_status() const;
 
+    /// Deployment cooldowns, shared by the proxy and the control methods.
+    router::CooldownTable& cooldowns() { return m_cooldowns; }
+
     const DaemonOptions& options() const { return m_options; }
     const HomePaths& paths() const { return m_paths; }
     std::string config_path() const;
@@ -103,6 +107,7 @@ class Daemon {
     std::vector<std::string> m_config_warnings;
     std::chrono::system_clock::time_point m_config_loaded_at;
     std::set<std::string> m_dotenv_owned;
+    router::CooldownTable m_cooldowns;
 
     std::chrono::steady_clock::time_point m_started_steady;
     std::chrono::system_clock::time_point m_started_wall;

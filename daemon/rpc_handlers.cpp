@@ -52,6 +52,20 @@ HandlerReply ok(rapidjson::Document&& doc) {
     return r;
 }
 
+Value cooldowns_json(router::CooldownTable& table, Alloc& a) {
+    Value arr(rapidjson::kArrayType);
+    for (const auto& e : table.list()) {
+        Value v(rapidjson::kObjectType);
+        v.AddMember("deployment", json_str(e.key, a), a);
+        v.AddMember("cooling", e.cooling, a);
+        v.AddMember("remaining_s", e.remaining_s, a);
+        v.AddMember("consecutive_failures", e.consecutive_failures, a);
+        v.AddMember("reason", json_str(e.reason, a), a);
+        arr.PushBack(v, a);
+    }
+    return arr;
+}
+
 }  // namespace
 
 HandlerReply HandlerReply::failure(proto::ErrorCode code, std::string message) {
@@ -177,6 +191,24 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
         d.AddMember("providers", providers, a);
         d.AddMember("master_key_set", cfg->general.master_key.present(), a);
         d.AddMember("warnings", string_array(m_daemon.config_warnings(), a), a);
+        d.AddMember("cooldowns", cooldowns_json(m_daemon.cooldowns(), a), a);
+        return ok(std::move(d));
+    });
+
+    bind("cooldowns.list", [this](const Value&, CallContext&) {
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        d.AddMember("cooldowns", cooldowns_json(m_daemon.cooldowns(), a), a);
+        return ok(std::move(d));
+    });
+
+    bind("cooldowns.reset", [this](const Value& params, CallContext&) {
+        std::string name(json_get_string(params, "name"));
+        int n = m_daemon.cooldowns().reset(name);
+        log_info("router", "cooldowns reset for {}: {} were cooling",
+                 name.empty() ? "all deployments" : name, n);
+        rapidjson::Document d(rapidjson::kObjectType);
+        d.AddMember("reset", n, d.GetAllocator());
         return ok(std::move(d));
     });
 

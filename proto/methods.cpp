@@ -93,6 +93,7 @@ std::vector<MethodSpec> build_table() {
                     {"master_key_set", T::kBoolean,
                      "Whether clients must present general_settings.master_key."},
                     {"warnings", T::kArray, "Config warnings from the last load."},
+                    {"cooldowns", T::kArray, "Same entries as `cooldowns.list`."},
                 },
         },
         {
@@ -117,6 +118,33 @@ std::vector<MethodSpec> build_table() {
             .summary = "Stop the daemon: stop accepting, drain in-flight requests, exit 0.",
             .result = {{"stopping", T::kBoolean, "Always true."}},
             .flags = kFlagMutating,
+        },
+        {
+            .name = "cooldowns.list",
+            .summary = "List deployments that are cooling down or have recent failures.",
+            .description =
+                "A deployment cools down after `router_settings.allowed_fails` consecutive "
+                "failures, or at once on a rate limit; while cooling it is skipped and the next "
+                "fallback answers. A cooldown lasts what the upstream asked for (Retry-After, "
+                "capped by `max_cooldown_time`) or `cooldown_time`, and ends by itself.",
+            .result =
+                {
+                    {"cooldowns", T::kArray,
+                     "`{deployment, cooling, remaining_s, consecutive_failures, reason}`, "
+                     "soonest-healing first; `deployment` is `<model_name>@<provider/model>`."},
+                },
+        },
+        {
+            .name = "cooldowns.reset",
+            .summary = "End cooldowns now: one deployment, every deployment of a model, or all.",
+            .params = {{.name = "name",
+                        .type = T::kString,
+                        .default_json = "\"\"",
+                        .help = "A deployment (`<model_name>@<provider/model>`) or a model "
+                                "name; empty resets everything."}},
+            .result = {{"reset", T::kInteger, "How many deployments were cooling."}},
+            .flags = kFlagMutating,
+            .example_params = R"({"name":"claude-opus-4-6"})",
         },
         {
             .name = "logs.tail",

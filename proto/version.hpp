@@ -10,7 +10,7 @@
 //
 // History:
 //   1  2026-11  first protocol: rpc.hello, rpc.describe, status, reload, shutdown, logs.tail,
-//               logs.follow.
+//               logs.follow; then (compatible additions) cooldowns.list, cooldowns.reset.
 
 #include "proto/build_info.hpp"
 

@@ -18,6 +18,7 @@
 #include "common/providers.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/proxy/json_scan.hpp"
+#include "daemon/router/router.hpp"
 #include "daemon/wire/anthropic.hpp"
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/openai_chat.hpp"
@@ -180,6 +181,9 @@ struct Pipe {
     bool streaming_ok = false;  ///< 2xx: body bytes are client output
     std::string error_body;
     std::string buffer;
+    bool content_started = false;          ///< a content block began upstream
+    std::optional<wire::Error> early_error;  ///< in-band error before any content
+    wire::Usage usage;                     ///< latest usage the upstream reported
     bool finished = false;
     bool cancelled = false;
     UpstreamResult result;
@@ -260,6 +264,9 @@ struct Proxy::Call {
     std::optional<wire::Request> canonical;
     const Deployment* deployment = nullptr;
     Clock::time_point started = Clock::now();
+    Clock::time_point started_attempt = Clock::now();
+    int attempts = 0;
+    const std::vector<std::string>* tried = nullptr;  ///< earlier attempts' outcomes
 };
 
 Proxy::Proxy(Daemon& daemon) : m_daemon(daemon) {}
@@ -402,6 +409,8 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     if (call.stream) timeout = first_positive({d.stream_timeout_s}, timeout);
     up.read_timeout_s = timeout;
     up.connect_timeout_s = std::min(10.0, timeout);
+    up.first_byte_timeout_s =
+        first_positive({d.first_byte_timeout_s, cfg.router.first_byte_timeout_s}, 0);
 
     std::vector<std::pair<std::string, std::string>> extras;
     for (const auto& [k, v] : d.extra_params) {
@@ -453,6 +462,19 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     return up;
 }
 
+namespace {
+
+std::string usage_text(const wire::Usage& u) {
+    return fmt::format("in={} out={} cache_read={}", u.input_tokens, u.output_tokens,
+                       u.cache_read_tokens);
+}
+
+long long ms_since(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+}  // namespace
+
 void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, ApiFormat format) {
     auto cfg = m_daemon.config();
     if (!authorize(req, res, format, *cfg)) return;
@@ -465,7 +487,7 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
                    ? wire::anthropic::decode_request(req.body, *call.canonical, error)
                    : wire::openai_chat::decode_request(req.body, *call.canonical, error);
     };
-    // The model name is found without parsing the body; a full decode happens only when the
+    // The model name is found without parsing the body; a full decode happens only when a
     // route translates, or to explain a body that is not usable.
     if (auto model = top_level_string(req.body, "model")) {
         call.model = std::string(*model);
@@ -479,8 +501,10 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
         call.model = call.canonical->model;
     }
     call.stream = top_level_true(req.body, "stream");
-    auto deployments = cfg->deployments_for(call.model);
-    if (deployments.empty()) {
+
+    std::vector<const Deployment*> chain =
+        router::resolve_chain(*cfg, call.model, m_rotation.fetch_add(1));
+    if (chain.empty()) {
         write_error(res, format,
                     make_error(wire::ErrorKind::kNotFound,
                                fmt::format("model '{}' is not configured in litellmd; "
@@ -489,80 +513,187 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
         log_info("proxy", "{} {} model={} 404: not configured", req.method, req.path, call.model);
         return;
     }
-    const Deployment& d = *deployments.front();
-    call.deployment = &d;
-    wire::Error error;
-    // Route first: whether the body must be decoded depends on the upstream's format.
-    const ProviderInfo* provider = find_provider(d.provider);
-    ApiFormat upstream_format = provider && provider->format == WireFormat::kAnthropicMessages
-                                    ? ApiFormat::kAnthropic
-                                    : ApiFormat::kOpenAIChat;
-    if (upstream_format != format && !call.canonical) {
-        std::string err;
-        if (!decode(&err)) {
-            write_error(res, format, make_error(wire::ErrorKind::kInvalidRequest, err));
-            log_info("proxy", "{} {} model={} 400: {}", req.method, req.path, call.model, err);
-            return;
+    router::CooldownTable& cooldowns = m_daemon.cooldowns();
+    router::CooldownPolicy policy = router::cooldown_policy(cfg->router);
+    // Cooling deployments are skipped; when all are cooling, the one that heals first is tried
+    // rather than failing outright.
+    std::vector<const Deployment*> order;
+    for (const Deployment* d : chain) {
+        if (!cooldowns.cooling(router::deployment_key(*d))) order.push_back(d);
+    }
+    std::vector<std::string> tried;
+    if (order.empty()) {
+        const Deployment* soonest = chain.front();
+        auto soonest_until = cooldowns.until(router::deployment_key(*soonest));
+        for (const Deployment* d : chain) {
+            auto u = cooldowns.until(router::deployment_key(*d));
+            if (u && (!soonest_until || *u < *soonest_until)) {
+                soonest = d;
+                soonest_until = u;
+            }
+        }
+        order.push_back(soonest);
+        tried.push_back(fmt::format("all {} cooling down; trying {} first", chain.size(),
+                                    soonest->model));
+    } else if (order.size() < chain.size()) {
+        tried.push_back(fmt::format("{} cooling down, skipped", chain.size() - order.size()));
+    }
+
+    int attempts = 0;
+    std::optional<wire::Error> last_error;
+    bool context_rerouted = false;
+    for (size_t i = 0; i < order.size(); ++i) {
+        const Deployment& d = *order[i];
+        std::string key = router::deployment_key(d);
+        const ProviderInfo* provider = find_provider(d.provider);
+        ApiFormat upstream_format = provider && provider->format == WireFormat::kAnthropicMessages
+                                        ? ApiFormat::kAnthropic
+                                        : ApiFormat::kOpenAIChat;
+        if (upstream_format != format && !call.canonical) {
+            std::string err;
+            if (!decode(&err)) {
+                write_error(res, format, make_error(wire::ErrorKind::kInvalidRequest, err));
+                log_info("proxy", "{} {} model={} 400: {}", req.method, req.path, call.model,
+                         err);
+                return;
+            }
+        }
+        for (int attempt = 0; attempt <= cfg->router.num_retries; ++attempt) {
+            if (attempt > 0 && cfg->router.retry_after_s > 0) {
+                std::this_thread::sleep_for(std::chrono::duration<double>(
+                    std::min(cfg->router.retry_after_s, 30.0)));
+            }
+            call.deployment = &d;
+            call.started_attempt = Clock::now();
+            wire::Error error;
+            auto upstream = build_upstream(call, d, *cfg, error);
+            if (!upstream) {
+                tried.push_back(fmt::format("{}: {}", d.model, error.message));
+                log_info("proxy", "model={} skip {}: {}", call.model, d.model, error.message);
+                last_error = error;
+                break;  // not usable here: next deployment, no cooldown
+            }
+            ++attempts;
+            res.set_header("x-litellm-model", d.model);
+            res.set_header("x-litellm-provider", d.provider);
+            res.set_header("x-litellm-attempts", std::to_string(attempts));
+            call.attempts = attempts;
+            call.tried = &tried;
+            AttemptResult r = call.stream ? run_stream(call, std::move(*upstream), res)
+                                          : run_whole(call, std::move(*upstream), res);
+            if (r.committed) {
+                cooldowns.record_success(key);
+                return;
+            }
+            res.headers.erase("x-litellm-model");
+            res.headers.erase("x-litellm-provider");
+            res.headers.erase("x-litellm-attempts");
+            router::FailureClass cls = router::classify_failure(r.error, r.transport_failure);
+            std::string outcome =
+                r.error.upstream_status
+                    ? fmt::format("{} {} ({})", r.error.upstream_status,
+                                  router::failure_class_name(cls), r.error.message)
+                    : fmt::format("{} ({})", router::failure_class_name(cls), r.error.message);
+            log_info("proxy", "model={} attempt {} on {} failed after {} ms: {}", call.model,
+                     attempts, d.model, ms_since(call.started_attempt), outcome);
+            last_error = r.error;
+            if (cls == router::FailureClass::kClientError) {
+                tried.push_back(fmt::format("{}: {}", d.model, outcome));
+                write_error(res, format, r.error);
+                log_info("proxy", "request model={} -> {} error {} after {} ms [{}]",
+                         call.model, d.model, res.status, ms_since(call.started),
+                         fmt::join(tried, "; "));
+                return;
+            }
+            if (cls == router::FailureClass::kContextLength) {
+                auto bigger = context_rerouted
+                                  ? std::vector<const Deployment*>{}
+                                  : router::resolve_context_fallbacks(*cfg, call.model);
+                tried.push_back(fmt::format("{}: {}", d.model, outcome));
+                if (bigger.empty()) {
+                    write_error(res, format, r.error);
+                    log_info("proxy", "request model={} -> {} context too long after {} ms",
+                             call.model, d.model, ms_since(call.started));
+                    return;
+                }
+                // Only a larger context can help: the rest of the chain is replaced.
+                context_rerouted = true;
+                order.resize(i + 1);
+                order.insert(order.end(), bigger.begin(), bigger.end());
+                break;
+            }
+            if (cls == router::FailureClass::kRateLimit) {
+                cooldowns.cool_now(key, outcome, r.error.retry_after_s, policy);
+                auto until = cooldowns.until(key);
+                tried.push_back(fmt::format(
+                    "{}: {}, cooling {:.0f}s", d.model, outcome,
+                    until ? std::chrono::duration<double>(*until - Clock::now()).count() : 0.0));
+                break;  // no retries on a rate limit: fall back at once
+            }
+            bool cooled = cooldowns.record_failure(key, outcome, r.error.retry_after_s, policy);
+            if (cls == router::FailureClass::kCredentials) {
+                tried.push_back(fmt::format("{}: {}", d.model, outcome));
+                break;
+            }
+            if (attempt == cfg->router.num_retries) {
+                tried.push_back(fmt::format("{}: {} ({} tries{})", d.model, outcome, attempt + 1,
+                                            cooled ? ", cooling down" : ""));
+            }
         }
     }
-    auto upstream = build_upstream(call, d, *cfg, error);
-    if (!upstream) {
-        write_error(res, format, error);
-        log_warn("proxy", "{} {} model={} -> {}: {}", req.method, req.path, call.model, d.model,
-                 error.message);
-        return;
+    // Every deployment failed: one error that names what was tried.
+    wire::Error final_error =
+        last_error.value_or(make_error(wire::ErrorKind::kApi, "no deployment could be tried"));
+    final_error.message = fmt::format("all deployments for '{}' failed: {}", call.model,
+                                      fmt::join(tried, "; "));
+    if (final_error.kind == wire::ErrorKind::kRateLimit) {
+        // Tell the client when the first deployment heals.
+        std::optional<double> soonest;
+        for (const Deployment* d : chain) {
+            if (auto u = cooldowns.until(router::deployment_key(*d))) {
+                double s = std::chrono::duration<double>(*u - Clock::now()).count();
+                if (!soonest || s < *soonest) soonest = s;
+            }
+        }
+        if (soonest) final_error.retry_after_s = std::max(1.0, *soonest);
     }
-    res.set_header("x-litellm-model", d.model);
-    res.set_header("x-litellm-provider", d.provider);
-    if (call.stream)
-        run_stream(call, std::move(*upstream), res);
-    else
-        run_whole(call, std::move(*upstream), res);
+    write_error(res, format, final_error);
+    res.set_header("x-litellm-attempts", std::to_string(attempts));
+    log_warn("proxy", "request model={} failed after {} attempts in {} ms: {}", call.model,
+             attempts, ms_since(call.started), final_error.message);
 }
 
-void Proxy::run_whole(Call& call, UpstreamRequest upstream, httplib::Response& res) {
+Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream,
+                                      httplib::Response& res) {
+    AttemptResult out;
     std::string body;
     UpstreamResult r = m_pool.send_collect(upstream, body);
     const Deployment& d = *call.deployment;
-    auto elapsed_ms = [&] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - call.started)
-            .count();
-    };
     if (r.transport != TransportStatus::kOk) {
-        wire::Error e = transport_error(
-            r, fmt::format("upstream {} for '{}'", host_of(upstream.url), call.model));
-        write_error(res, call.client_format, e);
-        log_warn("proxy", "model={} -> {} failed after {} ms: {}", call.model, d.model,
-                 elapsed_ms(), e.message);
-        return;
+        out.error = transport_error(r, fmt::format("upstream {}", host_of(upstream.url)));
+        out.transport_failure = true;
+        return out;
     }
     if (r.status >= 400) {
-        wire::Error e = wire::classify_upstream_error(r.status, body);
-        e.retry_after_s = parse_retry_after(r.header("retry-after"));
-        write_error(res, call.client_format, e);
-        log_warn("proxy", "model={} -> {} upstream {} after {} ms: {}", call.model, d.model,
-                 r.status, elapsed_ms(), e.message);
-        return;
+        out.error = wire::classify_upstream_error(r.status, body);
+        out.error.retry_after_s = parse_retry_after(r.header("retry-after"));
+        return out;
     }
+    wire::Response decoded;
+    std::string err;
+    bool ok = call.upstream_format == ApiFormat::kAnthropic
+                  ? wire::anthropic::decode_response(body, decoded, &err)
+                  : wire::openai_chat::decode_response(body, decoded, &err);
     if (call.passthrough) {
         res.status = r.status;
         std::string type = r.header("content-type");
         res.set_content(std::move(body), type.empty() ? "application/json" : type);
     } else {
-        wire::Response decoded;
-        std::string err;
-        bool ok = call.upstream_format == ApiFormat::kAnthropic
-                      ? wire::anthropic::decode_response(body, decoded, &err)
-                      : wire::openai_chat::decode_response(body, decoded, &err);
         if (!ok) {
-            write_error(res, call.client_format,
-                        make_error(wire::ErrorKind::kApi,
-                                   fmt::format("upstream for '{}' returned an unreadable "
-                                               "response: {}",
-                                               call.model, err)));
-            log_warn("proxy", "model={} -> {}: unreadable upstream response: {}", call.model,
-                     d.model, err);
-            return;
+            out.error = make_error(wire::ErrorKind::kApi,
+                                   fmt::format("upstream returned an unreadable response: {}",
+                                               err));
+            return out;
         }
         res.status = 200;
         res.set_content(call.client_format == ApiFormat::kAnthropic
@@ -570,54 +701,70 @@ void Proxy::run_whole(Call& call, UpstreamRequest upstream, httplib::Response& r
                             : wire::openai_chat::encode_response(decoded, call.model),
                         "application/json");
     }
-    log_info("proxy", "model={} -> {} {} in {} ms{}", call.model, d.model, r.status, elapsed_ms(),
-             call.passthrough ? " (passthrough)" : "");
+    out.committed = true;
+    log_info("proxy", "request model={} -> {} {} in {} ms attempts={} {}{}{}", call.model, d.model,
+             r.status, ms_since(call.started), call.attempts, usage_text(decoded.usage),
+             call.passthrough ? " passthrough" : "",
+             call.tried->empty() ? "" : fmt::format(" [{}]", fmt::join(*call.tried, "; ")));
+    return out;
 }
 
-void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& res) {
+Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
+                                       httplib::Response& res) {
+    AttemptResult out;
     auto pipe = std::make_shared<Pipe>();
     bool anthropic_client = call.client_format == ApiFormat::kAnthropic;
     bool translate = !call.passthrough;
     std::string model = call.model;
-    std::string deployment_model = call.deployment->model;
     ApiFormat upstream_format = call.upstream_format;
     bool include_usage = call.canonical ? call.canonical->include_usage : false;
-    auto started = call.started;
+    std::string origin = host_of(upstream.url);
 
     ++m_active_pumps;
     std::thread([this, pipe, upstream = std::move(upstream), anthropic_client, translate, model,
                  upstream_format, include_usage]() mutable {
-        std::unique_ptr<wire::StreamDecoder> decoder;
+        // The decoder runs on every route: it translates, and on passthrough routes it still
+        // tells content from an early in-band error (for fallback) and reads the usage.
+        std::unique_ptr<wire::StreamDecoder> decoder =
+            upstream_format == ApiFormat::kAnthropic ? wire::anthropic::make_stream_decoder()
+                                                     : wire::openai_chat::make_stream_decoder();
         std::unique_ptr<wire::StreamEncoder> encoder;
         if (translate) {
-            decoder = upstream_format == ApiFormat::kAnthropic
-                          ? wire::anthropic::make_stream_decoder()
-                          : wire::openai_chat::make_stream_decoder();
             encoder = anthropic_client
                           ? wire::anthropic::make_stream_encoder(model)
                           : wire::openai_chat::make_stream_encoder(model, include_usage);
         }
         bool json_instead_of_sse = false;
         std::string whole_json;
-        // Passthrough: remember whether the upstream finished its message properly.
-        std::string tail;
-        bool saw_end = false;
         std::vector<wire::StreamEvent> events;
 
         auto push = [&](std::string&& bytes) {
-            if (bytes.empty()) return true;
             std::unique_lock lock(pipe->mutex);
-            pipe->cv.wait(lock,
-                          [&] { return pipe->cancelled || pipe->buffer.size() < kPipeHighWater; });
+            pipe->cv.wait(lock, [&] {
+                return pipe->cancelled || pipe->buffer.size() < kPipeHighWater;
+            });
             if (pipe->cancelled) return false;
             pipe->buffer.append(bytes);
             pipe->cv.notify_all();
             return true;
         };
-        auto encode_events = [&](std::string& out) {
-            for (const auto& e : events)
-                encoder->encode(e, out);
+        // Notes content, early errors and usage; returns the client bytes for `events`.
+        auto take_events = [&](std::string& client_bytes) {
+            std::lock_guard lock(pipe->mutex);
+            for (const auto& e : events) {
+                using K = wire::StreamEvent::Kind;
+                if (e.kind == K::kBlockStart || e.kind == K::kDelta) pipe->content_started = true;
+                if (e.kind == K::kError && !pipe->content_started && !pipe->early_error) {
+                    pipe->early_error = e.error;
+                }
+                if (e.kind == K::kMessageDelta) pipe->usage = e.usage;
+                if (e.kind == K::kMessageStart && pipe->usage.input_tokens == 0) {
+                    pipe->usage = e.usage;
+                }
+                if (encoder) encoder->encode(e, client_bytes);
+            }
             events.clear();
+            pipe->cv.notify_all();
         };
 
         UpstreamResult result = m_pool.send(
@@ -640,68 +787,79 @@ void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& 
                     if (pipe->error_body.size() < kMaxErrorBody) pipe->error_body.append(bytes);
                     return true;
                 }
-                if (!translate) {
-                    std::string scan = tail + std::string(bytes);
-                    std::string_view marker = anthropic_client ? "message_stop" : "[DONE]";
-                    if (scan.find(marker) != std::string::npos) saw_end = true;
-                    tail = scan.substr(scan.size() > 16 ? scan.size() - 16 : 0);
-                    return push(std::string(bytes));
-                }
                 if (json_instead_of_sse) {
                     whole_json.append(bytes);
                     return true;
                 }
                 decoder->feed(bytes, events);
-                std::string out;
-                encode_events(out);
-                return push(std::move(out));
+                std::string client_bytes;
+                take_events(client_bytes);
+                return push(translate ? std::move(client_bytes) : std::string(bytes));
             });
 
         // Close the client stream properly whatever happened upstream.
         std::string tail_out;
         bool broken = result.transport != TransportStatus::kOk &&
                       result.transport != TransportStatus::kCancelled;
-        if (pipe->streaming_ok) {
-            if (translate && json_instead_of_sse && !broken) {
+        if (pipe->streaming_ok && result.transport != TransportStatus::kCancelled) {
+            if (json_instead_of_sse && !broken) {
                 wire::Response r;
                 std::string err;
                 bool ok = upstream_format == ApiFormat::kAnthropic
                               ? wire::anthropic::decode_response(whole_json, r, &err)
                               : wire::openai_chat::decode_response(whole_json, r, &err);
-                if (ok) {
+                if (ok && translate) {
                     events = response_to_events(r);
-                    encode_events(tail_out);
+                    take_events(tail_out);
+                } else if (ok) {
+                    tail_out = whole_json;
+                    std::lock_guard lock(pipe->mutex);
+                    pipe->content_started = true;
+                    pipe->usage = r.usage;
                 } else {
-                    encoder->encode_error(
-                        make_error(wire::ErrorKind::kApi, "unreadable upstream response: " + err),
-                        tail_out);
+                    std::lock_guard lock(pipe->mutex);
+                    pipe->early_error =
+                        make_error(wire::ErrorKind::kApi, "unreadable upstream response: " + err);
                 }
-            } else if (translate) {
-                if (broken) {
-                    encoder->encode_error(
-                        make_error(wire::ErrorKind::kApi, "upstream connection lost mid-stream: " +
-                                                              result.transport_error),
-                        tail_out);
+            } else if (broken) {
+                wire::Error e = make_error(
+                    wire::ErrorKind::kApi,
+                    "upstream connection lost mid-stream: " + result.transport_error);
+                {
+                    std::lock_guard lock(pipe->mutex);
+                    if (!pipe->content_started && !pipe->early_error) pipe->early_error = e;
+                }
+                if (translate) {
+                    encoder->encode_error(e, tail_out);
+                } else if (anthropic_client) {
+                    wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
                 } else {
-                    decoder->finish(events);
-                    encode_events(tail_out);
+                    wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
+                    wire::append_sse_event(tail_out, {}, "[DONE]");
+                }
+            } else {
+                decoder->finish(events);
+                bool ended_early = !decoder->complete();
+                std::string translated;
+                take_events(translated);
+                if (translate) {
+                    tail_out = std::move(translated);
                     if (!encoder->done()) {
                         encoder->encode_error(
                             make_error(wire::ErrorKind::kApi, "upstream stream ended early"),
                             tail_out);
                     }
-                }
-            } else if (!saw_end && result.transport != TransportStatus::kCancelled) {
-                // Passthrough cut short: end it in the client's own format, never silently.
-                wire::Error e = make_error(
-                    wire::ErrorKind::kApi,
-                    broken ? "upstream connection lost mid-stream: " + result.transport_error
-                           : "upstream stream ended before its final event");
-                if (anthropic_client) {
-                    wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
-                } else {
-                    wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
-                    wire::append_sse_event(tail_out, {}, "[DONE]");
+                } else if (ended_early) {
+                    // Passthrough cut short: end it in the client's own format, never silently.
+                    wire::Error e = make_error(wire::ErrorKind::kApi,
+                                               "upstream stream ended before its final event");
+                    if (anthropic_client) {
+                        wire::append_sse_event(tail_out, "error",
+                                               wire::anthropic::encode_error(e));
+                    } else {
+                        wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
+                        wire::append_sse_event(tail_out, {}, "[DONE]");
+                    }
                 }
             }
         }
@@ -716,32 +874,55 @@ void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& 
         --m_active_pumps;
     }).detach();
 
+    auto cancel_pipe = [&pipe] {
+        std::lock_guard lk(pipe->mutex);
+        pipe->cancelled = true;
+        pipe->cv.notify_all();
+    };
     // Commit a status only once the upstream gave one.
     std::unique_lock lock(pipe->mutex);
     pipe->cv.wait(lock, [&] { return pipe->head_ready; });
     if (!pipe->streaming_ok) {
         pipe->cv.wait(lock, [&] { return pipe->finished; });
-        wire::Error e;
-        if (pipe->result.head_received() || pipe->head.head_received()) {
-            const UpstreamResult& head = pipe->head.head_received() ? pipe->head : pipe->result;
-            e = wire::classify_upstream_error(head.status, pipe->error_body);
-            e.retry_after_s = parse_retry_after(head.header("retry-after"));
+        if (pipe->head.head_received()) {
+            out.error = wire::classify_upstream_error(pipe->head.status, pipe->error_body);
+            out.error.retry_after_s = parse_retry_after(pipe->head.header("retry-after"));
         } else {
-            e = transport_error(pipe->result,
-                                fmt::format("upstream {} for '{}'", host_of(upstream.url), model));
+            out.error = transport_error(pipe->result, fmt::format("upstream {}", origin));
+            out.transport_failure = true;
         }
-        lock.unlock();
-        write_error(res, call.client_format, e);
-        log_warn("proxy", "model={} -> {} stream failed before the first byte: {}", model,
-                 deployment_model, e.message);
-        return;
+        return out;
+    }
+    // Hold the start of the stream until the first content (bounded): an in-band error right
+    // after the 200 can then still fall back instead of reaching the client.
+    double hold = m_daemon.config()->router.stream_hold_timeout_s;
+    if (hold > 0) {
+        auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(hold));
+        pipe->cv.wait_until(lock, deadline, [&] {
+            return pipe->content_started || pipe->early_error || pipe->finished;
+        });
+        if (pipe->early_error && !pipe->content_started) {
+            out.error = *pipe->early_error;
+            out.transport_failure = pipe->result.transport != TransportStatus::kOk &&
+                                    pipe->finished;
+            lock.unlock();
+            cancel_pipe();
+            return out;
+        }
     }
     lock.unlock();
+    out.committed = true;
     res.status = 200;
     res.set_header("Cache-Control", "no-cache");
+    std::string summary = fmt::format(
+        "model={} -> {} attempts={}{}", model, call.deployment->model, call.attempts,
+        call.tried->empty() ? std::string() : fmt::format(" [{}]", fmt::join(*call.tried, "; ")));
+    auto started = call.started;
+    bool passthrough = call.passthrough;
     res.set_chunked_content_provider(
         "text/event-stream",
-        [pipe, model, deployment_model, started](size_t, httplib::DataSink& sink) {
+        [pipe, summary, started, passthrough](size_t, httplib::DataSink& sink) {
             std::string chunk;
             bool finished = false;
             {
@@ -761,11 +942,9 @@ void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& 
                 std::lock_guard lk(pipe->mutex);
                 if (pipe->buffer.empty()) {
                     sink.done();
-                    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
-                                                                                    started)
-                                  .count();
-                    log_info("proxy", "model={} -> {} 200 stream in {} ms{}", model,
-                             deployment_model, ms,
+                    log_info("proxy", "request {} 200 stream in {} ms {}{}{}", summary,
+                             ms_since(started), usage_text(pipe->usage),
+                             passthrough ? " passthrough" : "",
                              pipe->result.transport == TransportStatus::kOk
                                  ? ""
                                  : " (upstream: " + pipe->result.transport_error + ")");
@@ -779,6 +958,7 @@ void Proxy::run_stream(Call& call, UpstreamRequest upstream, httplib::Response& 
             pipe->cancelled = true;
             pipe->cv.notify_all();
         });
+    return out;
 }
 
 void Proxy::handle_count_tokens(const httplib::Request& req, httplib::Response& res) {

@@ -62,6 +62,13 @@ class Proxy {
   private:
     struct Call;
 
+    /// What one attempt on one deployment came to.
+    struct AttemptResult {
+        bool committed = false;  ///< the response (or stream) went to the client
+        wire::Error error;       ///< why not, when !committed
+        bool transport_failure = false;
+    };
+
     void handle_chat(const httplib::Request& req, httplib::Response& res, ApiFormat format);
     void handle_count_tokens(const httplib::Request& req, httplib::Response& res);
     void handle_models(const httplib::Request& req, httplib::Response& res);
@@ -72,12 +79,16 @@ class Proxy {
     /// the deployment cannot be used (unsupported provider, missing credentials).
     std::optional<UpstreamRequest> build_upstream(Call& call, const Deployment& deployment,
                                                   const Config& cfg, wire::Error& error);
-    void run_whole(Call& call, UpstreamRequest upstream, httplib::Response& res);
-    void run_stream(Call& call, UpstreamRequest upstream, httplib::Response& res);
+    /// One attempt without streaming; writes `res` only on success.
+    AttemptResult run_whole(Call& call, UpstreamRequest upstream, httplib::Response& res);
+    /// One streamed attempt; commits `res` only once the upstream answered 2xx (and, with
+    /// stream_hold_timeout, sent its first content).
+    AttemptResult run_stream(Call& call, UpstreamRequest upstream, httplib::Response& res);
 
     Daemon& m_daemon;
     UpstreamPool m_pool;
     std::atomic<int> m_active_pumps{0};
+    std::atomic<unsigned> m_rotation{0};  ///< round-robin start inside deployment groups
 };
 
 }  // namespace litellm::proxy

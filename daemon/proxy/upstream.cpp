@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 namespace litellm::proxy {
@@ -73,6 +74,54 @@ bool split_url(const std::string& url, std::string& origin, std::string& path) {
     return true;
 }
 
+Watchdog::Watchdog() : m_thread([this] { run(); }) {}
+
+Watchdog::~Watchdog() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_cv.notify_all();
+    m_thread.join();
+}
+
+std::uint64_t Watchdog::schedule(double seconds, std::function<void()> fn) {
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                        std::chrono::duration<double>(seconds));
+    std::lock_guard lock(m_mutex);
+    std::uint64_t id = m_next_id++;
+    m_tasks.emplace(id, std::make_pair(deadline, std::move(fn)));
+    m_cv.notify_all();
+    return id;
+}
+
+bool Watchdog::cancel(std::uint64_t id) {
+    std::lock_guard lock(m_mutex);
+    return m_tasks.erase(id) > 0;
+}
+
+void Watchdog::run() {
+    std::unique_lock lock(m_mutex);
+    while (!m_stop) {
+        auto next = m_tasks.end();
+        for (auto it = m_tasks.begin(); it != m_tasks.end(); ++it) {
+            if (next == m_tasks.end() || it->second.first < next->second.first) next = it;
+        }
+        if (next == m_tasks.end()) {
+            m_cv.wait(lock);
+            continue;
+        }
+        if (std::chrono::steady_clock::now() < next->second.first) {
+            m_cv.wait_until(lock, next->second.first);
+            continue;
+        }
+        auto fn = std::move(next->second.second);
+        m_tasks.erase(next);
+        fn();  // under the lock: see the class comment
+    }
+}
+
 UpstreamPool::UpstreamPool() = default;
 UpstreamPool::~UpstreamPool() = default;
 
@@ -137,7 +186,18 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     }
     req.body = request.body;
     bool aborted_by_us = false;
+    std::atomic<bool> first_byte_expired{false};
+    std::uint64_t watch = 0;
+    if (request.first_byte_timeout_s > 0) {
+        httplib::Client* raw = client.get();
+        watch = m_watchdog.schedule(request.first_byte_timeout_s, [raw, &first_byte_expired] {
+            first_byte_expired = true;
+            raw->stop();  // unblocks the read in send()
+        });
+    }
     req.response_handler = [&](const httplib::Response& res) {
+        if (watch) m_watchdog.cancel(watch);
+        watch = 0;
         result.status = res.status;
         for (const auto& [k, v] : res.headers)
             result.headers.emplace_back(lower(k), v);
@@ -157,6 +217,13 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     httplib::Response res;
     httplib::Error error = httplib::Error::Success;
     bool ok = client->send(req, res, error);
+    if (watch) m_watchdog.cancel(watch);
+    if (first_byte_expired) {
+        result.transport = TransportStatus::kTimeout;
+        result.transport_error = fmt::format("no response within the first-byte timeout of {:g} s",
+                                             request.first_byte_timeout_s);
+        return result;
+    }
     if (ok) {
         release(origin, std::move(client));
         return result;

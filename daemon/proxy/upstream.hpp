@@ -5,12 +5,15 @@
 // when the exchange completed cleanly.
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -27,6 +30,7 @@ struct UpstreamRequest {
     std::string body;
     double connect_timeout_s = 10;
     double read_timeout_s = 600;  ///< longest silence between bytes
+    double first_byte_timeout_s = 0;  ///< longest wait for the response head; 0 = read timeout
 };
 
 /// How an exchange ended.
@@ -58,6 +62,29 @@ using BodyHandler = std::function<bool(std::string_view bytes)>;
 /// "https://h:443/x/y?z" split into origin ("https://h:443") and path ("/x/y?z").
 bool split_url(const std::string& url, std::string& origin, std::string& path);
 
+/// Runs callbacks at deadlines on one thread (time-to-first-byte limits). A callback runs with
+/// the watchdog's lock held, so once cancel() returns it is neither running nor going to run.
+class Watchdog {
+public:
+    Watchdog();
+    ~Watchdog();
+    /// Schedules `fn` after `seconds`; returns an id for cancel().
+    std::uint64_t schedule(double seconds, std::function<void()> fn);
+    /// Cancels a scheduled callback; true when it had not run.
+    bool cancel(std::uint64_t id);
+
+private:
+    void run();
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::map<std::uint64_t,
+             std::pair<std::chrono::steady_clock::time_point, std::function<void()>>>
+        m_tasks;
+    std::uint64_t m_next_id = 1;
+    bool m_stop = false;
+    std::thread m_thread;
+};
+
 class UpstreamPool {
   public:
     UpstreamPool();
@@ -79,6 +106,7 @@ class UpstreamPool {
 
     mutable std::mutex m_mutex;
     std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> m_idle;
+    Watchdog m_watchdog;
 };
 
 }  // namespace litellm::proxy

@@ -736,15 +736,23 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
     w.StartArray();
     size_t i = 0;
     const auto& msgs = request.messages;
+    // System messages are hoisted and all-empty messages write nothing; neither may split a
+    // same-role run (user, <empty assistant>, user must become one user turn).
+    auto skipped = [](const Message& m) {
+        return m.role == Role::kSystem ||
+               std::all_of(m.blocks.begin(), m.blocks.end(), [](const Block& b) {
+                   return b.type == BlockType::kText && b.text.empty();
+               });
+    };
     while (i < msgs.size()) {
-        if (msgs[i].role == Role::kSystem) {
+        if (skipped(msgs[i])) {
             ++i;
             continue;
         }
         Role role = msgs[i].role;
         std::vector<const Block*> first, rest;
         size_t j = i;
-        for (; j < msgs.size() && (msgs[j].role == role || msgs[j].role == Role::kSystem); ++j) {
+        for (; j < msgs.size() && (msgs[j].role == role || skipped(msgs[j])); ++j) {
             if (msgs[j].role == Role::kSystem) continue;
             for (const auto& b : msgs[j].blocks) {
                 if (b.type == BlockType::kText && b.text.empty()) continue;

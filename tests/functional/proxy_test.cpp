@@ -436,12 +436,29 @@ TEST_F(ProxyTest, CutMidStreamEndsWithAnErrorEventInTheClientsFormat) {
     EXPECT_TRUE(s2.saw_error) << res2->body;
 }
 
-TEST_F(ProxyTest, InBandErrorAfterStartBecomesAnErrorEvent) {
+TEST_F(ProxyTest, InBandErrorBeforeContentBecomesAProperHttpError) {
+    // The stream start is held until the first content, so an overloaded_error right after the
+    // upstream's 200 still reaches the client as a status it can retry on.
     m_anthropic.push_reply(anthropic_fake::stream_error_after_start());
     auto res = post("/v1/chat/completions", openai_body("claude-a", true));
     ASSERT_TRUE(res);
-    auto s = check_openai_stream(res->body);
+    EXPECT_EQ(res->status, 503) << res->body;
+    EXPECT_STREQ(json_of(res->body)["error"]["type"].GetString(), "server_error");
+    m_anthropic.push_reply(anthropic_fake::stream_error_after_start());
+    auto anth = post("/v1/messages", anthropic_body("claude-a", true));
+    ASSERT_TRUE(anth);
+    EXPECT_EQ(anth->status, 529) << anth->body;
+    EXPECT_STREQ(json_of(anth->body)["error"]["type"].GetString(), "overloaded_error");
+}
+
+TEST_F(ProxyTest, InBandErrorAfterContentEndsTheStreamWithAnErrorEvent) {
+    m_openai.push_reply(openai_fake::stream_error_after_start());  // content, then error
+    auto res = post("/v1/messages", anthropic_body("gpt-o", true));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    auto s = check_anthropic_stream(res->body);
     EXPECT_TRUE(s.saw_error) << res->body;
+    EXPECT_FALSE(s.text.empty());
 }
 
 TEST_F(ProxyTest, DeadUpstreamIsABadGatewayInTheClientsFormat) {

@@ -1,0 +1,97 @@
+#include "daemon/router/cooldown.hpp"
+
+#include <algorithm>
+
+namespace litellm::router {
+
+CooldownTable::CooldownTable(std::function<TimePoint()> now) : m_now(std::move(now)) {}
+
+bool CooldownTable::cooling(const std::string& key) const { return until(key).has_value(); }
+
+std::optional<TimePoint> CooldownTable::until(const std::string& key) const {
+    std::lock_guard lock(m_mutex);
+    auto it = m_states.find(key);
+    if (it == m_states.end() || !it->second.until) return std::nullopt;
+    if (*it->second.until <= m_now()) return std::nullopt;  // ended by itself
+    return it->second.until;
+}
+
+void CooldownTable::record_success(const std::string& key) {
+    std::lock_guard lock(m_mutex);
+    m_states.erase(key);
+}
+
+void CooldownTable::cool_locked(State& s, const std::string& reason,
+                                std::optional<double> retry_after_s,
+                                const CooldownPolicy& policy) {
+    double seconds = retry_after_s && *retry_after_s > 0
+                         ? std::min(*retry_after_s, policy.max_cooldown_time_s)
+                         : policy.cooldown_time_s;
+    s.until = m_now() + std::chrono::duration_cast<Clock::duration>(Duration(seconds));
+    s.reason = reason;
+    s.failures = 0;
+}
+
+bool CooldownTable::record_failure(const std::string& key, const std::string& reason,
+                                   std::optional<double> retry_after_s,
+                                   const CooldownPolicy& policy) {
+    std::lock_guard lock(m_mutex);
+    State& s = m_states[key];
+    if (s.until && *s.until <= m_now()) s.until.reset();
+    ++s.failures;
+    s.reason = reason;
+    if (s.failures >= std::max(1, policy.allowed_fails)) {
+        cool_locked(s, reason, retry_after_s, policy);
+        return true;
+    }
+    return s.until.has_value();
+}
+
+void CooldownTable::cool_now(const std::string& key, const std::string& reason,
+                             std::optional<double> retry_after_s, const CooldownPolicy& policy) {
+    std::lock_guard lock(m_mutex);
+    cool_locked(m_states[key], reason, retry_after_s, policy);
+}
+
+int CooldownTable::reset(const std::string& key_or_model) {
+    std::lock_guard lock(m_mutex);
+    int count = 0;
+    TimePoint now = m_now();
+    for (auto it = m_states.begin(); it != m_states.end();) {
+        const std::string& key = it->first;
+        bool match = key_or_model.empty() || key == key_or_model ||
+                     key.rfind(key_or_model + "@", 0) == 0;
+        if (!match) {
+            ++it;
+            continue;
+        }
+        if (it->second.until && *it->second.until > now) ++count;
+        it = m_states.erase(it);
+    }
+    return count;
+}
+
+std::vector<CooldownEntry> CooldownTable::list() const {
+    std::lock_guard lock(m_mutex);
+    std::vector<CooldownEntry> out;
+    TimePoint now = m_now();
+    for (const auto& [key, s] : m_states) {
+        CooldownEntry e;
+        e.key = key;
+        e.reason = s.reason;
+        e.consecutive_failures = s.failures;
+        if (s.until && *s.until > now) {
+            e.cooling = true;
+            e.remaining_s = Duration(*s.until - now).count();
+        }
+        if (!e.cooling && e.consecutive_failures == 0) continue;
+        out.push_back(std::move(e));
+    }
+    std::sort(out.begin(), out.end(), [](const CooldownEntry& a, const CooldownEntry& b) {
+        if (a.cooling != b.cooling) return a.cooling;
+        return a.remaining_s < b.remaining_s;
+    });
+    return out;
+}
+
+}  // namespace litellm::router

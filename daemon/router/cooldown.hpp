@@ -1,0 +1,83 @@
+#pragma once
+// Per-deployment cooldowns. A deployment that failed `allowed_fails` times in a row, or was
+// rate limited once, is skipped until its cooldown ends. A cooldown always ends by itself:
+// exactly when the provider said (Retry-After / reset time, capped), else after cooldown_time.
+// A success ends it early; so does `litellmctl cooldowns reset`. Nothing needs a restart.
+//
+// The clock is injected so tests can move time by hand.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace litellm::router {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = std::chrono::duration<double>;
+
+/// Policy knobs from router_settings.
+struct CooldownPolicy {
+    int allowed_fails = 1;           ///< consecutive failures before a cooldown
+    double cooldown_time_s = 60;     ///< cooldown when the upstream gave no hint
+    double max_cooldown_time_s = 3600;  ///< cap on upstream hints (a bad hint must not stick)
+};
+
+/// One deployment's state, for listing.
+struct CooldownEntry {
+    std::string key;
+    std::string reason;
+    double remaining_s = 0;  ///< 0 when not cooling
+    int consecutive_failures = 0;
+    bool cooling = false;
+};
+
+class CooldownTable {
+public:
+    explicit CooldownTable(std::function<TimePoint()> now = [] { return Clock::now(); });
+
+    /// True while `key` is cooling down.
+    bool cooling(const std::string& key) const;
+
+    /// When `key`'s cooldown ends; nullopt when it is not cooling.
+    std::optional<TimePoint> until(const std::string& key) const;
+
+    /// A success: clears failures and ends any cooldown (a successful probe heals).
+    void record_success(const std::string& key);
+
+    /// A failure that counts toward `allowed_fails`; cools the deployment when reached.
+    /// `retry_after_s` (from the upstream) sets the length when present. Returns true when
+    /// the deployment is cooling afterwards.
+    bool record_failure(const std::string& key, const std::string& reason,
+                        std::optional<double> retry_after_s, const CooldownPolicy& policy);
+
+    /// Cools `key` at once (rate limit / quota): the hint when given, else cooldown_time.
+    void cool_now(const std::string& key, const std::string& reason,
+                  std::optional<double> retry_after_s, const CooldownPolicy& policy);
+
+    /// Ends cooldowns: of `key`, or of every key that starts with `prefix` + '@' (a model
+    /// name), or all when both are empty. Returns how many were cooling.
+    int reset(const std::string& key_or_model);
+
+    /// Every deployment with a cooldown or failures, soonest-ending first.
+    std::vector<CooldownEntry> list() const;
+
+private:
+    struct State {
+        int failures = 0;
+        std::optional<TimePoint> until;
+        std::string reason;
+    };
+    void cool_locked(State& s, const std::string& reason, std::optional<double> retry_after_s,
+                     const CooldownPolicy& policy);
+
+    std::function<TimePoint()> m_now;
+    mutable std::mutex m_mutex;
+    std::map<std::string, State> m_states;
+};
+
+}  // namespace litellm::router

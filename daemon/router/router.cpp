@@ -1,0 +1,88 @@
+#include "daemon/router/router.hpp"
+
+#include <algorithm>
+
+namespace litellm::router {
+
+std::string deployment_key(const Deployment& d) {
+    std::string key = d.model_name + "@" + d.model;
+    if (!d.api_base.empty()) key += "@" + d.api_base;
+    return key;
+}
+
+namespace {
+
+void append_group(const Config& cfg, const std::string& model, unsigned rotation,
+                  std::vector<const Deployment*>& out) {
+    auto group = cfg.deployments_for(model);
+    if (group.empty()) return;
+    bool rotate = cfg.router.routing_strategy == "round-robin" ||
+                  cfg.router.routing_strategy == "simple-shuffle";
+    size_t start = rotate ? rotation % group.size() : 0;
+    for (size_t i = 0; i < group.size(); ++i) {
+        const Deployment* d = group[(start + i) % group.size()];
+        if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
+    }
+}
+
+}  // namespace
+
+std::vector<const Deployment*> resolve_chain(const Config& cfg, const std::string& model,
+                                             unsigned rotation) {
+    std::vector<const Deployment*> out;
+    append_group(cfg, model, rotation, out);
+    if (out.empty()) return out;  // unknown model: no chain at all
+    if (const FallbackChain* chain = cfg.fallbacks_for(model)) {
+        for (const auto& f : chain->fallbacks) append_group(cfg, f, rotation, out);
+    }
+    return out;
+}
+
+std::vector<const Deployment*> resolve_context_fallbacks(const Config& cfg,
+                                                         const std::string& model) {
+    std::vector<const Deployment*> out;
+    for (const auto& chain : cfg.router.context_window_fallbacks) {
+        if (chain.model_name != model) continue;
+        for (const auto& f : chain.fallbacks) append_group(cfg, f, 0, out);
+    }
+    return out;
+}
+
+FailureClass classify_failure(const wire::Error& error, bool transport_failure) {
+    if (transport_failure) return FailureClass::kTransient;
+    switch (error.kind) {
+        case wire::ErrorKind::kRateLimit: return FailureClass::kRateLimit;
+        case wire::ErrorKind::kContextLength: return FailureClass::kContextLength;
+        case wire::ErrorKind::kAuthentication:
+        case wire::ErrorKind::kPermission:
+        case wire::ErrorKind::kNotFound: return FailureClass::kCredentials;
+        case wire::ErrorKind::kInvalidRequest:
+        case wire::ErrorKind::kRequestTooLarge: return FailureClass::kClientError;
+        case wire::ErrorKind::kOverloaded:
+        case wire::ErrorKind::kApi:
+        case wire::ErrorKind::kTimeout: return FailureClass::kTransient;
+    }
+    return FailureClass::kTransient;
+}
+
+const char* failure_class_name(FailureClass c) {
+    switch (c) {
+        case FailureClass::kTransient: return "transient";
+        case FailureClass::kRateLimit: return "rate_limit";
+        case FailureClass::kCredentials: return "credentials";
+        case FailureClass::kContextLength: return "context_length";
+        case FailureClass::kClientError: return "client_error";
+        case FailureClass::kUnusable: return "unusable";
+    }
+    return "unknown";
+}
+
+CooldownPolicy cooldown_policy(const RouterSettings& settings) {
+    CooldownPolicy p;
+    p.allowed_fails = settings.allowed_fails;
+    p.cooldown_time_s = settings.cooldown_time_s;
+    p.max_cooldown_time_s = settings.max_cooldown_time_s;
+    return p;
+}
+
+}  // namespace litellm::router
