@@ -44,7 +44,7 @@ struct Deployment {
     SecretValue api_key;
     std::string api_base;  ///< empty means the provider's default
     std::optional<double> timeout_s;
-    std::optional<double> stream_timeout_s;  ///< idle timeout between stream chunks
+    std::optional<double> stream_timeout_s;      ///< idle timeout between stream chunks
     std::optional<double> first_byte_timeout_s;  ///< wait for the response head
     std::map<std::string, std::string> extra_headers;
     /// Other litellm_params keys (e.g. `thinking`, `max_tokens`, `reasoning`), as compact JSON
@@ -65,10 +65,10 @@ struct RouterSettings {
     std::vector<FallbackChain> fallbacks;
     std::vector<FallbackChain> context_window_fallbacks;
     int num_retries = 0;
-    std::optional<double> timeout_s;  ///< idle timeout between bytes from an upstream
-    double retry_after_s = 0;         ///< wait before retrying the same deployment
-    int allowed_fails = 1;            ///< consecutive failures before a cooldown
-    double cooldown_time_s = 60;      ///< cooldown when the upstream gives no hint
+    std::optional<double> timeout_s;    ///< idle timeout between bytes from an upstream
+    double retry_after_s = 0;           ///< wait before retrying the same deployment
+    int allowed_fails = 1;              ///< consecutive failures before a cooldown
+    double cooldown_time_s = 60;        ///< cooldown when the upstream gives no hint
     double max_cooldown_time_s = 3600;  ///< cap on Retry-After / reset hints (litellmd key)
     std::optional<double> first_byte_timeout_s;  ///< wait for the response head (litellmd key)
     /// Streams: hold the first upstream event until the first content delta, at most this

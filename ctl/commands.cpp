@@ -461,16 +461,16 @@ void print_cooldowns(const rapidjson::Value& list) {
     }
     for (const auto& c : list.GetArray()) {
         bool cooling = c["cooling"].GetBool();
-        std::printf("  %-48s %s  %s\n", std::string(json_get_string(c, "deployment")).c_str(),
-                    cooling ? fmt::format("cooling {:>5.0f}s", c["remaining_s"].GetDouble()).c_str()
-                            : fmt::format("{} failure(s) ", json_get_int(c,
-                                          "consecutive_failures")).c_str(),
-                    std::string(json_get_string(c, "reason")).c_str());
+        std::printf(
+            "  %-48s %s  %s\n", std::string(json_get_string(c, "deployment")).c_str(),
+            cooling
+                ? fmt::format("cooling {:>5.0f}s", c["remaining_s"].GetDouble()).c_str()
+                : fmt::format("{} failure(s) ", json_get_int(c, "consecutive_failures")).c_str(),
+            std::string(json_get_string(c, "reason")).c_str());
     }
 }
 
-int cmd_cooldowns(const Globals& g, const std::string& action, const std::string& name,
-                  bool json) {
+int cmd_cooldowns(const Globals& g, const std::string& action, const std::string& name, bool json) {
     if (action != "list" && action != "reset") {
         std::fprintf(stderr, "litellmctl cooldowns: unknown action '%s' (list or reset)\n",
                      action.c_str());
@@ -647,8 +647,9 @@ int run(int argc, char** argv) {
 
     std::string cd_action = "list", cd_name;
     auto* cooldowns = app.add_subcommand(
-        "cooldowns", "List deployments cooling down after failures, or reset them (`cooldowns "
-                     "reset [NAME]`)");
+        "cooldowns",
+        "List deployments cooling down after failures, or reset them (`cooldowns "
+        "reset [NAME]`)");
     cooldowns->add_option("action", cd_action, "list (default) or reset")
         ->check(CLI::IsMember({"list", "reset"}));
     cooldowns->add_option("name", cd_name,

@@ -181,9 +181,9 @@ struct Pipe {
     bool streaming_ok = false;  ///< 2xx: body bytes are client output
     std::string error_body;
     std::string buffer;
-    bool content_started = false;          ///< a content block began upstream
+    bool content_started = false;            ///< a content block began upstream
     std::optional<wire::Error> early_error;  ///< in-band error before any content
-    wire::Usage usage;                     ///< latest usage the upstream reported
+    wire::Usage usage;                       ///< latest usage the upstream reported
     bool finished = false;
     bool cancelled = false;
     UpstreamResult result;
@@ -533,8 +533,8 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
             }
         }
         order.push_back(soonest);
-        tried.push_back(fmt::format("all {} cooling down; trying {} first", chain.size(),
-                                    soonest->model));
+        tried.push_back(
+            fmt::format("all {} cooling down; trying {} first", chain.size(), soonest->model));
     } else if (order.size() < chain.size()) {
         tried.push_back(fmt::format("{} cooling down, skipped", chain.size() - order.size()));
     }
@@ -553,15 +553,14 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
             std::string err;
             if (!decode(&err)) {
                 write_error(res, format, make_error(wire::ErrorKind::kInvalidRequest, err));
-                log_info("proxy", "{} {} model={} 400: {}", req.method, req.path, call.model,
-                         err);
+                log_info("proxy", "{} {} model={} 400: {}", req.method, req.path, call.model, err);
                 return;
             }
         }
         for (int attempt = 0; attempt <= cfg->router.num_retries; ++attempt) {
             if (attempt > 0 && cfg->router.retry_after_s > 0) {
-                std::this_thread::sleep_for(std::chrono::duration<double>(
-                    std::min(cfg->router.retry_after_s, 30.0)));
+                std::this_thread::sleep_for(
+                    std::chrono::duration<double>(std::min(cfg->router.retry_after_s, 30.0)));
             }
             call.deployment = &d;
             call.started_attempt = Clock::now();
@@ -600,9 +599,8 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
             if (cls == router::FailureClass::kClientError) {
                 tried.push_back(fmt::format("{}: {}", d.model, outcome));
                 write_error(res, format, r.error);
-                log_info("proxy", "request model={} -> {} error {} after {} ms [{}]",
-                         call.model, d.model, res.status, ms_since(call.started),
-                         fmt::join(tried, "; "));
+                log_info("proxy", "request model={} -> {} error {} after {} ms [{}]", call.model,
+                         d.model, res.status, ms_since(call.started), fmt::join(tried, "; "));
                 return;
             }
             if (cls == router::FailureClass::kContextLength) {
@@ -644,8 +642,8 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
     // Every deployment failed: one error that names what was tried.
     wire::Error final_error =
         last_error.value_or(make_error(wire::ErrorKind::kApi, "no deployment could be tried"));
-    final_error.message = fmt::format("all deployments for '{}' failed: {}", call.model,
-                                      fmt::join(tried, "; "));
+    final_error.message =
+        fmt::format("all deployments for '{}' failed: {}", call.model, fmt::join(tried, "; "));
     if (final_error.kind == wire::ErrorKind::kRateLimit) {
         // Tell the client when the first deployment heals.
         std::optional<double> soonest;
@@ -690,9 +688,9 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream,
         res.set_content(std::move(body), type.empty() ? "application/json" : type);
     } else {
         if (!ok) {
-            out.error = make_error(wire::ErrorKind::kApi,
-                                   fmt::format("upstream returned an unreadable response: {}",
-                                               err));
+            out.error =
+                make_error(wire::ErrorKind::kApi,
+                           fmt::format("upstream returned an unreadable response: {}", err));
             return out;
         }
         res.status = 200;
@@ -740,9 +738,8 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
 
         auto push = [&](std::string&& bytes) {
             std::unique_lock lock(pipe->mutex);
-            pipe->cv.wait(lock, [&] {
-                return pipe->cancelled || pipe->buffer.size() < kPipeHighWater;
-            });
+            pipe->cv.wait(lock,
+                          [&] { return pipe->cancelled || pipe->buffer.size() < kPipeHighWater; });
             if (pipe->cancelled) return false;
             pipe->buffer.append(bytes);
             pipe->cv.notify_all();
@@ -822,9 +819,9 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
                         make_error(wire::ErrorKind::kApi, "unreadable upstream response: " + err);
                 }
             } else if (broken) {
-                wire::Error e = make_error(
-                    wire::ErrorKind::kApi,
-                    "upstream connection lost mid-stream: " + result.transport_error);
+                wire::Error e =
+                    make_error(wire::ErrorKind::kApi,
+                               "upstream connection lost mid-stream: " + result.transport_error);
                 {
                     std::lock_guard lock(pipe->mutex);
                     if (!pipe->content_started && !pipe->early_error) pipe->early_error = e;
@@ -854,8 +851,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
                     wire::Error e = make_error(wire::ErrorKind::kApi,
                                                "upstream stream ended before its final event");
                     if (anthropic_client) {
-                        wire::append_sse_event(tail_out, "error",
-                                               wire::anthropic::encode_error(e));
+                        wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
                     } else {
                         wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
                         wire::append_sse_event(tail_out, {}, "[DONE]");
@@ -904,8 +900,8 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
         });
         if (pipe->early_error && !pipe->content_started) {
             out.error = *pipe->early_error;
-            out.transport_failure = pipe->result.transport != TransportStatus::kOk &&
-                                    pipe->finished;
+            out.transport_failure =
+                pipe->result.transport != TransportStatus::kOk && pipe->finished;
             lock.unlock();
             cancel_pipe();
             return out;

@@ -29,7 +29,7 @@ struct UpstreamRequest {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     double connect_timeout_s = 10;
-    double read_timeout_s = 600;  ///< longest silence between bytes
+    double read_timeout_s = 600;      ///< longest silence between bytes
     double first_byte_timeout_s = 0;  ///< longest wait for the response head; 0 = read timeout
 };
 
@@ -65,7 +65,7 @@ bool split_url(const std::string& url, std::string& origin, std::string& path);
 /// Runs callbacks at deadlines on one thread (time-to-first-byte limits). A callback runs with
 /// the watchdog's lock held, so once cancel() returns it is neither running nor going to run.
 class Watchdog {
-public:
+  public:
     Watchdog();
     ~Watchdog();
     /// Schedules `fn` after `seconds`; returns an id for cancel().
@@ -73,12 +73,11 @@ public:
     /// Cancels a scheduled callback; true when it had not run.
     bool cancel(std::uint64_t id);
 
-private:
+  private:
     void run();
     std::mutex m_mutex;
     std::condition_variable m_cv;
-    std::map<std::uint64_t,
-             std::pair<std::chrono::steady_clock::time_point, std::function<void()>>>
+    std::map<std::uint64_t, std::pair<std::chrono::steady_clock::time_point, std::function<void()>>>
         m_tasks;
     std::uint64_t m_next_id = 1;
     bool m_stop = false;

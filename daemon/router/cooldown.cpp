@@ -6,7 +6,9 @@ namespace litellm::router {
 
 CooldownTable::CooldownTable(std::function<TimePoint()> now) : m_now(std::move(now)) {}
 
-bool CooldownTable::cooling(const std::string& key) const { return until(key).has_value(); }
+bool CooldownTable::cooling(const std::string& key) const {
+    return until(key).has_value();
+}
 
 std::optional<TimePoint> CooldownTable::until(const std::string& key) const {
     std::lock_guard lock(m_mutex);
@@ -22,8 +24,7 @@ void CooldownTable::record_success(const std::string& key) {
 }
 
 void CooldownTable::cool_locked(State& s, const std::string& reason,
-                                std::optional<double> retry_after_s,
-                                const CooldownPolicy& policy) {
+                                std::optional<double> retry_after_s, const CooldownPolicy& policy) {
     double seconds = retry_after_s && *retry_after_s > 0
                          ? std::min(*retry_after_s, policy.max_cooldown_time_s)
                          : policy.cooldown_time_s;
@@ -59,8 +60,8 @@ int CooldownTable::reset(const std::string& key_or_model) {
     TimePoint now = m_now();
     for (auto it = m_states.begin(); it != m_states.end();) {
         const std::string& key = it->first;
-        bool match = key_or_model.empty() || key == key_or_model ||
-                     key.rfind(key_or_model + "@", 0) == 0;
+        bool match =
+            key_or_model.empty() || key == key_or_model || key.rfind(key_or_model + "@", 0) == 0;
         if (!match) {
             ++it;
             continue;

@@ -22,8 +22,8 @@ using Duration = std::chrono::duration<double>;
 
 /// Policy knobs from router_settings.
 struct CooldownPolicy {
-    int allowed_fails = 1;           ///< consecutive failures before a cooldown
-    double cooldown_time_s = 60;     ///< cooldown when the upstream gave no hint
+    int allowed_fails = 1;              ///< consecutive failures before a cooldown
+    double cooldown_time_s = 60;        ///< cooldown when the upstream gave no hint
     double max_cooldown_time_s = 3600;  ///< cap on upstream hints (a bad hint must not stick)
 };
 
@@ -37,7 +37,7 @@ struct CooldownEntry {
 };
 
 class CooldownTable {
-public:
+  public:
     explicit CooldownTable(std::function<TimePoint()> now = [] { return Clock::now(); });
 
     /// True while `key` is cooling down.
@@ -66,7 +66,7 @@ public:
     /// Every deployment with a cooldown or failures, soonest-ending first.
     std::vector<CooldownEntry> list() const;
 
-private:
+  private:
     struct State {
         int failures = 0;
         std::optional<TimePoint> until;

@@ -33,7 +33,8 @@ std::vector<const Deployment*> resolve_chain(const Config& cfg, const std::strin
     append_group(cfg, model, rotation, out);
     if (out.empty()) return out;  // unknown model: no chain at all
     if (const FallbackChain* chain = cfg.fallbacks_for(model)) {
-        for (const auto& f : chain->fallbacks) append_group(cfg, f, rotation, out);
+        for (const auto& f : chain->fallbacks)
+            append_group(cfg, f, rotation, out);
     }
     return out;
 }
@@ -43,7 +44,8 @@ std::vector<const Deployment*> resolve_context_fallbacks(const Config& cfg,
     std::vector<const Deployment*> out;
     for (const auto& chain : cfg.router.context_window_fallbacks) {
         if (chain.model_name != model) continue;
-        for (const auto& f : chain.fallbacks) append_group(cfg, f, 0, out);
+        for (const auto& f : chain.fallbacks)
+            append_group(cfg, f, 0, out);
     }
     return out;
 }
@@ -51,28 +53,39 @@ std::vector<const Deployment*> resolve_context_fallbacks(const Config& cfg,
 FailureClass classify_failure(const wire::Error& error, bool transport_failure) {
     if (transport_failure) return FailureClass::kTransient;
     switch (error.kind) {
-        case wire::ErrorKind::kRateLimit: return FailureClass::kRateLimit;
-        case wire::ErrorKind::kContextLength: return FailureClass::kContextLength;
+        case wire::ErrorKind::kRateLimit:
+            return FailureClass::kRateLimit;
+        case wire::ErrorKind::kContextLength:
+            return FailureClass::kContextLength;
         case wire::ErrorKind::kAuthentication:
         case wire::ErrorKind::kPermission:
-        case wire::ErrorKind::kNotFound: return FailureClass::kCredentials;
+        case wire::ErrorKind::kNotFound:
+            return FailureClass::kCredentials;
         case wire::ErrorKind::kInvalidRequest:
-        case wire::ErrorKind::kRequestTooLarge: return FailureClass::kClientError;
+        case wire::ErrorKind::kRequestTooLarge:
+            return FailureClass::kClientError;
         case wire::ErrorKind::kOverloaded:
         case wire::ErrorKind::kApi:
-        case wire::ErrorKind::kTimeout: return FailureClass::kTransient;
+        case wire::ErrorKind::kTimeout:
+            return FailureClass::kTransient;
     }
     return FailureClass::kTransient;
 }
 
 const char* failure_class_name(FailureClass c) {
     switch (c) {
-        case FailureClass::kTransient: return "transient";
-        case FailureClass::kRateLimit: return "rate_limit";
-        case FailureClass::kCredentials: return "credentials";
-        case FailureClass::kContextLength: return "context_length";
-        case FailureClass::kClientError: return "client_error";
-        case FailureClass::kUnusable: return "unusable";
+        case FailureClass::kTransient:
+            return "transient";
+        case FailureClass::kRateLimit:
+            return "rate_limit";
+        case FailureClass::kCredentials:
+            return "credentials";
+        case FailureClass::kContextLength:
+            return "context_length";
+        case FailureClass::kClientError:
+            return "client_error";
+        case FailureClass::kUnusable:
+            return "unusable";
     }
     return "unknown";
 }

@@ -798,7 +798,8 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         }
         w.EndArray();
     }
-    if (request.tool_choice.kind != ToolChoice::Kind::kUnset) {
+    // Anthropic rejects tool_choice without tools (OpenAI clients send "none"/"auto" alone).
+    if (request.tool_choice.kind != ToolChoice::Kind::kUnset && !request.tools.empty()) {
         key("tool_choice");
         w.StartObject();
         w.Key("type");
