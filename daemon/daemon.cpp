@@ -6,7 +6,10 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -280,12 +283,59 @@ void Daemon::request_shutdown(const std::string& reason) {
     });
 }
 
+void Daemon::request_restart(double drain_s) {
+    asio::post(m_io, [this, drain_s] {
+        if (m_stopping) return;
+        m_stopping = true;
+        log_info("daemon", "restarting in place: draining in-flight requests (up to {:g} s)",
+                 drain_s);
+        sd_notify_reloading();
+        std::error_code ignored;
+        m_signals.cancel(ignored);
+        int listen_fd = m_http->detach_listener();
+        if (m_control) m_control->close();
+        // The wait runs off the event loop so sessions can still flush their replies.
+        std::vector<std::string> args = m_options.argv;
+        if (args.empty()) args.push_back(m_exe_path);
+        std::string exe = m_exe_path;
+        HttpServer* http = m_http.get();
+        // run() joins this thread once the event loop is idle; it never returns on success.
+        m_restart_thread = std::thread([http, listen_fd, drain_s, args, exe]() mutable {
+            bool drained = http->wait_drained(
+                std::chrono::milliseconds(static_cast<long long>(drain_s * 1000)));
+            if (!drained) log_warn("daemon", "drain timed out; in-flight streams are cut");
+            std::vector<char*> argv;
+            for (auto& a : args)
+                argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::fcntl(listen_fd, F_SETFD, 0);  // the one fd that must survive exec
+            ::setenv("LITELLMD_LISTEN_FD", std::to_string(listen_fd).c_str(), 1);
+            log_info("daemon", "exec {}", exe);
+            Logger::instance().close();
+            ::execv(exe.c_str(), argv.data());
+            // Still here: exec failed. Exit non-zero so a service manager starts us again.
+            std::fprintf(stderr, "litellmd: restart failed: cannot exec %s: %s\n", exe.c_str(),
+                         std::strerror(errno));
+            std::_Exit(static_cast<int>(proto::ExitCode::kFailure));
+        });
+    });
+}
+
 int Daemon::run() {
     using proto::ExitCode;
     m_started_steady = std::chrono::steady_clock::now();
     m_started_wall = std::chrono::system_clock::now();
     std::signal(SIGPIPE, SIG_IGN);
 
+    {
+        // A path, not /proc/self/exe's inode: after an update the new binary is exec'd.
+        std::error_code ec;
+        m_exe_path = std::filesystem::canonical("/proc/self/exe", ec).string();
+        if (m_exe_path.size() > 10 &&
+            m_exe_path.compare(m_exe_path.size() - 10, 10, " (deleted)") == 0) {
+            m_exe_path.resize(m_exe_path.size() - 10);
+        }
+    }
     std::string error;
     if (!ensure_directory(m_paths.home, 0700, &error) ||
         !ensure_directory(m_paths.logs_dir, 0700, &error)) {
@@ -338,10 +388,16 @@ int Daemon::run() {
         return static_cast<int>(ExitCode::kConfigInvalid);
     }
     m_http = std::make_unique<HttpServer>(*this);
-    if (!m_http->bind(m_options.host, m_options.port, &error)) {
+    bool bound = m_options.inherited_listen_fd >= 0
+                     ? m_http->adopt(m_options.inherited_listen_fd, &error)
+                     : m_http->bind(m_options.host, m_options.port, &error);
+    if (!bound) {
         log_error("daemon", "{}", error);
         m_control->close();
         return static_cast<int>(ExitCode::kFailure);
+    }
+    if (m_options.inherited_listen_fd >= 0) {
+        log_info("daemon", "restarted in place: serving the inherited listening socket");
     }
     m_http->start();
     m_control->start();
@@ -355,6 +411,7 @@ int Daemon::run() {
 
     m_io.run();
 
+    if (m_restart_thread.joinable()) m_restart_thread.join();  // exec: does not come back
     m_http->join();
     m_control.reset();
     log_info("daemon", "stopped");

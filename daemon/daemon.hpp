@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <asio.hpp>
@@ -30,6 +31,8 @@ struct DaemonOptions {
     int port = 4000;  ///< 0 = any free port (tests)
     LogLevel log_level = LogLevel::kInfo;
     bool log_to_stderr = true;
+    std::vector<std::string> argv;  ///< the command line, for re-exec on restart
+    int inherited_listen_fd = -1;   ///< HTTP socket handed over by the previous process
 };
 
 /// Outcome of a reload.
@@ -71,6 +74,11 @@ class Daemon {
     /// Starts an orderly shutdown from the event loop (signals, the `shutdown` method).
     void request_shutdown(const std::string& reason);
 
+    /// Starts an in-place restart: stop accepting (the listening socket stays open, so no
+    /// connection is refused), drain in-flight requests for up to `drain_s`, then exec the
+    /// binary at its path again with the same pid and arguments.
+    void request_restart(double drain_s);
+
     /// Credential state per provider used by the config.
     std::vector<ProviderStatus> provider_status() const;
 
@@ -101,6 +109,8 @@ class Daemon {
     std::unique_ptr<HttpServer> m_http;
     int m_lock_fd = -1;
     bool m_stopping = false;
+    std::string m_exe_path;  ///< resolved at start: a replaced binary is picked up on restart
+    std::thread m_restart_thread;
 
     mutable std::mutex m_config_mutex;
     std::shared_ptr<const Config> m_config;

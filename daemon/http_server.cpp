@@ -1,5 +1,8 @@
 #include "daemon/http_server.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -29,6 +32,10 @@ constexpr size_t kKeepAliveMaxCount = 100000;
 class ListenServer : public httplib::Server {
   public:
     int listen_fd() const { return static_cast<int>(svr_sock_.load()); }
+    /// Takes the listening socket over (cpp-httplib then serves it as if it had bound it).
+    void set_listen_fd(int fd) { svr_sock_ = fd; }
+    /// Makes the accept loop end at its next wake-up without closing the socket.
+    int release_listen_fd() { return static_cast<int>(svr_sock_.exchange(INVALID_SOCKET)); }
 };
 
 // Who holds a TCP port, for the "port in use" message: "pid 123 (python3)" or "".
@@ -90,6 +97,9 @@ HttpServer::HttpServer(Daemon& daemon) : m_daemon(daemon), m_server(new ListenSe
     s.set_read_timeout(600);
     s.set_write_timeout(600);
     s.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+    // The accept loop wakes this often to notice detach_listener() (restart); the cost is one
+    // poll() per 100 ms when idle.
+    s.set_idle_interval(0, 100000);
     s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                                std::exception_ptr ep) {
         std::string what = "unknown exception";
@@ -157,12 +167,43 @@ bool HttpServer::bind(const std::string& host, int port, std::string* error) {
     return true;
 }
 
+bool HttpServer::adopt(int listen_fd, std::string* error) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int listening = 0;
+    socklen_t optlen = sizeof listening;
+    if (::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        ::getsockopt(listen_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 ||
+        !listening) {
+        if (error)
+            *error = "inherited fd " + std::to_string(listen_fd) + " is not a listening socket";
+        return false;
+    }
+    m_port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                              : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC);  // not leaked into other children
+    static_cast<ListenServer&>(*m_server).set_listen_fd(listen_fd);
+    return true;
+}
+
 void HttpServer::start() {
-    m_thread = std::thread([this] {
+    auto done = std::make_shared<std::promise<void>>();
+    m_finished = done->get_future().share();
+    m_thread = std::thread([this, done] {
         if (!m_server->listen_after_bind()) {
             log_error("http", "HTTP listener stopped unexpectedly");
         }
+        done->set_value();
     });
+}
+
+int HttpServer::detach_listener() {
+    return static_cast<ListenServer&>(*m_server).release_listen_fd();
+}
+
+bool HttpServer::wait_drained(std::chrono::milliseconds timeout) {
+    if (!m_finished.valid()) return true;
+    return m_finished.wait_for(timeout) == std::future_status::ready;
 }
 
 void HttpServer::stop() {

@@ -3,7 +3,9 @@
 // requests per keep-alive connection, a listen backlog of 5); they are fixed here at run time.
 // It serves /health and / itself; daemon/proxy adds the API routes.
 
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,8 +30,18 @@ class HttpServer {
     /// port when it is taken.
     bool bind(const std::string& host, int port, std::string* error);
 
+    /// Serves on an already-listening socket inherited across a re-exec (restart).
+    bool adopt(int listen_fd, std::string* error);
+
     /// Serves on a background thread until stop().
     void start();
+
+    /// Stops accepting WITHOUT closing the listening socket, whose fd is returned: pending
+    /// connections wait in the kernel's queue for the next process. In-flight requests finish.
+    int detach_listener();
+
+    /// Waits up to `timeout` for in-flight requests to finish; true when they did.
+    bool wait_drained(std::chrono::milliseconds timeout);
 
     /// Stops accepting; in-flight requests finish. Returns at once.
     void stop();
@@ -47,6 +59,7 @@ class HttpServer {
     std::unique_ptr<proxy::Proxy> m_proxy;  // declared first: outlives the server's workers
     std::unique_ptr<httplib::Server> m_server;
     std::thread m_thread;
+    std::shared_future<void> m_finished;
     int m_port = 0;
 };
 

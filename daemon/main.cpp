@@ -2,6 +2,7 @@
 // service manager.
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -71,6 +72,12 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : static_cast<int>(litellm::proto::ExitCode::kUsage);
     }
     options.home = litellm::absolute_path(options.home);
+    options.argv.assign(argv, argv + argc);
+    // Set by the previous process when it restarted in place (Daemon::request_restart).
+    if (const char* fd = std::getenv("LITELLMD_LISTEN_FD")) {
+        options.inherited_listen_fd = std::atoi(fd);
+        ::unsetenv("LITELLMD_LISTEN_FD");
+    }
     if (!check_file.empty()) return check_config(check_file, options.home);
     options.log_level = litellm::parse_log_level(level).value_or(litellm::LogLevel::kInfo);
     options.log_to_stderr = !quiet;

@@ -243,6 +243,16 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
         return ok(std::move(d));
     });
 
+    bind("restart", [this](const Value& params, CallContext& ctx) {
+        auto drain = static_cast<double>(json_get_int(params, "drain_s", 30));
+        log_info("control", "restart requested over the control socket (uid {})", ctx.peer_uid);
+        m_daemon.request_restart(drain);
+        rapidjson::Document d(rapidjson::kObjectType);
+        d.AddMember("restarting", true, d.GetAllocator());
+        d.AddMember("pid", static_cast<int64_t>(getpid()), d.GetAllocator());
+        return ok(std::move(d));
+    });
+
     bind("logs.tail", [](const Value& params, CallContext&) {
         auto n = static_cast<std::size_t>(json_get_int(params, "n", 100));
         auto records = Logger::instance().tail(n, level_param(params, "level"));

@@ -114,6 +114,26 @@ std::vector<MethodSpec> build_table() {
             .flags = kFlagMutating,
         },
         {
+            .name = "restart",
+            .summary = "Restart in place: drain, then exec the (possibly updated) binary again.",
+            .description =
+                "The daemon stops accepting but keeps its HTTP listening socket open, so new "
+                "connections wait in the kernel queue instead of being refused; in-flight "
+                "requests finish (up to `drain_s`); then it re-executes its binary with the "
+                "same pid and arguments, handing the socket over. A service manager sees no "
+                "exit. The control socket goes away for a moment: reconnect and call "
+                "`rpc.hello` to see the new process (its `status.started_at` changes).",
+            .params = {{.name = "drain_s",
+                        .type = T::kInteger,
+                        .default_json = "30",
+                        .help = "Longest wait for in-flight requests before the exec.",
+                        .min = 0,
+                        .max = 3600}},
+            .result = {{"restarting", T::kBoolean, "Always true."},
+                       {"pid", T::kInteger, "The pid, which the new process keeps."}},
+            .flags = kFlagMutating,
+        },
+        {
             .name = "shutdown",
             .summary = "Stop the daemon: stop accepting, drain in-flight requests, exit 0.",
             .result = {{"stopping", T::kBoolean, "Always true."}},

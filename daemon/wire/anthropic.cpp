@@ -69,7 +69,7 @@ bool decode_block(element e, Block& b, std::string* error) {
             if (error && error->empty()) *error = std::string(type) + " block needs a source";
             return false;
         }
-    } else if (type == "tool_use" || type == "server_tool_use") {
+    } else if (type == "tool_use") {
         b.type = BlockType::kToolUse;
         b.id = std::string(get_string(e, "id").value_or(""));
         b.name = std::string(get_string(e, "name").value_or(""));
@@ -703,8 +703,13 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
     w.StartObject();
     key("model");
     write_string(w, options.model);
-    bool thinking_on = request.thinking.mode == Thinking::Mode::kEnabled ||
-                       request.thinking.mode == Thinking::Mode::kAdaptive;
+    // Anthropic refuses thinking together with a forced tool choice; the client's explicit
+    // tool choice wins over a translated effort hint.
+    bool forced_tool = request.tool_choice.kind == ToolChoice::Kind::kAny ||
+                       request.tool_choice.kind == ToolChoice::Kind::kTool;
+    bool thinking_on = (request.thinking.mode == Thinking::Mode::kEnabled ||
+                        request.thinking.mode == Thinking::Mode::kAdaptive) &&
+                       !forced_tool;
     std::int64_t budget = request.thinking.budget_tokens;
     if (thinking_on && budget <= 0) budget = budget_for_effort(request.thinking.effort);
     if (thinking_on) budget = std::max<std::int64_t>(budget, 1024);

@@ -227,11 +227,17 @@ Error classify_upstream_error(int status, std::string_view body) {
         default:
             e.kind = status >= 400 && status < 500 ? ErrorKind::kInvalidRequest : ErrorKind::kApi;
     }
-    if (contains_ci(body, "insufficient_quota") || contains_ci(body, "usage_limit_reached") ||
-        contains_ci(body, "resource_exhausted") || contains_ci(body, "rate_limit")) {
-        e.kind = ErrorKind::kRateLimit;
+    // Providers report quota exhaustion and overload under assorted statuses (402, 403, 500,
+    // 503); the words decide there. A 400/401/404/413/422 keeps its status class.
+    bool status_decides =
+        status == 400 || status == 401 || status == 404 || status == 413 || status == 422;
+    if (!status_decides) {
+        if (contains_ci(body, "insufficient_quota") || contains_ci(body, "usage_limit_reached") ||
+            contains_ci(body, "resource_exhausted") || contains_ci(body, "rate_limit")) {
+            e.kind = ErrorKind::kRateLimit;
+        }
+        if (contains_ci(body, "overloaded")) e.kind = ErrorKind::kOverloaded;
     }
-    if (contains_ci(body, "overloaded")) e.kind = ErrorKind::kOverloaded;
     return e;
 }
 

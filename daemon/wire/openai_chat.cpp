@@ -274,8 +274,13 @@ class Decoder final : public StreamDecoder {
             StreamEvent e;
             e.kind = StreamEvent::Kind::kError;
             std::string text = to_json_text(doc);
-            e.error = classify_upstream_error(500, text);
-            if (e.error.kind == ErrorKind::kInvalidRequest) e.error.kind = ErrorKind::kApi;
+            // A request-class error in the stream (e.g. context_length_exceeded) keeps its class,
+            // so an Anthropic client still reads "prompt is too long".
+            std::string_view etype = get_string(*err, "type").value_or("");
+            std::string_view ecode = get_string(*err, "code").value_or("");
+            bool request_error = etype.find("invalid_request") != std::string_view::npos ||
+                                 ecode == "context_length_exceeded";
+            e.error = classify_upstream_error(request_error ? 400 : 500, text);
             close_blocks();
             m_out->push_back(std::move(e));
             m_failed = true;
@@ -552,6 +557,12 @@ class Encoder final : public StreamEncoder {
                 break;
             case StreamEvent::Kind::kMessageDelta: {
                 start_if_needed(out);
+                // Anthropic may send several message_delta events (cumulative usage); an
+                // OpenAI stream has one finish_reason, so later ones only update the usage.
+                if (m_finished) {
+                    m_usage = e.usage;
+                    break;
+                }
                 StopReason stop = e.stop_reason.value_or(StopReason::kEndTurn);
                 if (m_next_tool > 0)
                     stop = StopReason::kToolUse;
@@ -905,8 +916,7 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
                 write_string(w, text);
                 w.EndObject();
             }
-            for (const Block* img : result_images)
-                rest.insert(rest.begin(), img);
+            rest.insert(rest.begin(), result_images.begin(), result_images.end());
             if (rest.empty()) continue;
             w.StartObject();
             w.Key("role");

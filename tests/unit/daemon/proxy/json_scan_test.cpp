@@ -1,0 +1,163 @@
+#include "daemon/proxy/json_scan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/json.hpp"
+
+namespace litellm::proxy {
+namespace {
+
+std::string value_of(std::string_view json, std::string_view key) {
+    auto span = find_top_level_value(json, key);
+    if (!span) return "<absent>";
+    return std::string(json.substr(span->begin, span->end - span->begin));
+}
+
+// A Claude-Code-like body where "model" also appears nested and inside strings.
+constexpr std::string_view kBody = R"({
+  "metadata": {"model": "nested-model", "user_id": "u"},
+  "messages": [{"role": "user", "content": "say \"model\": {\"x\"} and } ] {"}],
+  "tools": [{"name": "t", "input_schema": {"properties": {"model": {"type": "string"}}}}],
+  "model" : "claude-opus-4-6",
+  "stream":true,
+  "max_tokens": 1024
+})";
+
+TEST(FindTopLevelValue, FindsValuesOfEveryKind) {
+    EXPECT_EQ(value_of(kBody, "model"), R"("claude-opus-4-6")");
+    EXPECT_EQ(value_of(kBody, "stream"), "true");
+    EXPECT_EQ(value_of(kBody, "max_tokens"), "1024");
+    EXPECT_EQ(value_of(kBody, "metadata"), R"({"model": "nested-model", "user_id": "u"})");
+    EXPECT_EQ(value_of(kBody, "tools"),
+              R"([{"name": "t", "input_schema": {"properties": {"model": {"type": "string"}}}}])");
+}
+
+TEST(FindTopLevelValue, SkipsStringsWithEscapedQuotesAndBraces) {
+    EXPECT_EQ(value_of(kBody, "messages"),
+              R"([{"role": "user", "content": "say \"model\": {\"x\"} and } ] {"}])");
+    // A key that only appears nested is not found at the top level.
+    EXPECT_EQ(value_of(kBody, "user_id"), "<absent>");
+    EXPECT_EQ(value_of(kBody, "role"), "<absent>");
+}
+
+TEST(FindTopLevelValue, EscapedBackslashBeforeClosingQuote) {
+    std::string json = R"({"path":"C:\\dir\\","model":"m"})";
+    EXPECT_EQ(value_of(json, "path"), R"("C:\\dir\\")");
+    EXPECT_EQ(value_of(json, "model"), R"("m")");
+}
+
+TEST(FindTopLevelValue, AbsentKeyAndNonObjectInput) {
+    EXPECT_EQ(value_of(kBody, "temperature"), "<absent>");
+    EXPECT_EQ(value_of("[1,2,3]", "model"), "<absent>");
+    EXPECT_EQ(value_of(R"("model")", "model"), "<absent>");
+    EXPECT_EQ(value_of("", "model"), "<absent>");
+    EXPECT_EQ(value_of("   ", "model"), "<absent>");
+    EXPECT_EQ(value_of("{}", "model"), "<absent>");
+    // Truncated body: the value never ends.
+    EXPECT_EQ(value_of(R"({"model":"abc)", "model"), "<absent>");
+    EXPECT_EQ(value_of(R"({"a":{"b":1)", "a"), "<absent>");
+}
+
+TEST(FindTopLevelValue, WhitespaceEverywhere) {
+    std::string json = " \n\t{ \r\n \"a\" \t:\n [ 1 , 2 ] ,\n \"b\"  :  null \n } ";
+    EXPECT_EQ(value_of(json, "a"), "[ 1 , 2 ]");
+    EXPECT_EQ(value_of(json, "b"), "null");
+}
+
+TEST(TopLevelString, PlainEscapedAndNonString) {
+    EXPECT_EQ(top_level_string(kBody, "model").value_or("<none>"), "claude-opus-4-6");
+    EXPECT_FALSE(top_level_string(kBody, "max_tokens"));
+    EXPECT_FALSE(top_level_string(R"({"model":"a\"b"})", "model"));  // escapes: not raw-usable
+    EXPECT_FALSE(top_level_string(kBody, "absent"));
+    EXPECT_EQ(top_level_string(R"({"model":""})", "model").value_or("<none>"), "");
+}
+
+TEST(TopLevelTrue, OnlyTheLiteralTrue) {
+    EXPECT_TRUE(top_level_true(kBody, "stream"));
+    EXPECT_FALSE(top_level_true(R"({"stream":false})", "stream"));
+    EXPECT_FALSE(top_level_true(R"({"stream":"true"})", "stream"));
+    EXPECT_FALSE(top_level_true(R"({"x":{"stream":true}})", "stream"));
+    EXPECT_FALSE(top_level_true("{}", "stream"));
+}
+
+TEST(ReplaceTopLevelValue, ReplacesOnlyTheTopLevelModel) {
+    std::string out = replace_top_level_value(kBody, "model", R"("qwen3-coder-plus")");
+    EXPECT_EQ(value_of(out, "model"), R"("qwen3-coder-plus")");
+    // Everything else, including nested "model" keys, is byte-identical.
+    std::string expected(kBody);
+    expected.replace(expected.find(R"("claude-opus-4-6")"),
+                     std::string_view(R"("claude-opus-4-6")").size(), R"("qwen3-coder-plus")");
+    EXPECT_EQ(out, expected);
+    rapidjson::Document d;
+    ASSERT_TRUE(json_parse(out, d));
+    EXPECT_STREQ(d["metadata"]["model"].GetString(), "nested-model");
+    EXPECT_STREQ(d["model"].GetString(), "qwen3-coder-plus");
+}
+
+TEST(ReplaceTopLevelValue, ReplacesLastKeyAndScalarValues) {
+    EXPECT_EQ(replace_top_level_value(R"({"a":1,"max_tokens":100})", "max_tokens", "2048"),
+              R"({"a":1,"max_tokens":2048})");
+    EXPECT_EQ(replace_top_level_value(R"({"stream":false,"a":1})", "stream", "true"),
+              R"({"stream":true,"a":1})");
+    EXPECT_EQ(replace_top_level_value(R"({"o":{"x":[1,{"y":"}"}]},"z":0})", "o", "{}"),
+              R"({"o":{},"z":0})");
+}
+
+TEST(ReplaceTopLevelValue, InsertsWhenAbsent) {
+    std::string out = replace_top_level_value(R"({"messages":[]})", "model", R"("m")");
+    EXPECT_EQ(out, R"({"model":"m","messages":[]})");
+    // Nested "model" does not count as present.
+    out = replace_top_level_value(R"({"metadata":{"model":"x"}})", "model", R"("m")");
+    EXPECT_EQ(out, R"({"model":"m","metadata":{"model":"x"}})");
+}
+
+TEST(ReplaceTopLevelValue, NonObjectGivesEmpty) {
+    EXPECT_EQ(replace_top_level_value("[]", "model", R"("m")"), "");
+    EXPECT_EQ(replace_top_level_value("", "model", R"("m")"), "");
+    EXPECT_EQ(replace_top_level_value("null", "model", R"("m")"), "");
+}
+
+TEST(InsertTopLevelIfAbsent, InsertsFirstIntoObjectsOfAnyShape) {
+    EXPECT_EQ(insert_top_level_if_absent("{}", "stream_options", R"({"include_usage":true})"),
+              R"({"stream_options":{"include_usage":true}})");
+    EXPECT_EQ(insert_top_level_if_absent(" { } ", "k", "1"), R"( {"k":1 } )");
+    EXPECT_EQ(insert_top_level_if_absent(R"({ "a" : 1 })", "k", "1"), R"({"k":1, "a" : 1 })");
+    // Each result is valid JSON.
+    for (std::string_view in : {"{}", " { } ", R"({ "a" : 1 })", R"({"a":{"k":2}})"}) {
+        std::string out = insert_top_level_if_absent(in, "k", "1");
+        rapidjson::Document d;
+        ASSERT_TRUE(json_parse(out, d)) << out;
+        EXPECT_EQ(d["k"].GetInt(), 1) << out;
+    }
+}
+
+TEST(InsertTopLevelIfAbsent, LeavesPresentKeyAlone) {
+    std::string body = R"({"k":"keep","a":1})";
+    EXPECT_EQ(insert_top_level_if_absent(body, "k", "2"), body);
+    EXPECT_EQ(insert_top_level_if_absent("[1]", "k", "2"), "");
+}
+
+TEST(InsertTopLevelIfAbsent, QuotesTheKey) {
+    std::string out = insert_top_level_if_absent("{}", "we\"ird", "1");
+    EXPECT_EQ(out, R"({"we\"ird":1})");
+    rapidjson::Document d;
+    ASSERT_TRUE(json_parse(out, d));
+    EXPECT_TRUE(d.HasMember("we\"ird"));
+}
+
+TEST(JsonQuote, EscapesSpecialAndControlCharacters) {
+    EXPECT_EQ(json_quote("plain"), R"("plain")");
+    EXPECT_EQ(json_quote("a\"b\\c"), R"("a\"b\\c")");
+    EXPECT_EQ(json_quote("l1\nl2\r\t"), R"("l1\nl2\r\t")");
+    EXPECT_EQ(json_quote(std::string("\x01\x1f", 2)), R"("\u0001\u001f")");
+    EXPECT_EQ(json_quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // UTF-8 passes through
+    std::string quoted = json_quote("x\"\n\x02y");
+    rapidjson::Document d;
+    ASSERT_TRUE(json_parse(quoted, d));
+    EXPECT_EQ(std::string(d.GetString(), d.GetStringLength()), "x\"\n\x02y");
+}
+
+}  // namespace
+}  // namespace litellm::proxy

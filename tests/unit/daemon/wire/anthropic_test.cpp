@@ -1,0 +1,1321 @@
+#include "daemon/wire/anthropic.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <rapidjson/pointer.h>
+
+#include "common/json.hpp"
+#include "daemon/wire/openai_chat.hpp"
+#include "daemon/wire/sse.hpp"
+
+namespace litellm::wire {
+namespace {
+
+// ---- helpers --------------------------------------------------------------------------------
+
+rapidjson::Document parse(std::string_view text) {
+    rapidjson::Document d;
+    std::string err;
+    EXPECT_TRUE(json_parse(text, d, &err)) << err << "\n" << text;
+    return d;
+}
+
+// JSON-pointer accessors: a missing member reads as null instead of tripping RapidJSON's
+// assert, so a wrong encoder output fails one expectation rather than aborting the binary.
+const rapidjson::Value& at(const rapidjson::Value& root, const std::string& pointer) {
+    static const rapidjson::Value kMissing;
+    const rapidjson::Value* v = rapidjson::Pointer(pointer.c_str()).Get(root);
+    return v ? *v : kMissing;
+}
+bool has(const rapidjson::Value& root, const std::string& pointer) {
+    return rapidjson::Pointer(pointer.c_str()).Get(root) != nullptr;
+}
+std::string str_at(const rapidjson::Value& root, const std::string& pointer) {
+    const auto& v = at(root, pointer);
+    if (!v.IsString()) return "<not a string at " + pointer + ": " + json_stringify(v) + ">";
+    return {v.GetString(), v.GetStringLength()};
+}
+std::int64_t int_at(const rapidjson::Value& root, const std::string& pointer) {
+    const auto& v = at(root, pointer);
+    return v.IsInt64() ? v.GetInt64() : std::numeric_limits<std::int64_t>::min();
+}
+double dbl_at(const rapidjson::Value& root, const std::string& pointer) {
+    const auto& v = at(root, pointer);
+    return v.IsNumber() ? v.GetDouble() : std::numeric_limits<double>::quiet_NaN();
+}
+bool bool_at(const rapidjson::Value& root, const std::string& pointer) {
+    const auto& v = at(root, pointer);
+    return v.IsBool() && v.GetBool();
+}
+size_t size_at(const rapidjson::Value& root, const std::string& pointer) {
+    const auto& v = at(root, pointer);
+    return v.IsArray() ? v.Size() : static_cast<size_t>(-1);
+}
+
+// Events of an SSE byte string as (event name, data) pairs.
+std::vector<std::pair<std::string, std::string>> sse_events(std::string_view sse) {
+    std::vector<std::pair<std::string, std::string>> out;
+    SseParser parser([&](std::string_view ev, std::string_view data) {
+        out.emplace_back(std::string(ev), std::string(data));
+    });
+    parser.feed(sse);
+    parser.finish();
+    return out;
+}
+
+const char* block_name(BlockType t) {
+    switch (t) {
+        case BlockType::kText:
+            return "text";
+        case BlockType::kImage:
+            return "image";
+        case BlockType::kDocument:
+            return "document";
+        case BlockType::kToolUse:
+            return "tool_use";
+        case BlockType::kToolResult:
+            return "tool_result";
+        case BlockType::kThinking:
+            return "thinking";
+        case BlockType::kRedactedThinking:
+            return "redacted_thinking";
+    }
+    return "?";
+}
+
+const char* delta_name(StreamEvent::DeltaType t) {
+    switch (t) {
+        case StreamEvent::DeltaType::kText:
+            return "text";
+        case StreamEvent::DeltaType::kThinking:
+            return "thinking";
+        case StreamEvent::DeltaType::kSignature:
+            return "signature";
+        case StreamEvent::DeltaType::kInputJson:
+            return "json";
+    }
+    return "?";
+}
+
+// One line per canonical event, so whole sequences compare (and print) readably.
+std::string describe(const StreamEvent& e) {
+    using K = StreamEvent::Kind;
+    switch (e.kind) {
+        case K::kMessageStart:
+            return "message_start " + e.message_id;
+        case K::kBlockStart: {
+            std::string s = "start " + std::to_string(e.index) + " " + block_name(e.block_type);
+            if (e.block_type == BlockType::kToolUse) s += " " + e.id + " " + e.name;
+            return s;
+        }
+        case K::kDelta:
+            return "delta " + std::to_string(e.index) + " " + delta_name(e.delta_type) + " " +
+                   e.text;
+        case K::kBlockStop:
+            return "stop " + std::to_string(e.index);
+        case K::kMessageDelta:
+            return std::string("message_delta ") +
+                   (e.stop_reason ? stop_reason_anthropic(*e.stop_reason) : "none") +
+                   " in=" + std::to_string(e.usage.input_tokens) +
+                   " out=" + std::to_string(e.usage.output_tokens) +
+                   " cache_read=" + std::to_string(e.usage.cache_read_tokens);
+        case K::kMessageStop:
+            return "message_stop";
+        case K::kPing:
+            return "ping";
+        case K::kError:
+            return std::string("error ") + error_type_anthropic(e.error.kind) + " " +
+                   e.error.message;
+    }
+    return "?";
+}
+
+std::vector<std::string> describe_all(const std::vector<StreamEvent>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events)
+        out.push_back(describe(e));
+    return out;
+}
+
+// Feeds `bytes` in random-sized pieces (1..max_piece bytes), then finish() when asked.
+std::vector<StreamEvent> feed_in_pieces(StreamDecoder& decoder, std::string_view bytes,
+                                        unsigned seed, size_t max_piece = 17, bool finish = true) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<size_t> len(1, max_piece);
+    std::vector<StreamEvent> out;
+    size_t pos = 0;
+    while (pos < bytes.size()) {
+        size_t n = std::min(len(rng), bytes.size() - pos);
+        decoder.feed(bytes.substr(pos, n), out);
+        pos += n;
+    }
+    if (finish) decoder.finish(out);
+    return out;
+}
+
+std::vector<StreamEvent> decode_whole(std::string_view bytes) {
+    auto d = anthropic::make_stream_decoder();
+    std::vector<StreamEvent> out;
+    d->feed(bytes, out);
+    d->finish(out);
+    return out;
+}
+
+std::string encode_all(StreamEncoder& enc, const std::vector<StreamEvent>& events) {
+    std::string out;
+    for (const auto& e : events)
+        enc.encode(e, out);
+    return out;
+}
+
+// What an Anthropic SDK would rebuild from a stream, plus the checks it relies on.
+struct AnthropicStream {
+    std::vector<std::string> types;          // event types in order
+    std::map<int, std::string> block_types;  // index -> content_block.type
+    std::map<int, std::string> block_text;   // index -> concatenated deltas
+    std::map<int, std::string> tool_ids;     // index -> tool_use id
+    std::string stop_reason;
+    rapidjson::Document last_usage;
+    std::string error_type, error_message;
+};
+
+// Checks the Anthropic streaming invariants (wire-formats §1.1, §4 #6): event name = data.type;
+// message_start first; block starts 0,1,2...; deltas only to started, unstopped blocks of the
+// right kind; each block stopped exactly once; all blocks stopped before the one message_delta;
+// message_stop exactly once and last; an error event ends the stream.
+::testing::AssertionResult check_anthropic_stream(const std::string& sse, AnthropicStream* out) {
+    auto events = sse_events(sse);
+    if (events.empty()) return ::testing::AssertionFailure() << "no events";
+    std::set<int> open, stopped;
+    int next_index = 0, deltas = 0, stops = 0;
+    bool ended = false;
+    for (size_t i = 0; i < events.size(); ++i) {
+        const auto& [name, data] = events[i];
+        auto fail = [&]() {
+            return ::testing::AssertionFailure()
+                   << "event " << i << " (" << name << " " << data << "): ";
+        };
+        if (ended) return fail() << "event after the stream ended";
+        rapidjson::Document d;
+        if (!json_parse(data, d) || !d.IsObject()) return fail() << "data is not a JSON object";
+        std::string type = std::string(json_get_string(d, "type"));
+        if (type != name) return fail() << "event name differs from data.type";
+        out->types.push_back(type);
+        if (i == 0 && type != "message_start" && type != "error") {
+            return fail() << "first event must be message_start";
+        }
+        if (i > 0 && type == "message_start") return fail() << "second message_start";
+        int index = static_cast<int>(json_get_int(d, "index", -1));
+        if (type == "content_block_start") {
+            if (index != next_index) return fail() << "expected index " << next_index;
+            ++next_index;
+            open.insert(index);
+            out->block_types[index] = std::string(json_get_string(at(d, "/content_block"), "type"));
+            out->tool_ids[index] = std::string(json_get_string(at(d, "/content_block"), "id"));
+        } else if (type == "content_block_delta") {
+            if (!open.count(index)) return fail() << "delta to a block that is not open";
+            const auto& delta = at(d, "/delta");
+            std::string dt(json_get_string(delta, "type"));
+            const std::string& bt = out->block_types[index];
+            bool ok = (dt == "text_delta" && bt == "text") ||
+                      ((dt == "thinking_delta" || dt == "signature_delta") && bt == "thinking") ||
+                      (dt == "input_json_delta" && bt == "tool_use");
+            if (!ok) return fail() << dt << " on a " << bt << " block";
+            const char* field = dt == "text_delta"        ? "text"
+                                : dt == "thinking_delta"  ? "thinking"
+                                : dt == "signature_delta" ? "signature"
+                                                          : "partial_json";
+            if (dt != "signature_delta") out->block_text[index] += json_get_string(delta, field);
+        } else if (type == "content_block_stop") {
+            if (!open.count(index)) return fail() << "stop of a block that is not open";
+            open.erase(index);
+            stopped.insert(index);
+        } else if (type == "message_delta") {
+            if (!open.empty()) return fail() << open.size() << " block(s) still open";
+            if (++deltas > 1) return fail() << "second message_delta";
+            out->stop_reason = std::string(json_get_string(at(d, "/delta"), "stop_reason"));
+            out->last_usage.CopyFrom(at(d, "/usage"), out->last_usage.GetAllocator());
+        } else if (type == "message_stop") {
+            if (deltas != 1) return fail() << "message_stop without a message_delta";
+            ++stops;
+            ended = true;
+        } else if (type == "error") {
+            out->error_type = std::string(json_get_string(at(d, "/error"), "type"));
+            out->error_message = std::string(json_get_string(at(d, "/error"), "message"));
+            ended = true;
+        } else if (type != "ping" && type != "message_start") {
+            return fail() << "unknown event type";
+        }
+    }
+    if (!ended) return ::testing::AssertionFailure() << "stream ends without message_stop/error";
+    if (out->error_type.empty() && stops != 1) {
+        return ::testing::AssertionFailure() << "message_stop count " << stops;
+    }
+    if (out->error_type.empty() && static_cast<int>(stopped.size()) != next_index) {
+        return ::testing::AssertionFailure() << "not every block was stopped";
+    }
+    return ::testing::AssertionSuccess();
+}
+
+// ---- decode_request -------------------------------------------------------------------------
+
+// Shaped like what Claude Code sends (system array with the billing line and cache_control,
+// a mid-conversation system message, thinking adaptive + effort, a server tool, ...).
+constexpr std::string_view kClaudeCodeBody = R"({
+  "model": "claude-opus-4-6",
+  "max_tokens": 32000,
+  "system": [
+    {"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.3; cc_entrypoint=cli"},
+    {"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}
+  ],
+  "messages": [
+    {"role": "user", "content": [
+      {"type": "text", "text": "<system-reminder>ctx</system-reminder>"},
+      {"type": "text", "text": "Fix the bug", "cache_control": {"type": "ephemeral"}}]},
+    {"role": "assistant", "content": [
+      {"type": "thinking", "thinking": "Let me look.", "signature": "EqQBsig=="},
+      {"type": "redacted_thinking", "data": "EmwKAhgB"},
+      {"type": "text", "text": "Reading the file."},
+      {"type": "tool_use", "id": "toolu_01A", "name": "Read", "input": {"file_path": "/a.cpp"}}]},
+    {"role": "user", "content": [
+      {"type": "tool_result", "tool_use_id": "toolu_01A", "is_error": true,
+       "content": [{"type": "text", "text": "ENOENT"},
+                   {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}]},
+      {"type": "tool_result", "tool_use_id": "toolu_01B", "content": "plain result"}]},
+    {"role": "system", "content": "The user switched to plan mode."},
+    {"role": "user", "content": [
+      {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+      {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}},
+      {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0="}},
+      {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "plain doc"}},
+      {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []},
+      {"type": "text", "text": "See these"}]}
+  ],
+  "tools": [
+    {"name": "Read", "description": "Reads a file",
+     "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}, "required": ["file_path"]},
+     "cache_control": {"type": "ephemeral"}},
+    {"type": "web_search_20250305", "name": "web_search", "max_uses": 5}
+  ],
+  "tool_choice": {"type": "auto", "disable_parallel_tool_use": true},
+  "thinking": {"type": "adaptive"},
+  "output_config": {"effort": "high"},
+  "metadata": {"user_id": "user_abc_account_x_session_y"},
+  "stop_sequences": ["</done>"],
+  "temperature": 1,
+  "top_p": 0.9,
+  "top_k": 40,
+  "stream": true,
+  "context_management": {"edits": []}
+})";
+
+TEST(AnthropicDecodeRequest, ClaudeCodeShapedBody) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(kClaudeCodeBody, r, &error)) << error;
+    EXPECT_EQ(r.model, "claude-opus-4-6");
+    EXPECT_EQ(r.max_tokens, 32000);
+    EXPECT_TRUE(r.stream);
+    EXPECT_EQ(r.temperature, 1.0);
+    EXPECT_EQ(r.top_p, 0.9);
+    EXPECT_EQ(r.top_k, 40);
+    EXPECT_EQ(r.stop, std::vector<std::string>{"</done>"});
+    EXPECT_EQ(r.user, "user_abc_account_x_session_y");
+
+    ASSERT_EQ(r.system.size(), 2u);
+    EXPECT_EQ(r.system[0].text.rfind("x-anthropic-billing-header:", 0), 0u);
+    EXPECT_TRUE(r.system[0].cache_control_json.empty());
+    EXPECT_EQ(r.system[1].text, "You are Claude Code.");
+    EXPECT_EQ(parse(r.system[1].cache_control_json), parse(R"({"type":"ephemeral"})"));
+
+    ASSERT_EQ(r.messages.size(), 5u);
+    EXPECT_EQ(r.messages[0].role, Role::kUser);
+    EXPECT_EQ(r.messages[1].role, Role::kAssistant);
+    EXPECT_EQ(r.messages[2].role, Role::kUser);
+    EXPECT_EQ(r.messages[3].role, Role::kSystem);
+    EXPECT_EQ(r.messages[4].role, Role::kUser);
+
+    const auto& m0 = r.messages[0].blocks;
+    ASSERT_EQ(m0.size(), 2u);
+    EXPECT_EQ(m0[1].text, "Fix the bug");
+    EXPECT_FALSE(m0[1].cache_control_json.empty());
+
+    const auto& m1 = r.messages[1].blocks;
+    ASSERT_EQ(m1.size(), 4u);
+    EXPECT_EQ(m1[0].type, BlockType::kThinking);
+    EXPECT_EQ(m1[0].text, "Let me look.");
+    EXPECT_EQ(m1[0].signature, "EqQBsig==");
+    EXPECT_EQ(m1[1].type, BlockType::kRedactedThinking);
+    EXPECT_EQ(m1[1].signature, "EmwKAhgB");
+    EXPECT_EQ(m1[2].type, BlockType::kText);
+    EXPECT_EQ(m1[3].type, BlockType::kToolUse);
+    EXPECT_EQ(m1[3].id, "toolu_01A");
+    EXPECT_EQ(m1[3].name, "Read");
+    EXPECT_EQ(parse(m1[3].input_json), parse(R"({"file_path":"/a.cpp"})"));
+
+    const auto& m2 = r.messages[2].blocks;
+    ASSERT_EQ(m2.size(), 2u);
+    EXPECT_EQ(m2[0].type, BlockType::kToolResult);
+    EXPECT_EQ(m2[0].id, "toolu_01A");
+    EXPECT_TRUE(m2[0].is_error);
+    ASSERT_EQ(m2[0].content.size(), 2u);
+    EXPECT_EQ(m2[0].content[0].text, "ENOENT");
+    EXPECT_EQ(m2[0].content[1].type, BlockType::kImage);
+    EXPECT_EQ(m2[0].content[1].data, "AAAA");
+    EXPECT_FALSE(m2[1].is_error);
+    ASSERT_EQ(m2[1].content.size(), 1u);  // string content becomes one text block
+    EXPECT_EQ(m2[1].content[0].text, "plain result");
+
+    ASSERT_EQ(r.messages[3].blocks.size(), 1u);
+    EXPECT_EQ(r.messages[3].blocks[0].text, "The user switched to plan mode.");
+
+    const auto& m4 = r.messages[4].blocks;
+    ASSERT_EQ(m4.size(), 5u);  // web_search_tool_result has no canonical form: dropped
+    EXPECT_EQ(m4[0].type, BlockType::kImage);
+    EXPECT_FALSE(m4[0].source_is_url);
+    EXPECT_EQ(m4[0].media_type, "image/png");
+    EXPECT_EQ(m4[0].data, "iVBORw0KGgo=");
+    EXPECT_EQ(m4[1].type, BlockType::kImage);
+    EXPECT_TRUE(m4[1].source_is_url);
+    EXPECT_EQ(m4[1].data, "https://example.com/a.png");
+    EXPECT_EQ(m4[2].type, BlockType::kDocument);
+    EXPECT_EQ(m4[2].media_type, "application/pdf");
+    EXPECT_EQ(m4[2].data, "JVBERi0=");
+    EXPECT_EQ(m4[3].type, BlockType::kDocument);
+    EXPECT_EQ(m4[3].media_type, "text/plain");
+    EXPECT_EQ(m4[3].text, "plain doc");
+    EXPECT_EQ(m4[4].text, "See these");
+
+    ASSERT_EQ(r.tools.size(), 2u);
+    EXPECT_EQ(r.tools[0].name, "Read");
+    EXPECT_EQ(r.tools[0].description, "Reads a file");
+    EXPECT_FALSE(r.tools[0].is_server_tool);
+    EXPECT_EQ(str_at(parse(r.tools[0].schema_json), "/required/0"), "file_path");
+    EXPECT_TRUE(r.tools[1].is_server_tool);
+    EXPECT_EQ(r.tools[1].name, "web_search");
+    EXPECT_EQ(int_at(parse(r.tools[1].raw_json), "/max_uses"), 5);
+
+    EXPECT_EQ(r.tool_choice.kind, ToolChoice::Kind::kAuto);
+    EXPECT_TRUE(r.tool_choice.disable_parallel);
+    EXPECT_EQ(r.thinking.mode, Thinking::Mode::kAdaptive);
+    EXPECT_EQ(r.thinking.effort, "high");
+}
+
+TEST(AnthropicDecodeRequest, StringSystemAndEnabledThinkingAndToolChoices) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(
+        R"({"model":"m","max_tokens":5000,"system":"Be terse.",
+            "messages":[{"role":"user","content":"hi"}],
+            "thinking":{"type":"enabled","budget_tokens":2048},
+            "tool_choice":{"type":"tool","name":"get_weather"}})",
+        r, &error))
+        << error;
+    ASSERT_EQ(r.system.size(), 1u);
+    EXPECT_EQ(r.system[0].text, "Be terse.");
+    EXPECT_EQ(r.thinking.mode, Thinking::Mode::kEnabled);
+    EXPECT_EQ(r.thinking.budget_tokens, 2048);
+    EXPECT_EQ(r.tool_choice.kind, ToolChoice::Kind::kTool);
+    EXPECT_EQ(r.tool_choice.name, "get_weather");
+    EXPECT_FALSE(r.stream);
+
+    for (auto [type, kind] :
+         {std::pair{"any", ToolChoice::Kind::kAny}, std::pair{"none", ToolChoice::Kind::kNone},
+          std::pair{"auto", ToolChoice::Kind::kAuto}}) {
+        Request q;
+        std::string body = std::string(R"({"model":"m","messages":[],"tool_choice":{"type":")") +
+                           type + R"("},"thinking":{"type":"disabled"}})";
+        ASSERT_TRUE(anthropic::decode_request(body, q, &error)) << error;
+        EXPECT_EQ(q.tool_choice.kind, kind) << type;
+        EXPECT_EQ(q.thinking.mode, Thinking::Mode::kDisabled);
+    }
+}
+
+TEST(AnthropicDecodeRequest, CountTokensBodyWithoutMaxTokens) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(
+        R"({"model":"m","messages":[{"role":"user","content":"x"}]})", r, &error))
+        << error;
+    EXPECT_FALSE(r.max_tokens);
+}
+
+struct BadBody {
+    const char* body;
+    const char* error_contains;
+};
+
+TEST(AnthropicDecodeRequest, InvalidInputsGiveClearErrors) {
+    const BadBody cases[] = {
+        {"not json", "request body is not valid JSON"},
+        {"", "request body is not valid JSON"},
+        {"[1,2]", "request body must be a JSON object"},
+        {R"({"messages":[]})", "model: field required"},
+        {R"({"model":"","messages":[]})", "model: field required"},
+        {R"({"model":7,"messages":[]})", "model: field required"},
+        {R"({"model":"m","max_tokens":"100","messages":[]})", "max_tokens: must be an integer"},
+        {R"({"model":"m"})", "messages: field required"},
+        {R"({"model":"m","messages":{}})", "messages: field required"},
+        {R"({"model":"m","system":7,"messages":[]})",
+         "system: content must be a string or an array of blocks"},
+        {R"({"model":"m","messages":[{"role":"tool","content":"x"}]})",
+         "messages.0.role: must be user or assistant"},
+        {R"({"model":"m","messages":[{"content":"x"}]})", "messages.0.role"},
+        {R"({"model":"m","messages":[{"role":"user","content":"ok"},{"role":"user"}]})",
+         "messages.1.content: field required"},
+        {R"({"model":"m","messages":[{"role":"user","content":5}]})",
+         "messages.0.content: content must be a string or an array of blocks"},
+        {R"({"model":"m","messages":[{"role":"user","content":["hi"]}]})",
+         "messages.0.content: each content block must be an object"},
+        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"image"}]}]})",
+         "messages.0.content: image block needs a source"},
+        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"document"}]}]})",
+         "messages.0.content: document block needs a source"},
+        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"image","source":{"type":"file","file_id":"f"}}]}]})",
+         "messages.0.content: unsupported source type 'file'"},
+        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":{}}]}]}]})",
+         "messages.0.content: unsupported source type ''"},
+    };
+    for (const auto& c : cases) {
+        Request r;
+        std::string error;
+        EXPECT_FALSE(anthropic::decode_request(c.body, r, &error)) << c.body;
+        EXPECT_NE(error.find(c.error_contains), std::string::npos)
+            << "body: " << c.body << "\nerror: " << error << "\nwant: " << c.error_contains;
+    }
+}
+
+// ---- encode_request -------------------------------------------------------------------------
+
+// A request the way an OpenAI client sends it, decoded by the OpenAI codec: this is what the
+// Anthropic encoder really sees on the OpenAI-in -> Anthropic-out route.
+Request from_openai(std::string_view body) {
+    Request r;
+    std::string error;
+    EXPECT_TRUE(openai_chat::decode_request(body, r, &error)) << error;
+    return r;
+}
+
+EncodeOptions anthropic_options(bool stream = false) {
+    EncodeOptions o;
+    o.model = "claude-sonnet-4-5";
+    o.stream = stream;
+    return o;
+}
+
+constexpr std::string_view kOpenAiToolLoop = R"({
+  "model": "gpt-4o",
+  "messages": [
+    {"role": "system", "content": "You are helpful."},
+    {"role": "user", "content": "Weather in Paris and Rome?"},
+    {"role": "developer", "content": "Answer in French."},
+    {"role": "user", "content": [{"type": "text", "text": "Be brief."}]},
+    {"role": "assistant", "content": "", "tool_calls": [
+      {"id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+      {"id": "call_b", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Rome\"}"}}]},
+    {"role": "tool", "tool_call_id": "call_a", "content": "18C"},
+    {"role": "user", "content": "Also humidity please."},
+    {"role": "tool", "tool_call_id": "call_b", "content": "22C"},
+    {"role": "assistant", "content": "Il fait 18C a Paris."},
+    {"role": "assistant", "content": "Et 22C a Rome."}
+  ],
+  "tools": [
+    {"type": "function", "function": {"name": "get_weather", "description": "Weather by city",
+      "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
+    {"type": "function", "function": {"name": "now"}}
+  ],
+  "tool_choice": "required",
+  "parallel_tool_calls": false,
+  "max_completion_tokens": 2000,
+  "temperature": 0.7,
+  "top_p": 0.5,
+  "stop": "END",
+  "user": "u-42",
+  "stream": true
+})";
+
+TEST(AnthropicEncodeRequest, FromOpenAiClientToolLoop) {
+    Request r = from_openai(kOpenAiToolLoop);
+    auto d = parse(anthropic::encode_request(r, anthropic_options(true)));
+    EXPECT_EQ(str_at(d, "/model"), "claude-sonnet-4-5");
+    EXPECT_EQ(int_at(d, "/max_tokens"), 2000);
+    EXPECT_TRUE(bool_at(d, "/stream"));
+    EXPECT_DOUBLE_EQ(dbl_at(d, "/temperature"), 0.7);  // kept: no thinking
+    EXPECT_DOUBLE_EQ(dbl_at(d, "/top_p"), 0.5);
+    ASSERT_TRUE(at(d, "/stop_sequences").IsArray());
+    EXPECT_EQ(str_at(d, "/stop_sequences/0"), "END");
+    EXPECT_EQ(str_at(d, "/metadata/user_id"), "u-42");
+
+    // system and developer messages are hoisted into `system`, in order.
+    ASSERT_TRUE(at(d, "/system").IsArray());
+    ASSERT_EQ(size_at(d, "/system"), 2u);
+    EXPECT_EQ(str_at(d, "/system/0/text"), "You are helpful.");
+    EXPECT_EQ(str_at(d, "/system/1/text"), "Answer in French.");
+
+    const auto& msgs = at(d, "/messages");
+    ASSERT_EQ(size_at(msgs, ""), 4u) << json_stringify(msgs);
+    // user + (developer hoisted) + user merge into one turn.
+    EXPECT_EQ(str_at(msgs, "/0/role"), "user");
+    ASSERT_EQ(size_at(msgs, "/0/content"), 2u);
+    EXPECT_EQ(str_at(msgs, "/0/content/0/text"), "Weather in Paris and Rome?");
+    EXPECT_EQ(str_at(msgs, "/0/content/1/text"), "Be brief.");
+    // Assistant: empty content omitted, just the two tool_use blocks with parsed input.
+    EXPECT_EQ(str_at(msgs, "/1/role"), "assistant");
+    ASSERT_EQ(size_at(msgs, "/1/content"), 2u);
+    EXPECT_EQ(str_at(msgs, "/1/content/0/type"), "tool_use");
+    EXPECT_EQ(str_at(msgs, "/1/content/0/id"), "call_a");
+    EXPECT_EQ(str_at(msgs, "/1/content/0/name"), "get_weather");
+    EXPECT_EQ(str_at(msgs, "/1/content/0/input/city"), "Paris");
+    EXPECT_EQ(str_at(msgs, "/1/content/1/input/city"), "Rome");
+    // tool, user, tool -> one user turn, tool_results first (in order), then the text.
+    EXPECT_EQ(str_at(msgs, "/2/role"), "user");
+    const auto& c2 = at(msgs, "/2/content");
+    ASSERT_EQ(size_at(c2, ""), 3u);
+    EXPECT_EQ(str_at(c2, "/0/type"), "tool_result");
+    EXPECT_EQ(str_at(c2, "/0/tool_use_id"), "call_a");
+    EXPECT_EQ(str_at(c2, "/0/content/0/text"), "18C");
+    EXPECT_EQ(str_at(c2, "/1/type"), "tool_result");
+    EXPECT_EQ(str_at(c2, "/1/tool_use_id"), "call_b");
+    EXPECT_EQ(str_at(c2, "/2/type"), "text");
+    EXPECT_EQ(str_at(c2, "/2/text"), "Also humidity please.");
+    // Two assistant messages merge.
+    EXPECT_EQ(str_at(msgs, "/3/role"), "assistant");
+    ASSERT_EQ(size_at(msgs, "/3/content"), 2u);
+
+    ASSERT_EQ(size_at(d, "/tools"), 2u);
+    EXPECT_EQ(str_at(d, "/tools/0/name"), "get_weather");
+    EXPECT_EQ(str_at(d, "/tools/0/description"), "Weather by city");
+    EXPECT_EQ(str_at(d, "/tools/0/input_schema/properties/city/type"), "string");
+    EXPECT_FALSE(has(d, "/tools/1/description"));
+    EXPECT_EQ(at(d, "/tools/1/input_schema"), parse(R"({"type":"object","properties":{}})"));
+
+    EXPECT_EQ(str_at(d, "/tool_choice/type"), "any");
+    EXPECT_TRUE(bool_at(d, "/tool_choice/disable_parallel_tool_use"));
+    EXPECT_FALSE(d.HasMember("thinking"));
+}
+
+TEST(AnthropicEncodeRequest, NoEmptyTextBlocksAndNoEmptyMessages) {
+    Request r;
+    r.model = "m";
+    Message u1;
+    u1.role = Role::kUser;
+    u1.blocks.push_back(Block{});  // empty text
+    Block hello;
+    hello.text = "hello";
+    u1.blocks.push_back(hello);
+    Message a;
+    a.role = Role::kAssistant;
+    a.blocks.push_back(Block{});  // only an empty text: the turn disappears
+    Message u2;
+    u2.role = Role::kUser;
+    Block again;
+    again.text = "again";
+    u2.blocks.push_back(again);
+    r.messages = {u1, a, u2};
+    r.system.push_back(Block{});  // empty system text is not sent either
+    auto d = parse(anthropic::encode_request(r, anthropic_options()));
+    const auto& msgs = at(d, "/messages");
+    // The empty assistant turn vanished and the user turns around it merged.
+    ASSERT_EQ(size_at(msgs, ""), 1u) << json_stringify(msgs);
+    ASSERT_EQ(size_at(msgs, "/0/content"), 2u);
+    for (const auto& b : at(msgs, "/0/content").GetArray())
+        EXPECT_NE(str_at(b, "/text"), "");
+    if (d.HasMember("system")) {
+        for (const auto& b : at(d, "/system").GetArray())
+            EXPECT_NE(str_at(b, "/text"), "");
+    }
+    EXPECT_EQ(int_at(d, "/max_tokens"), 8192);  // options.default_max_tokens
+    EXPECT_FALSE(bool_at(d, "/stream"));
+}
+
+TEST(AnthropicEncodeRequest, ToolUseLastInAssistantTurnThinkingKept) {
+    Request r;
+    r.model = "m";
+    Message a;
+    a.role = Role::kAssistant;
+    Block use;
+    use.type = BlockType::kToolUse;
+    use.id = "toolu_1";
+    use.name = "Bash";
+    use.input_json = R"({"command":"ls"})";
+    Block thinking;
+    thinking.type = BlockType::kThinking;
+    thinking.text = "hmm";
+    thinking.signature = "sig";
+    Block text;
+    text.text = "Running ls.";
+    a.blocks = {thinking, use, text};
+    r.messages = {a};
+    auto d = parse(anthropic::encode_request(r, anthropic_options()));
+    const auto& c = at(d, "/messages/0/content");
+    ASSERT_EQ(size_at(c, ""), 3u);
+    EXPECT_EQ(str_at(c, "/0/type"), "thinking");
+    EXPECT_EQ(str_at(c, "/0/signature"), "sig");
+    EXPECT_EQ(str_at(c, "/1/type"), "text");
+    EXPECT_EQ(str_at(c, "/2/type"), "tool_use");
+    EXPECT_EQ(str_at(c, "/2/input/command"), "ls");
+}
+
+TEST(AnthropicEncodeRequest, ThinkingFromReasoningEffortKeepsBudgetBelowMaxTokens) {
+    Request r = from_openai(R"({"model":"o","reasoning_effort":"high","max_tokens":2000,
+        "temperature":0.2,"top_p":0.9,"messages":[{"role":"user","content":"hi"}]})");
+    auto d = parse(anthropic::encode_request(r, anthropic_options()));
+    ASSERT_TRUE(d.HasMember("thinking"));
+    EXPECT_EQ(str_at(d, "/thinking/type"), "enabled");
+    std::int64_t budget = int_at(d, "/thinking/budget_tokens");
+    EXPECT_EQ(budget, 24576);  // high, wire-formats §2.0
+    EXPECT_GT(int_at(d, "/max_tokens"), budget);
+    EXPECT_FALSE(d.HasMember("temperature"));  // rejected with thinking on
+    EXPECT_DOUBLE_EQ(dbl_at(d, "/top_p"), 0.9);
+}
+
+TEST(AnthropicEncodeRequest, EffortToBudgetTable) {
+    const std::pair<const char*, int> table[] = {
+        {"minimal", 1024}, {"low", 1024}, {"medium", 8192}, {"high", 24576}, {"xhigh", 32768}};
+    for (auto [effort, budget] : table) {
+        Request r =
+            from_openai(std::string(R"({"model":"o","max_tokens":64000,"reasoning_effort":")") +
+                        effort + R"(","messages":[{"role":"user","content":"hi"}]})");
+        auto d = parse(anthropic::encode_request(r, anthropic_options()));
+        EXPECT_EQ(int_at(d, "/thinking/budget_tokens"), budget) << effort;
+        EXPECT_EQ(int_at(d, "/max_tokens"), 64000) << effort;  // already above the budget
+    }
+    Request none = from_openai(R"({"model":"o","reasoning_effort":"none","temperature":0.3,
+        "messages":[{"role":"user","content":"hi"}]})");
+    auto d = parse(anthropic::encode_request(none, anthropic_options()));
+    EXPECT_EQ(str_at(d, "/thinking/type"), "disabled");
+    EXPECT_DOUBLE_EQ(dbl_at(d, "/temperature"), 0.3);  // thinking off: kept
+}
+
+TEST(AnthropicEncodeRequest, ExplicitBudgetEqualToMaxTokensIsRaisedAndTopKDropped) {
+    Request r;
+    r.model = "m";
+    r.max_tokens = 1024;
+    r.top_k = 5;
+    r.temperature = 1.0;
+    r.thinking.mode = Thinking::Mode::kEnabled;
+    r.thinking.budget_tokens = 1024;
+    Message u;
+    Block b;
+    b.text = "hi";
+    u.blocks.push_back(b);
+    r.messages.push_back(u);
+    auto d = parse(anthropic::encode_request(r, anthropic_options()));
+    EXPECT_EQ(int_at(d, "/thinking/budget_tokens"), 1024);
+    EXPECT_GT(int_at(d, "/max_tokens"), 1024);
+    EXPECT_FALSE(d.HasMember("top_k"));
+    EXPECT_FALSE(d.HasMember("temperature"));
+
+    // A budget under Anthropic's 1024 minimum is raised to it.
+    r.thinking.budget_tokens = 100;
+    r.max_tokens = 50000;
+    d = parse(anthropic::encode_request(r, anthropic_options()));
+    EXPECT_EQ(int_at(d, "/thinking/budget_tokens"), 1024);
+    EXPECT_EQ(int_at(d, "/max_tokens"), 50000);
+}
+
+TEST(AnthropicEncodeRequest, ToolChoiceFormsAndServerToolsPassThrough) {
+    Request r = from_openai(R"({"model":"o","messages":[{"role":"user","content":"hi"}],
+        "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{}}}}],
+        "tool_choice":{"type":"function","function":{"name":"f"}}})");
+    auto d = parse(anthropic::encode_request(r, anthropic_options()));
+    EXPECT_EQ(str_at(d, "/tool_choice/type"), "tool");
+    EXPECT_EQ(str_at(d, "/tool_choice/name"), "f");
+    EXPECT_FALSE(has(d, "/tool_choice/disable_parallel_tool_use"));
+
+    r = from_openai(R"({"model":"o","messages":[{"role":"user","content":"hi"}],
+        "tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"none"})");
+    d = parse(anthropic::encode_request(r, anthropic_options()));
+    EXPECT_EQ(str_at(d, "/tool_choice/type"), "none");
+
+    // Without tools Anthropic rejects any tool_choice, so none is sent.
+    r = from_openai(
+        R"({"model":"o","messages":[{"role":"user","content":"hi"}],"tool_choice":"auto"})");
+    d = parse(anthropic::encode_request(r, anthropic_options()));
+    EXPECT_FALSE(has(d, "/tool_choice"));
+    EXPECT_FALSE(has(d, "/tools"));
+
+    // Anthropic in, Anthropic out (non-passthrough): server tools go as sent.
+    Request cc;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(kClaudeCodeBody, cc, &error)) << error;
+    d = parse(anthropic::encode_request(cc, anthropic_options()));
+    ASSERT_EQ(size_at(d, "/tools"), 2u);
+    EXPECT_EQ(at(d, "/tools/1"),
+              parse(R"({"type":"web_search_20250305","name":"web_search","max_uses":5})"));
+}
+
+TEST(AnthropicEncodeRequest, ExtraParamsOnlyWhenNotAlreadySet) {
+    Request r =
+        from_openai(R"({"model":"o","max_tokens":10,"messages":[{"role":"user","content":"hi"}]})");
+    EncodeOptions o = anthropic_options();
+    o.extra_params = {{"max_tokens", "99999"}, {"service_tier", R"("auto")"}, {"model", R"("x")"}};
+    auto d = parse(anthropic::encode_request(r, o));
+    EXPECT_EQ(int_at(d, "/max_tokens"), 10);
+    EXPECT_EQ(str_at(d, "/model"), "claude-sonnet-4-5");
+    EXPECT_EQ(str_at(d, "/service_tier"), "auto");
+}
+
+TEST(AnthropicEncodeRequest, RoundTripThroughDecodeIsStable) {
+    // decode -> encode -> decode -> encode gives the same JSON (after the first encode has
+    // normalized merges and ordering).
+    Request r1;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(kClaudeCodeBody, r1, &error)) << error;
+    std::string once = anthropic::encode_request(r1, anthropic_options(true));
+    Request r2;
+    ASSERT_TRUE(anthropic::decode_request(once, r2, &error)) << error << "\n" << once;
+    std::string twice = anthropic::encode_request(r2, anthropic_options(true));
+    EXPECT_EQ(parse(once), parse(twice));
+    // The content survived: images, documents, tool results with their error flag.
+    auto d = parse(once);
+    // The system message between the tool-result turn and the next user turn is hoisted, so
+    // those two user turns merge: tool results first, then the images and documents.
+    ASSERT_EQ(size_at(d, "/messages"), 3u);
+    const auto& last = at(d, "/messages/2/content");
+    ASSERT_EQ(size_at(last, ""), 7u);
+    EXPECT_EQ(str_at(last, "/0/type"), "tool_result");
+    EXPECT_TRUE(bool_at(last, "/0/is_error"));
+    EXPECT_EQ(str_at(last, "/0/content/1/type"), "image");
+    EXPECT_EQ(str_at(last, "/1/type"), "tool_result");
+    EXPECT_FALSE(has(last, "/1/is_error"));
+    EXPECT_EQ(str_at(last, "/2/source/type"), "base64");
+    EXPECT_EQ(str_at(last, "/3/source/type"), "url");
+    EXPECT_EQ(str_at(last, "/3/source/url"), "https://example.com/a.png");
+    EXPECT_EQ(str_at(last, "/4/type"), "document");
+    EXPECT_EQ(str_at(last, "/4/source/media_type"), "application/pdf");
+    EXPECT_EQ(str_at(last, "/5/source/type"), "text");
+    EXPECT_EQ(str_at(last, "/5/source/data"), "plain doc");
+    EXPECT_EQ(str_at(last, "/6/text"), "See these");
+    // Mid-conversation system text is hoisted into `system`.
+    ASSERT_EQ(size_at(d, "/system"), 3u);
+    EXPECT_EQ(str_at(d, "/system/2/text"), "The user switched to plan mode.");
+    EXPECT_EQ(str_at(d, "/system/1/cache_control/type"), "ephemeral");
+}
+
+// ---- responses ------------------------------------------------------------------------------
+
+constexpr std::string_view kAnthropicResponse = R"({"id":"msg_01XFDUDYJgAACzvnptvVoYEL",
+ "type":"message","role":"assistant","model":"claude-sonnet-4-5",
+ "content":[{"type":"thinking","thinking":"Need weather","signature":"EqQB"},
+            {"type":"text","text":"Checking."},
+            {"type":"tool_use","id":"toolu_01","name":"get_weather","input":{"city":"Paris"}}],
+ "stop_reason":"tool_use","stop_sequence":null,
+ "usage":{"input_tokens":25,"cache_creation_input_tokens":3,"cache_read_input_tokens":100,"output_tokens":89}})";
+
+TEST(AnthropicResponse, DecodeRealResponse) {
+    Response r;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_response(kAnthropicResponse, r, &error)) << error;
+    EXPECT_EQ(r.id, "msg_01XFDUDYJgAACzvnptvVoYEL");
+    EXPECT_EQ(r.model, "claude-sonnet-4-5");
+    ASSERT_EQ(r.content.size(), 3u);
+    EXPECT_EQ(r.content[0].type, BlockType::kThinking);
+    EXPECT_EQ(r.content[0].signature, "EqQB");
+    EXPECT_EQ(r.content[1].text, "Checking.");
+    EXPECT_EQ(r.content[2].type, BlockType::kToolUse);
+    EXPECT_EQ(parse(r.content[2].input_json), parse(R"({"city":"Paris"})"));
+    EXPECT_EQ(r.stop_reason, StopReason::kToolUse);
+    EXPECT_EQ(r.stop_sequence, "");
+    EXPECT_EQ(r.usage.input_tokens, 25);
+    EXPECT_EQ(r.usage.cache_creation_tokens, 3);
+    EXPECT_EQ(r.usage.cache_read_tokens, 100);
+    EXPECT_EQ(r.usage.output_tokens, 89);
+}
+
+TEST(AnthropicResponse, DecodeRejectsNonMessages) {
+    Response r;
+    std::string error;
+    EXPECT_FALSE(anthropic::decode_response("{oops", r, &error));
+    EXPECT_FALSE(anthropic::decode_response(R"({"type":"error","error":{}})", r, &error));
+    EXPECT_NE(error.find("not an Anthropic message"), std::string::npos) << error;
+}
+
+TEST(AnthropicResponse, EncodeRoundTrip) {
+    Response r;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_response(kAnthropicResponse, r, &error)) << error;
+    std::string body = anthropic::encode_response(r, "client-model");
+    auto d = parse(body);
+    EXPECT_EQ(str_at(d, "/id"), "msg_01XFDUDYJgAACzvnptvVoYEL");
+    EXPECT_EQ(str_at(d, "/type"), "message");
+    EXPECT_EQ(str_at(d, "/role"), "assistant");
+    EXPECT_EQ(str_at(d, "/model"), "client-model");
+    EXPECT_TRUE(at(d, "/stop_sequence").IsNull());
+    Response back;
+    ASSERT_TRUE(anthropic::decode_response(body, back, &error)) << error;
+    EXPECT_EQ(back.content.size(), 3u);
+    EXPECT_EQ(back.stop_reason, StopReason::kToolUse);
+    EXPECT_EQ(back.usage.cache_read_tokens, 100);
+    EXPECT_EQ(parse(anthropic::encode_response(back, "client-model")), d);
+}
+
+TEST(AnthropicResponse, StopReasonDerivedFromEmittedToolUse) {
+    Response claimed_tool;  // upstream said tool_use but emitted none
+    claimed_tool.stop_reason = StopReason::kToolUse;
+    Block t;
+    t.text = "Done.";
+    claimed_tool.content.push_back(t);
+    auto d = parse(anthropic::encode_response(claimed_tool, "m"));
+    EXPECT_EQ(str_at(d, "/stop_reason"), "end_turn");
+
+    Response hidden_tool;  // upstream said stop but emitted a call
+    hidden_tool.stop_reason = StopReason::kEndTurn;
+    Block use;
+    use.type = BlockType::kToolUse;
+    use.id = "toolu_x";
+    use.name = "f";
+    use.input_json = "{}";
+    hidden_tool.content.push_back(use);
+    d = parse(anthropic::encode_response(hidden_tool, "m"));
+    EXPECT_EQ(str_at(d, "/stop_reason"), "tool_use");
+
+    Response max;
+    max.stop_reason = StopReason::kMaxTokens;
+    max.content.push_back(t);
+    d = parse(anthropic::encode_response(max, "m"));
+    EXPECT_EQ(str_at(d, "/stop_reason"), "max_tokens");
+}
+
+TEST(AnthropicResponse, EncodeDropsEmptyTextAndMintsMessageId) {
+    Response r;
+    r.id = "chatcmpl-123";  // foreign id: clients expect msg_...
+    r.content.push_back(Block{});
+    r.stop_reason = StopReason::kStopSequence;
+    r.stop_sequence = "</done>";
+    auto d = parse(anthropic::encode_response(r, "m"));
+    EXPECT_EQ(size_at(d, "/content"), 0u);
+    EXPECT_EQ(str_at(d, "/id").rfind("msg_", 0), 0u);
+    EXPECT_GT(str_at(d, "/id").size(), 10u);
+    EXPECT_EQ(str_at(d, "/stop_reason"), "stop_sequence");
+    EXPECT_EQ(str_at(d, "/stop_sequence"), "</done>");
+    // usage is always complete, cache fields included (Claude Code sums them).
+    EXPECT_EQ(at(d, "/usage"), parse(R"({"input_tokens":0,"cache_creation_input_tokens":0,
+                                   "cache_read_input_tokens":0,"output_tokens":0})"));
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+TEST(AnthropicEncodeError, ContextLengthReadsPromptIsTooLong) {
+    Error e;
+    e.kind = ErrorKind::kContextLength;
+    e.message = "This model's maximum context length is 128000 tokens.";
+    auto d = parse(anthropic::encode_error(e));
+    EXPECT_EQ(str_at(d, "/type"), "error");
+    EXPECT_EQ(str_at(d, "/error/type"), "invalid_request_error");
+    std::string msg = str_at(d, "/error/message");
+    EXPECT_EQ(msg.rfind("prompt is too long", 0), 0u) << msg;
+    EXPECT_NE(msg.find("128000"), std::string::npos) << msg;
+
+    e.message = "prompt is too long: 210000 tokens > 200000 maximum";  // not doubled
+    d = parse(anthropic::encode_error(e));
+    EXPECT_EQ(str_at(d, "/error/message"), e.message);
+}
+
+TEST(AnthropicEncodeError, ClassifiedUpstreamErrorsKeepTheirType) {
+    Error e = classify_upstream_error(
+        400, R"({"error":{"message":"too long","code":"context_length_exceeded"}})");
+    auto d = parse(anthropic::encode_error(e));
+    EXPECT_EQ(str_at(d, "/error/message"), "prompt is too long: too long");
+
+    e = classify_upstream_error(429, R"({"error":{"message":"slow down"}})");
+    d = parse(anthropic::encode_error(e));
+    EXPECT_EQ(str_at(d, "/error/type"), "rate_limit_error");
+    EXPECT_EQ(str_at(d, "/error/message"), "slow down");
+
+    e = classify_upstream_error(503, "busy");
+    d = parse(anthropic::encode_error(e));
+    EXPECT_EQ(str_at(d, "/error/type"), "overloaded_error");
+}
+
+// ---- stream decoder -------------------------------------------------------------------------
+
+constexpr std::string_view kTextStream =
+    "event: message_start\n"
+    "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":"
+    "\"assistant\",\"model\":\"claude-x\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":"
+    "null,\"usage\":{\"input_tokens\":25,\"cache_read_input_tokens\":7,\"output_tokens\":1}}}\n\n"
+    "event: ping\n"
+    "data: {\"type\":\"ping\"}\n\n"
+    "event: content_block_start\n"
+    "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\","
+    "\"text\":\"\"}}\n\n"
+    "event: content_block_delta\n"
+    "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\","
+    "\"text\":\"Hello\"}}\n\n"
+    "event: content_block_delta\n"
+    "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\","
+    "\"text\":\", \\\"world\\\"\\n\"}}\n\n"
+    "event: content_block_stop\n"
+    "data: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+    "event: message_delta\n"
+    "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":"
+    "null},\"usage\":{\"output_tokens\":12}}\n\n"
+    "event: message_stop\n"
+    "data: {\"type\":\"message_stop\"}\n\n";
+
+// The wire-formats §1.1 example: thinking + signature, then a tool_use in fragments.
+constexpr std::string_view kThinkingToolStream =
+    "event: message_start\r\n"
+    "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_2\",\"type\":\"message\",\"role\":"
+    "\"assistant\",\"model\":\"m\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
+    "\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\r\n\r\n"
+    "event: content_block_start\r\n"
+    "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\","
+    "\"thinking\":\"\"}}\r\n\r\n"
+    "event: content_block_delta\r\n"
+    "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\","
+    "\"thinking\":\"Need weather\"}}\r\n\r\n"
+    "event: content_block_delta\r\n"
+    "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\","
+    "\"signature\":\"EqQBsig\"}}\r\n\r\n"
+    "event: content_block_stop\r\n"
+    "data: {\"type\":\"content_block_stop\",\"index\":0}\r\n\r\n"
+    "event: ping\r\n"
+    "data: {\"type\": \"ping\"}\r\n\r\n"
+    "event: content_block_start\r\n"
+    "data: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\","
+    "\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":{}}}\r\n\r\n"
+    "event: content_block_delta\r\n"
+    "data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+    "\"partial_json\":\"\"}}\r\n\r\n"
+    "event: content_block_delta\r\n"
+    "data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+    "\"partial_json\":\"{\\\"city\\\":\\\"Pa\"}}\r\n\r\n"
+    "event: content_block_delta\r\n"
+    "data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+    "\"partial_json\":\"ris\\\"}\"}}\r\n\r\n"
+    "event: content_block_stop\r\n"
+    "data: {\"type\":\"content_block_stop\",\"index\":1}\r\n\r\n"
+    "event: message_delta\r\n"
+    "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\",\"stop_sequence\":"
+    "null},\"usage\":{\"input_tokens\":25,\"output_tokens\":42}}\r\n\r\n"
+    "event: message_stop\r\n"
+    "data: {\"type\":\"message_stop\"}\r\n\r\n";
+
+TEST(AnthropicStreamDecoder, TextStreamInRandomPieces) {
+    const std::vector<std::string> want = {
+        "message_start msg_1",
+        "ping",
+        "start 0 text",
+        "delta 0 text Hello",
+        "delta 0 text , \"world\"\n",
+        "stop 0",
+        "message_delta end_turn in=25 out=12 cache_read=7",  // input kept from message_start
+        "message_stop",
+    };
+    for (unsigned seed = 1; seed <= 25; ++seed) {
+        auto d = anthropic::make_stream_decoder();
+        auto events = feed_in_pieces(*d, kTextStream, seed);
+        ASSERT_EQ(describe_all(events), want) << "seed " << seed;
+        EXPECT_TRUE(d->complete());
+        EXPECT_EQ(events[0].model, "claude-x");
+        EXPECT_EQ(events[0].usage.input_tokens, 25);
+    }
+}
+
+TEST(AnthropicStreamDecoder, ThinkingSignatureAndFragmentedToolUse) {
+    const std::vector<std::string> want = {
+        "message_start msg_2",
+        "start 0 thinking",
+        "delta 0 thinking Need weather",
+        "delta 0 signature EqQBsig",
+        "stop 0",
+        "ping",
+        "start 1 tool_use toolu_1 get_weather",
+        "delta 1 json ",
+        "delta 1 json {\"city\":\"Pa",
+        "delta 1 json ris\"}",
+        "stop 1",
+        "message_delta tool_use in=25 out=42 cache_read=0",
+        "message_stop",
+    };
+    for (unsigned seed = 1; seed <= 25; ++seed) {
+        auto d = anthropic::make_stream_decoder();
+        auto events = feed_in_pieces(*d, kThinkingToolStream, seed, 40);
+        ASSERT_EQ(describe_all(events), want) << "seed " << seed;
+        EXPECT_TRUE(d->complete());
+    }
+}
+
+TEST(AnthropicStreamDecoder, ErrorEventAfterContent) {
+    std::string sse =
+        std::string(kTextStream.substr(0, kTextStream.find("event: content_block_stop"))) +
+        "event: error\n"
+        "data: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+        "\"message\":\"Overloaded\"}}\n\n";
+    for (unsigned seed = 1; seed <= 10; ++seed) {
+        auto d = anthropic::make_stream_decoder();
+        auto events = feed_in_pieces(*d, sse, seed);
+        auto got = describe_all(events);
+        ASSERT_FALSE(got.empty());
+        EXPECT_EQ(got.back(), "error overloaded_error Overloaded") << "seed " << seed;
+        // finish() adds nothing after an upstream error: one error only.
+        EXPECT_EQ(std::count_if(got.begin(), got.end(),
+                                [](const std::string& s) { return s.rfind("error", 0) == 0; }),
+                  1);
+        EXPECT_FALSE(d->complete());
+    }
+}
+
+TEST(AnthropicStreamDecoder, ErrorTypesMapToKinds) {
+    const std::pair<const char*, ErrorKind> table[] = {
+        {"overloaded_error", ErrorKind::kOverloaded},
+        {"rate_limit_error", ErrorKind::kRateLimit},
+        {"invalid_request_error", ErrorKind::kInvalidRequest},
+        {"api_error", ErrorKind::kApi},
+    };
+    for (auto [type, kind] : table) {
+        std::string sse =
+            std::string("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"") + type +
+            "\",\"message\":\"x\"}}\n\n";
+        auto events = decode_whole(sse);
+        ASSERT_EQ(events.size(), 1u) << type;
+        EXPECT_EQ(events[0].kind, StreamEvent::Kind::kError);
+        EXPECT_EQ(events[0].error.kind, kind) << type;
+    }
+}
+
+TEST(AnthropicStreamDecoder, TruncatedStreamIsAnErrorOnFinish) {
+    // Cut in the middle of the tool's arguments.
+    std::string_view cut = kThinkingToolStream.substr(0, kThinkingToolStream.find("ris\\\""));
+    for (unsigned seed = 1; seed <= 10; ++seed) {
+        auto d = anthropic::make_stream_decoder();
+        auto events = feed_in_pieces(*d, cut, seed);
+        auto got = describe_all(events);
+        ASSERT_GE(got.size(), 2u);
+        EXPECT_EQ(got[got.size() - 2], "delta 1 json {\"city\":\"Pa") << "seed " << seed;
+        EXPECT_EQ(got.back(), "error api_error upstream stream ended before message_stop");
+        EXPECT_FALSE(d->complete());
+        // Finishing again does not add a second error.
+        std::vector<StreamEvent> more;
+        d->finish(more);
+        EXPECT_TRUE(more.empty());
+    }
+}
+
+TEST(AnthropicStreamDecoder, FinishWithoutBlankLineAfterMessageStopIsComplete) {
+    std::string sse(kTextStream);
+    sse.resize(sse.size() - 1);  // the last event lacks its blank line
+    auto d = anthropic::make_stream_decoder();
+    std::vector<StreamEvent> events;
+    d->feed(sse, events);
+    EXPECT_FALSE(d->complete());
+    d->finish(events);
+    EXPECT_TRUE(d->complete());
+    EXPECT_EQ(describe(events.back()), "message_stop");
+}
+
+TEST(AnthropicStreamDecoder, GarbageAndUnknownEventsAreSkipped) {
+    std::string sse =
+        std::string(kTextStream.substr(0, kTextStream.find("event: content_block_stop"))) +
+        "data: not json\n\n"
+        "event: content_block_delta\n"
+        "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+        "\"citations_delta\",\"citation\":{}}}\n\n"
+        "event: future_event\ndata: {\"type\":\"future_event\"}\n\n" +
+        std::string(kTextStream.substr(kTextStream.find("event: content_block_stop")));
+    auto got = describe_all(decode_whole(sse));
+    EXPECT_EQ(got.size(), 8u);
+    EXPECT_EQ(got.back(), "message_stop");
+}
+
+// ---- stream encoder -------------------------------------------------------------------------
+
+StreamEvent ev(StreamEvent::Kind kind, int index = 0) {
+    StreamEvent e;
+    e.kind = kind;
+    e.index = index;
+    return e;
+}
+
+StreamEvent block_start(int index, BlockType type, std::string id = {}, std::string name = {}) {
+    StreamEvent e = ev(StreamEvent::Kind::kBlockStart, index);
+    e.block_type = type;
+    e.id = std::move(id);
+    e.name = std::move(name);
+    return e;
+}
+
+StreamEvent delta(int index, StreamEvent::DeltaType type, std::string text) {
+    StreamEvent e = ev(StreamEvent::Kind::kDelta, index);
+    e.delta_type = type;
+    e.text = std::move(text);
+    return e;
+}
+
+StreamEvent message_delta(StopReason stop, std::int64_t in = 0, std::int64_t out = 0) {
+    StreamEvent e = ev(StreamEvent::Kind::kMessageDelta);
+    e.stop_reason = stop;
+    e.usage.input_tokens = in;
+    e.usage.output_tokens = out;
+    return e;
+}
+
+using DT = StreamEvent::DeltaType;
+using SK = StreamEvent::Kind;
+
+TEST(AnthropicStreamEncoder, FullMessageKeepsInvariants) {
+    auto enc = anthropic::make_stream_encoder("client-model");
+    StreamEvent start = ev(SK::kMessageStart);
+    start.message_id = "msg_abc";
+    start.usage.input_tokens = 10;
+    std::string sse = encode_all(
+        *enc,
+        {start, ev(SK::kPing), block_start(0, BlockType::kThinking), delta(0, DT::kThinking, "hmm"),
+         delta(0, DT::kSignature, "sig"), ev(SK::kBlockStop, 0), block_start(1, BlockType::kText),
+         delta(1, DT::kText, "Hi \"you\""), ev(SK::kBlockStop, 1),
+         block_start(2, BlockType::kToolUse, "toolu_9", "Bash"),
+         delta(2, DT::kInputJson, "{\"command\":"), delta(2, DT::kInputJson, "\"ls\"}"),
+         ev(SK::kBlockStop, 2), message_delta(StopReason::kToolUse, 10, 33), ev(SK::kMessageStop)});
+    AnthropicStream s;
+    ASSERT_TRUE(check_anthropic_stream(sse, &s)) << sse;
+    EXPECT_TRUE(enc->done());
+    EXPECT_EQ(s.types.front(), "message_start");
+    EXPECT_EQ(s.types[1], "ping");
+    EXPECT_EQ(s.block_types[0], "thinking");
+    EXPECT_EQ(s.block_text[0], "hmm");
+    EXPECT_EQ(s.block_types[1], "text");
+    EXPECT_EQ(s.block_text[1], "Hi \"you\"");
+    EXPECT_EQ(s.block_types[2], "tool_use");
+    EXPECT_EQ(s.tool_ids[2], "toolu_9");
+    EXPECT_EQ(parse(s.block_text[2]), parse(R"({"command":"ls"})"));
+    EXPECT_EQ(s.stop_reason, "tool_use");
+    EXPECT_EQ(int_at(s.last_usage, "/output_tokens"), 33);
+    EXPECT_EQ(int_at(s.last_usage, "/input_tokens"), 10);
+    // message_start names the client's model and keeps the upstream id.
+    auto first = parse(sse_events(sse).front().second);
+    EXPECT_EQ(str_at(first, "/message/model"), "client-model");
+    EXPECT_EQ(str_at(first, "/message/id"), "msg_abc");
+    EXPECT_EQ(int_at(first, "/message/usage/input_tokens"), 10);
+}
+
+TEST(AnthropicStreamEncoder, OpenBlocksAreStoppedBeforeMessageDelta) {
+    auto enc = anthropic::make_stream_encoder("m");
+    std::string sse = encode_all(
+        *enc, {ev(SK::kMessageStart), block_start(0, BlockType::kText), delta(0, DT::kText, "a"),
+               block_start(1, BlockType::kToolUse, "t1", "f"), delta(1, DT::kInputJson, "{}"),
+               message_delta(StopReason::kToolUse), ev(SK::kMessageStop)});
+    AnthropicStream s;
+    ASSERT_TRUE(check_anthropic_stream(sse, &s)) << sse;
+    std::vector<std::string> want = {
+        "message_start",       "content_block_start", "content_block_delta",
+        "content_block_start", "content_block_delta", "content_block_stop",
+        "content_block_stop",  "message_delta",       "message_stop"};
+    EXPECT_EQ(s.types, want);
+}
+
+TEST(AnthropicStreamEncoder, MessageDeltaAndStopExactlyOnce) {
+    // message_stop without a message_delta gets one synthesized; repeats are ignored.
+    auto enc = anthropic::make_stream_encoder("m");
+    std::string sse = encode_all(
+        *enc, {ev(SK::kMessageStart), block_start(0, BlockType::kText), delta(0, DT::kText, "x"),
+               ev(SK::kBlockStop, 0), ev(SK::kBlockStop, 0),  // a duplicate stop is dropped
+               ev(SK::kMessageStop), ev(SK::kMessageStop), message_delta(StopReason::kEndTurn)});
+    AnthropicStream s;
+    ASSERT_TRUE(check_anthropic_stream(sse, &s)) << sse;
+    EXPECT_EQ(s.stop_reason, "end_turn");
+    EXPECT_EQ(std::count(s.types.begin(), s.types.end(), "message_delta"), 1);
+    EXPECT_EQ(std::count(s.types.begin(), s.types.end(), "message_stop"), 1);
+
+    // A message_delta followed by message_stop: each exactly once.
+    auto enc2 = anthropic::make_stream_encoder("m");
+    sse = encode_all(*enc2, {ev(SK::kMessageStart), message_delta(StopReason::kMaxTokens),
+                             ev(SK::kMessageStop)});
+    AnthropicStream s2;
+    ASSERT_TRUE(check_anthropic_stream(sse, &s2)) << sse;
+    EXPECT_EQ(s2.stop_reason, "max_tokens");
+}
+
+TEST(AnthropicStreamEncoder, SynthesizesMessageStartAndDropsEarlyPing) {
+    auto enc = anthropic::make_stream_encoder("m");
+    std::string sse = encode_all(*enc, {ev(SK::kPing), block_start(0, BlockType::kText),
+                                        delta(0, DT::kText, "x"), ev(SK::kMessageStop)});
+    AnthropicStream s;
+    ASSERT_TRUE(check_anthropic_stream(sse, &s)) << sse;
+    EXPECT_EQ(s.types.front(), "message_start");
+    EXPECT_EQ(std::count(s.types.begin(), s.types.end(), "ping"), 0);
+}
+
+TEST(AnthropicStreamEncoder, ErrorEventEndsTheStream) {
+    auto enc = anthropic::make_stream_encoder("m");
+    StreamEvent err = ev(SK::kError);
+    err.error.kind = ErrorKind::kOverloaded;
+    err.error.message = "Overloaded";
+    std::string sse = encode_all(*enc, {ev(SK::kMessageStart), block_start(0, BlockType::kText),
+                                        delta(0, DT::kText, "partial"), err,
+                                        delta(0, DT::kText, "more"), ev(SK::kMessageStop)});
+    EXPECT_TRUE(enc->done());
+    AnthropicStream s;
+    ASSERT_TRUE(check_anthropic_stream(sse, &s)) << sse;
+    EXPECT_EQ(s.types.back(), "error");
+    EXPECT_EQ(s.error_type, "overloaded_error");
+    EXPECT_EQ(s.error_message, "Overloaded");
+    EXPECT_EQ(s.block_text[0], "partial");
+    // encode_error after the end writes nothing.
+    std::string more;
+    Error e;
+    enc->encode_error(e, more);
+    EXPECT_EQ(more, "");
+}
+
+TEST(AnthropicStreamEncoder, EncodeErrorBeforeAnythingAndContextLengthWording) {
+    auto enc = anthropic::make_stream_encoder("m");
+    std::string sse;
+    Error e;
+    e.kind = ErrorKind::kContextLength;
+    e.message = "input too long";
+    enc->encode_error(e, sse);
+    AnthropicStream s;
+    ASSERT_TRUE(check_anthropic_stream(sse, &s)) << sse;
+    EXPECT_EQ(s.error_type, "invalid_request_error");
+    EXPECT_EQ(s.error_message, "prompt is too long: input too long");
+}
+
+TEST(AnthropicStream, DecodeEncodeDecodeRoundTrip) {
+    for (std::string_view golden : {kTextStream, kThinkingToolStream}) {
+        auto first = decode_whole(golden);
+        auto enc = anthropic::make_stream_encoder("m");
+        std::string sse = encode_all(*enc, first);
+        AnthropicStream s;
+        ASSERT_TRUE(check_anthropic_stream(sse, &s)) << sse;
+        auto second = decode_whole(sse);
+        EXPECT_EQ(describe_all(second), describe_all(first));
+    }
+}
+
+TEST(AnthropicStream, EncoderCarriesTextAndUsageToOpenAiClient) {
+    // Anthropic upstream -> OpenAI client: the usage chunk counts cache reads in prompt_tokens.
+    auto events = decode_whole(kTextStream);
+    auto enc = openai_chat::make_stream_encoder("gpt-client", true);
+    std::string sse = encode_all(*enc, events);
+    std::vector<std::string> datas;
+    SseParser p([&](std::string_view, std::string_view data) { datas.emplace_back(data); });
+    p.feed(sse);
+    ASSERT_GE(datas.size(), 3u);
+    EXPECT_EQ(datas.back(), "[DONE]");
+    auto usage = parse(datas[datas.size() - 2]);
+    EXPECT_EQ(size_at(usage, "/choices"), 0u);
+    EXPECT_EQ(int_at(usage, "/usage/prompt_tokens"), 32);
+    EXPECT_EQ(int_at(usage, "/usage/prompt_tokens_details/cached_tokens"), 7);
+    EXPECT_EQ(int_at(usage, "/usage/completion_tokens"), 12);
+    std::string text;
+    for (const auto& d : datas) {
+        if (d == "[DONE]") continue;
+        auto c = parse(d);
+        if (size_at(c, "/choices") == 0) continue;
+        text += json_get_string(at(c, "/choices/0/delta"), "content");
+    }
+    EXPECT_EQ(text, "Hello, \"world\"\n");
+}
+
+}  // namespace
+}  // namespace litellm::wire
