@@ -16,6 +16,7 @@
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/paths.hpp"
+#include "common/provider_status.hpp"
 #include "daemon/router/cooldown.hpp"
 
 namespace litellm {
@@ -41,18 +42,6 @@ struct ReloadResult {
     std::vector<std::string> errors;
     std::vector<std::string> warnings;
     std::size_t model_count = 0;
-};
-
-/// Credential state of one provider, as `status` reports it.
-struct ProviderStatus {
-    std::string name;                 ///< provider prefix, e.g. "anthropic"
-    std::string display_name;         ///< "Anthropic"
-    std::string format;               ///< wire format name
-    std::string auth;                 ///< "api_key" or "oauth"
-    std::vector<std::string> models;  ///< public model names using it
-    bool credential_ok = false;
-    std::string source;  ///< "env ANTHROPIC_API_KEY", "config", "auth.chatgpt.json"
-    std::string hint;    ///< how to fix a missing credential; empty when ok
 };
 
 class Daemon {

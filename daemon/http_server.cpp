@@ -13,6 +13,7 @@
 
 #include "common/json.hpp"
 #include "common/log.hpp"
+#include "common/net.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/proxy/proxy.hpp"
 #include "proto/version.hpp"
@@ -38,64 +39,17 @@ class ListenServer : public httplib::Server {
     int release_listen_fd() { return static_cast<int>(svr_sock_.exchange(INVALID_SOCKET)); }
 };
 
-// Who holds a TCP port, for the "port in use" message: "pid 123 (python3)" or "".
-std::string port_holder(int port) {
-    // Find the socket inode in /proc/net/tcp{,6}, then the process with an fd on it.
-    std::string inode;
-    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-        FILE* f = std::fopen(table, "r");
-        if (!f) continue;
-        char line[512];
-        std::fgets(line, sizeof line, f);  // header
-        while (std::fgets(line, sizeof line, f)) {
-            char local[128], remote[128];
-            unsigned state = 0;
-            unsigned long ino = 0;
-            if (std::sscanf(line, "%*d: %127s %127s %x %*s %*s %*s %*d %*d %lu", local, remote,
-                            &state, &ino) != 4) {
-                continue;
-            }
-            const char* colon = std::strrchr(local, ':');
-            if (!colon || state != 0x0A) continue;  // 0x0A = LISTEN
-            if (std::strtol(colon + 1, nullptr, 16) == port) inode = std::to_string(ino);
-        }
-        std::fclose(f);
-        if (!inode.empty()) break;
-    }
-    if (inode.empty()) return {};
-    std::string target = "socket:[" + inode + "]";
-    std::error_code ec;
-    for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
-        std::string pid = proc.path().filename().string();
-        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::error_code fd_ec;
-        for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fd_ec)) {
-            std::error_code link_ec;
-            auto link = std::filesystem::read_symlink(fd.path(), link_ec);
-            if (!link_ec && link.string() == target) {
-                std::string comm;
-                if (FILE* c = std::fopen((proc.path() / "comm").c_str(), "r")) {
-                    char buf[64] = {0};
-                    if (std::fgets(buf, sizeof buf, c)) comm = buf;
-                    std::fclose(c);
-                    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
-                }
-                return "pid " + pid + (comm.empty() ? "" : " (" + comm + ")");
-            }
-        }
-    }
-    return {};
-}
-
 }  // namespace
 
 HttpServer::HttpServer(Daemon& daemon) : m_daemon(daemon), m_server(new ListenServer) {
     auto& s = *m_server;
     s.set_tcp_nodelay(true);
     s.set_keep_alive_max_count(kKeepAliveMaxCount);
-    s.set_keep_alive_timeout(120);
-    s.set_read_timeout(600);
-    s.set_write_timeout(600);
+    // cpp-httplib waits out the whole keep-alive timeout on an idle connection, even after
+    // stop(); 5 s (Node's and uvicorn's default) bounds how long a shutdown can be held up.
+    s.set_keep_alive_timeout(5);
+    s.set_read_timeout(60);    // a client sending its request body
+    s.set_write_timeout(600);  // a client reading a long stream slowly
     s.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
     // The accept loop wakes this often to notice detach_listener() (restart); the cost is one
     // poll() per 100 ms when idle.

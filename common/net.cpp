@@ -1,0 +1,124 @@
+#include "common/net.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace litellm {
+
+// Who holds a TCP port, for the "port in use" message: "pid 123 (python3)" or "".
+std::string port_holder(int port) {
+    // Find the socket inode in /proc/net/tcp{,6}, then the process with an fd on it.
+    std::string inode;
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        FILE* f = std::fopen(table, "r");
+        if (!f) continue;
+        char line[512];
+        std::fgets(line, sizeof line, f);  // header
+        while (std::fgets(line, sizeof line, f)) {
+            char local[128], remote[128];
+            unsigned state = 0;
+            unsigned long ino = 0;
+            if (std::sscanf(line, "%*d: %127s %127s %x %*s %*s %*s %*d %*d %lu", local, remote,
+                            &state, &ino) != 4) {
+                continue;
+            }
+            const char* colon = std::strrchr(local, ':');
+            if (!colon || state != 0x0A) continue;  // 0x0A = LISTEN
+            if (std::strtol(colon + 1, nullptr, 16) == port) inode = std::to_string(ino);
+        }
+        std::fclose(f);
+        if (!inode.empty()) break;
+    }
+    if (inode.empty()) return {};
+    std::string target = "socket:[" + inode + "]";
+    std::error_code ec;
+    for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+        std::string pid = proc.path().filename().string();
+        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::error_code fd_ec;
+        for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fd_ec)) {
+            std::error_code link_ec;
+            auto link = std::filesystem::read_symlink(fd.path(), link_ec);
+            if (!link_ec && link.string() == target) {
+                std::string comm;
+                if (FILE* c = std::fopen((proc.path() / "comm").c_str(), "r")) {
+                    char buf[64] = {0};
+                    if (std::fgets(buf, sizeof buf, c)) comm = buf;
+                    std::fclose(c);
+                    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+                }
+                return "pid " + pid + (comm.empty() ? "" : " (" + comm + ")");
+            }
+        }
+    }
+    return {};
+}
+
+bool local_port_in_use(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool in_use = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return in_use;
+}
+
+ProbeResult probe_tcp(const std::string& host, int port, int timeout_ms) {
+    ProbeResult r;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* list = nullptr;
+    int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list);
+    if (rc != 0 || !list) {
+        r.detail = std::string("DNS lookup failed: ") + ::gai_strerror(rc);
+        return r;
+    }
+    r.resolved = true;
+    char text[INET6_ADDRSTRLEN] = {0};
+    const void* raw =
+        list->ai_family == AF_INET6
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(list->ai_addr)->sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(list->ai_addr)->sin_addr);
+    ::inet_ntop(list->ai_family, raw, text, sizeof text);
+    r.detail = text;
+    int fd = ::socket(list->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd >= 0) {
+        int c = ::connect(fd, list->ai_addr, list->ai_addrlen);
+        if (c == 0) {
+            r.connected = true;
+        } else if (errno == EINPROGRESS) {
+            pollfd pfd{fd, POLLOUT, 0};
+            if (::poll(&pfd, 1, timeout_ms) == 1) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                r.connected = err == 0;
+                if (err) r.detail += std::string(": ") + std::strerror(err);
+            } else {
+                r.detail += ": no answer within " + std::to_string(timeout_ms) + " ms";
+            }
+        } else {
+            r.detail += std::string(": ") + std::strerror(errno);
+        }
+        ::close(fd);
+    }
+    ::freeaddrinfo(list);
+    return r;
+}
+
+}  // namespace litellm

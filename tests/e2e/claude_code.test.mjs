@@ -1,0 +1,141 @@
+// Claude Code (`claude -p`, the pinned npm package) against litellmd, through both the
+// OpenAI-chat deployment (Anthropic Messages in, OpenAI chat out) and the Anthropic deployment.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+import { DEPLOYMENTS, FAKE_TEXT, MASTER_KEY, cleanEnv, runBounded, startStack } from './helpers.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CLAUDE = path.join(HERE, 'node_modules', '.bin', 'claude');
+const CLAUDE_TIMEOUT_MS = 90_000;
+const TEST_TIMEOUT = { timeout: CLAUDE_TIMEOUT_MS + 15_000 };
+
+let stack;
+let runCount = 0;
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  // The SIGTERM drain is asserted in sdk.test.mjs.
+  await stack?.stop();
+});
+
+/// Runs `claude -p <prompt> --model <model> ...extra` in a fresh HOME and working directory.
+async function claude(prompt, model, extra = []) {
+  const dir = path.join(stack.dir, `claude-${++runCount}`);
+  const home = path.join(dir, 'home');
+  const cwd = path.join(dir, 'work');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(cwd, { recursive: true });
+  const env = cleanEnv({
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    ANTHROPIC_BASE_URL: stack.baseURL,
+    ANTHROPIC_API_KEY: MASTER_KEY,
+    DISABLE_TELEMETRY: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    CLAUDE_CODE_MAX_RETRIES: '0',
+  });
+  const args = ['-p', prompt, '--model', model, ...extra];
+  const r = await runBounded(CLAUDE, args, { env, cwd, timeoutMs: CLAUDE_TIMEOUT_MS });
+  const where = `claude ${args.join(' ')}\nexit ${r.code} signal ${r.signal} after ${r.ms} ms\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}\n${stack.diagnostics()}`;
+  assert.ok(!r.timedOut, `claude timed out after ${CLAUDE_TIMEOUT_MS} ms and was killed\n${where}`);
+  return { ...r, where };
+}
+
+/// The chat requests the fake received since `since` (Claude Code may also probe other paths,
+/// which litellmd answers itself).
+function chatRequestsSince(since) {
+  return stack.upstreamSince(since).filter((r) => r.method === 'POST');
+}
+
+for (const dep of DEPLOYMENTS) {
+  describe(`claude -p -> ${dep.label}`, () => {
+    test('text answer, exit 0', TEST_TIMEOUT, async () => {
+      const since = stack.upstreamCount();
+      const r = await claude('hi', dep.name);
+      assert.equal(r.code, 0, r.where);
+      assert.ok(r.stdout.includes(FAKE_TEXT), `stdout contains the answer\n${r.where}`);
+
+      const ups = chatRequestsSince(since);
+      assert.ok(ups.length >= 1, `upstream got a request\n${r.where}`);
+      for (const up of ups) {
+        assert.equal(up.path, dep.upstreamPath, `upstream format for ${dep.name}`);
+        assert.ok(Array.isArray(up.body.messages) && up.body.messages.length > 0, 'messages array');
+        assert.equal(up.body.stream, true, 'Claude Code streams');
+        assert.equal(up.body.model, dep.upstreamModel);
+        const auth = `${up.headers.authorization ?? ''} ${up.headers['x-api-key'] ?? ''}`;
+        assert.ok(auth.includes(dep.upstreamKey) && !auth.includes(MASTER_KEY), `upstream auth: ${auth}`);
+        if (dep.upstreamPath === '/v1/chat/completions') {
+          // Anthropic -> OpenAI translation: OpenAI roles and function tools only.
+          for (const m of up.body.messages) {
+            assert.ok(['system', 'developer', 'user', 'assistant', 'tool'].includes(m.role), `role ${m.role}`);
+          }
+          assert.ok(!('system' in up.body), 'no Anthropic top-level system');
+          for (const t of up.body.tools ?? []) {
+            assert.equal(t.type, 'function', `OpenAI tool shape: ${JSON.stringify(t).slice(0, 200)}`);
+            assert.ok(t.function?.name, 'function.name');
+          }
+          assert.ok(
+            up.body.stream_options?.include_usage === true,
+            `stream_options.include_usage asked for so streamed usage is real: ${JSON.stringify(up.body.stream_options)}`,
+          );
+        }
+      }
+    });
+
+    test('--output-format json', TEST_TIMEOUT, async () => {
+      const r = await claude('hi', dep.name, ['--output-format', 'json']);
+      assert.equal(r.code, 0, r.where);
+      let out;
+      assert.doesNotThrow(() => (out = JSON.parse(r.stdout)), `stdout is JSON\n${r.where}`);
+      assert.equal(out.type, 'result', r.where);
+      assert.equal(out.is_error, false, r.where);
+      assert.ok(String(out.result).includes(FAKE_TEXT), `result contains the answer\n${r.where}`);
+      assert.ok(out.usage?.output_tokens > 0, `usage passed through: ${JSON.stringify(out.usage)}`);
+    });
+
+    // TODO(fake_upstream): Claude Code's last message is a role:"system" one (after the user
+    // turn), and fake_upstream reads the markers from the very last message, so it never sees
+    // [[tool]]. Drop `todo` once it reads the last user/tool message (verified to pass then).
+    const toolTodo = {
+      ...TEST_TIMEOUT,
+      todo: 'needs fake_upstream to skip trailing role:"system" messages when looking for [[tool]]',
+    };
+    test('tool round trip (tool_use -> tool_result -> text)', toolTodo, async () => {
+      // The fake answers [[tool]] with a call to the request's first tool with input
+      // {"city":"Paris"}; Claude Code rejects that input and sends the error back as a
+      // tool_result, which the fake echoes as "Tool said: ...".
+      const since = stack.upstreamCount();
+      const r = await claude('[[tool]] go', dep.name, ['--output-format', 'json']);
+      assert.equal(r.code, 0, r.where);
+      const out = JSON.parse(r.stdout);
+      assert.equal(out.is_error, false, r.where);
+      assert.ok(String(out.result).startsWith('Tool said: '), `final answer echoes the tool result\n${r.where}`);
+      const ups = chatRequestsSince(since);
+      assert.equal(ups.length, 2, `two upstream turns\n${r.where}`);
+      const second = ups[1].body.messages;
+      if (dep.upstreamPath === '/v1/chat/completions') {
+        const asst = second.find((m) => m.role === 'assistant' && m.tool_calls?.length);
+        assert.ok(asst, `assistant tool_calls in turn 2: ${JSON.stringify(second).slice(0, 2000)}`);
+        const toolMsg = second.find((m) => m.role === 'tool');
+        assert.ok(toolMsg, 'role:tool message in turn 2');
+        assert.equal(toolMsg.tool_call_id, asst.tool_calls[0].id, 'tool_call_id matches the call id');
+      } else {
+        const last = second.at(-1);
+        assert.ok(
+          last.role === 'user' && last.content.some((b) => b.type === 'tool_result'),
+          'tool_result in the last user turn',
+        );
+      }
+    });
+  });
+}

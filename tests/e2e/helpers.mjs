@@ -1,0 +1,376 @@
+// Shared pieces of the end-to-end tests: a fake upstream (tests/fakes/fake_upstream), a temporary
+// LITELLM_HOME whose config.yaml points one Anthropic-format and one OpenAI-format deployment at
+// it, and the real litellmd on port 0 in that home. Everything listens on 127.0.0.1 only, every
+// wait is bounded, and stop() (also run on process exit) terminates what was started.
+//
+// Binaries come from the environment: FAKE_UPSTREAM_BIN, LITELLMD_BIN, LITELLMCTL_BIN.
+
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const MASTER_KEY = 'sk-e2e-master-0123456789abcdef';
+export const ANTHROPIC_UPSTREAM_KEY = 'sk-ant-e2e-upstream-key';
+export const OPENAI_UPSTREAM_KEY = 'sk-openai-e2e-upstream-key';
+export const FAKE_TEXT = 'Hello from the fake upstream.';
+
+/// The two deployments every test goes through: the name clients use, the upstream's own model
+/// id, and the path litellmd must call on the fake.
+export const DEPLOYMENTS = [
+  {
+    label: 'anthropic-format upstream',
+    name: 'e2e-anthropic',
+    upstreamModel: 'claude-fake-1',
+    upstreamPath: '/v1/messages',
+    upstreamKey: ANTHROPIC_UPSTREAM_KEY,
+  },
+  {
+    label: 'openai-format upstream',
+    name: 'e2e-openai',
+    upstreamModel: 'gpt-fake-1',
+    upstreamPath: '/v1/chat/completions',
+    upstreamKey: OPENAI_UPSTREAM_KEY,
+  },
+];
+
+const START_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/// The absolute path in env var `name`; throws a clear error when unset or not executable.
+export function binFromEnv(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (path to the binary; see tests/e2e/run)`);
+  const abs = path.resolve(value);
+  try {
+    accessSync(abs, constants.X_OK);
+  } catch {
+    throw new Error(`${name}=${value}: not an executable file`);
+  }
+  return abs;
+}
+
+/// An environment for child processes without variables that could redirect them elsewhere
+/// (a real LITELLM_HOME, proxies, real provider keys), plus `extra`.
+export function cleanEnv(extra = {}) {
+  const env = {};
+  const drop = /^(LITELLM_|NOTIFY_SOCKET$|ANTHROPIC_|OPENAI_|CLAUDE_|HTTPS?_PROXY$|ALL_PROXY$|NO_PROXY$)/i;
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!drop.test(k)) env[k] = v;
+  }
+  env.NO_PROXY = env.no_proxy = '127.0.0.1,localhost';
+  return { ...env, ...extra };
+}
+
+// Children still running, so that they die with this process even when a test or the runner
+// is interrupted before after() runs. Detached children are killed with their process group.
+const live = new Set();
+
+function killAllNow() {
+  for (const child of live) {
+    try {
+      if (child._e2eGroup) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {}
+  }
+}
+
+process.on('exit', killAllNow);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => {
+    killAllNow();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+  });
+}
+
+function track(child, { group = false } = {}) {
+  child._e2eGroup = group;
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  return child;
+}
+
+function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/// Resolves with {code, signal} when `child` exits, or null after `ms`.
+export function waitExit(child, ms) {
+  if (exited(child)) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(null);
+    }, ms);
+    const onExit = (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    };
+    child.once('exit', onExit);
+  });
+}
+
+/// SIGTERM, a bounded wait, then SIGKILL. Returns the exit {code, signal}.
+export async function terminate(child, ms = STOP_TIMEOUT_MS) {
+  if (!child) return null;
+  if (exited(child)) return { code: child.exitCode, signal: child.signalCode };
+  child.kill('SIGTERM');
+  let result = await waitExit(child, ms);
+  if (!result) {
+    child.kill('SIGKILL');
+    result = await waitExit(child, 5_000);
+  }
+  return result;
+}
+
+function tail(file, lines = 40) {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function startFake(bin, recordFile, dir) {
+  const child = track(
+    spawn(bin, ['--port', '0', '--record', recordFile], {
+      cwd: dir,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`fake_upstream printed no PORT line in ${START_TIMEOUT_MS} ms: ${out}${stderr}`)), START_TIMEOUT_MS);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /^PORT (\d+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`fake_upstream exited early (code ${code}, signal ${signal}): ${stderr}`));
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+  child.stdout.resume();
+  return { child, port };
+}
+
+function configYaml(fakePort) {
+  const base = `http://127.0.0.1:${fakePort}`;
+  return `# Written by tests/e2e/helpers.mjs
+model_list:
+  - model_name: e2e-anthropic
+    litellm_params:
+      model: anthropic/claude-fake-1
+      api_base: ${base}
+      api_key: ${ANTHROPIC_UPSTREAM_KEY}
+  - model_name: e2e-openai
+    litellm_params:
+      model: openai/gpt-fake-1
+      api_base: ${base}/v1
+      api_key: ${OPENAI_UPSTREAM_KEY}
+general_settings:
+  master_key: ${MASTER_KEY}
+`;
+}
+
+function ctlStatus(ctlBin, home) {
+  const r = spawnSync(ctlBin, ['--home', home, 'status', '--json'], {
+    env: cleanEnv(),
+    encoding: 'utf8',
+    timeout: 5_000,
+  });
+  if (r.status !== 0) return null;
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return null;
+  }
+}
+
+/// Starts fake_upstream and litellmd in a fresh temporary home. Returns the stack; always call
+/// stop() (e.g. in after()).
+export async function startStack() {
+  const fakeBin = binFromEnv('FAKE_UPSTREAM_BIN');
+  const daemonBin = binFromEnv('LITELLMD_BIN');
+  const ctlBin = binFromEnv('LITELLMCTL_BIN');
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'litellmd-e2e-'));
+  const home = path.join(dir, 'home');
+  const recordFile = path.join(dir, 'upstream.jsonl');
+  const stack = {
+    dir,
+    home,
+    recordFile,
+    fake: null,
+    daemon: null,
+    fakePort: 0,
+    port: 0,
+    baseURL: '',
+    /// Every request the fake received so far, parsed.
+    upstreamRequests() {
+      if (!existsSync(recordFile)) return [];
+      return readFileSync(recordFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l));
+    },
+    /// How many requests the fake received so far.
+    upstreamCount() {
+      return this.upstreamRequests().length;
+    },
+    /// The requests received after the first `since`.
+    upstreamSince(since) {
+      return this.upstreamRequests().slice(since);
+    },
+    /// The daemon's log tail (plus stderr lines that are not in the log), for failure messages.
+    diagnostics() {
+      const log = tail(path.join(home, 'logs', 'litellmd.log'), 30);
+      const logged = new Set(log.split('\n'));
+      const stderr = tail(path.join(dir, 'litellmd.stderr'), 200)
+        .split('\n')
+        .filter((l) => l.trim() && !logged.has(l))
+        .slice(-20)
+        .join('\n');
+      return `--- litellmd log (${path.join(home, 'logs', 'litellmd.log')}):\n${log}` + (stderr ? `\n--- litellmd stderr:\n${stderr}` : '');
+    },
+    async stop() {
+      const d = await terminate(this.daemon);
+      await terminate(this.fake);
+      const keep = process.env.E2E_KEEP === '1';
+      if (keep) {
+        console.error(`e2e: kept ${dir}`);
+      } else {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      // litellmd drains and exits 0 on SIGTERM.
+      return d;
+    },
+  };
+
+  try {
+    const fake = await startFake(fakeBin, recordFile, dir);
+    stack.fake = fake.child;
+    stack.fakePort = fake.port;
+
+    // litellmd creates the home's subdirectories itself; config.yaml must exist first.
+    mkdirSync(home);
+    writeFileSync(path.join(home, 'config.yaml'), configYaml(fake.port));
+
+    const out = openSync(path.join(dir, 'litellmd.stdout'), 'w');
+    const err = openSync(path.join(dir, 'litellmd.stderr'), 'w');
+    try {
+      stack.daemon = track(
+        spawn(daemonBin, ['--home', home, '--port', '0'], {
+          cwd: dir,
+          env: cleanEnv({ HOME: dir }),
+          stdio: ['ignore', out, err],
+        }),
+      );
+    } finally {
+      closeSync(out);
+      closeSync(err);
+    }
+
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (exited(stack.daemon)) {
+        throw new Error(`litellmd exited early (code ${stack.daemon.exitCode}):\n${stack.diagnostics()}`);
+      }
+      const st = ctlStatus(ctlBin, home);
+      const port = st?.listen?.port;
+      if (port > 0) {
+        stack.port = port;
+        break;
+      }
+      await sleep(100);
+    }
+    if (!stack.port) throw new Error(`litellmd gave no HTTP port within ${START_TIMEOUT_MS} ms:\n${stack.diagnostics()}`);
+    stack.baseURL = `http://127.0.0.1:${stack.port}`;
+
+    // The HTTP listener answers /health once it is up.
+    let healthy = false;
+    while (Date.now() < deadline && !healthy) {
+      try {
+        const r = await fetch(`${stack.baseURL}/health`, { signal: AbortSignal.timeout(2_000) });
+        healthy = r.ok;
+      } catch {}
+      if (!healthy) await sleep(100);
+    }
+    if (!healthy) throw new Error(`litellmd /health did not answer 200 within ${START_TIMEOUT_MS} ms:\n${stack.diagnostics()}`);
+    return stack;
+  } catch (e) {
+    await stack.stop();
+    throw e;
+  }
+}
+
+/// The single upstream request made since `since`; fails with the list when there is not
+/// exactly one.
+export function onlyUpstreamRequest(stack, since) {
+  const reqs = stack.upstreamSince(since);
+  if (reqs.length !== 1) {
+    throw new Error(
+      `expected exactly 1 upstream request, got ${reqs.length}: ` +
+        JSON.stringify(reqs.map((r) => `${r.method} ${r.path}`)),
+    );
+  }
+  return reqs[0];
+}
+
+/// Runs `cmd args` with a hard timeout (SIGKILL to its whole process group on expiry). Resolves
+/// with {code, signal, stdout, stderr, timedOut, ms}.
+export function runBounded(cmd, args, { env, cwd, timeoutMs, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = track(
+      spawn(cmd, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true }),
+      { group: true },
+    );
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.on('error', () => {});
+    child.stdin.end(input ?? '');
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut, ms: Date.now() - started });
+    });
+  });
+}
