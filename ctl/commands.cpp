@@ -14,12 +14,20 @@
 #include <rapidjson/document.h>
 #include <CLI/CLI.hpp>
 
+#include "common/config.hpp"
+#include "common/dotenv.hpp"
 #include "common/fs.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/paths.hpp"
 #include "common/process.hpp"
+#include "common/provider_status.hpp"
 #include "common/rpc_client.hpp"
+#include "ctl/completions.hpp"
+#include "ctl/doctor.hpp"
+#include "ctl/service.hpp"
+#include "ctl/toggle_claude.hpp"
+#include "proto/build_info.hpp"
 #include "proto/errors.hpp"
 #include "proto/methods.hpp"
 #include "proto/version.hpp"
@@ -150,19 +158,84 @@ void print_cooldowns(const rapidjson::Value& list);
 
 // ---- status ---------------------------------------------------------------------------------
 
-int cmd_status(const Globals& g, bool json) {
-    Connection c = connect_daemon(g, /*quiet_not_running=*/json);
-    if (c.exit_code != 0) {
-        if (json && c.exit_code == code(ExitCode::kNotRunning)) {
-            rapidjson::Document d(rapidjson::kObjectType);
-            auto& a = d.GetAllocator();
-            d.AddMember("running", false, a);
-            d.AddMember("home", json_str(absolute_path(g.home), a), a);
-            d.AddMember("socket", json_str(g.socket_path(), a), a);
-            std::printf("%s\n", json_pretty(d).c_str());
-        }
-        return c.exit_code;
+void add_service_json(rapidjson::Document& d, const ServiceState& svc) {
+    auto& a = d.GetAllocator();
+    rapidjson::Value v(rapidjson::kObjectType);
+    v.AddMember("manager", rapidjson::StringRef(service_manager_name(svc.manager)), a);
+    v.AddMember("installed", svc.installed, a);
+    v.AddMember("active", svc.active, a);
+    v.AddMember("path", json_str(svc.path, a), a);
+    v.AddMember("detail", json_str(svc.detail, a), a);
+    d.AddMember("service", v, a);
+}
+
+std::string service_line(const ServiceState& svc) {
+    if (!svc.installed && svc.manager != ServiceManager::kDetached) {
+        return fmt::format("{} available, not installed (`litellmctl start` installs it)",
+                           service_manager_name(svc.manager));
     }
+    return fmt::format("{}: {} ({})", service_manager_name(svc.manager), svc.detail, svc.path);
+}
+
+// `status` with no daemon: what can be seen from the files.
+int cmd_status_offline(const Globals& g, bool json, const ServiceState& svc) {
+    HomePaths paths = home_paths(absolute_path(g.home));
+    load_dotenv_file(paths.dotenv);
+    ConfigLoadResult cfg = load_config_file(paths.config);
+    std::vector<ProviderStatus> providers;
+    if (cfg.ok()) providers = provider_status(*cfg.config, paths, paths.config);
+    if (json) {
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        d.AddMember("running", false, a);
+        d.AddMember("home", json_str(paths.home, a), a);
+        d.AddMember("socket", json_str(g.socket_path(), a), a);
+        d.AddMember("config_path", json_str(paths.config, a), a);
+        d.AddMember("config_ok", cfg.ok(), a);
+        rapidjson::Value errors(rapidjson::kArrayType);
+        for (const auto& e : cfg.errors())
+            errors.PushBack(json_str(e.to_string(), a), a);
+        d.AddMember("config_errors", errors, a);
+        d.AddMember("model_count",
+                    static_cast<uint64_t>(cfg.ok() ? cfg.config->model_names().size() : 0), a);
+        rapidjson::Value list(rapidjson::kArrayType);
+        for (const auto& p : providers) {
+            rapidjson::Value v(rapidjson::kObjectType);
+            v.AddMember("name", json_str(p.name, a), a);
+            v.AddMember("credential", rapidjson::StringRef(p.credential_ok ? "ok" : "missing"), a);
+            v.AddMember("source", json_str(p.source, a), a);
+            v.AddMember("hint", json_str(p.hint, a), a);
+            list.PushBack(v, a);
+        }
+        d.AddMember("providers", list, a);
+        add_service_json(d, svc);
+        std::printf("%s\n", json_pretty(d).c_str());
+        return code(ExitCode::kNotRunning);
+    }
+    std::printf("litellmd: not running (nothing answers on %s)\n", g.socket_path().c_str());
+    std::printf("  Service: %s\n", service_line(svc).c_str());
+    std::printf("  Config:  %s (%s)\n", paths.config.c_str(),
+                cfg.ok() ? fmt::format("{} models", cfg.config->model_names().size()).c_str()
+                         : fmt::format("{} errors", cfg.errors().size()).c_str());
+    for (const auto& e : cfg.errors())
+        std::printf("    %s\n", e.to_string().c_str());
+    if (!providers.empty()) std::printf("\nProviders:\n");
+    for (const auto& p : providers) {
+        std::printf("  %-12s %-40s %-8s %s\n", p.name.c_str(), p.display_name.c_str(),
+                    p.credential_ok ? "ok" : "MISSING", p.source.c_str());
+        if (!p.credential_ok) std::printf("      -> %s\n", p.hint.c_str());
+    }
+    std::printf(
+        "\nStart it with `litellmctl start` (service) or `litellmctl proxy` "
+        "(foreground).\n");
+    return code(ExitCode::kNotRunning);
+}
+
+int cmd_status(const Globals& g, bool json) {
+    ServiceState svc = service_state(detect_service_manager(), absolute_path(g.home));
+    Connection c = connect_daemon(g, /*quiet_not_running=*/true);
+    if (c.exit_code == code(ExitCode::kNotRunning)) return cmd_status_offline(g, json, svc);
+    if (c.exit_code != 0) return c.exit_code;
     int rc = 0;
     auto reply = call_or_report(c, g, "status", "", rc);
     if (!reply) return rc;
@@ -171,6 +244,7 @@ int cmd_status(const Globals& g, bool json) {
         rapidjson::Document d;
         d.CopyFrom(s, d.GetAllocator());
         d.AddMember("running", true, d.GetAllocator());
+        add_service_json(d, svc);
         std::printf("%s\n", json_pretty(d).c_str());
         return 0;
     }
@@ -183,6 +257,9 @@ int cmd_status(const Globals& g, bool json) {
                 std::string(json_get_string(s, "config_path")).c_str(),
                 json_get_int(s, "model_count"));
     std::printf("  Home:    %s\n", std::string(json_get_string(s, "home")).c_str());
+    std::printf("  Service: %s\n", svc.active || svc.installed
+                                       ? service_line(svc).c_str()
+                                       : "none (running in the foreground or by hand)");
     std::printf("  Socket:  %s\n", std::string(json_get_string(s, "socket")).c_str());
     std::printf("  Log:     %s\n", std::string(json_get_string(s, "log_file")).c_str());
     std::printf("  Clients: %s\n", s["master_key_set"].GetBool()
@@ -358,24 +435,6 @@ int cmd_reload(const Globals& g, bool json) {
     return 0;
 }
 
-int cmd_stop(const Globals& g) {
-    Connection c = connect_daemon(g);
-    if (c.exit_code != 0) return c.exit_code;
-    int rc = 0;
-    if (!call_or_report(c, g, "shutdown", "", rc)) return rc;
-    // Wait for the daemon to close the socket: that is the end of its drain.
-    std::string path = g.socket_path();
-    for (int i = 0; i < 300; ++i) {
-        if (!path_exists(path)) {
-            std::printf("litellmd stopped\n");
-            return 0;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    std::fprintf(stderr, "litellmctl: litellmd is still draining after 15 s\n");
-    return code(ExitCode::kFailure);
-}
-
 int cmd_version(const Globals& g, bool json) {
     Connection c = connect_daemon(g, /*quiet_not_running=*/true);
     std::string daemon = c.exit_code == 0 ? c.daemon_version : std::string();
@@ -503,6 +562,85 @@ int cmd_cooldowns(const Globals& g, const std::string& action, const std::string
     return 0;
 }
 
+// ---- install / update -----------------------------------------------------------------------
+
+// The source checkout this binary was built from, when it is still there.
+std::string source_dir() {
+    std::string dir = build::kSourceDir;
+    return path_exists(dir + "/scripts/install") ? dir : std::string();
+}
+
+int run_install_script(const std::string& src, const std::string& prefix) {
+    SpawnOptions o;
+    o.argv = {src + "/scripts/install"};
+    if (!prefix.empty()) {
+        o.argv.push_back("--prefix");
+        o.argv.push_back(absolute_path(prefix));
+    }
+    Subprocess p;
+    std::string error;
+    if (!p.spawn(o, &error)) {
+        std::fprintf(stderr, "litellmctl: cannot run %s: %s\n", o.argv[0].c_str(), error.c_str());
+        return code(ExitCode::kFailure);
+    }
+    return p.wait(-1).value_or(1) == 0 ? 0 : code(ExitCode::kFailure);
+}
+
+int cmd_install(const std::string& prefix) {
+    std::string src = source_dir();
+    if (src.empty()) {
+        std::fprintf(stderr,
+                     "litellmctl install: the source checkout this binary was built from (%s) is "
+                     "gone; clone the source and run scripts/install there\n",
+                     build::kSourceDir);
+        return code(ExitCode::kFailure);
+    }
+    return run_install_script(src, prefix);
+}
+
+int cmd_update(const Globals& g, const std::string& prefix, bool yes, bool no) {
+    std::string src = source_dir();
+    if (src.empty()) return cmd_install(prefix);
+    if (path_exists(src + "/.git")) {
+        std::printf("==> git pull --ff-only in %s\n", src.c_str());
+        SpawnOptions pull;
+        pull.argv = {find_program("git"), "-C", src, "pull", "--ff-only"};
+        if (pull.argv[0].empty()) {
+            std::fprintf(stderr, "litellmctl update: git is not installed\n");
+            return code(ExitCode::kFailure);
+        }
+        Subprocess p;
+        if (!p.spawn(pull) || p.wait(-1).value_or(1) != 0) {
+            std::fprintf(stderr,
+                         "litellmctl update: `git pull --ff-only` failed (offline, or local "
+                         "changes?); nothing was rebuilt\n");
+            return code(ExitCode::kFailure);
+        }
+    }
+    int rc = run_install_script(src, prefix);
+    if (rc != 0) return rc;
+    Connection c = connect_daemon(g, /*quiet_not_running=*/true);
+    if (c.exit_code != 0) return 0;  // not running: the next start uses the new binary
+    bool restart = yes;
+    if (!yes && !no && ::isatty(STDIN_FILENO)) {
+        std::printf("litellmd %s is running. Restart it now to use the new binary? [Y/n] ",
+                    c.daemon_version.c_str());
+        std::fflush(stdout);
+        char answer[16] = {0};
+        if (std::fgets(answer, sizeof answer, stdin)) {
+            restart = answer[0] == '\n' || answer[0] == 'y' || answer[0] == 'Y';
+        }
+    }
+    if (!restart) {
+        std::printf("not restarted; `litellmctl restart` picks up the new binary later\n");
+        return 0;
+    }
+    ServiceOptions o;
+    o.home = absolute_path(g.home);
+    o.socket_path = g.socket_path();
+    return service_restart(o);
+}
+
 // ---- proxy ----------------------------------------------------------------------------------
 
 int cmd_proxy(const Globals& g, int port, const std::string& config, const std::string& host,
@@ -537,177 +675,364 @@ int cmd_proxy(const Globals& g, int port, const std::string& config, const std::
     return code(ExitCode::kFailure);
 }
 
-// ---- not yet built --------------------------------------------------------------------------
+}  // namespace
 
-struct Pending {
-    const char* name;
-    const char* summary;
-    const char* arrives_with;
+std::vector<std::string> command_paths() {
+    return {"status",
+            "logs",
+            "reload",
+            "start",
+            "stop",
+            "restart",
+            "uninstall-service",
+            "proxy",
+            "rpc",
+            "cooldowns",
+            "cooldowns list",
+            "cooldowns reset",
+            "toggle-claude",
+            "completions",
+            "setup-completions",
+            "doctor",
+            "install",
+            "update",
+            "version",
+            "docs",
+            "auth",
+            "auth chatgpt",
+            "auth gemini",
+            "auth qwen",
+            "auth refresh",
+            "auth status"};
+}
+
+namespace {
+
+/// Every value the command line can set, and the subcommands, so the parser and the
+/// completion generator share one definition.
+struct CliState {
+    Globals g;
+    bool json = false;
+    bool print_bash_completions = false;
+    bool print_zsh_completions = false;
+    // logs
+    bool follow = false;
+    int lines = 50;
+    std::string level = "info";
+    // proxy / start
+    int port = 4000;
+    bool port_given = false;
+    std::string config, host, daemon_level;
+    std::string manager;
+    int start_timeout_s = 20;
+    int drain_s = 30;
+    // rpc
+    std::string method, params;
+    bool list = false;
+    // cooldowns
+    std::string cd_action = "list", cd_name;
+    // docs
+    std::string doc_name;
+    // auth
+    std::vector<std::string> auth_args;
+    // toggle-claude
+    bool tc_proxy = false, tc_direct = false, tc_status = false;
+    int tc_port = 0;
+    std::string tc_settings;
+    // completions / setup-completions
+    std::string shell, rc_file;
+    // doctor
+    bool offline = false;
+    // install / update
+    std::string prefix;
+    bool yes = false, no = false;
+
+    CLI::App* status = nullptr;
+    CLI::App* logs = nullptr;
+    CLI::App* reload = nullptr;
+    CLI::App* start = nullptr;
+    CLI::App* stop = nullptr;
+    CLI::App* restart = nullptr;
+    CLI::App* uninstall = nullptr;
+    CLI::App* proxy = nullptr;
+    CLI::App* rpc = nullptr;
+    CLI::App* cooldowns = nullptr;
+    CLI::App* version = nullptr;
+    CLI::App* docs = nullptr;
+    CLI::App* auth = nullptr;
+    CLI::App* toggle_claude = nullptr;
+    CLI::App* completions = nullptr;
+    CLI::App* setup_completions = nullptr;
+    CLI::App* doctor = nullptr;
+    CLI::App* install = nullptr;
+    CLI::App* update = nullptr;
 };
 
-constexpr Pending kPending[] = {
-    {"start", "Install and start litellmd as a service (systemd, launchd, or detached)",
-     "the service-lifecycle release"},
-    {"restart", "Restart litellmd in place without refusing connections",
-     "the service-lifecycle release"},
-    {"uninstall-service", "Remove the litellmd service", "the service-lifecycle release"},
-    {"toggle-claude", "Switch Claude Code between the direct API and this proxy",
-     "the service-lifecycle release"},
-    {"setup-completions", "Install shell completions (bash, zsh, fish)",
-     "the service-lifecycle release"},
-    {"install", "Build and install both binaries", "the service-lifecycle release"},
-    {"update", "Rebuild, reinstall and offer to restart", "the service-lifecycle release"},
-    {"doctor", "Check config, credentials, socket, port and upstream reachability",
-     "the service-lifecycle release"},
-};
+void define_cli(CLI::App& app, CliState& st) {
+    app.require_subcommand(0, 1);
+    app.fallthrough();
+    app.set_version_flag("--version", std::string("litellmctl ") + proto::kVersion);
+    app.add_option("--home", st.g.home, "LITELLM_HOME (config, .env, tokens, logs, socket)")
+        ->capture_default_str();
+    app.add_option("--socket", st.g.socket, "Control socket path (default: derived from --home)");
+    app.add_option("--timeout", st.g.timeout_ms, "Milliseconds to wait for the daemon")
+        ->capture_default_str()
+        ->check(CLI::Range(100, 600000));
+    app.add_flag("--completions", st.print_bash_completions, "Print the bash completion script");
+    app.add_flag("--zsh-completions", st.print_zsh_completions, "Print the zsh completion script");
+    app.footer(
+        "Exit codes: 0 ok, 1 failure, 2 usage, 3 daemon not running, 4 incompatible, "
+        "5 config invalid, 6 not built yet, 7 permission, 8 already running, 9 rpc error.");
 
-int not_yet(const Pending& p) {
-    std::fprintf(stderr,
-                 "litellmctl %s: not built yet; it arrives with %s. Until then: `litellmctl "
-                 "proxy` runs the daemon in the foreground and `litellmctl status` shows it.\n",
-                 p.name, p.arrives_with);
-    return code(ExitCode::kNotImplemented);
+    st.status = app.add_subcommand(
+        "status", "Auth + proxy at a glance: service, URL, providers, chains, cooldowns");
+    st.status->add_flag("--json", st.json, "Machine-readable output");
+
+    st.logs = app.add_subcommand("logs",
+                                 "Show recent log lines; -f follows new ones "
+                                 "(reads the log file when the daemon is down)");
+    st.logs->add_flag("-f,--follow", st.follow, "Keep streaming new lines until Ctrl-C");
+    st.logs->add_option("-n,--lines", st.lines, "How many recent lines")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000));
+    st.logs->add_option("--level", st.level, "Lowest level: debug, info, warn, error")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+    st.logs->add_flag("--json", st.json, "One JSON record per line");
+
+    st.reload = app.add_subcommand("reload",
+                                   "Re-read .env and the config; the daemon keeps "
+                                   "the old config when the new one has errors");
+    st.reload->add_flag("--json", st.json, "Print the JSON-RPC reply");
+
+    auto add_service_options = [&](CLI::App* sub) {
+        sub->add_option("-p,--port", st.port, "HTTP port (default 4000, or the installed one)")
+            ->each([&st](const std::string&) { st.port_given = true; })
+            ->check(CLI::Range(1, 65535));
+        sub->add_option("-c,--config", st.config, "Config file (default: HOME/config.yaml)");
+        sub->add_option("--manager", st.manager, "systemd, launchd or detached (default: detect)")
+            ->check(CLI::IsMember({"systemd", "launchd", "detached"}));
+        sub->add_option("--wait", st.start_timeout_s, "Seconds to wait for the daemon to answer")
+            ->capture_default_str()
+            ->check(CLI::Range(1, 600));
+        sub->add_flag("--json", st.json, "Machine-readable output");
+    };
+    st.start = app.add_subcommand(
+        "start", "Install litellmd as a service (systemd/launchd/detached) and start it");
+    add_service_options(st.start);
+    st.stop = app.add_subcommand("stop", "Stop litellmd (service manager or daemon)");
+    st.stop->add_option("--manager", st.manager, "systemd, launchd or detached (default: detect)")
+        ->check(CLI::IsMember({"systemd", "launchd", "detached"}));
+    st.restart = app.add_subcommand(
+        "restart",
+        "Restart litellmd in place (same pid, no refused connection); picks up a new "
+        "binary");
+    add_service_options(st.restart);
+    st.restart->add_option("--drain", st.drain_s, "Seconds to let in-flight requests finish")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 3600));
+    st.uninstall = app.add_subcommand("uninstall-service", "Stop and remove the litellmd service");
+    st.uninstall
+        ->add_option("--manager", st.manager, "systemd, launchd or detached (default: detect)")
+        ->check(CLI::IsMember({"systemd", "launchd", "detached"}));
+
+    st.proxy = app.add_subcommand("proxy", "Run litellmd in the foreground (for debugging)");
+    st.proxy->add_option("-p,--port", st.port, "HTTP port")->capture_default_str();
+    st.proxy->add_option("-c,--config", st.config, "Config file (default: HOME/config.yaml)");
+    st.proxy->add_option("--host", st.host, "Listen address (default 127.0.0.1)");
+    st.proxy->add_option("--log-level", st.daemon_level, "debug, info, warn or error")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+    st.rpc = app.add_subcommand("rpc", "Call a control method by name and print its JSON result");
+    st.rpc->add_option("method", st.method, "Method name, e.g. status (see --list)");
+    st.rpc->add_option("params", st.params, "Params as a JSON object, e.g. '{\"n\":10}'");
+    st.rpc->add_flag("--list", st.list, "List the methods with their usage");
+
+    st.cooldowns = app.add_subcommand(
+        "cooldowns",
+        "List deployments cooling down after failures, or reset them (`cooldowns reset [NAME]`)");
+    st.cooldowns->add_option("action", st.cd_action, "list (default) or reset")
+        ->check(CLI::IsMember({"list", "reset"}));
+    st.cooldowns->add_option("name", st.cd_name,
+                             "With reset: a model name or <model_name>@<provider/model>; "
+                             "none = all");
+    st.cooldowns->add_flag("--json", st.json, "Machine-readable output");
+
+    st.toggle_claude = app.add_subcommand(
+        "toggle-claude", "Switch Claude Code between the direct Anthropic API and this proxy");
+    auto* to_proxy = st.toggle_claude->add_flag("--proxy", st.tc_proxy, "Point Claude Code here");
+    auto* to_direct =
+        st.toggle_claude->add_flag("--direct", st.tc_direct, "Restore the direct Anthropic API");
+    auto* tc_status =
+        st.toggle_claude->add_flag("--status", st.tc_status, "Only show the current mode");
+    to_proxy->excludes(to_direct)->excludes(tc_status);
+    to_direct->excludes(tc_status);
+    st.toggle_claude->add_option("--port", st.tc_port, "Proxy port (default: the running one)")
+        ->check(CLI::Range(1, 65535));
+    st.toggle_claude->add_option("--settings", st.tc_settings,
+                                 "Claude Code settings file (default ~/.claude/settings.json)");
+    st.toggle_claude->add_flag("--json", st.json, "Machine-readable output");
+
+    st.completions = app.add_subcommand("completions", "Print the completion script for a shell");
+    st.completions->add_option("shell", st.shell, "bash, zsh or fish")
+        ->required()
+        ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+    st.setup_completions = app.add_subcommand(
+        "setup-completions", "Add litellmctl completions to your shell's startup file (once)");
+    st.setup_completions->add_option("--shell", st.shell, "bash, zsh or fish (default: $SHELL)")
+        ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+    st.setup_completions->add_option("--rc", st.rc_file, "The startup file to edit");
+    st.setup_completions->add_flag("--json", st.json, "Machine-readable output");
+
+    st.doctor = app.add_subcommand(
+        "doctor", "Check config, keys, token files, socket, port, service and upstream hosts");
+    st.doctor->add_flag("--offline", st.offline, "Skip the DNS/TCP probes of upstream hosts");
+    st.doctor->add_option("-p,--port", st.port, "The port the proxy should use")
+        ->each([&st](const std::string&) { st.port_given = true; })
+        ->check(CLI::Range(1, 65535));
+    st.doctor->add_option("-c,--config", st.config, "Config file (default: HOME/config.yaml)");
+    st.doctor->add_flag("--json", st.json, "Machine-readable output");
+
+    st.install = app.add_subcommand(
+        "install", "Build and install litellmd and litellmctl (default into ~/.local/bin)");
+    st.install->add_option("--prefix", st.prefix, "Install into PREFIX/bin");
+    st.update = app.add_subcommand(
+        "update", "Pull the source, rebuild, reinstall, and offer to restart the service");
+    st.update->add_option("--prefix", st.prefix, "Install into PREFIX/bin");
+    auto* yes = st.update->add_flag("-y,--yes", st.yes, "Restart without asking");
+    st.update->add_flag("--no-restart", st.no, "Do not restart")->excludes(yes);
+
+    st.version = app.add_subcommand("version", "Show litellmctl and litellmd versions");
+    st.version->add_flag("--json", st.json, "Machine-readable output");
+
+    st.docs = app.add_subcommand("docs", "Print generated documentation (protocol)");
+    st.docs->add_option("name", st.doc_name, "Which document: protocol")->required();
+    st.docs->group("");  // hidden: used by scripts/gen-rpc-docs
+
+    st.auth = app.add_subcommand("auth",
+                                 "OAuth logins and token refresh: chatgpt, gemini, qwen, "
+                                 "refresh <provider>, status");
+    st.auth->add_option("args", st.auth_args,
+                        "chatgpt | gemini | qwen | refresh <provider> | status");
+}
+
+const char* kAppDescription =
+    "litellmctl: control litellmd, the local LLM gateway.\n"
+    "Talks to the daemon over its control socket (JSON-RPC 2.0; see "
+    "docs/control-protocol.md).";
+
+ServiceOptions service_options(const CliState& st) {
+    ServiceOptions o;
+    o.home = absolute_path(st.g.home);
+    o.socket_path = st.g.socket_path();
+    o.config_path = st.config.empty() ? std::string() : absolute_path(st.config);
+    if (st.port_given) o.port = st.port;
+    o.timeout_ms = st.start_timeout_s * 1000;
+    o.drain_s = st.drain_s;
+    o.json = st.json;
+    if (st.manager == "systemd") o.manager = ServiceManager::kSystemd;
+    if (st.manager == "launchd") o.manager = ServiceManager::kLaunchd;
+    if (st.manager == "detached") o.manager = ServiceManager::kDetached;
+    return o;
 }
 
 }  // namespace
 
-std::vector<std::string> command_paths() {
-    std::vector<std::string> out = {"status",       "logs",         "reload",      "stop",
-                                    "proxy",        "rpc",          "version",     "docs",
-                                    "auth",         "auth chatgpt", "auth gemini", "auth qwen",
-                                    "auth refresh", "auth status"};
-    for (const auto& p : kPending)
-        out.push_back(p.name);
-    return out;
+const CLI::App& cli_definition() {
+    static CliState state;
+    static CLI::App app{kAppDescription, "litellmctl"};
+    static bool defined = [] {
+        define_cli(app, state);
+        return true;
+    }();
+    (void)defined;
+    return app;
 }
 
 int run(int argc, char** argv) {
-    CLI::App app{
-        "litellmctl: control litellmd, the local LLM gateway.\n"
-        "Talks to the daemon over its control socket (JSON-RPC 2.0; see "
-        "docs/control-protocol.md)."};
-    app.require_subcommand(0, 1);
-    app.fallthrough();
-    app.set_version_flag("--version", std::string("litellmctl ") + proto::kVersion);
-    Globals g;
-    app.add_option("--home", g.home, "LITELLM_HOME (config, .env, tokens, logs, socket)")
-        ->capture_default_str();
-    app.add_option("--socket", g.socket, "Control socket path (default: derived from --home)");
-    app.add_option("--timeout", g.timeout_ms, "Milliseconds to wait for the daemon")
-        ->capture_default_str()
-        ->check(CLI::Range(100, 600000));
-    app.footer(
-        "Exit codes: 0 ok, 1 failure, 2 usage, 3 daemon not running, 4 incompatible, "
-        "5 config invalid, 6 not built yet, 7 permission, 9 rpc error.");
-
-    bool json = false;
-    auto* status = app.add_subcommand("status",
-                                      "Show the daemon, its config, providers and "
-                                      "fallback chains at a glance");
-    status->add_flag("--json", json, "Machine-readable output");
-
-    bool follow = false;
-    int lines = 50;
-    std::string level = "info";
-    auto* logs = app.add_subcommand("logs",
-                                    "Show recent log lines; -f follows new ones "
-                                    "(reads the log file when the daemon is down)");
-    logs->add_flag("-f,--follow", follow, "Keep streaming new lines until Ctrl-C");
-    logs->add_option("-n,--lines", lines, "How many recent lines")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 100000));
-    logs->add_option("--level", level, "Lowest level: debug, info, warn, error")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-    logs->add_flag("--json", json, "One JSON record per line");
-
-    auto* reload = app.add_subcommand("reload",
-                                      "Re-read .env and the config; the daemon keeps "
-                                      "the old config when the new one has errors");
-    reload->add_flag("--json", json, "Print the JSON-RPC reply");
-
-    auto* stop = app.add_subcommand("stop", "Ask litellmd to drain and exit");
-
-    int port = 4000;
-    std::string config, host, daemon_level;
-    auto* proxy = app.add_subcommand("proxy", "Run litellmd in the foreground (for debugging)");
-    proxy->add_option("-p,--port", port, "HTTP port")->capture_default_str();
-    proxy->add_option("-c,--config", config, "Config file (default: HOME/config.yaml)");
-    proxy->add_option("--host", host, "Listen address (default 127.0.0.1)");
-    proxy->add_option("--log-level", daemon_level, "debug, info, warn or error");
-
-    std::string method, params;
-    bool list = false;
-    auto* rpc = app.add_subcommand("rpc",
-                                   "Call a control method by name and print its JSON "
-                                   "result");
-    rpc->add_option("method", method, "Method name, e.g. status (see --list)");
-    rpc->add_option("params", params, "Params as a JSON object, e.g. '{\"n\":10}'");
-    rpc->add_flag("--list", list, "List the methods with their usage");
-
-    std::string cd_action = "list", cd_name;
-    auto* cooldowns = app.add_subcommand(
-        "cooldowns",
-        "List deployments cooling down after failures, or reset them (`cooldowns "
-        "reset [NAME]`)");
-    cooldowns->add_option("action", cd_action, "list (default) or reset")
-        ->check(CLI::IsMember({"list", "reset"}));
-    cooldowns->add_option("name", cd_name,
-                          "With reset: a model name or <model_name>@<provider/model>; none = all");
-    cooldowns->add_flag("--json", json, "Machine-readable output");
-
-    auto* version = app.add_subcommand("version", "Show litellmctl and litellmd versions");
-    version->add_flag("--json", json, "Machine-readable output");
-
-    std::string doc_name;
-    auto* docs = app.add_subcommand("docs", "Print generated documentation (protocol)");
-    docs->add_option("name", doc_name, "Which document: protocol")->required();
-    docs->group("");  // hidden: used by scripts/gen-rpc-docs
-
-    auto* auth = app.add_subcommand("auth",
-                                    "OAuth logins and token refresh (chatgpt, gemini, "
-                                    "qwen, refresh, status)");
-    std::vector<std::string> auth_args;
-    auth->add_option("args", auth_args, "chatgpt | gemini | qwen | refresh <provider> | status");
-
-    std::vector<std::pair<const Pending*, CLI::App*>> pending;
-    std::vector<std::string> pending_args;
-    for (const auto& p : kPending) {
-        auto* sub = app.add_subcommand(p.name, p.summary);
-        sub->allow_extras();
-        pending.emplace_back(&p, sub);
-    }
-
+    CLI::App app{kAppDescription, "litellmctl"};
+    CliState st;
+    define_cli(app, st);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : code(ExitCode::kUsage);
     }
-
-    if (*status) return cmd_status(g, json);
-    if (*logs) return cmd_logs(g, follow, lines, level, json);
-    if (*reload) return cmd_reload(g, json);
-    if (*stop) return cmd_stop(g);
-    if (*proxy) return cmd_proxy(g, port, config, host, daemon_level);
-    if (*rpc) return cmd_rpc(g, method, params, list);
-    if (*version) return cmd_version(g, json);
-    if (*cooldowns) return cmd_cooldowns(g, cd_action, cd_name, json);
-    if (*docs) {
-        if (doc_name != "protocol") {
+    const Globals& g = st.g;
+    if (st.print_bash_completions || st.print_zsh_completions) {
+        std::fputs(
+            completion_script(cli_definition(), st.print_bash_completions ? "bash" : "zsh").c_str(),
+            stdout);
+        return 0;
+    }
+    if (*st.status) return cmd_status(g, st.json);
+    if (*st.logs) return cmd_logs(g, st.follow, st.lines, st.level, st.json);
+    if (*st.reload) return cmd_reload(g, st.json);
+    if (*st.start) return service_start(service_options(st));
+    if (*st.stop) return service_stop(service_options(st));
+    if (*st.restart) return service_restart(service_options(st));
+    if (*st.uninstall) return service_uninstall(service_options(st));
+    if (*st.proxy) return cmd_proxy(g, st.port, st.config, st.host, st.daemon_level);
+    if (*st.rpc) return cmd_rpc(g, st.method, st.params, st.list);
+    if (*st.version) return cmd_version(g, st.json);
+    if (*st.cooldowns) return cmd_cooldowns(g, st.cd_action, st.cd_name, st.json);
+    if (*st.toggle_claude) {
+        ToggleClaudeOptions o;
+        o.home = absolute_path(g.home);
+        o.socket_path = g.socket_path();
+        o.action = st.tc_proxy    ? ToggleClaudeOptions::Action::kProxy
+                   : st.tc_direct ? ToggleClaudeOptions::Action::kDirect
+                   : st.tc_status ? ToggleClaudeOptions::Action::kStatus
+                                  : ToggleClaudeOptions::Action::kToggle;
+        o.json = st.json;
+        o.port = st.tc_port;
+        o.settings_path = st.tc_settings;
+        return toggle_claude(o);
+    }
+    if (*st.completions) {
+        std::fputs(completion_script(cli_definition(), st.shell).c_str(), stdout);
+        return 0;
+    }
+    if (*st.setup_completions) {
+        SetupCompletionsOptions o;
+        o.shell = st.shell;
+        o.rc_file = st.rc_file;
+        o.json = st.json;
+        return setup_completions(o);
+    }
+    if (*st.doctor) {
+        DoctorOptions o;
+        o.home = absolute_path(g.home);
+        o.config_path = st.config.empty() ? std::string() : absolute_path(st.config);
+        o.socket_path = g.socket_path();
+        o.port = st.port_given ? st.port : 4000;
+        if (!st.port_given) {
+            ServiceState s = service_state(detect_service_manager(), o.home);
+            if (s.port) o.port = *s.port;
+        }
+        o.skip_network = st.offline;
+        o.json = st.json;
+        return doctor(o);
+    }
+    if (*st.install) return cmd_install(st.prefix);
+    if (*st.update) return cmd_update(g, st.prefix, st.yes, st.no);
+    if (*st.docs) {
+        if (st.doc_name != "protocol") {
             std::fprintf(stderr, "litellmctl docs: unknown document '%s' (known: protocol)\n",
-                         doc_name.c_str());
+                         st.doc_name.c_str());
             return code(ExitCode::kUsage);
         }
         std::fputs(proto::render_protocol_markdown().c_str(), stdout);
         return 0;
     }
-    if (*auth) {
-        static constexpr Pending kAuth = {"auth", "", "the OAuth token-store release"};
-        return not_yet(kAuth);
-    }
-    for (const auto& [p, sub] : pending) {
-        if (*sub) return not_yet(*p);
+    if (*st.auth) {
+        std::fprintf(stderr,
+                     "litellmctl auth: not built yet; OAuth logins (chatgpt, gemini, qwen) "
+                     "arrive with the token-store release. API-key providers work now: add "
+                     "their keys to %s/.env.\n",
+                     absolute_path(g.home).c_str());
+        return code(ExitCode::kNotImplemented);
     }
     std::printf("%s", app.help().c_str());
     return 0;

@@ -222,7 +222,7 @@ void Daemon::request_restart(double drain_s) {
         sd_notify_reloading();
         std::error_code ignored;
         m_signals.cancel(ignored);
-        int listen_fd = m_http->detach_listener();
+        int listen_fd = m_http->begin_handover();
         if (m_control) m_control->close();
         // The wait runs off the event loop so sessions can still flush their replies.
         std::vector<std::string> args = m_options.argv;
@@ -238,7 +238,14 @@ void Daemon::request_restart(double drain_s) {
             for (auto& a : args)
                 argv.push_back(a.data());
             argv.push_back(nullptr);
-            ::fcntl(listen_fd, F_SETFD, 0);  // the one fd that must survive exec
+            // Only the listening socket may survive exec: cpp-httplib opens sockets without
+            // SOCK_CLOEXEC, and a leaked upstream connection would stay open forever.
+            std::error_code ec;
+            for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+                int fd = std::atoi(entry.path().filename().c_str());
+                if (fd > 2 && fd != listen_fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+            }
+            ::fcntl(listen_fd, F_SETFD, 0);
             ::setenv("LITELLMD_LISTEN_FD", std::to_string(listen_fd).c_str(), 1);
             log_info("daemon", "exec {}", exe);
             Logger::instance().close();

@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "common/net.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/elastic_pool.hpp"
 #include "daemon/proxy/proxy.hpp"
 #include "proto/version.hpp"
 
@@ -25,8 +26,9 @@ namespace {
 // Raises the listen backlog after bind: 0.11.4 hard-codes 5, which drops SYNs under a burst of
 // new connections. Linux accepts a second listen() on a listening socket to change it.
 constexpr int kListenBacklog = 4096;
-// Worker threads: each open connection (keep-alive or a stream) holds one.
-constexpr size_t kWorkerThreads = 64;
+// Worker threads: each open connection (keep-alive or a stream) holds one. The pool grows on
+// demand up to this many and shrinks when idle (ElasticPool), so idle memory stays small.
+constexpr size_t kMaxWorkerThreads = 8192;
 constexpr size_t kKeepAliveMaxCount = 100000;
 
 // Exposes the listening socket that cpp-httplib keeps protected.
@@ -35,8 +37,8 @@ class ListenServer : public httplib::Server {
     int listen_fd() const { return static_cast<int>(svr_sock_.load()); }
     /// Takes the listening socket over (cpp-httplib then serves it as if it had bound it).
     void set_listen_fd(int fd) { svr_sock_ = fd; }
-    /// Makes the accept loop end at its next wake-up without closing the socket.
-    int release_listen_fd() { return static_cast<int>(svr_sock_.exchange(INVALID_SOCKET)); }
+    /// Replaces the socket the accept loop polls, returning the previous one (not closed).
+    int swap_listen_fd(int fd) { return static_cast<int>(svr_sock_.exchange(fd)); }
 };
 
 }  // namespace
@@ -44,13 +46,19 @@ class ListenServer : public httplib::Server {
 HttpServer::HttpServer(Daemon& daemon) : m_daemon(daemon), m_server(new ListenServer) {
     auto& s = *m_server;
     s.set_tcp_nodelay(true);
+    // cpp-httplib 0.11.4 also sets SO_REUSEPORT, which lets a second litellmd (or anything)
+    // bind the same port and silently share its traffic; only SO_REUSEADDR is wanted.
+    s.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     s.set_keep_alive_max_count(kKeepAliveMaxCount);
     // cpp-httplib waits out the whole keep-alive timeout on an idle connection, even after
     // stop(); 5 s (Node's and uvicorn's default) bounds how long a shutdown can be held up.
     s.set_keep_alive_timeout(5);
     s.set_read_timeout(60);    // a client sending its request body
     s.set_write_timeout(600);  // a client reading a long stream slowly
-    s.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+    s.new_task_queue = [] { return new ElasticPool(kMaxWorkerThreads); };
     // The accept loop wakes this often to notice detach_listener() (restart); the cost is one
     // poll() per 100 ms when idle.
     s.set_idle_interval(0, 100000);
@@ -144,15 +152,36 @@ void HttpServer::start() {
     auto done = std::make_shared<std::promise<void>>();
     m_finished = done->get_future().share();
     m_thread = std::thread([this, done] {
-        if (!m_server->listen_after_bind()) {
+        if (!m_server->listen_after_bind() && !m_handing_over) {
             log_error("http", "HTTP listener stopped unexpectedly");
         }
         done->set_value();
     });
 }
 
-int HttpServer::detach_listener() {
-    return static_cast<ListenServer&>(*m_server).release_listen_fd();
+int HttpServer::begin_handover() {
+    // cpp-httplib 0.11.4's accept loop only ends when accept() fails. It is pointed at one end
+    // of a socket pair with a byte waiting: poll() reports it readable, accept() fails with
+    // ENOTSOCK-like errors, and the loop ends. Keep-alive workers keep serving meanwhile (they
+    // stop once finish_handover() marks the socket invalid), and a connection accepted a
+    // moment ago is still read. The real listening socket is never touched: connections that
+    // arrive now wait in its queue for the next process.
+    m_handing_over = true;
+    int pair[2] = {-1, -1};
+    int wake = -1;
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) == 0) {
+        (void)!::write(pair[1], "x", 1);
+        wake = pair[0];
+        m_handover_peer = pair[1];
+    }
+    return static_cast<ListenServer&>(*m_server).swap_listen_fd(wake);
+}
+
+void HttpServer::finish_handover() {
+    // Not closing the pair's first end: cpp-httplib closed it when its accept failed.
+    static_cast<ListenServer&>(*m_server).swap_listen_fd(-1);
+    if (m_handover_peer >= 0) ::close(m_handover_peer);
+    m_handover_peer = -1;
 }
 
 bool HttpServer::wait_drained(std::chrono::milliseconds timeout) {

@@ -3,6 +3,7 @@
 // requests per keep-alive connection, a listen backlog of 5); they are fixed here at run time.
 // It serves /health and / itself; daemon/proxy adds the API routes.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -36,9 +37,14 @@ class HttpServer {
     /// Serves on a background thread until stop().
     void start();
 
-    /// Stops accepting WITHOUT closing the listening socket, whose fd is returned: pending
-    /// connections wait in the kernel's queue for the next process. In-flight requests finish.
-    int detach_listener();
+    /// Phase 1 of a handover: ends the accept loop WITHOUT closing the listening socket, whose
+    /// fd is returned; new connections wait in the kernel's queue for the next process.
+    /// Connections accepted a moment ago and keep-alive connections are still served.
+    int begin_handover();
+
+    /// Phase 2: ends the accept loop; keep-alive connections close after their current
+    /// request, and in-flight requests finish (see wait_drained).
+    void finish_handover();
 
     /// Waits up to `timeout` for in-flight requests to finish; true when they did.
     bool wait_drained(std::chrono::milliseconds timeout);
@@ -60,6 +66,8 @@ class HttpServer {
     std::unique_ptr<httplib::Server> m_server;
     std::thread m_thread;
     std::shared_future<void> m_finished;
+    std::atomic<bool> m_handing_over{false};
+    int m_handover_peer = -1;
     int m_port = 0;
 };
 

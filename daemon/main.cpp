@@ -1,6 +1,8 @@
 // litellmd: the gateway daemon. Runs in the foreground; `litellmctl start` wraps it in a
 // service manager.
 
+#include <pthread.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -36,6 +38,15 @@ int check_config(const std::string& file, const std::string& home) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // One thread per open connection and per stream: small stacks keep thousands of streams
+    // cheap (the default 8 MiB is reserved address space per thread). Nothing here recurses
+    // deeply; 512 KiB leaves a wide margin.
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) == 0) {
+        pthread_attr_setstacksize(&attr, 512 * 1024);
+        pthread_setattr_default_np(&attr);
+        pthread_attr_destroy(&attr);
+    }
     CLI::App app{
         "litellmd: a local LLM gateway speaking the Anthropic and OpenAI APIs, with "
         "fallback chains across providers.\nRuns in the foreground; use `litellmctl "

@@ -103,14 +103,9 @@ for (const dep of DEPLOYMENTS) {
       assert.ok(out.usage?.output_tokens > 0, `usage passed through: ${JSON.stringify(out.usage)}`);
     });
 
-    // TODO(fake_upstream): Claude Code's last message is a role:"system" one (after the user
-    // turn), and fake_upstream reads the markers from the very last message, so it never sees
-    // [[tool]]. Drop `todo` once it reads the last user/tool message (verified to pass then).
-    const toolTodo = {
-      ...TEST_TIMEOUT,
-      todo: 'needs fake_upstream to skip trailing role:"system" messages when looking for [[tool]]',
-    };
-    test('tool round trip (tool_use -> tool_result -> text)', toolTodo, async () => {
+    // Claude Code's last message is a role:"system" reminder after the user turn;
+    // fake_upstream reads its markers from the last non-system message.
+    test('tool round trip (tool_use -> tool_result -> text)', TEST_TIMEOUT, async () => {
       // The fake answers [[tool]] with a call to the request's first tool with input
       // {"city":"Paris"}; Claude Code rejects that input and sends the error back as a
       // tool_result, which the fake echoes as "Tool said: ...".

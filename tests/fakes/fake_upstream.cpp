@@ -2,14 +2,14 @@
 
 #include <dirent.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
-#include <strings.h>
 
 #include <httplib.h>
 #include <rapidjson/document.h>
@@ -38,7 +38,8 @@ bool is_injected_header(const std::string& name) {
 
 // The TCP port of a socket address, or -1.
 int port_of(const sockaddr_storage& addr) {
-    if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
+    if (addr.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
     if (addr.ss_family == AF_INET6)
         return ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
     return -1;
@@ -48,7 +49,9 @@ int port_of(const sockaddr_storage& addr) {
 // keep-alive connection hold its worker until keep_alive_timeout (5 s) even after stop(), so a
 // client that keeps a pooled connection open would make every FakeUpstream teardown take 5 s.
 // Its API exposes no accepted sockets, so find them: connected sockets whose local port is ours
-// (client sockets in this process that talk to us have an ephemeral local port instead).
+// (client sockets in this process that talk to us have an ephemeral local port instead). The
+// scan races with workers closing their own sockets (TSan reports it); a reused fd number would
+// have to be another connection on our port, which is one we want shut down anyway.
 void shutdown_accepted_connections(int port) {
     DIR* dir = ::opendir("/proc/self/fd");
     if (!dir) return;
@@ -135,6 +138,12 @@ FakeUpstream::FakeUpstream(int port, const std::string& host)
     s.set_read_timeout(30);
     s.set_write_timeout(30);
     s.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+    // httplib's default sets SO_REUSEPORT, under which a second server binds a busy port and
+    // silently shares its traffic; a fixed --port must fail instead.
+    s.set_socket_options([](int sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     s.set_exception_handler([](const httplib::Request&, httplib::Response& res,
                                std::exception_ptr) {
         res.status = 500;
@@ -159,27 +168,26 @@ FakeUpstream::FakeUpstream(int port, const std::string& host)
         auto state = std::make_shared<StreamState>();
         state->reply = std::move(reply);
         const std::string content_type = state->reply.content_type;
-        res.set_chunked_content_provider(
-            content_type, [this, state](size_t, httplib::DataSink& sink) {
-                const FakeReply& r = state->reply;
-                // Returning false makes httplib drop the connection without the final chunk.
-                if (r.cut_after_chunks >= 0 &&
-                    state->next >= static_cast<size_t>(r.cut_after_chunks)) {
-                    return false;
-                }
-                if (state->next >= r.chunks.size()) {
-                    sink.done();
-                    return true;
-                }
-                if (state->next > 0 && r.delay_between_chunks_ms > 0 &&
-                    !pause(r.delay_between_chunks_ms)) {
-                    return false;
-                }
-                const std::string& chunk = r.chunks[state->next++];
-                // An empty chunk would read as the end of the body: skip it.
-                if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
+        res.set_chunked_content_provider(content_type, [this, state](size_t,
+                                                                     httplib::DataSink& sink) {
+            const FakeReply& r = state->reply;
+            // Returning false makes httplib drop the connection without the final chunk.
+            if (r.cut_after_chunks >= 0 && state->next >= static_cast<size_t>(r.cut_after_chunks)) {
+                return false;
+            }
+            if (state->next >= r.chunks.size()) {
+                sink.done();
                 return true;
-            });
+            }
+            if (state->next > 0 && r.delay_between_chunks_ms > 0 &&
+                !pause(r.delay_between_chunks_ms)) {
+                return false;
+            }
+            const std::string& chunk = r.chunks[state->next++];
+            // An empty chunk would read as the end of the body: skip it.
+            if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
+            return true;
+        });
     };
     const char* any = ".*";
     s.Get(any, handler);  // also serves HEAD
@@ -265,9 +273,9 @@ void FakeUpstream::set_keep_history(bool keep) {
 
 bool FakeUpstream::wait_for_requests(size_t n, int timeout_ms) const {
     std::unique_lock lock(m_mutex);
-    return m_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                         [&] { return m_received >= n || m_stopping; }) &&
-           m_received >= n;
+    return m_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+        return m_received >= n || m_stopping;
+    }) && m_received >= n;
 }
 
 FakeReply FakeUpstream::take_reply(const RecordedRequest& req) {
@@ -361,13 +369,27 @@ std::string json_quote(const std::string& s) {
     out += '"';
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
             default:
                 if (c < 0x20) {
                     out += "\\u00";
@@ -453,9 +475,8 @@ std::string a_usage(const ReplyOptions& o, int output_tokens) {
 std::string a_message(const ReplyOptions& o, const std::string& content, const char* stop_reason,
                       int output_tokens) {
     std::string stop = stop_reason ? json_quote(stop_reason) : "null";
-    return R"({"id":)" + json_quote(a_id(o)) +
-           R"(,"type":"message","role":"assistant","model":)" + json_quote(a_model(o)) +
-           R"(,"content":)" + content + R"(,"stop_reason":)" + stop +
+    return R"({"id":)" + json_quote(a_id(o)) + R"(,"type":"message","role":"assistant","model":)" +
+           json_quote(a_model(o)) + R"(,"content":)" + content + R"(,"stop_reason":)" + stop +
            R"(,"stop_sequence":null,"usage":)" + a_usage(o, output_tokens) + "}";
 }
 
@@ -465,8 +486,7 @@ FakeReply a_whole(const ReplyOptions& o, const std::string& content, const char*
     return r;
 }
 
-std::string a_tool_block(const std::string& id, const std::string& name,
-                         const std::string& input) {
+std::string a_tool_block(const std::string& id, const std::string& name, const std::string& input) {
     return R"({"type":"tool_use","id":)" + json_quote(id) + R"(,"name":)" + json_quote(name) +
            R"(,"input":)" + input + "}";
 }
@@ -507,8 +527,7 @@ class AnthropicStream {
     }
     void finish(const char* stop_reason) {
         event("message_delta", R"({"type":"message_delta","delta":{"stop_reason":)" +
-                                   json_quote(stop_reason) +
-                                   R"(,"stop_sequence":null},"usage":)" +
+                                   json_quote(stop_reason) + R"(,"stop_sequence":null},"usage":)" +
                                    a_usage(m_opts, m_opts.output_tokens) + "}");
         event("message_stop", R"({"type":"message_stop"})");
     }
@@ -537,33 +556,31 @@ std::string o_id(const ReplyOptions& o) {
 }
 
 std::string o_usage(const ReplyOptions& o) {
-    return R"({"prompt_tokens":)" + std::to_string(o.input_tokens) +
-           R"(,"completion_tokens":)" + std::to_string(o.output_tokens) +
-           R"(,"total_tokens":)" + std::to_string(o.input_tokens + o.output_tokens) +
+    return R"({"prompt_tokens":)" + std::to_string(o.input_tokens) + R"(,"completion_tokens":)" +
+           std::to_string(o.output_tokens) + R"(,"total_tokens":)" +
+           std::to_string(o.input_tokens + o.output_tokens) +
            R"(,"prompt_tokens_details":{"cached_tokens":)" + std::to_string(o.cache_read) +
            R"(},"completion_tokens_details":{"reasoning_tokens":)" +
            std::to_string(o.reasoning_tokens) + "}}";
 }
 
 std::string o_head(const ReplyOptions& o, const char* object) {
-    return R"({"id":)" + json_quote(o_id(o)) + R"(,"object":")" + object +
-           R"(","created":)" + kCreated + R"(,"model":)" + json_quote(o_model(o));
+    return R"({"id":)" + json_quote(o_id(o)) + R"(,"object":")" + object + R"(","created":)" +
+           kCreated + R"(,"model":)" + json_quote(o_model(o));
 }
 
 FakeReply o_whole(const ReplyOptions& o, const std::string& message, const char* finish) {
-    FakeReply r = json_reply(200, o_head(o, "chat.completion") +
-                                      R"(,"choices":[{"index":0,"message":)" + message +
-                                      R"(,"logprobs":null,"finish_reason":")" + finish +
-                                      R"("}],"usage":)" + o_usage(o) +
-                                      R"(,"system_fingerprint":"fp_fake"})");
+    FakeReply r =
+        json_reply(200, o_head(o, "chat.completion") + R"(,"choices":[{"index":0,"message":)" +
+                            message + R"(,"logprobs":null,"finish_reason":")" + finish +
+                            R"("}],"usage":)" + o_usage(o) + R"(,"system_fingerprint":"fp_fake"})");
     r.headers.emplace_back("x-request-id", "req_fake01");
     return r;
 }
 
 std::string o_tool_call(const ToolCall& c) {
     return R"({"id":)" + json_quote(c.id) + R"(,"type":"function","function":{"name":)" +
-           json_quote(c.name) + R"(,"arguments":)" + json_quote(join(c.argument_fragments)) +
-           "}}";
+           json_quote(c.name) + R"(,"arguments":)" + json_quote(join(c.argument_fragments)) + "}}";
 }
 
 // Builds an OpenAI chat.completion.chunk SSE sequence, one chunk per `data:` line.
@@ -577,9 +594,7 @@ class OpenAIStream {
         data(o_head(m_opts, "chat.completion.chunk") + R"(,"choices":[{"index":0,"delta":)" +
              delta + R"(,"logprobs":null,"finish_reason":)" + finish + "}]}");
     }
-    void content(const std::string& text) {
-        chunk(R"({"content":)" + json_quote(text) + "}");
-    }
+    void content(const std::string& text) { chunk(R"({"content":)" + json_quote(text) + "}"); }
     void finish(const char* finish_reason) {
         chunk("{}", finish_reason);
         if (m_opts.include_usage) {
@@ -624,8 +639,8 @@ FakeReply thinking_then_text(const std::string& thinking, const std::string& sig
                              const std::string& text, const ReplyOptions& opts) {
     return a_whole(opts,
                    R"([{"type":"thinking","thinking":)" + json_quote(thinking) +
-                       R"(,"signature":)" + json_quote(signature) +
-                       R"(},{"type":"text","text":)" + json_quote(text) + "}]",
+                       R"(,"signature":)" + json_quote(signature) + R"(},{"type":"text","text":)" +
+                       json_quote(text) + "}]",
                    "end_turn");
 }
 
@@ -692,7 +707,8 @@ FakeReply stream_tool_calls(const std::vector<ToolCall>& calls, const ReplyOptio
 FakeReply stream_error_after_start(const ReplyOptions& opts) {
     AnthropicStream s(opts);
     s.start();
-    s.event("error", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
+    s.event("error",
+            R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
     return s.reply();
 }
 
@@ -705,7 +721,8 @@ FakeReply error(int status, const std::string& type, const std::string& message)
 }
 
 FakeReply context_length_error() {
-    return error(400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum");
+    return error(400, "invalid_request_error",
+                 "prompt is too long: 210000 tokens > 200000 maximum");
 }
 
 FakeReply rate_limited(int retry_after_s) {
@@ -766,10 +783,10 @@ FakeReply tool_calls(const std::vector<ToolCall>& calls, const ReplyOptions& opt
         if (!list.empty()) list += ',';
         list += o_tool_call(c);
     }
-    return o_whole(opts,
-                   R"({"role":"assistant","content":null,"tool_calls":[)" + list +
-                       R"(],"refusal":null})",
-                   "tool_calls");
+    return o_whole(
+        opts,
+        R"({"role":"assistant","content":null,"tool_calls":[)" + list + R"(],"refusal":null})",
+        "tool_calls");
 }
 
 FakeReply stream_text(const std::vector<std::string>& fragments, const ReplyOptions& opts) {
@@ -836,10 +853,9 @@ FakeReply stream_error_after_start(const ReplyOptions& opts) {
 
 FakeReply error(int status, const std::string& type, const std::string& message,
                 const std::string& code) {
-    FakeReply r = json_reply(status, R"({"error":{"message":)" + json_quote(message) +
-                                         R"(,"type":)" + json_quote(type) +
-                                         R"(,"param":null,"code":)" +
-                                         (code.empty() ? "null" : json_quote(code)) + "}}");
+    FakeReply r = json_reply(
+        status, R"({"error":{"message":)" + json_quote(message) + R"(,"type":)" + json_quote(type) +
+                    R"(,"param":null,"code":)" + (code.empty() ? "null" : json_quote(code)) + "}}");
     r.headers.emplace_back("x-request-id", "req_fake01");
     return r;
 }

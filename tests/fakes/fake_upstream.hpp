@@ -41,12 +41,17 @@ struct RecordedRequest {
 struct FakeReply {
     int status = 200;
     std::string content_type = "application/json";
-    std::string body;                  ///< whole body (used when chunks is empty)
-    std::vector<std::string> chunks;   ///< non-empty: chunked transfer, one write per chunk
-    std::vector<std::pair<std::string, std::string>> headers;  ///< extra response headers
-    int delay_before_ms = 0;           ///< before the response starts
+    /// The whole body; used when `chunks` is empty.
+    std::string body;
+    /// When non-empty: sent with chunked transfer encoding, one write per chunk.
+    std::vector<std::string> chunks;
+    /// Extra response headers, e.g. retry-after.
+    std::vector<std::pair<std::string, std::string>> headers;
+    /// Wait before the response starts.
+    int delay_before_ms = 0;
     int delay_between_chunks_ms = 0;
-    int cut_after_chunks = -1;  ///< >=0: drop the connection after this many chunks (no final chunk)
+    /// >= 0: after this many chunks, drop the connection (no terminating chunk).
+    int cut_after_chunks = -1;
 };
 
 /// An HTTP server on a background thread that answers any method and path as scripted.
@@ -120,11 +125,11 @@ class FakeUpstream {
 struct ReplyOptions {
     int input_tokens = 10;
     int output_tokens = 5;
-    int cache_read = 0;        ///< Anthropic cache_read_input_tokens / OpenAI cached_tokens
-    int cache_creation = 0;    ///< Anthropic cache_creation_input_tokens (OpenAI: none)
-    int reasoning_tokens = 0;  ///< OpenAI completion_tokens_details.reasoning_tokens
-    std::string model;         ///< "" = claude-fake-1 / gpt-fake-1
-    std::string id;            ///< "" = msg_fake01 / chatcmpl-fake01
+    int cache_read = 0;            ///< Anthropic cache_read_input_tokens / OpenAI cached_tokens
+    int cache_creation = 0;        ///< Anthropic cache_creation_input_tokens (OpenAI: none)
+    int reasoning_tokens = 0;      ///< OpenAI completion_tokens_details.reasoning_tokens
+    std::string model;             ///< "" = claude-fake-1 / gpt-fake-1
+    std::string id;                ///< "" = msg_fake01 / chatcmpl-fake01
     bool include_usage = true;     ///< OpenAI streams: send the final `choices:[]` usage chunk
     size_t split_every_bytes = 0;  ///< streams: re-cut the bytes every N instead of per event
 };

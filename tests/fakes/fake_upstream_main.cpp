@@ -130,10 +130,13 @@ std::string first_tool_name(const rapidjson::Value& body) {
 
 FakeReply format_error(Format f, int status, const std::string& message) {
     if (f == Format::Anthropic) {
-        const char* type = status == 404 ? "not_found_error" : "invalid_request_error";
+        const char* type = status >= 500   ? "api_error"
+                           : status == 404 ? "not_found_error"
+                                           : "invalid_request_error";
         return anthropic_fake::error(status, type, message);
     }
-    return openai_fake::error(status, "invalid_request_error", message);
+    return openai_fake::error(status, status >= 500 ? "server_error" : "invalid_request_error",
+                              message);
 }
 
 // Parses the body as a JSON object with a non-empty `messages` array; else a 400 reply.
@@ -161,9 +164,16 @@ FakeReply chat_reply(Format f, const RecordedRequest& req) {
     if (!parse_chat_body(f, req.body, doc, error)) return error;
 
     const rapidjson::Value& messages = doc["messages"];
-    const rapidjson::Value& msg = messages[messages.Size() - 1];
-    LastMessage last = f == Format::Anthropic ? last_anthropic_message(msg)
-                                              : last_openai_message(msg);
+    // Claude Code ends `messages` with a system reminder after the user's turn: the turn that
+    // decides the answer is the last non-system message.
+    rapidjson::SizeType last_index = messages.Size() - 1;
+    while (last_index > 0 && messages[last_index].IsObject() &&
+           string_member(messages[last_index], "role") == "system") {
+        --last_index;
+    }
+    const rapidjson::Value& msg = messages[last_index];
+    LastMessage last =
+        f == Format::Anthropic ? last_anthropic_message(msg) : last_openai_message(msg);
     const rapidjson::Value* stream_v = member(doc, "stream");
     const bool stream = stream_v && stream_v->IsBool() && stream_v->GetBool();
     const bool anthropic = f == Format::Anthropic;

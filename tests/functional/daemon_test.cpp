@@ -268,12 +268,20 @@ TEST_F(DaemonTest, RpcCommandPrintsResultsAndErrors) {
 TEST(NoDaemon, CommandsSayItIsNotRunningWithExitCode3) {
     TempHome home;
     for (std::vector<std::string> args :
-         {std::vector<std::string>{"status"}, {"reload"}, {"rpc", "status"}, {"stop"}}) {
+         {std::vector<std::string>{"reload"}, {"rpc", "status"}, {"cooldowns"}}) {
         auto r = run_ctl(home, args);
         EXPECT_EQ(r.exit_code, static_cast<int>(proto::ExitCode::kNotRunning)) << args[0];
         EXPECT_NE(r.err.find("litellmd is not running"), std::string::npos) << r.err;
         EXPECT_NE(r.err.find("litellmctl proxy"), std::string::npos) << r.err;
     }
+    auto stop = run_ctl(home, {"stop", "--manager", "detached"});
+    EXPECT_EQ(stop.exit_code, 3);
+    EXPECT_NE(stop.err.find("not running"), std::string::npos) << stop.err;
+    // status still shows what it can see without the daemon, on stdout.
+    auto status = run_ctl(home, {"status"});
+    EXPECT_EQ(status.exit_code, 3);
+    EXPECT_NE(status.out.find("not running"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("litellmctl start"), std::string::npos) << status.out;
     auto json = run_ctl(home, {"status", "--json"});
     EXPECT_EQ(json.exit_code, 3);
     auto d = parse_json(json.out);
@@ -349,7 +357,7 @@ TEST(Cli, HelpAndPlaceholders) {
                             "toggle-claude", "auth"}) {
         EXPECT_NE(help.out.find(cmd), std::string::npos) << cmd;
     }
-    auto pending = run_ctl(home, {"toggle-claude"});
+    auto pending = run_ctl(home, {"auth", "qwen"});
     EXPECT_EQ(pending.exit_code, static_cast<int>(proto::ExitCode::kNotImplemented));
     EXPECT_NE(pending.err.find("not built yet"), std::string::npos);
     auto usage = run_ctl(home, {"logs", "-n", "abc"});

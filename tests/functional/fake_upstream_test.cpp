@@ -238,6 +238,11 @@ TEST(FakeUpstream, DestructorInterruptsLongDelays) {
     EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
 }
 
+TEST(FakeUpstream, BusyFixedPortThrowsInsteadOfSharing) {
+    FakeUpstream first;
+    EXPECT_THROW(FakeUpstream second(first.port()), std::runtime_error);
+}
+
 TEST(FakeUpstream, DestructorDoesNotWaitForIdleKeepAliveConnections) {
     auto up = std::make_unique<FakeUpstream>();
     up->set_default_reply(openai_fake::text("x"));
@@ -307,15 +312,17 @@ TEST(AnthropicFake, StreamTextEventOrderAndUsage) {
     EXPECT_EQ(start["message"]["content"].Size(), 0u);
     EXPECT_EQ(start["message"]["usage"]["input_tokens"].GetInt(), 25);
     EXPECT_EQ(start["message"]["usage"]["cache_read_input_tokens"].GetInt(), 7);
-    EXPECT_EQ(str(parse(events[3].data)["delta"]["text"]) + str(parse(events[4].data)["delta"]["text"]),
-              "Hello");
+    EXPECT_EQ(
+        str(parse(events[3].data)["delta"]["text"]) + str(parse(events[4].data)["delta"]["text"]),
+        "Hello");
     auto delta = parse(events[6].data);
     EXPECT_EQ(str(delta["delta"]["stop_reason"]), "end_turn");
     EXPECT_EQ(delta["usage"]["output_tokens"].GetInt(), 42);
 }
 
 TEST(AnthropicFake, StreamThinkingThenText) {
-    auto events = parse_sse(full_body(anthropic_fake::stream_thinking_then_text({"a", "b"}, "SIG", {"x"})));
+    auto events =
+        parse_sse(full_body(anthropic_fake::stream_thinking_then_text({"a", "b"}, "SIG", {"x"})));
     auto types = anthropic_types(events);
     ASSERT_EQ(types.size(), 12u);
     auto b0 = parse(events[2].data);
@@ -382,7 +389,8 @@ TEST(OpenAIFake, WholeCompletionsHaveTheDocumentedShape) {
 }
 
 TEST(OpenAIFake, ErrorsHaveTheDocumentedShape) {
-    auto e = parse(openai_fake::error(401, "invalid_request_error", "bad key", "invalid_api_key").body);
+    auto e =
+        parse(openai_fake::error(401, "invalid_request_error", "bad key", "invalid_api_key").body);
     EXPECT_EQ(str(e["error"]["message"]), "bad key");
     EXPECT_TRUE(e["error"]["param"].IsNull());
     EXPECT_EQ(str(e["error"]["code"]), "invalid_api_key");
@@ -502,7 +510,8 @@ TEST(FakeWire, SplitEveryBytesCutsEventsAtOddOffsets) {
 }
 
 TEST(FakeWire, ParseSseHandlesCrlfCommentsAndMultilineData) {
-    auto ev = parse_sse(": comment\r\nevent: a\r\ndata: 1\r\ndata: 2\r\n\r\ndata:x\n\ndata: partial");
+    auto ev =
+        parse_sse(": comment\r\nevent: a\r\ndata: 1\r\ndata: 2\r\n\r\ndata:x\n\ndata: partial");
     ASSERT_EQ(ev.size(), 2u);
     EXPECT_EQ(ev[0].event, "a");
     EXPECT_EQ(ev[0].data, "1\n2");
@@ -576,10 +585,11 @@ class FakeUpstreamProgram : public ::testing::Test {
 
 TEST_F(FakeUpstreamProgram, AnthropicToolLoop) {
     auto c = client();
-    auto r = c.Post("/v1/messages",
-                    R"({"model":"claude-x","max_tokens":50,"stream":true,"tools":[{"name":"get_weather","input_schema":{}}],
+    auto r = c.Post(
+        "/v1/messages",
+        R"({"model":"claude-x","max_tokens":50,"stream":true,"tools":[{"name":"get_weather","input_schema":{}}],
                         "messages":[{"role":"user","content":[{"type":"text","text":"weather? [[tool]]"}]}]})",
-                    "application/json");
+        "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     std::string json;
@@ -593,11 +603,12 @@ TEST_F(FakeUpstreamProgram, AnthropicToolLoop) {
     }
     EXPECT_EQ(json, R"({"city":"Paris"})");
 
-    r = c.Post("/v1/messages",
-               R"({"model":"claude-x","max_tokens":50,"messages":[{"role":"user","content":"[[tool]]"},
+    r = c.Post(
+        "/v1/messages",
+        R"({"model":"claude-x","max_tokens":50,"messages":[{"role":"user","content":"[[tool]]"},
                    {"role":"assistant","content":[{"type":"tool_use","id":"toolu_fake1","name":"get_weather","input":{}}]},
                    {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_fake1","content":"sunny"}]}]})",
-               "application/json");
+        "application/json");
     ASSERT_TRUE(r);
     auto d = parse(r->body);
     EXPECT_EQ(str(d["content"][0]["text"]), "Tool said: sunny");
@@ -626,8 +637,8 @@ TEST_F(FakeUpstreamProgram, OpenAIStreamErrorsAndRecording) {
     EXPECT_EQ(text, "Hello from the fake upstream.");
     EXPECT_TRUE(usage);
 
-    r = c.Post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"x [[error429]]"}]})",
-               "application/json");
+    r = c.Post("/v1/chat/completions",
+               R"({"messages":[{"role":"user","content":"x [[error429]]"}]})", "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 429);
     EXPECT_EQ(r->get_header_value("retry-after"), "1");
@@ -639,8 +650,8 @@ TEST_F(FakeUpstreamProgram, OpenAIStreamErrorsAndRecording) {
     EXPECT_EQ(r->status, 400);
     EXPECT_EQ(str(parse(r->body)["type"]), "error");
     EXPECT_EQ(c.Get("/nope")->status, 404);
-    r = c.Post("/v1/messages/count_tokens", R"({"messages":[{"role":"user","content":"abcdefgh"}]})",
-               "application/json");
+    r = c.Post("/v1/messages/count_tokens",
+               R"({"messages":[{"role":"user","content":"abcdefgh"}]})", "application/json");
     EXPECT_GT(parse(r->body)["input_tokens"].GetInt(), 0);
 
     std::ifstream in(m_record);
