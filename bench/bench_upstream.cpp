@@ -4,12 +4,13 @@
 //
 //   bench_upstream [--port N] [--delay-ms D] [--chunks K] [--chunk-gap-ms G]
 //
-// Prints "PORT <n>" when ready. A request's own "x-bench-chunks" / "x-bench-gap-ms" headers
+// Prints "PORT <n>" when ready. "bench:chunks=N" and "bench:gap=MS" in a request's body
 // override the defaults, so one upstream serves every scenario.
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -23,9 +24,11 @@ struct Settings {
     int gap_ms = 0;
 };
 
-int header_int(const httplib::Request& req, const char* name, int fallback) {
-    std::string v = req.get_header_value(name);
-    return v.empty() ? fallback : std::atoi(v.c_str());
+// "bench:chunks=20" style settings inside the request body: they survive litellmd's
+// translation (headers do not reach the upstream), so one upstream serves every scenario.
+int body_int(const std::string& body, const char* key, int fallback) {
+    size_t pos = body.find(key);
+    return pos == std::string::npos ? fallback : std::atoi(body.c_str() + pos + std::strlen(key));
 }
 
 const char* kAnthropicWhole =
@@ -131,8 +134,8 @@ int main(int argc, char** argv) {
                 res.set_content(anthropic ? kAnthropicWhole : kOpenAIWhole, "application/json");
                 return;
             }
-            int n = header_int(req, "x-bench-chunks", s.chunks);
-            int gap = header_int(req, "x-bench-gap-ms", s.gap_ms);
+            int n = body_int(req.body, "bench:chunks=", s.chunks);
+            int gap = body_int(req.body, "bench:gap=", s.gap_ms);
             res.set_chunked_content_provider(
                 "text/event-stream", [anthropic, n, gap](size_t, httplib::DataSink& sink) {
                     for (int i = 0; i <= n + 1; ++i) {
