@@ -120,11 +120,12 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
         std::lock_guard lock(m_mutex);
         record.seq = m_next_seq++;
         std::string line = format_log_line(record);
+        line.push_back('\n');
         if (m_file) {
-            std::fprintf(m_file, "%s\n", line.c_str());
+            std::fwrite(line.data(), 1, line.size(), m_file);
             std::fflush(m_file);
         }
-        if (m_options.to_stderr) std::fprintf(stderr, "%s\n", line.c_str());
+        if (m_options.to_stderr) std::fwrite(line.data(), 1, line.size(), stderr);
         if (m_options.ring_capacity > 0) {
             if (m_ring.size() >= m_options.ring_capacity) m_ring.pop_front();
             m_ring.push_back(record);

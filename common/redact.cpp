@@ -23,8 +23,14 @@ bool is_token_char(char c) {
            c == '+' || c == '/' || c == '=' || c == '~';
 }
 
-char fold(char c) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+// ASCII-only lowercase without the locale lookup of std::tolower (this runs per character of
+// every log line).
+inline char ascii_lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c;
+}
+
+inline char fold(char c) {
+    c = ascii_lower(c);
     return c == '_' ? '-' : c;
 }
 
@@ -47,7 +53,7 @@ size_t match_key(std::string_view text, size_t pos) {
 bool starts_with_ci(std::string_view text, size_t pos, std::string_view word) {
     if (pos + word.size() > text.size()) return false;
     for (size_t i = 0; i < word.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(text[pos + i])) != word[i]) return false;
+        if (ascii_lower(text[pos + i]) != word[i]) return false;
     }
     return true;
 }
@@ -79,64 +85,75 @@ size_t match_token(std::string_view text, size_t pos) {
 
 std::string redact(std::string_view text) {
     std::string out;
-    out.reserve(text.size());
+    out.reserve(text.size() + 16);
     size_t i = 0;
+    // Word by word: a secret always starts at a word boundary, and a key only counts when a
+    // ':' or '=' follows it, so most words are copied after one pass over their letters.
     while (i < text.size()) {
-        if (size_t klen = match_key(text, i)) {
-            // key, optional closing quote, spaces, ':' or '=', spaces, optional opening quote.
-            size_t j = i + klen;
-            if (j < text.size() && (text[j] == '"' || text[j] == '\'')) ++j;
+        if (!is_word_char(text[i])) {
+            out.push_back(text[i]);
+            ++i;
+            continue;
+        }
+        size_t w = i;
+        while (w < text.size() && is_word_char(text[w]))
+            ++w;
+        // key, optional closing quote, spaces, ':' or '=', spaces, optional opening quote.
+        size_t j = w;
+        if (j < text.size() && (text[j] == '"' || text[j] == '\'')) ++j;
+        while (j < text.size() && text[j] == ' ')
+            ++j;
+        if (j < text.size() && (text[j] == ':' || text[j] == '=') && match_key(text, i) == w - i) {
+            ++j;
             while (j < text.size() && text[j] == ' ')
                 ++j;
-            if (j < text.size() && (text[j] == ':' || text[j] == '=')) {
-                ++j;
-                while (j < text.size() && text[j] == ' ')
-                    ++j;
-                char quote = 0;
-                if (j < text.size() && (text[j] == '"' || text[j] == '\'')) quote = text[j++];
-                // Keep the auth scheme word so the line still says what kind of credential.
-                for (std::string_view scheme : {"bearer ", "basic "}) {
-                    if (starts_with_ci(text, j, scheme)) j += scheme.size();
+            char quote = 0;
+            if (j < text.size() && (text[j] == '"' || text[j] == '\'')) quote = text[j++];
+            // Keep the auth scheme word so the line still says what kind of credential.
+            for (std::string_view scheme : {"bearer ", "basic "}) {
+                if (starts_with_ci(text, j, scheme)) j += scheme.size();
+            }
+            size_t end = j;
+            if (quote) {
+                while (end < text.size() && text[end] != quote) {
+                    end += (text[end] == '\\' && end + 1 < text.size()) ? 2 : 1;
                 }
-                size_t end = j;
-                if (quote) {
-                    while (end < text.size() && text[end] != quote) {
-                        end += (text[end] == '\\' && end + 1 < text.size()) ? 2 : 1;
-                    }
-                } else {
-                    while (end < text.size() && text[end] != ',' && text[end] != '&' &&
-                           text[end] != ';' && text[end] != '}' && text[end] != ' ' &&
-                           text[end] != '\r' && text[end] != '\n') {
-                        ++end;
-                    }
-                }
-                if (end > j && !(text[j] == '{' || text[j] == '[')) {
-                    out.append(text.substr(i, j - i));
-                    out.append(kRedacted);
-                    i = end;
-                    continue;
+            } else {
+                while (end < text.size() && text[end] != ',' && text[end] != '&' &&
+                       text[end] != ';' && text[end] != '}' && text[end] != ' ' &&
+                       text[end] != '\r' && text[end] != '\n') {
+                    ++end;
                 }
             }
-        }
-        if (starts_with_ci(text, i, "bearer ") && (i == 0 || !is_word_char(text[i - 1]))) {
-            size_t j = i + 7;
-            size_t end = j;
-            while (end < text.size() && is_token_char(text[end]))
-                ++end;
-            if (end > j) {
+            if (end > j && !(text[j] == '{' || text[j] == '[')) {
                 out.append(text.substr(i, j - i));
                 out.append(kRedacted);
                 i = end;
                 continue;
             }
         }
-        if (size_t tlen = match_token(text, i)) {
-            out.append(kRedacted);
-            i += tlen;
-            continue;
+        if (w - i == 6 && w < text.size() && text[w] == ' ' && starts_with_ci(text, i, "bearer ")) {
+            size_t k = w + 1;
+            size_t end = k;
+            while (end < text.size() && is_token_char(text[end]))
+                ++end;
+            if (end > k) {
+                out.append(text.substr(i, k - i));
+                out.append(kRedacted);
+                i = end;
+                continue;
+            }
         }
-        out.push_back(text[i]);
-        ++i;
+        char c = text[i];
+        if (c == 's' || c == 'e' || c == 'y' || c == 'G' || c == '1' || c == 'A') {
+            if (size_t tlen = match_token(text, i)) {
+                out.append(kRedacted);
+                i += tlen;
+                continue;
+            }
+        }
+        out.append(text.substr(i, w - i));
+        i = w;
     }
     return out;
 }

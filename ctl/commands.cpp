@@ -291,6 +291,15 @@ int cmd_status(const Globals& g, bool json) {
         std::printf("\nCooldowns:\n");
         print_cooldowns(s["cooldowns"]);
     }
+    if (s.HasMember("recent_errors") && !s["recent_errors"].Empty()) {
+        std::printf("\nRecent warnings and errors (litellmctl logs --level warn shows more):\n");
+        for (const auto& r : s["recent_errors"].GetArray()) {
+            std::printf("  %s %-5s %s: %s\n", std::string(json_get_string(r, "ts")).c_str(),
+                        std::string(json_get_string(r, "level")).c_str(),
+                        std::string(json_get_string(r, "component")).c_str(),
+                        std::string(json_get_string(r, "msg")).c_str());
+        }
+    }
     auto warnings = s["warnings"].GetArray();
     if (!warnings.Empty()) {
         std::printf("\nConfig warnings (%u):\n", warnings.Size());

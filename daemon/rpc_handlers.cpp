@@ -192,6 +192,11 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
         d.AddMember("master_key_set", cfg->general.master_key.present(), a);
         d.AddMember("warnings", string_array(m_daemon.config_warnings(), a), a);
         d.AddMember("cooldowns", cooldowns_json(m_daemon.cooldowns(), a), a);
+        Value recent(rapidjson::kArrayType);
+        for (const auto& r : Logger::instance().tail(5, LogLevel::kWarn)) {
+            recent.PushBack(log_record_json(r, a), a);
+        }
+        d.AddMember("recent_errors", recent, a);
         return ok(std::move(d));
     });
 

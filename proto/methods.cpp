@@ -94,6 +94,9 @@ std::vector<MethodSpec> build_table() {
                      "Whether clients must present general_settings.master_key."},
                     {"warnings", T::kArray, "Config warnings from the last load."},
                     {"cooldowns", T::kArray, "Same entries as `cooldowns.list`."},
+                    {"recent_errors", T::kArray,
+                     "The last warnings and errors from the log ring (up to 5), oldest first: "
+                     "`{ts, level, component, msg}`."},
                 },
         },
         {
