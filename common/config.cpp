@@ -1,5 +1,7 @@
 #include "common/config.hpp"
 
+#include "common/json.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -209,44 +211,6 @@ std::optional<std::string> plain_float_json(std::string_view s) {
     std::string text(buf, end);
     // to_chars may print a whole value as "5"; keep it a float-looking number only if JSON allows.
     return is_json_number(text) ? std::optional<std::string>(text) : std::nullopt;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-                    out += buf;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
 }
 
 void append_json(std::string& out, const YAML::Node& node) {

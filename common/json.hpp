@@ -22,6 +22,12 @@ inline rapidjson::Value json_str(std::string_view s, rapidjson::Document::Alloca
     return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), alloc);
 }
 
+/// Appends `s` as a JSON string literal (with quotes and escapes) to `out`.
+void append_json_string(std::string& out, std::string_view s);
+
+/// `s` as a JSON string literal with quotes.
+std::string json_quote(std::string_view s);
+
 /// `obj[key]` as a string_view when it is a string, else `fallback`.
 std::string_view json_get_string(const rapidjson::Value& obj, const char* key,
                                  std::string_view fallback = {});

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/json.hpp"
+
 namespace litellm::proxy {
 
 namespace {
@@ -115,39 +117,6 @@ std::string insert_top_level_if_absent(std::string_view json, std::string_view k
     out.append(value_json);
     if (!empty) out.push_back(',');
     out.append(json.substr(open + 1));
-    return out;
-}
-
-std::string json_quote(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += "\"";
     return out;
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/json.hpp"
+
 namespace litellm::proxy {
 
 /// Span [begin, end) of the value of top-level key `key` in the object `json`.
@@ -33,7 +35,6 @@ std::string replace_top_level_value(std::string_view json, std::string_view key,
 std::string insert_top_level_if_absent(std::string_view json, std::string_view key,
                                        std::string_view value_json);
 
-/// `s` as a JSON string literal with quotes.
-std::string json_quote(std::string_view s);
+using litellm::json_quote;  // common/json.hpp
 
 }  // namespace litellm::proxy
