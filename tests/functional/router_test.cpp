@@ -42,7 +42,8 @@ class RouterTest : public ::testing::Test {
             "  fallbacks:\n"
             "    - primary: [backup]\n"
             "    - dead: [backup]\n"
-            "    - chain3: [third]\n";
+            "  context_window_fallbacks:\n"
+            "    - primary: [third]\n";
         m_home.write("config.yaml", config);
         std::string error;
         ASSERT_TRUE(m_daemon.start({}, &error)) << error;
@@ -147,6 +148,25 @@ TEST_F(RouterTest, ClientErrorsAreNotFallenBackFrom) {
     EXPECT_EQ(res->status, 400);
     EXPECT_NE(res->body.find("bad tool schema"), std::string::npos);
     EXPECT_EQ(m_backup.request_count(), 0u);
+}
+
+TEST_F(RouterTest, ContextLengthGoesOnlyToTheLargerContextFallback) {
+    start("");
+    m_primary.push_reply(anthropic_fake::context_length_error());
+    m_backup.set_default_reply(openai_fake::text("wrong: same-size fallback"));
+    m_third.set_default_reply(anthropic_fake::text("from the big-context model"));
+    auto res = post("/v1/messages", anthropic_body("primary", false));
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(text_of_anthropic(res->body), "from the big-context model");
+    EXPECT_EQ(m_backup.request_count(), 0u);
+    // Without a larger-context fallback, the client gets the error (Claude Code compacts).
+    m_third.push_reply(anthropic_fake::context_length_error());
+    m_primary.push_reply(anthropic_fake::context_length_error());
+    auto both = post("/v1/messages", anthropic_body("primary", false));
+    ASSERT_TRUE(both);
+    EXPECT_EQ(both->status, 400);
+    EXPECT_NE(both->body.find("prompt is too long"), std::string::npos) << both->body;
 }
 
 TEST_F(RouterTest, ConnectionRefusedFallsBack) {
