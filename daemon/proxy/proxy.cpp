@@ -439,6 +439,9 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         if (!key.empty()) up.headers.emplace_back("Authorization", "Bearer " + key);
     }
     up.headers.emplace_back("Accept", call.stream ? "text/event-stream" : "application/json");
+    // No compression from upstreams: cpp-httplib would otherwise ask for br/gzip, costing CPU
+    // on both ends and delaying stream chunks; answers are small next to their latency.
+    up.headers.emplace_back("Accept-Encoding", "identity");
     for (const auto& [k, v] : d.extra_headers)
         up.headers.emplace_back(k, v);
 
