@@ -1,6 +1,7 @@
 #include "daemon/proxy/json_scan.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 #include "common/json.hpp"
 
@@ -14,14 +15,20 @@ size_t skip_ws(std::string_view s, size_t i) {
     return i;
 }
 
-// Index just past the string starting at s[i] == '"', or npos.
+// Index just past the string starting at s[i] == '"', or npos. memchr jumps from quote to
+// quote (most of a request body is string content); a quote preceded by an odd number of
+// backslashes is escaped.
 size_t skip_string(std::string_view s, size_t i) {
-    for (++i; i < s.size(); ++i) {
-        if (s[i] == '\\') {
-            ++i;
-        } else if (s[i] == '"') {
-            return i + 1;
-        }
+    size_t p = i + 1;
+    while (p < s.size()) {
+        const void* q = std::memchr(s.data() + p, '"', s.size() - p);
+        if (!q) return std::string_view::npos;
+        size_t k = static_cast<size_t>(static_cast<const char*>(q) - s.data());
+        size_t b = k;
+        while (b > i + 1 && s[b - 1] == '\\')
+            --b;
+        if (((k - b) & 1) == 0) return k + 1;
+        p = k + 1;
     }
     return std::string_view::npos;
 }

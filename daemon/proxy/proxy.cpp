@@ -503,7 +503,8 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
         }
         call.model = call.canonical->model;
     }
-    call.stream = top_level_true(req.body, "stream");
+    // A decoded body already knows; otherwise one scan (memchr from string to string).
+    call.stream = call.canonical ? call.canonical->stream : top_level_true(req.body, "stream");
 
     std::vector<const Deployment*> chain =
         router::resolve_chain(*cfg, call.model, m_rotation.fetch_add(1));

@@ -658,8 +658,8 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
                 tool.schema_json = to_json_text(*schema);
             } else if (get_string(t, "type")) {
                 tool.is_server_tool = true;
+                tool.raw_json = to_json_text(t);  // only server tools are re-sent whole
             }
-            tool.raw_json = to_json_text(t);
             out.tools.push_back(std::move(tool));
         }
     }
