@@ -55,9 +55,17 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     /// Closes after pending replies are written.
     void shutdown() {
         m_closing = true;
-        m_idle.cancel();
         stop_follow();
-        if (m_writes.empty()) close_now();
+        if (m_writes.empty()) {
+            close_now();
+            return;
+        }
+        // A client that stopped reading (a suspended `logs -f`) must not hold up shutdown.
+        m_idle.expires_after(std::chrono::seconds(2));
+        std::weak_ptr<Session> weak = shared_from_this();
+        m_idle.async_wait([weak](const std::error_code& ec) {
+            if (auto self = weak.lock(); self && !ec) self->close_now();
+        });
     }
 
   private:

@@ -231,6 +231,10 @@ void Daemon::request_restart(double drain_s) {
         HttpServer* http = m_http.get();
         // run() joins this thread once the event loop is idle; it never returns on success.
         m_restart_thread = std::thread([http, listen_fd, drain_s, args, exe]() mutable {
+            // Workers that accepted a connection just before the handover start reading it;
+            // then keep-alive connections are told to end after their current request.
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            http->finish_handover();
             bool drained = http->wait_drained(
                 std::chrono::milliseconds(static_cast<long long>(drain_s * 1000)));
             if (!drained) log_warn("daemon", "drain timed out; in-flight streams are cut");

@@ -118,14 +118,18 @@ void Watchdog::run() {
         }
         auto fn = std::move(next->second.second);
         m_tasks.erase(next);
-        fn();  // under the lock: see the class comment
+        // Outside the lock: a callback may block (Client::stop waits for a connect in
+        // progress), and other requests must still schedule and cancel meanwhile.
+        lock.unlock();
+        fn();
+        lock.lock();
     }
 }
 
 UpstreamPool::UpstreamPool() = default;
 UpstreamPool::~UpstreamPool() = default;
 
-std::unique_ptr<httplib::Client> UpstreamPool::acquire(const std::string& origin) {
+std::shared_ptr<httplib::Client> UpstreamPool::acquire(const std::string& origin) {
     {
         std::lock_guard lock(m_mutex);
         auto it = m_idle.find(origin);
@@ -135,7 +139,7 @@ std::unique_ptr<httplib::Client> UpstreamPool::acquire(const std::string& origin
             return c;
         }
     }
-    auto c = std::make_unique<httplib::Client>(origin);
+    auto c = std::make_shared<httplib::Client>(origin);
     c->set_keep_alive(true);
     c->set_tcp_nodelay(true);
     c->enable_server_certificate_verification(true);
@@ -145,7 +149,7 @@ std::unique_ptr<httplib::Client> UpstreamPool::acquire(const std::string& origin
     return c;
 }
 
-void UpstreamPool::release(const std::string& origin, std::unique_ptr<httplib::Client> client) {
+void UpstreamPool::release(const std::string& origin, std::shared_ptr<httplib::Client> client) {
     std::lock_guard lock(m_mutex);
     auto& idle = m_idle[origin];
     if (idle.size() < kMaxIdlePerOrigin) idle.push_back(std::move(client));
@@ -186,17 +190,18 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     }
     req.body = request.body;
     bool aborted_by_us = false;
-    std::atomic<bool> first_byte_expired{false};
+    auto first_byte_expired = std::make_shared<std::atomic<bool>>(false);
     std::uint64_t watch = 0;
     if (request.first_byte_timeout_s > 0) {
-        httplib::Client* raw = client.get();
-        watch = m_watchdog.schedule(request.first_byte_timeout_s, [raw, &first_byte_expired] {
-            first_byte_expired = true;
-            raw->stop();  // unblocks the read in send()
+        // The callback shares the client, so it stays valid however late the callback runs.
+        watch = m_watchdog.schedule(request.first_byte_timeout_s, [client, first_byte_expired] {
+            *first_byte_expired = true;
+            client->stop();  // unblocks the read in send()
         });
     }
     req.response_handler = [&](const httplib::Response& res) {
-        if (watch) m_watchdog.cancel(watch);
+        // The deadline already fired: the attempt is a timeout even if the head just arrived.
+        if (watch && !m_watchdog.cancel(watch)) return false;
         watch = 0;
         result.status = res.status;
         for (const auto& [k, v] : res.headers)
@@ -217,8 +222,8 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     httplib::Response res;
     httplib::Error error = httplib::Error::Success;
     bool ok = client->send(req, res, error);
-    if (watch) m_watchdog.cancel(watch);
-    if (first_byte_expired) {
+    if (watch && !m_watchdog.cancel(watch)) *first_byte_expired = true;
+    if (*first_byte_expired) {
         result.transport = TransportStatus::kTimeout;
         result.transport_error = fmt::format("no response within the first-byte timeout of {:g} s",
                                              request.first_byte_timeout_s);

@@ -62,8 +62,9 @@ using BodyHandler = std::function<bool(std::string_view bytes)>;
 /// "https://h:443/x/y?z" split into origin ("https://h:443") and path ("/x/y?z").
 bool split_url(const std::string& url, std::string& origin, std::string& path);
 
-/// Runs callbacks at deadlines on one thread (time-to-first-byte limits). A callback runs with
-/// the watchdog's lock held, so once cancel() returns it is neither running nor going to run.
+/// Runs callbacks at deadlines on one thread (time-to-first-byte limits). cancel() returning
+/// true means the callback will never run; false means it ran or is running (outside the lock,
+/// so a blocking callback never stalls other requests).
 class Watchdog {
   public:
     Watchdog();
@@ -100,11 +101,11 @@ class UpstreamPool {
     std::size_t idle_count() const;
 
   private:
-    std::unique_ptr<httplib::Client> acquire(const std::string& origin);
-    void release(const std::string& origin, std::unique_ptr<httplib::Client> client);
+    std::shared_ptr<httplib::Client> acquire(const std::string& origin);
+    void release(const std::string& origin, std::shared_ptr<httplib::Client> client);
 
     mutable std::mutex m_mutex;
-    std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> m_idle;
+    std::map<std::string, std::vector<std::shared_ptr<httplib::Client>>> m_idle;
     Watchdog m_watchdog;
 };
 
