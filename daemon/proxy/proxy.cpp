@@ -187,6 +187,18 @@ struct Pipe {
     bool finished = false;
     bool cancelled = false;
     UpstreamResult result;
+    /// Closes the upstream connection when the client side ends early.
+    std::shared_ptr<CancelToken> token = std::make_shared<CancelToken>();
+
+    /// Marks the pipe cancelled and stops the upstream read (call without `mutex` held).
+    void cancel() {
+        {
+            std::lock_guard lk(mutex);
+            cancelled = true;
+            cv.notify_all();
+        }
+        token->cancel();
+    }
 };
 
 }  // namespace
@@ -796,7 +808,8 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
                 std::string client_bytes;
                 take_events(client_bytes);
                 return push(translate ? std::move(client_bytes) : std::string(bytes));
-            });
+            },
+            pipe->token);
 
         // Close the client stream properly whatever happened upstream.
         std::string tail_out;
@@ -874,11 +887,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
         --m_active_pumps;
     }).detach();
 
-    auto cancel_pipe = [&pipe] {
-        std::lock_guard lk(pipe->mutex);
-        pipe->cancelled = true;
-        pipe->cv.notify_all();
-    };
+    auto cancel_pipe = [&pipe] { pipe->cancel(); };
     // Commit a status only once the upstream gave one.
     std::unique_lock lock(pipe->mutex);
     pipe->cv.wait(lock, [&] { return pipe->head_ready; });
@@ -933,9 +942,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
                 pipe->cv.notify_all();  // room in the buffer again
             }
             if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) {
-                std::lock_guard lk(pipe->mutex);
-                pipe->cancelled = true;
-                pipe->cv.notify_all();
+                pipe->cancel();
                 return false;
             }
             if (finished) {
@@ -954,9 +961,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
         },
         [pipe](bool) {
             // The response is over (done, client gone or server stopping): stop the pump.
-            std::lock_guard lk(pipe->mutex);
-            pipe->cancelled = true;
-            pipe->cv.notify_all();
+            pipe->cancel();
         });
     return out;
 }

@@ -163,8 +163,19 @@ std::size_t UpstreamPool::idle_count() const {
     return n;
 }
 
+void CancelToken::cancel() {
+    std::shared_ptr<httplib::Client> client;
+    {
+        std::lock_guard lock(m_mutex);
+        m_cancelled = true;
+        client = m_client;
+    }
+    if (client) client->stop();  // unblocks a read or connect in send()
+}
+
 UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHandler& on_head,
-                                  const BodyHandler& on_body) {
+                                  const BodyHandler& on_body,
+                                  const std::shared_ptr<CancelToken>& cancel) {
     UpstreamResult result;
     std::string origin, path;
     if (!split_url(request.url, origin, path)) {
@@ -179,6 +190,15 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
         return result;
     }
     set_timeout(*client, request.connect_timeout_s, request.read_timeout_s);
+    if (cancel) {
+        std::lock_guard lock(cancel->m_mutex);
+        if (cancel->m_cancelled) {
+            result.transport = TransportStatus::kCancelled;
+            result.transport_error = "cancelled";
+            return result;
+        }
+        cancel->m_client = client;
+    }
 
     httplib::Request req;
     req.method = "POST";
@@ -222,6 +242,17 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     httplib::Response res;
     httplib::Error error = httplib::Error::Success;
     bool ok = client->send(req, res, error);
+    if (cancel) {
+        std::lock_guard lock(cancel->m_mutex);
+        cancel->m_client.reset();
+        if (cancel->m_cancelled) {
+            // A stopped connection never goes back to the pool.
+            if (watch) m_watchdog.cancel(watch);
+            result.transport = TransportStatus::kCancelled;
+            result.transport_error = "cancelled: the client went away";
+            return result;
+        }
+    }
     if (watch && !m_watchdog.cancel(watch)) *first_byte_expired = true;
     if (*first_byte_expired) {
         result.transport = TransportStatus::kTimeout;

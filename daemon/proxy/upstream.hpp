@@ -85,6 +85,21 @@ class Watchdog {
     std::thread m_thread;
 };
 
+/// Lets another thread abort a request in flight: when the client of a stream goes away, its
+/// upstream connection is closed at once instead of reading (and paying for) tokens nobody
+/// will see.
+class CancelToken {
+  public:
+    /// Stops the request now, or makes a later send() return kCancelled without sending.
+    void cancel();
+
+  private:
+    friend class UpstreamPool;
+    std::mutex m_mutex;
+    bool m_cancelled = false;
+    std::shared_ptr<httplib::Client> m_client;  ///< the connection in use, while sending
+};
+
 class UpstreamPool {
   public:
     UpstreamPool();
@@ -92,7 +107,8 @@ class UpstreamPool {
 
     /// Performs `request`, streaming the response through the handlers. Blocking.
     UpstreamResult send(const UpstreamRequest& request, const HeadHandler& on_head,
-                        const BodyHandler& on_body);
+                        const BodyHandler& on_body,
+                        const std::shared_ptr<CancelToken>& cancel = nullptr);
 
     /// Convenience: the whole response body collected into `body`.
     UpstreamResult send_collect(const UpstreamRequest& request, std::string& body);
