@@ -59,7 +59,7 @@ HttpServer::HttpServer(Daemon& daemon) : m_daemon(daemon), m_server(new ListenSe
     s.set_read_timeout(60);    // a client sending its request body
     s.set_write_timeout(600);  // a client reading a long stream slowly
     s.new_task_queue = [] { return new ElasticPool(kMaxWorkerThreads); };
-    // The accept loop wakes this often to notice detach_listener() (restart); the cost is one
+    // The accept loop wakes this often to notice begin_handover() (restart); the cost is one
     // poll() per 100 ms when idle.
     s.set_idle_interval(0, 100000);
     s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,

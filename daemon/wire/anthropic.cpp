@@ -580,15 +580,7 @@ class Encoder final : public StreamEncoder {
 
 bool decode_request(std::string_view body, Request& out, std::string* error) {
     element doc;
-    std::string perr;
-    if (!parse_json(body, doc, &perr)) {
-        if (error) *error = "request body is not valid JSON: " + perr;
-        return false;
-    }
-    if (!doc.is_object()) {
-        if (error) *error = "request body must be a JSON object";
-        return false;
-    }
+    if (!parse_request_body(body, doc, error)) return false;
     auto model = get_string(doc, "model");
     if (!model || model->empty()) {
         if (error) *error = "model: field required";

@@ -21,6 +21,19 @@ bool parse_json(std::string_view text, element& out, std::string* error, int slo
     return true;
 }
 
+bool parse_request_body(std::string_view body, element& out, std::string* error) {
+    std::string perr;
+    if (!parse_json(body, out, &perr)) {
+        if (error) *error = "request body is not valid JSON: " + perr;
+        return false;
+    }
+    if (!out.is_object()) {
+        if (error) *error = "request body must be a JSON object";
+        return false;
+    }
+    return true;
+}
+
 std::optional<element> get_field(element obj, std::string_view key) {
     if (!obj.is_object()) return std::nullopt;
     element v;

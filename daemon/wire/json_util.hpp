@@ -22,6 +22,10 @@ simdjson::dom::parser& thread_parser();
 /// A second parser is available for nested use (`slot` 1).
 bool parse_json(std::string_view text, element& out, std::string* error, int slot = 0);
 
+/// Parses a client request body that must be a JSON object; false with a client-facing
+/// `error` ("request body is not valid JSON: ...") otherwise.
+bool parse_request_body(std::string_view body, element& out, std::string* error);
+
 /// `obj[key]` as a string_view, or nullopt when absent or not a string.
 std::optional<std::string_view> get_string(element obj, std::string_view key);
 /// `obj[key]` as an integer (also from a float with no fraction), or nullopt.
