@@ -1,10 +1,11 @@
 #pragma once
-// A cpp-httplib task queue that grows with demand and shrinks when idle. cpp-httplib holds one
+// A thread pool that grows with demand and shrinks when idle. The HTTP server holds one
 // worker per open connection (a keep-alive connection or a stream holds it until it ends), so a
 // fixed pool either refuses to serve the 65th concurrent stream or keeps thousands of idle
 // threads. This one starts with none, adds a thread whenever every thread is busy (up to a
 // maximum), and lets a thread exit after it has been idle for a while.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -13,22 +14,20 @@
 #include <thread>
 #include <vector>
 
-#include <httplib.h>
-
 namespace litellm {
 
-class ElasticPool final : public httplib::TaskQueue {
+class ElasticPool final {
   public:
     /// At most `max_threads` run at once; extra tasks wait in the queue.
     explicit ElasticPool(std::size_t max_threads,
                          std::chrono::seconds idle_exit = std::chrono::seconds(30));
-    ~ElasticPool() override;
+    ~ElasticPool();
 
     /// Queues `fn`, starting a thread when none is free.
-    void enqueue(std::function<void()> fn) override;
+    void enqueue(std::function<void()> fn);
 
     /// Runs what is queued, then joins every thread (in-flight tasks finish).
-    void shutdown() override;
+    void shutdown();
 
     /// Threads alive now (for status and tests).
     std::size_t thread_count() const;

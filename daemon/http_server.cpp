@@ -2,20 +2,26 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
-#include <httplib.h>
+#include <rapidjson/document.h>
 
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/net.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/elastic_pool.hpp"
+#include "daemon/http/message.hpp"
 #include "daemon/proxy/proxy.hpp"
 #include "proto/version.hpp"
 
@@ -23,109 +29,251 @@ namespace litellm {
 
 namespace {
 
-// Raises the listen backlog after bind: 0.11.4 hard-codes 5, which drops SYNs under a burst of
-// new connections. Linux accepts a second listen() on a listening socket to change it.
 constexpr int kListenBacklog = 4096;
 // Worker threads: each open connection (keep-alive or a stream) holds one. The pool grows on
-// demand up to this many and shrinks when idle (ElasticPool), so idle memory stays small.
-constexpr size_t kMaxWorkerThreads = 8192;
-constexpr size_t kKeepAliveMaxCount = 100000;
+// demand up to this many and shrinks when idle, so idle memory stays small.
+constexpr std::size_t kMaxWorkerThreads = 8192;
+// An idle keep-alive connection is closed after this long. Longer than the 4-5 s clients
+// (undici, Node's agent) keep idle sockets, so the client closes first and never sends a
+// request into a connection we are closing. Shutdown wakes idle connections at once.
+constexpr int kKeepAliveMs = 30 * 1000;
+// Longest silence from a client in the middle of sending a request.
+constexpr int kReadTimeoutMs = 60 * 1000;
+// Longest a write to a client may block (a client reading a long stream slowly).
+constexpr int kWriteTimeoutSeconds = 600;
+// After refusing a request whose body is still arriving, how long and how much of it is read
+// and dropped so the client can read the refusal.
+constexpr int kLingerMs = 2000;
+constexpr std::size_t kMaxLingerBytes = 256u << 20;
+// First read buffer of a connection; it grows for large heads and chunked bodies.
+constexpr std::size_t kInitialBuffer = 16 * 1024;
 
-// Exposes the listening socket that cpp-httplib keeps protected.
-class ListenServer : public httplib::Server {
-  public:
-    int listen_fd() const { return static_cast<int>(svr_sock_.load()); }
-    /// Takes the listening socket over (cpp-httplib then serves it as if it had bound it).
-    void set_listen_fd(int fd) { svr_sock_ = fd; }
-    /// Replaces the socket the accept loop polls, returning the previous one (not closed).
-    int swap_listen_fd(int fd) { return static_cast<int>(svr_sock_.exchange(fd)); }
+void set_cloexec(int fd) {
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+void set_nonblocking(int fd) {
+    int flags = ::fcntl(fd, F_GETFL, 0);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/// A growable byte window [start, end) over one allocation.
+struct Buffer {
+    std::unique_ptr<char[]> data;
+    std::size_t cap = 0, start = 0, end = 0;
+
+    std::string_view view() const { return {data.get() + start, end - start}; }
+    std::size_t size() const { return end - start; }
+    void consume(std::size_t n) {
+        start += n;
+        if (start == end) start = end = 0;
+    }
+    /// Makes room for at least `want` more bytes after `end`.
+    void reserve_tail(std::size_t want) {
+        if (cap - end >= want) return;
+        if (start > 0) {
+            std::memmove(data.get(), data.get() + start, end - start);
+            end -= start;
+            start = 0;
+            if (cap - end >= want) return;
+        }
+        std::size_t ncap = std::max({cap * 2, end + want, kInitialBuffer});
+        std::unique_ptr<char[]> n(new char[ncap]);
+        if (end) std::memcpy(n.get(), data.get(), end);
+        data = std::move(n);
+        cap = ncap;
+    }
+    /// Drops a large allocation between requests, so one big body does not pin memory.
+    void shrink() {
+        if (cap > 4 * kInitialBuffer && size() == 0) {
+            data.reset();
+            cap = start = end = 0;
+        }
+    }
 };
 
 }  // namespace
 
-HttpServer::HttpServer(Daemon& daemon) : m_daemon(daemon), m_server(new ListenServer) {
-    auto& s = *m_server;
-    s.set_tcp_nodelay(true);
-    // cpp-httplib 0.11.4 also sets SO_REUSEPORT, which lets a second litellmd (or anything)
-    // bind the same port and silently share its traffic; only SO_REUSEADDR is wanted.
-    s.set_socket_options([](socket_t sock) {
-        int yes = 1;
-        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
-    s.set_keep_alive_max_count(kKeepAliveMaxCount);
-    // cpp-httplib waits out the whole keep-alive timeout on an idle connection, even after
-    // stop(); 5 s (Node's and uvicorn's default) bounds how long a shutdown can be held up.
-    s.set_keep_alive_timeout(5);
-    s.set_read_timeout(60);    // a client sending its request body
-    s.set_write_timeout(600);  // a client reading a long stream slowly
-    s.new_task_queue = [] { return new ElasticPool(kMaxWorkerThreads); };
-    // The accept loop wakes this often to notice begin_handover() (restart); the cost is one
-    // poll() per 100 ms when idle.
-    s.set_idle_interval(0, 100000);
-    s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                               std::exception_ptr ep) {
-        std::string what = "unknown exception";
-        try {
-            if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-            what = e.what();
-        } catch (...) {
+/// One client connection: owns its socket's reads and writes for the life of the thread.
+class HttpServer::Connection final : public http::ResponseSink {
+  public:
+    Connection(int fd, int drain_fd) : m_fd(fd), m_drain_fd(drain_fd) {}
+
+    enum class Wait { kReadable, kTimeout, kDrain, kError };
+
+    /// Waits until the socket has bytes. While idle between requests, a drain also wakes it.
+    Wait wait_readable(bool idle) {
+        pollfd fds[2] = {{m_fd, POLLIN, 0}, {m_drain_fd, POLLIN, 0}};
+        for (;;) {
+            int n = ::poll(fds, idle ? 2 : 1, idle ? kKeepAliveMs : kReadTimeoutMs);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return Wait::kError;
+            if (n == 0) return Wait::kTimeout;
+            if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) return Wait::kReadable;
+            return Wait::kDrain;
         }
-        log_error("http", "{} {}: internal error: {}", req.method, req.path, what);
-        res.status = 500;
-        res.set_content(
-            R"({"error":{"type":"internal_error","message":"internal error in litellmd; see its log"}})",
-            "application/json");
-    });
-    register_routes();
+    }
+
+    /// Reads what is available into `buf`; 0 on EOF, -1 on error.
+    ssize_t read_some(Buffer& buf, std::size_t want = 0) {
+        buf.reserve_tail(std::max<std::size_t>(want, 4096));
+        for (;;) {
+            ssize_t n = ::recv(m_fd, buf.data.get() + buf.end, buf.cap - buf.end, 0);
+            if (n < 0 && errno == EINTR) continue;
+            if (n > 0) buf.end += static_cast<std::size_t>(n);
+            return n;
+        }
+    }
+
+    /// Reads exactly `n` bytes into `dst`, with the read timeout; false on EOF, error or timeout.
+    bool read_exact(char* dst, std::size_t n) {
+        while (n > 0) {
+            if (wait_readable(false) != Wait::kReadable) return false;
+            ssize_t got = ::recv(m_fd, dst, n, 0);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) return false;
+            dst += got;
+            n -= static_cast<std::size_t>(got);
+        }
+        return true;
+    }
+
+    /// Writes every byte of the iovecs (blocking, bounded by SO_SNDTIMEO).
+    bool send_all(iovec* iov, int count) {
+        while (count > 0) {
+            msghdr msg{};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = static_cast<std::size_t>(count);
+            ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            auto left = static_cast<std::size_t>(n);
+            while (count > 0 && left >= iov->iov_len) {
+                left -= iov->iov_len;
+                ++iov;
+                --count;
+            }
+            if (count > 0) {
+                iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+                iov->iov_len -= left;
+            }
+        }
+        return true;
+    }
+
+    bool send_all(std::string_view a, std::string_view b = {}) {
+        iovec iov[2] = {{const_cast<char*>(a.data()), a.size()},
+                        {const_cast<char*>(b.data()), b.size()}};
+        return send_all(iov, b.empty() ? 1 : 2);
+    }
+
+    bool send_stream_head(const http::Response& res) override {
+        std::string head;
+        http::serialize_stream_head(res, keep_alive, head);
+        return send_all(head);
+    }
+
+    bool send_chunk(std::string_view bytes) override {
+        char size[24];
+        int len = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+        iovec iov[3] = {{size, static_cast<std::size_t>(len)},
+                        {const_cast<char*>(bytes.data()), bytes.size()},
+                        {const_cast<char*>("\r\n"), 2}};
+        return send_all(iov, 3);
+    }
+
+    /// Sends a whole response (head and body; no body for HEAD).
+    bool send_response(const http::Response& res, bool head_only) {
+        std::string head;
+        http::serialize_head(res, res.body.size(), keep_alive, head);
+        return send_all(head, head_only ? std::string_view() : std::string_view(res.body));
+    }
+
+    /// After an error answer sent before the request body was read: stops sending, then reads
+    /// and discards what the client still sends (bounded), so the client finishes writing and
+    /// reads the answer instead of getting a reset.
+    void linger_close() {
+        ::shutdown(m_fd, SHUT_WR);
+        char scratch[16384];
+        std::size_t total = 0;
+        pollfd p{m_fd, POLLIN, 0};
+        while (total<kMaxLingerBytes&& ::poll(&p, 1, kLingerMs)> 0) {
+            ssize_t n = ::recv(m_fd, scratch, sizeof scratch, 0);
+            if (n <= 0) break;
+            total += static_cast<std::size_t>(n);
+        }
+    }
+
+    bool keep_alive = true;
+
+  private:
+    int m_fd;
+    int m_drain_fd;
+};
+
+HttpServer::HttpServer(Daemon& daemon)
+    : m_daemon(daemon), m_workers(std::make_unique<ElasticPool>(kMaxWorkerThreads)) {
+    m_accept_wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    m_drain_wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    m_proxy = std::make_unique<proxy::Proxy>(m_daemon);
 }
 
 HttpServer::~HttpServer() {
     stop();
     join();
-}
-
-void HttpServer::register_routes() {
-    auto& s = *m_server;
-    s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-        auto cfg = m_daemon.config();
-        rapidjson::Document doc(rapidjson::kObjectType);
-        auto& a = doc.GetAllocator();
-        doc.AddMember("status", "healthy", a);
-        doc.AddMember("version", rapidjson::StringRef(proto::kVersion), a);
-        doc.AddMember("models", static_cast<uint64_t>(cfg ? cfg->model_names().size() : 0), a);
-        res.set_content(json_stringify(doc), "application/json");
-    });
-    // Liveness probes and clients that check the base URL (HEAD / and GET /).
-    s.Get("/", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content("litellmd is running\n", "text/plain");
-    });
-    m_proxy = std::make_unique<proxy::Proxy>(m_daemon);
-    m_proxy->register_routes(s);
+    if (m_listen_fd >= 0 && !m_handing_over) ::close(m_listen_fd);
+    ::close(m_accept_wake);
+    ::close(m_drain_wake);
 }
 
 bool HttpServer::bind(const std::string& host, int port, std::string* error) {
-    auto& s = static_cast<ListenServer&>(*m_server);
-    bool ok = false;
-    if (port == 0) {
-        int bound = s.bind_to_any_port(host);
-        ok = bound > 0;
-        if (ok) m_port = bound;
-    } else {
-        ok = s.bind_to_port(host, port);
-        if (ok) m_port = port;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    std::string port_text = std::to_string(port);
+    int gai =
+        ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port_text.c_str(), &hints, &found);
+    if (gai != 0) {
+        if (error) {
+            *error = "cannot listen on " + host + ":" + port_text + ": " + ::gai_strerror(gai) +
+                     "; pass --host with an address of this machine";
+        }
+        return false;
     }
-    if (!ok) {
+    int fd = -1;
+    for (addrinfo* ai = found; ai && fd < 0; ai = ai->ai_next) {
+        fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) continue;
+        // SO_REUSEADDR only: SO_REUSEPORT would let a second litellmd share the port silently.
+        int yes = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, kListenBacklog) != 0) {
+            ::close(fd);
+            fd = -1;
+        }
+    }
+    ::freeaddrinfo(found);
+    if (fd < 0) {
         if (error) {
             std::string holder = port > 0 ? port_holder(port) : std::string();
-            *error = "cannot listen on " + host + ":" + std::to_string(port) +
+            *error = "cannot listen on " + host + ":" + port_text +
                      (holder.empty() ? " (address in use or not available)"
                                      : ": the port is held by " + holder) +
                      "; pick another with --port N";
         }
         return false;
     }
-    ::listen(s.listen_fd(), kListenBacklog);
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    m_port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                              : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    // Non-blocking: after poll() says a connection waits, another process (the next one in a
+    // restart) may have taken it; accept() must then fail rather than block.
+    set_nonblocking(fd);
+    m_listen_fd = fd;
     return true;
 }
 
@@ -143,58 +291,246 @@ bool HttpServer::adopt(int listen_fd, std::string* error) {
     }
     m_port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
                                               : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC);  // not leaked into other children
-    static_cast<ListenServer&>(*m_server).set_listen_fd(listen_fd);
+    set_cloexec(listen_fd);  // not leaked into other children
+    set_nonblocking(listen_fd);
+    m_listen_fd = listen_fd;
     return true;
 }
 
 void HttpServer::start() {
-    auto done = std::make_shared<std::promise<void>>();
-    m_finished = done->get_future().share();
-    m_thread = std::thread([this, done] {
-        if (!m_server->listen_after_bind() && !m_handing_over) {
-            log_error("http", "HTTP listener stopped unexpectedly");
+    {
+        std::lock_guard lock(m_mutex);
+        m_accepting = true;
+    }
+    m_thread = std::thread([this] { accept_loop(); });
+}
+
+void HttpServer::accept_loop() {
+    for (;;) {
+        pollfd fds[2] = {{m_listen_fd, POLLIN, 0}, {m_accept_wake, POLLIN, 0}};
+        int n = ::poll(fds, 2, -1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 || (fds[1].revents & POLLIN)) break;
+        int fd = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+                errno == ECONNABORTED || errno == EPROTO) {
+                continue;
+            }
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                // Out of descriptors: leave the connection queued and retry shortly, rather
+                // than spinning on a socket that stays readable.
+                log_warn("http", "cannot accept a connection: {}; retrying", std::strerror(errno));
+                ::poll(nullptr, 0, 50);
+                continue;
+            }
+            log_error("http", "accept failed: {}; the HTTP listener stops", std::strerror(errno));
+            break;
         }
-        done->set_value();
-    });
+        int yes = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+        timeval tv{kWriteTimeoutSeconds, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        {
+            std::lock_guard lock(m_mutex);
+            ++m_connections;
+        }
+        m_workers->enqueue([this, fd] {
+            serve(fd);
+            ::close(fd);
+            std::lock_guard lock(m_mutex);
+            --m_connections;
+            m_cv.notify_all();
+        });
+    }
+    // During a handover the next process serves this socket; otherwise it closes now, so
+    // clients connecting from here on are refused rather than left waiting in the queue.
+    if (!m_handing_over) {
+        ::close(m_listen_fd);
+        m_listen_fd = -1;
+    }
+    std::lock_guard lock(m_mutex);
+    m_accepting = false;
+    m_cv.notify_all();
+}
+
+void HttpServer::serve(int fd) {
+    Connection conn(fd, m_drain_wake);
+    Buffer buf;
+    http::Request req;
+    for (;;) {
+        // The head: parse what is buffered, read more until it is complete.
+        std::size_t head_len = 0;
+        std::string parse_error;
+        http::ParseStatus status = http::ParseStatus::kIncomplete;
+        for (;;) {
+            if (buf.size() > 0) {
+                status = http::parse_request_head(buf.view(), req, head_len, parse_error);
+                if (status != http::ParseStatus::kIncomplete) break;
+            } else if (m_draining) {
+                return;  // idle, and the server is going away
+            }
+            auto w = conn.wait_readable(buf.size() == 0);
+            if (w == Connection::Wait::kDrain) continue;  // re-checks m_draining
+            if (w != Connection::Wait::kReadable) return;
+            if (conn.read_some(buf) <= 0) return;
+        }
+        conn.keep_alive = true;
+        http::Response res;
+        res.attach(&conn);
+        if (status != http::ParseStatus::kOk) {
+            conn.keep_alive = false;
+            res.status = status == http::ParseStatus::kTooLarge ? 431 : 400;
+            if (status == http::ParseStatus::kBad) {
+                log_info("http", "bad request from a client: {}", parse_error);
+            }
+            write_error(req, res);
+            conn.send_response(res, false);
+            return;
+        }
+        buf.consume(head_len);
+
+        // The body.
+        http::BodyFraming framing;
+        std::string framing_error;
+        req.body.clear();
+        if (!http::body_framing(req, framing, framing_error)) {
+            conn.keep_alive = false;
+            res.status = 400;
+            log_info("http", "{} {}: {}", req.method, req.path, framing_error);
+            write_error(req, res);
+            if (conn.send_response(res, false)) conn.linger_close();
+            return;
+        }
+        if (framing.content_length > proxy::kMaxBodyBytes) {
+            // Refused before reading it; the connection cannot be reused (the body is coming).
+            conn.keep_alive = false;
+            res.status = 413;
+            write_error(req, res);
+            if (conn.send_response(res, false)) conn.linger_close();
+            return;
+        }
+        if (framing.expect_continue && (framing.chunked || framing.content_length > buf.size())) {
+            if (!conn.send_all("HTTP/1.1 100 Continue\r\n\r\n")) return;
+        }
+        if (framing.chunked) {
+            std::size_t consumed = 0;
+            for (;;) {
+                req.body.clear();
+                auto cs =
+                    http::decode_chunked(buf.view(), req.body, consumed, proxy::kMaxBodyBytes);
+                if (cs == http::ChunkStatus::kDone) break;
+                if (cs != http::ChunkStatus::kIncomplete) {
+                    conn.keep_alive = false;
+                    res.status = cs == http::ChunkStatus::kTooLarge ? 413 : 400;
+                    write_error(req, res);
+                    if (conn.send_response(res, false)) conn.linger_close();
+                    return;
+                }
+                if (conn.wait_readable(false) != Connection::Wait::kReadable) return;
+                if (conn.read_some(buf, buf.size()) <= 0) return;
+            }
+            buf.consume(consumed);
+        } else if (framing.content_length > 0) {
+            auto total = static_cast<std::size_t>(framing.content_length);
+            std::size_t have = std::min(total, buf.size());
+            // The body goes straight from the socket into its string: one copy of the bytes
+            // that came with the head, none of the rest.
+            req.body.resize(total);
+            std::memcpy(req.body.data(), buf.view().data(), have);
+            buf.consume(have);
+            if (have < total && !conn.read_exact(req.body.data() + have, total - have)) return;
+        }
+
+        // The answer.
+        conn.keep_alive = req.keep_alive && !m_draining;
+        bool head_only = req.method == "HEAD";
+        try {
+            dispatch(req, res);
+        } catch (const std::exception& e) {
+            log_error("http", "{} {}: internal error: {}", req.method, req.path, e.what());
+            if (res.streaming()) return;  // mid-stream: only closing can tell the client
+            res = http::Response();
+            res.attach(&conn);
+            res.status = 500;
+            res.set_content(
+                R"({"error":{"type":"internal_error","message":"internal error in litellmd; see its log"}})",
+                "application/json");
+        }
+        if (res.streaming()) {
+            if (res.broken() || !conn.send_all("0\r\n\r\n")) return;
+        } else if (!conn.send_response(res, head_only)) {
+            return;
+        }
+        if (!conn.keep_alive || m_draining) return;
+        buf.shrink();
+        if (req.body.capacity() > 4 * kInitialBuffer) std::string().swap(req.body);
+    }
+}
+
+void HttpServer::dispatch(http::Request& req, http::Response& res) {
+    bool get = req.method == "GET" || req.method == "HEAD";
+    if (get && req.path == "/health") {
+        auto cfg = m_daemon.config();
+        rapidjson::Document doc(rapidjson::kObjectType);
+        auto& a = doc.GetAllocator();
+        doc.AddMember("status", "healthy", a);
+        doc.AddMember("version", rapidjson::StringRef(proto::kVersion), a);
+        doc.AddMember("models", static_cast<uint64_t>(cfg ? cfg->model_names().size() : 0), a);
+        res.set_content(json_stringify(doc), "application/json");
+        return;
+    }
+    // Liveness probes and clients that check the base URL (HEAD / and GET /).
+    if (get && req.path == "/") {
+        res.set_content("litellmd is running\n", "text/plain");
+        return;
+    }
+    if (m_proxy->handle(req, res)) return;
+    res.status = 404;
+    write_error(req, res);
+}
+
+void HttpServer::write_error(const http::Request& req, http::Response& res) {
+    m_proxy->write_http_error(req, res);
 }
 
 int HttpServer::begin_handover() {
-    // cpp-httplib 0.11.4's accept loop only ends when accept() fails. It is pointed at one end
-    // of a socket pair with a byte waiting: poll() reports it readable, accept() fails with
-    // ENOTSOCK-like errors, and the loop ends. Keep-alive workers keep serving meanwhile (they
-    // stop once finish_handover() marks the socket invalid), and a connection accepted a
-    // moment ago is still read. The real listening socket is never touched: connections that
-    // arrive now wait in its queue for the next process.
     m_handing_over = true;
-    int pair[2] = {-1, -1};
-    int wake = -1;
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) == 0) {
-        (void)!::write(pair[1], "x", 1);
-        wake = pair[0];
-        m_handover_peer = pair[1];
-    }
-    return static_cast<ListenServer&>(*m_server).swap_listen_fd(wake);
+    uint64_t one = 1;
+    (void)!::write(m_accept_wake, &one, sizeof one);
+    if (m_thread.joinable()) m_thread.join();
+    return m_listen_fd;
+}
+
+void HttpServer::begin_drain() {
+    m_draining = true;
+    uint64_t one = 1;
+    (void)!::write(m_drain_wake, &one, sizeof one);  // stays readable: wakes every idle poll
 }
 
 void HttpServer::finish_handover() {
-    // Not closing the pair's first end: cpp-httplib closed it when its accept failed.
-    static_cast<ListenServer&>(*m_server).swap_listen_fd(-1);
-    if (m_handover_peer >= 0) ::close(m_handover_peer);
-    m_handover_peer = -1;
+    begin_drain();
 }
 
 bool HttpServer::wait_drained(std::chrono::milliseconds timeout) {
-    if (!m_finished.valid()) return true;
-    return m_finished.wait_for(timeout) == std::future_status::ready;
+    std::unique_lock lock(m_mutex);
+    return m_cv.wait_for(lock, timeout, [&] { return !m_accepting && m_connections == 0; });
 }
 
 void HttpServer::stop() {
-    if (m_server) m_server->stop();
+    uint64_t one = 1;
+    (void)!::write(m_accept_wake, &one, sizeof one);
+    begin_drain();
 }
 
 void HttpServer::join() {
     if (m_thread.joinable()) m_thread.join();
+    m_workers->shutdown();
+}
+
+int HttpServer::connections() const {
+    std::lock_guard lock(m_mutex);
+    return m_connections;
 }
 
 }  // namespace litellm

@@ -1,26 +1,29 @@
 #pragma once
-// The HTTP listener (cpp-httplib). Debian's 0.11.4 ships defaults that ruin a proxy (Nagle, five
-// requests per keep-alive connection, a listen backlog of 5); they are fixed here at run time.
-// It serves /health and / itself; daemon/proxy adds the API routes.
+// The HTTP listener: HTTP/1.1 on blocking sockets, one thread per open connection (taken from
+// an elastic pool), so a request costs a poll() and a recv() on the way in and one sendmsg()
+// on the way out, and a stream's handler writes its chunks to the client itself. Parsing and
+// serialising live in daemon/http/message.hpp. It serves /health and / itself; daemon/proxy
+// handles the API paths and formats errors in the client's API format.
 
 #include <atomic>
 #include <chrono>
-#include <functional>
-#include <future>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
-
-namespace httplib {
-class Server;
-}
 
 namespace litellm {
 
 class Daemon;
+class ElasticPool;
 namespace proxy {
 class Proxy;
 }
+namespace http {
+struct Request;
+class Response;
+}  // namespace http
 
 class HttpServer {
   public:
@@ -39,35 +42,50 @@ class HttpServer {
 
     /// Phase 1 of a handover: ends the accept loop WITHOUT closing the listening socket, whose
     /// fd is returned; new connections wait in the kernel's queue for the next process.
-    /// Connections accepted a moment ago and keep-alive connections are still served.
+    /// Open connections are still served.
     int begin_handover();
 
-    /// Phase 2: ends the accept loop; keep-alive connections close after their current
-    /// request, and in-flight requests finish (see wait_drained).
+    /// Phase 2: keep-alive connections close after their current request (idle ones at once),
+    /// and in-flight requests finish (see wait_drained).
     void finish_handover();
 
     /// Waits up to `timeout` for in-flight requests to finish; true when they did.
     bool wait_drained(std::chrono::milliseconds timeout);
 
-    /// Stops accepting; in-flight requests finish. Returns at once.
+    /// Stops accepting and closes idle connections; in-flight requests finish. Returns at once.
     void stop();
 
-    /// Waits for the serving thread (and its workers, i.e. in-flight requests) to finish.
+    /// Waits for the accept thread and every connection's thread to finish.
     void join();
 
     /// The bound port.
     int port() const { return m_port; }
 
+    /// Connections open now.
+    int connections() const;
+
   private:
-    void register_routes();
+    class Connection;
+
+    void accept_loop();
+    void serve(int fd);
+    void dispatch(http::Request& req, http::Response& res);
+    void write_error(const http::Request& req, http::Response& res);
+    void begin_drain();
 
     Daemon& m_daemon;
-    std::unique_ptr<proxy::Proxy> m_proxy;  // declared first: outlives the server's workers
-    std::unique_ptr<httplib::Server> m_server;
-    std::thread m_thread;
-    std::shared_future<void> m_finished;
+    std::unique_ptr<proxy::Proxy> m_proxy;
+    std::unique_ptr<ElasticPool> m_workers;
+    int m_listen_fd = -1;
+    int m_accept_wake = -1;  ///< eventfd: ends the accept loop
+    int m_drain_wake = -1;   ///< eventfd: wakes idle connections so they close
+    std::atomic<bool> m_draining{false};
     std::atomic<bool> m_handing_over{false};
-    int m_handover_peer = -1;
+    std::thread m_thread;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_cv;
+    int m_connections = 0;
+    bool m_accepting = false;
     int m_port = 0;
 };
 

@@ -5,14 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
-#include <httplib.h>
 
 #include "common/log.hpp"
 #include "common/providers.hpp"
@@ -172,38 +169,33 @@ std::vector<wire::StreamEvent> response_to_events(const wire::Response& r) {
     return out;
 }
 
-// Shared between the pump thread (upstream reader) and the server worker (client writer).
-struct Pipe {
+// A streamed attempt's commit point, shared with the hold timer: the timer may commit the
+// stream from its own thread when the upstream stays silent past stream_hold_timeout. The
+// attempt's thread sets `closed` before it returns, after which the timer leaves `res` alone.
+struct StreamCommit {
     std::mutex mutex;
-    std::condition_variable cv;
-    bool head_ready = false;
-    UpstreamResult head;
-    bool streaming_ok = false;  ///< 2xx: body bytes are client output
-    std::string error_body;
-    std::string buffer;
-    bool content_started = false;            ///< a content block began upstream
-    std::optional<wire::Error> early_error;  ///< in-band error before any content
-    wire::Usage usage;                       ///< latest usage the upstream reported
-    bool finished = false;
-    bool cancelled = false;
-    UpstreamResult result;
-    /// Closes the upstream connection when the client side ends early.
-    std::shared_ptr<CancelToken> token = std::make_shared<CancelToken>();
+    bool committed = false;  ///< the head went to the client: no fallback from here
+    bool closed = false;
+    bool blocked = false;  ///< an early in-band error: this attempt must not commit
+    bool hold_expired = false;
+    std::string pending;  ///< client bytes held until the commit
+    http::Response* res = nullptr;
 
-    /// Marks the pipe cancelled and stops the upstream read (call without `mutex` held).
-    void cancel() {
-        {
-            std::lock_guard lk(mutex);
-            cancelled = true;
-            cv.notify_all();
-        }
-        token->cancel();
+    /// Sends the head and the held bytes (mutex held); false when the client is gone.
+    bool commit_locked() {
+        committed = true;
+        res->status = 200;
+        res->set_header("Cache-Control", "no-cache");
+        bool ok = res->begin_stream("text/event-stream");
+        if (ok && !pending.empty()) ok = res->write(pending);
+        std::string().swap(pending);
+        return ok;
     }
 };
 
 }  // namespace
 
-ApiFormat format_for_request(const httplib::Request& req) {
+ApiFormat format_for_request(const http::Request& req) {
     if (req.path.rfind("/v1/messages", 0) == 0) return ApiFormat::kAnthropic;
     if (req.path.rfind("/v1/chat", 0) == 0 || req.path.rfind("/chat", 0) == 0) {
         return ApiFormat::kOpenAIChat;
@@ -213,7 +205,7 @@ ApiFormat format_for_request(const httplib::Request& req) {
                : ApiFormat::kOpenAIChat;
 }
 
-void write_error(httplib::Response& res, ApiFormat format, const wire::Error& error) {
+void write_error(http::Response& res, ApiFormat format, const wire::Error& error) {
     bool anthropic = format == ApiFormat::kAnthropic;
     res.status = wire::error_http_status(error.kind, anthropic);
     res.set_content(
@@ -269,7 +261,7 @@ std::int64_t estimate_input_tokens(const wire::Request& request) {
 struct Proxy::Call {
     ApiFormat client_format = ApiFormat::kAnthropic;
     ApiFormat upstream_format = ApiFormat::kAnthropic;
-    const httplib::Request* req = nullptr;
+    const http::Request* req = nullptr;
     std::string model;
     bool stream = false;
     bool passthrough = false;
@@ -283,53 +275,52 @@ struct Proxy::Call {
 
 Proxy::Proxy(Daemon& daemon) : m_daemon(daemon) {}
 
-Proxy::~Proxy() {
-    // Pump threads use m_pool; wait for them (each ends at its next read once cancelled).
-    for (int i = 0; i < 1000 && m_active_pumps.load() > 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+Proxy::~Proxy() = default;
+
+bool Proxy::handle(http::Request& req, http::Response& res) {
+    const std::string& p = req.path;
+    if (req.method == "POST") {
+        if (p == "/v1/messages") {
+            handle_chat(req, res, ApiFormat::kAnthropic);
+        } else if (p == "/v1/chat/completions" || p == "/chat/completions") {
+            handle_chat(req, res, ApiFormat::kOpenAIChat);
+        } else if (p == "/v1/messages/count_tokens") {
+            handle_count_tokens(req, res);
+        } else {
+            return false;
+        }
+        return true;
     }
+    if (req.method == "GET" || req.method == "HEAD") {
+        if (p == "/v1/models" || p == "/models") {
+            handle_models(req, res);
+        } else if (p == "/api/hello") {
+            res.set_content("", "text/plain");
+        } else {
+            return false;
+        }
+        return true;
+    }
+    return false;
 }
 
-void Proxy::register_routes(httplib::Server& server) {
-    server.set_payload_max_length(kMaxBodyBytes);
-    server.Post("/v1/messages", [this](const httplib::Request& req, httplib::Response& res) {
-        handle_chat(req, res, ApiFormat::kAnthropic);
-    });
-    server.Post("/v1/messages/count_tokens",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                    handle_count_tokens(req, res);
-                });
-    auto chat = [this](const httplib::Request& req, httplib::Response& res) {
-        handle_chat(req, res, ApiFormat::kOpenAIChat);
-    };
-    server.Post("/v1/chat/completions", chat);
-    server.Post("/chat/completions", chat);
-    auto models = [this](const httplib::Request& req, httplib::Response& res) {
-        handle_models(req, res);
-    };
-    server.Get("/v1/models", models);
-    server.Get("/models", models);
-    server.Get("/api/hello", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content("", "text/plain");
-    });
-    // Unknown paths and cpp-httplib's own refusals (413 body too large) in the client's format.
-    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return;  // a handler already wrote its own error
-        ApiFormat format = format_for_request(req);
-        if (res.status == 413) {
+void Proxy::write_http_error(const http::Request& req, http::Response& res) {
+    ApiFormat format = format_for_request(req);
+    switch (res.status) {
+        case 413:
             write_error(res, format,
                         make_error(wire::ErrorKind::kRequestTooLarge,
                                    fmt::format("request body exceeds the {} MB limit",
                                                kMaxBodyBytes / (1024 * 1024))));
             return;
-        }
-        if (res.status == 404) {
+        case 431:
             write_error(res, format,
-                        make_error(wire::ErrorKind::kNotFound,
-                                   fmt::format("no route for {} {}; litellmd serves "
-                                               "/v1/messages, /v1/chat/completions and "
-                                               "/v1/models",
-                                               req.method, req.path)));
+                        make_error(wire::ErrorKind::kInvalidRequest,
+                                   fmt::format("request headers exceed the {} KB limit",
+                                               http::kMaxHeadBytes / 1024)));
+            res.status = 431;
+            return;
+        case 404:
             if (format == ApiFormat::kOpenAIChat) {
                 // OpenAI's own 404 for a path has no model_not_found code.
                 res.set_content(
@@ -338,17 +329,28 @@ void Proxy::register_routes(httplib::Server& server) {
                         R"("param":null,"code":null}}}})",
                         json_quote(fmt::format("no route for {} {}", req.method, req.path))),
                     "application/json");
+                return;
             }
+            write_error(res, format,
+                        make_error(wire::ErrorKind::kNotFound,
+                                   fmt::format("no route for {} {}; litellmd serves "
+                                               "/v1/messages, /v1/chat/completions and "
+                                               "/v1/models",
+                                               req.method, req.path)));
             return;
+        default: {
+            int status = res.status;
+            write_error(
+                res, format,
+                make_error(status >= 500 ? wire::ErrorKind::kApi : wire::ErrorKind::kInvalidRequest,
+                           fmt::format("malformed HTTP request ({} {})", status,
+                                       http::reason_phrase(status))));
+            res.status = status;
         }
-        write_error(
-            res, format,
-            make_error(res.status >= 500 ? wire::ErrorKind::kApi : wire::ErrorKind::kInvalidRequest,
-                       fmt::format("HTTP {} for {} {}", res.status, req.method, req.path)));
-    });
+    }
 }
 
-bool Proxy::authorize(const httplib::Request& req, httplib::Response& res, ApiFormat format,
+bool Proxy::authorize(const http::Request& req, http::Response& res, ApiFormat format,
                       const Config& cfg) {
     const std::string& key = cfg.general.master_key.value;
     if (key.empty()) return true;  // loopback-only without a key (enforced at bind)
@@ -490,7 +492,7 @@ long long ms_since(Clock::time_point t) {
 
 }  // namespace
 
-void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, ApiFormat format) {
+void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat format) {
     auto cfg = m_daemon.config();
     if (!authorize(req, res, format, *cfg)) return;
     Call call;
@@ -600,9 +602,9 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
                 cooldowns.record_success(key);
                 return;
             }
-            res.headers.erase("x-litellm-model");
-            res.headers.erase("x-litellm-provider");
-            res.headers.erase("x-litellm-attempts");
+            res.erase_header("x-litellm-model");
+            res.erase_header("x-litellm-provider");
+            res.erase_header("x-litellm-attempts");
             router::FailureClass cls = router::classify_failure(r.error, r.transport_failure);
             std::string outcome =
                 r.error.upstream_status
@@ -677,8 +679,7 @@ void Proxy::handle_chat(const httplib::Request& req, httplib::Response& res, Api
              attempts, ms_since(call.started), final_error.message);
 }
 
-Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream,
-                                      httplib::Response& res) {
+Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http::Response& res) {
     AttemptResult out;
     std::string body;
     UpstreamResult r = m_pool.send_collect(upstream, body);
@@ -723,250 +724,227 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream,
     return out;
 }
 
-Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream,
-                                       httplib::Response& res) {
+Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, http::Response& res) {
     AttemptResult out;
-    auto pipe = std::make_shared<Pipe>();
     bool anthropic_client = call.client_format == ApiFormat::kAnthropic;
     bool translate = !call.passthrough;
-    std::string model = call.model;
     ApiFormat upstream_format = call.upstream_format;
     bool include_usage = call.canonical ? call.canonical->include_usage : false;
     std::string origin = host_of(upstream.url);
+    ++m_active_streams;
+    struct Count {
+        std::atomic<int>& n;
+        ~Count() { --n; }
+    } count{m_active_streams};
 
-    ++m_active_pumps;
-    std::thread([this, pipe, upstream = std::move(upstream), anthropic_client, translate, model,
-                 upstream_format, include_usage]() mutable {
-        // The decoder runs on every route: it translates, and on passthrough routes it still
-        // tells content from an early in-band error (for fallback) and reads the usage.
-        std::unique_ptr<wire::StreamDecoder> decoder =
-            upstream_format == ApiFormat::kAnthropic ? wire::anthropic::make_stream_decoder()
-                                                     : wire::openai_chat::make_stream_decoder();
-        std::unique_ptr<wire::StreamEncoder> encoder;
-        if (translate) {
-            encoder = anthropic_client
-                          ? wire::anthropic::make_stream_encoder(model)
-                          : wire::openai_chat::make_stream_encoder(model, include_usage);
+    // The decoder runs on every route: it translates, and on passthrough routes it still tells
+    // content from an early in-band error (for fallback) and reads the usage.
+    std::unique_ptr<wire::StreamDecoder> decoder = upstream_format == ApiFormat::kAnthropic
+                                                       ? wire::anthropic::make_stream_decoder()
+                                                       : wire::openai_chat::make_stream_decoder();
+    std::unique_ptr<wire::StreamEncoder> encoder;
+    if (translate) {
+        encoder = anthropic_client
+                      ? wire::anthropic::make_stream_encoder(call.model)
+                      : wire::openai_chat::make_stream_encoder(call.model, include_usage);
+    }
+    // Hold the start of the stream until the first content (bounded): an in-band error right
+    // after the 200 can then still fall back instead of reaching the client.
+    double hold = m_daemon.config()->router.stream_hold_timeout_s;
+    auto commit = std::make_shared<StreamCommit>();
+    commit->res = &res;
+    std::uint64_t hold_timer = 0;
+
+    UpstreamResult head;
+    bool streaming_ok = false;  // 2xx: body bytes are client output
+    bool json_instead_of_sse = false;
+    bool content_started = false;
+    bool client_gone = false;
+    std::optional<wire::Error> early_error;
+    wire::Usage usage;
+    std::string error_body, whole_json;
+    std::vector<wire::StreamEvent> events;
+
+    // Notes content, early errors and usage; appends the client bytes for `events`.
+    auto take_events = [&](std::string& client_bytes) {
+        for (const auto& e : events) {
+            using K = wire::StreamEvent::Kind;
+            if (e.kind == K::kBlockStart || e.kind == K::kDelta) content_started = true;
+            if (e.kind == K::kError && !content_started && !early_error) early_error = e.error;
+            if (e.kind == K::kMessageDelta) usage = e.usage;
+            if (e.kind == K::kMessageStart && usage.input_tokens == 0) usage = e.usage;
+            if (encoder) encoder->encode(e, client_bytes);
         }
-        bool json_instead_of_sse = false;
-        std::string whole_json;
-        std::vector<wire::StreamEvent> events;
-
-        auto push = [&](std::string&& bytes) {
-            std::unique_lock lock(pipe->mutex);
-            pipe->cv.wait(lock,
-                          [&] { return pipe->cancelled || pipe->buffer.size() < kPipeHighWater; });
-            if (pipe->cancelled) return false;
-            pipe->buffer.append(bytes);
-            pipe->cv.notify_all();
-            return true;
-        };
-        // Notes content, early errors and usage; returns the client bytes for `events`.
-        auto take_events = [&](std::string& client_bytes) {
-            std::lock_guard lock(pipe->mutex);
-            for (const auto& e : events) {
-                using K = wire::StreamEvent::Kind;
-                if (e.kind == K::kBlockStart || e.kind == K::kDelta) pipe->content_started = true;
-                if (e.kind == K::kError && !pipe->content_started && !pipe->early_error) {
-                    pipe->early_error = e.error;
+        events.clear();
+    };
+    // Sends client bytes, or holds them until the stream commits; false stops the upstream.
+    auto emit = [&](std::string_view bytes) {
+        {
+            std::lock_guard lock(commit->mutex);
+            if (!commit->committed) {
+                if (early_error && !content_started) {
+                    commit->blocked = true;  // fall back: this stream never reaches the client
+                    return false;
                 }
-                if (e.kind == K::kMessageDelta) pipe->usage = e.usage;
-                if (e.kind == K::kMessageStart && pipe->usage.input_tokens == 0) {
-                    pipe->usage = e.usage;
+                if (!content_started && hold > 0 && !commit->hold_expired) {
+                    commit->pending.append(bytes);
+                    return true;
                 }
-                if (encoder) encoder->encode(e, client_bytes);
+                if (!commit->commit_locked() || !res.write(bytes)) {
+                    client_gone = true;
+                    return false;
+                }
+                return true;
             }
-            events.clear();
-            pipe->cv.notify_all();
-        };
+        }
+        // Committed: only this thread writes now.
+        if (!res.write(bytes)) {
+            client_gone = true;
+            return false;
+        }
+        return true;
+    };
 
-        UpstreamResult result = m_pool.send(
-            upstream,
-            [&](const UpstreamResult& head) {
-                std::lock_guard lock(pipe->mutex);
-                pipe->head = head;
-                pipe->head_ready = true;
-                pipe->streaming_ok = head.status >= 200 && head.status < 300;
-                json_instead_of_sse =
-                    pipe->streaming_ok &&
-                    head.header("content-type").find("event-stream") == std::string::npos &&
-                    head.header("content-type").find("json") != std::string::npos;
-                pipe->cv.notify_all();
-                return !pipe->cancelled;
-            },
-            [&](std::string_view bytes) {
-                if (!pipe->streaming_ok) {
-                    std::lock_guard lock(pipe->mutex);
-                    if (pipe->error_body.size() < kMaxErrorBody) pipe->error_body.append(bytes);
-                    return true;
-                }
-                if (json_instead_of_sse) {
-                    whole_json.append(bytes);
-                    return true;
-                }
-                decoder->feed(bytes, events);
-                std::string client_bytes;
-                take_events(client_bytes);
-                return push(translate ? std::move(client_bytes) : std::string(bytes));
-            },
-            pipe->token);
+    UpstreamResult result = m_pool.send(
+        upstream,
+        [&](const UpstreamResult& h) {
+            head = h;
+            streaming_ok = h.status >= 200 && h.status < 300;
+            if (!streaming_ok) return true;
+            json_instead_of_sse =
+                h.header("content-type").find("event-stream") == std::string::npos &&
+                h.header("content-type").find("json") != std::string::npos;
+            if (hold > 0) {
+                hold_timer = m_hold_timer.schedule(hold, [commit] {
+                    std::lock_guard lock(commit->mutex);
+                    commit->hold_expired = true;
+                    if (!commit->closed && !commit->committed && !commit->blocked) {
+                        commit->commit_locked();  // a failed write shows at the next chunk
+                    }
+                });
+                return true;
+            }
+            std::lock_guard lock(commit->mutex);
+            if (!commit->commit_locked()) client_gone = true;
+            return !client_gone;
+        },
+        [&](std::string_view bytes) {
+            if (!streaming_ok) {
+                if (error_body.size() < kMaxErrorBody) error_body.append(bytes);
+                return true;
+            }
+            if (json_instead_of_sse) {
+                whole_json.append(bytes);
+                return true;
+            }
+            decoder->feed(bytes, events);
+            std::string client_bytes;
+            take_events(client_bytes);
+            return emit(translate ? std::string_view(client_bytes) : bytes);
+        });
+    if (hold_timer) m_hold_timer.cancel(hold_timer);
+    bool committed;
+    {
+        std::lock_guard lock(commit->mutex);
+        commit->closed = true;
+        committed = commit->committed;
+    }
 
-        // Close the client stream properly whatever happened upstream.
-        std::string tail_out;
-        bool broken = result.transport != TransportStatus::kOk &&
-                      result.transport != TransportStatus::kCancelled;
-        if (pipe->streaming_ok && result.transport != TransportStatus::kCancelled) {
-            if (json_instead_of_sse && !broken) {
-                wire::Response r;
-                std::string err;
-                bool ok = upstream_format == ApiFormat::kAnthropic
-                              ? wire::anthropic::decode_response(whole_json, r, &err)
-                              : wire::openai_chat::decode_response(whole_json, r, &err);
-                if (ok && translate) {
-                    events = response_to_events(r);
-                    take_events(tail_out);
-                } else if (ok) {
-                    tail_out = whole_json;
-                    std::lock_guard lock(pipe->mutex);
-                    pipe->content_started = true;
-                    pipe->usage = r.usage;
-                } else {
-                    std::lock_guard lock(pipe->mutex);
-                    pipe->early_error =
-                        make_error(wire::ErrorKind::kApi, "unreadable upstream response: " + err);
+    if (!streaming_ok) {
+        if (head.head_received()) {
+            out.error = wire::classify_upstream_error(head.status, error_body);
+            out.error.retry_after_s = parse_retry_after(head.header("retry-after"));
+        } else {
+            out.error = transport_error(result, fmt::format("upstream {}", origin));
+            out.transport_failure = true;
+        }
+        return out;
+    }
+
+    // Close the client stream properly whatever happened upstream.
+    std::string tail_out;
+    bool cancelled = result.transport == TransportStatus::kCancelled;
+    bool broken = result.transport != TransportStatus::kOk && !cancelled;
+    if (!client_gone && !(cancelled && !committed)) {
+        if (json_instead_of_sse && !broken) {
+            wire::Response r;
+            std::string err;
+            bool ok = upstream_format == ApiFormat::kAnthropic
+                          ? wire::anthropic::decode_response(whole_json, r, &err)
+                          : wire::openai_chat::decode_response(whole_json, r, &err);
+            if (ok && translate) {
+                events = response_to_events(r);
+                take_events(tail_out);
+            } else if (ok) {
+                tail_out = std::move(whole_json);
+                content_started = true;
+                usage = r.usage;
+            } else if (!early_error) {
+                early_error =
+                    make_error(wire::ErrorKind::kApi, "unreadable upstream response: " + err);
+            }
+        } else if (broken) {
+            wire::Error e =
+                make_error(wire::ErrorKind::kApi,
+                           "upstream connection lost mid-stream: " + result.transport_error);
+            if (!content_started && !early_error) early_error = e;
+            if (translate) {
+                encoder->encode_error(e, tail_out);
+            } else if (anthropic_client) {
+                wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
+            } else {
+                wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
+                wire::append_sse_event(tail_out, {}, "[DONE]");
+            }
+        } else {
+            decoder->finish(events);
+            bool ended_early = !decoder->complete();
+            std::string translated;
+            take_events(translated);
+            if (translate) {
+                tail_out = std::move(translated);
+                if (!encoder->done()) {
+                    encoder->encode_error(
+                        make_error(wire::ErrorKind::kApi, "upstream stream ended early"), tail_out);
                 }
-            } else if (broken) {
-                wire::Error e =
-                    make_error(wire::ErrorKind::kApi,
-                               "upstream connection lost mid-stream: " + result.transport_error);
-                {
-                    std::lock_guard lock(pipe->mutex);
-                    if (!pipe->content_started && !pipe->early_error) pipe->early_error = e;
-                }
-                if (translate) {
-                    encoder->encode_error(e, tail_out);
-                } else if (anthropic_client) {
+            } else if (ended_early) {
+                // Passthrough cut short: end it in the client's own format, never silently.
+                wire::Error e = make_error(wire::ErrorKind::kApi,
+                                           "upstream stream ended before its final event");
+                if (anthropic_client) {
                     wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
                 } else {
                     wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
                     wire::append_sse_event(tail_out, {}, "[DONE]");
                 }
-            } else {
-                decoder->finish(events);
-                bool ended_early = !decoder->complete();
-                std::string translated;
-                take_events(translated);
-                if (translate) {
-                    tail_out = std::move(translated);
-                    if (!encoder->done()) {
-                        encoder->encode_error(
-                            make_error(wire::ErrorKind::kApi, "upstream stream ended early"),
-                            tail_out);
-                    }
-                } else if (ended_early) {
-                    // Passthrough cut short: end it in the client's own format, never silently.
-                    wire::Error e = make_error(wire::ErrorKind::kApi,
-                                               "upstream stream ended before its final event");
-                    if (anthropic_client) {
-                        wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
-                    } else {
-                        wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
-                        wire::append_sse_event(tail_out, {}, "[DONE]");
-                    }
-                }
             }
         }
-        {
-            std::lock_guard lock(pipe->mutex);
-            pipe->buffer.append(tail_out);
-            pipe->result = result;
-            pipe->head_ready = true;
-            pipe->finished = true;
-            pipe->cv.notify_all();
-        }
-        --m_active_pumps;
-    }).detach();
-
-    auto cancel_pipe = [&pipe] { pipe->cancel(); };
-    // Commit a status only once the upstream gave one.
-    std::unique_lock lock(pipe->mutex);
-    pipe->cv.wait(lock, [&] { return pipe->head_ready; });
-    if (!pipe->streaming_ok) {
-        pipe->cv.wait(lock, [&] { return pipe->finished; });
-        if (pipe->head.head_received()) {
-            out.error = wire::classify_upstream_error(pipe->head.status, pipe->error_body);
-            out.error.retry_after_s = parse_retry_after(pipe->head.header("retry-after"));
-        } else {
-            out.error = transport_error(pipe->result, fmt::format("upstream {}", origin));
-            out.transport_failure = true;
-        }
-        return out;
     }
-    // Hold the start of the stream until the first content (bounded): an in-band error right
-    // after the 200 can then still fall back instead of reaching the client.
-    double hold = m_daemon.config()->router.stream_hold_timeout_s;
-    if (hold > 0) {
-        auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double>(hold));
-        pipe->cv.wait_until(lock, deadline, [&] {
-            return pipe->content_started || pipe->early_error || pipe->finished;
-        });
-        if (pipe->early_error && !pipe->content_started) {
-            out.error = *pipe->early_error;
-            out.transport_failure =
-                pipe->result.transport != TransportStatus::kOk && pipe->finished;
-            lock.unlock();
-            cancel_pipe();
+    if (!committed) {
+        // Nothing reached the client yet: an error before any content falls back.
+        if (early_error && !content_started) {
+            out.error = *early_error;
+            out.transport_failure = broken;
             return out;
         }
+        std::lock_guard lock(commit->mutex);
+        if (!commit->commit_locked()) client_gone = true;
     }
-    lock.unlock();
+    if (!client_gone && !tail_out.empty() && !res.write(tail_out)) client_gone = true;
     out.committed = true;
-    res.status = 200;
-    res.set_header("Cache-Control", "no-cache");
-    std::string summary = fmt::format(
-        "model={} -> {} attempts={}{}", model, call.deployment->model, call.attempts,
-        call.tried->empty() ? std::string() : fmt::format(" [{}]", fmt::join(*call.tried, "; ")));
-    auto started = call.started;
-    bool passthrough = call.passthrough;
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [pipe, summary, started, passthrough](size_t, httplib::DataSink& sink) {
-            std::string chunk;
-            bool finished = false;
-            {
-                std::unique_lock lk(pipe->mutex);
-                pipe->cv.wait(lk, [&] { return !pipe->buffer.empty() || pipe->finished; });
-                chunk.swap(pipe->buffer);
-                finished = pipe->finished;
-                pipe->cv.notify_all();  // room in the buffer again
-            }
-            if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) {
-                pipe->cancel();
-                return false;
-            }
-            if (finished) {
-                std::lock_guard lk(pipe->mutex);
-                if (pipe->buffer.empty()) {
-                    sink.done();
-                    log_info("proxy", "request {} 200 stream in {} ms {}{}{}", summary,
-                             ms_since(started), usage_text(pipe->usage),
-                             passthrough ? " passthrough" : "",
-                             pipe->result.transport == TransportStatus::kOk
-                                 ? ""
-                                 : " (upstream: " + pipe->result.transport_error + ")");
-                }
-            }
-            return true;
-        },
-        [pipe](bool) {
-            // The response is over (done, client gone or server stopping): stop the pump.
-            pipe->cancel();
-        });
+    std::string tried =
+        call.tried->empty() ? std::string() : fmt::format(" [{}]", fmt::join(*call.tried, "; "));
+    log_info("proxy", "request model={} -> {} attempts={}{} 200 stream in {} ms {}{}{}", call.model,
+             call.deployment->model, call.attempts, tried, ms_since(call.started),
+             usage_text(usage), call.passthrough ? " passthrough" : "",
+             client_gone ? " (the client went away)"
+             : result.transport == TransportStatus::kOk
+                 ? ""
+                 : " (upstream: " + result.transport_error + ")");
     return out;
 }
 
-void Proxy::handle_count_tokens(const httplib::Request& req, httplib::Response& res) {
+void Proxy::handle_count_tokens(const http::Request& req, http::Response& res) {
     auto cfg = m_daemon.config();
     if (!authorize(req, res, ApiFormat::kAnthropic, *cfg)) return;
     wire::Request canonical;
@@ -1013,7 +991,7 @@ void Proxy::handle_count_tokens(const httplib::Request& req, httplib::Response& 
                     "application/json");
 }
 
-void Proxy::handle_models(const httplib::Request& req, httplib::Response& res) {
+void Proxy::handle_models(const http::Request& req, http::Response& res) {
     auto cfg = m_daemon.config();
     bool anthropic = req.has_header("anthropic-version") || req.has_header("x-api-key");
     if (!authorize(req, res, anthropic ? ApiFormat::kAnthropic : ApiFormat::kOpenAIChat, *cfg)) {

@@ -6,11 +6,11 @@
 // the model replaced, and stream upstream bytes back untouched. Cross-format routes decode into
 // the canonical model (daemon/wire) and encode for the other side, streaming event by event.
 //
-// Streaming uses one "pump" thread per stream: it reads the upstream while the server worker
-// writes to the client, joined by a bounded buffer (a slow client slows the upstream read
-// instead of growing memory). The worker waits for the upstream's status before it commits a
-// status to the client, so an upstream error before the first byte is still a proper HTTP error
-// in the client's format.
+// A stream is served by the connection's own thread: it reads the upstream and writes each
+// piece to the client as it arrives (a slow client slows the upstream read through TCP back
+// pressure instead of growing memory). Nothing is sent to the client before the upstream's
+// status, so an upstream error before the first byte is still a proper HTTP error in the
+// client's format, and a fallback can still take over.
 
 #include <atomic>
 #include <memory>
@@ -18,14 +18,9 @@
 #include <string>
 
 #include "common/config.hpp"
+#include "daemon/http/message.hpp"
 #include "daemon/proxy/upstream.hpp"
 #include "daemon/wire/model.hpp"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace litellm {
 class Daemon;
@@ -40,10 +35,10 @@ enum class ApiFormat { kAnthropic, kOpenAIChat };
 inline constexpr std::size_t kMaxBodyBytes = 32 * 1024 * 1024;
 
 /// The API format a request to `path` with these headers expects errors in.
-ApiFormat format_for_request(const httplib::Request& req);
+ApiFormat format_for_request(const http::Request& req);
 
 /// Writes `error` into `res` in the client's format, with status and retry-after.
-void write_error(httplib::Response& res, ApiFormat format, const wire::Error& error);
+void write_error(http::Response& res, ApiFormat format, const wire::Error& error);
 
 /// Estimates input tokens for count_tokens when no Anthropic upstream can count; errs high.
 std::int64_t estimate_input_tokens(const wire::Request& request);
@@ -53,11 +48,15 @@ class Proxy {
     explicit Proxy(Daemon& daemon);
     ~Proxy();
 
-    /// Adds the proxy routes and the error handler to `server`.
-    void register_routes(httplib::Server& server);
+    /// Serves `req` when its path is one of the proxy's; false when no route matches.
+    bool handle(http::Request& req, http::Response& res);
 
-    /// Streams still pumping (for shutdown and status).
-    int active_streams() const { return m_active_pumps.load(); }
+    /// Fills `res` (whose status is already set: 400, 404, 413, 431) with an error body in the
+    /// API format the request's path and headers suggest.
+    void write_http_error(const http::Request& req, http::Response& res);
+
+    /// Streams being served now.
+    int active_streams() const { return m_active_streams.load(); }
 
   private:
     struct Call;
@@ -69,10 +68,10 @@ class Proxy {
         bool transport_failure = false;
     };
 
-    void handle_chat(const httplib::Request& req, httplib::Response& res, ApiFormat format);
-    void handle_count_tokens(const httplib::Request& req, httplib::Response& res);
-    void handle_models(const httplib::Request& req, httplib::Response& res);
-    bool authorize(const httplib::Request& req, httplib::Response& res, ApiFormat format,
+    void handle_chat(const http::Request& req, http::Response& res, ApiFormat format);
+    void handle_count_tokens(const http::Request& req, http::Response& res);
+    void handle_models(const http::Request& req, http::Response& res);
+    bool authorize(const http::Request& req, http::Response& res, ApiFormat format,
                    const Config& cfg);
 
     /// Builds the upstream request for `call` on `deployment`; nullopt with `error` set when
@@ -80,14 +79,15 @@ class Proxy {
     std::optional<UpstreamRequest> build_upstream(Call& call, const Deployment& deployment,
                                                   const Config& cfg, wire::Error& error);
     /// One attempt without streaming; writes `res` only on success.
-    AttemptResult run_whole(Call& call, UpstreamRequest upstream, httplib::Response& res);
+    AttemptResult run_whole(Call& call, UpstreamRequest upstream, http::Response& res);
     /// One streamed attempt; commits `res` only once the upstream answered 2xx (and, with
     /// stream_hold_timeout, sent its first content).
-    AttemptResult run_stream(Call& call, UpstreamRequest upstream, httplib::Response& res);
+    AttemptResult run_stream(Call& call, UpstreamRequest upstream, http::Response& res);
 
     Daemon& m_daemon;
     UpstreamPool m_pool;
-    std::atomic<int> m_active_pumps{0};
+    std::atomic<int> m_active_streams{0};
+    Watchdog m_hold_timer;                ///< commits held streams whose upstream stays silent
     std::atomic<unsigned> m_rotation{0};  ///< round-robin start inside deployment groups
 };
 

@@ -1,0 +1,143 @@
+#pragma once
+// HTTP/1.1 messages for the proxy's listener: the request a handler reads, the response it
+// fills (or streams), and the parsing and serialising around them. The parser works on a byte
+// buffer and never blocks, so it is tested on its own; daemon/http/server.cpp owns the sockets.
+//
+// Why not cpp-httplib's server: its request path (byte-at-a-time line reading, regex routing,
+// a poll() before every read) was most of what litellmd added to a request, and its streaming
+// model needs a second thread per stream. Here a handler writes chunks straight to its socket.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace litellm::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// Case-insensitive ASCII comparison (header names).
+bool iequals(std::string_view a, std::string_view b);
+
+/// One parsed request. Header names keep the client's spelling; lookups ignore case.
+struct Request {
+    std::string method;  ///< "GET", "POST", ...
+    std::string target;  ///< as sent: "/v1/messages?beta=true"
+    std::string path;    ///< target before '?', percent-decoded
+    std::string query;   ///< after '?', raw
+    Headers headers;
+    std::string body;
+    int minor_version = 1;  ///< HTTP/1.x
+    bool keep_alive = true;
+
+    /// The first header named `name` (any case), or nullptr.
+    const std::string* find_header(std::string_view name) const;
+    bool has_header(std::string_view name) const { return find_header(name) != nullptr; }
+    /// The first header named `name`, or "".
+    std::string get_header_value(std::string_view name) const;
+    /// True when the query has `name` (with or without a value).
+    bool has_param(std::string_view name) const;
+    /// The percent-decoded value of query parameter `name`, or "".
+    std::string get_param_value(std::string_view name) const;
+};
+
+/// Where a streamed response's bytes go (the connection).
+class ResponseSink {
+  public:
+    virtual ~ResponseSink() = default;
+    /// Sends the status line and headers of a chunked response; false when the client is gone.
+    virtual bool send_stream_head(const class Response& res) = 0;
+    /// Sends one chunk; false when the client is gone.
+    virtual bool send_chunk(std::string_view bytes) = 0;
+};
+
+/// What a handler answers: either a whole body (sent after the handler returns) or a chunked
+/// stream written while the handler runs.
+class Response {
+  public:
+    int status = 200;
+    Headers headers;
+    std::string body;
+
+    /// Sets header `name`, replacing any of that name.
+    void set_header(std::string_view name, std::string value);
+    /// Removes every header named `name`.
+    void erase_header(std::string_view name);
+    /// The first header named `name`, or nullptr.
+    const std::string* find_header(std::string_view name) const;
+    /// Sets the whole body and its Content-Type.
+    void set_content(std::string content, std::string_view content_type);
+
+    /// Starts a chunked response now with `content_type` (status and headers as set); false
+    /// when the client is gone or no sink is attached.
+    bool begin_stream(std::string_view content_type);
+    /// Writes one chunk of a started stream; false when the client is gone (stop producing).
+    bool write(std::string_view bytes);
+    /// True once begin_stream() was called.
+    bool streaming() const { return m_streaming; }
+    /// True when a stream write failed (the connection is unusable).
+    bool broken() const { return m_broken; }
+
+    /// Attaches the connection a stream writes to (done by the server).
+    void attach(ResponseSink* sink) { m_sink = sink; }
+
+  private:
+    ResponseSink* m_sink = nullptr;
+    bool m_streaming = false;
+    bool m_broken = false;
+};
+
+/// Outcome of parsing a request head.
+enum class ParseStatus {
+    kOk,          ///< a complete head was parsed
+    kIncomplete,  ///< more bytes are needed
+    kBad,         ///< malformed: answer 400 and close
+    kTooLarge,    ///< head over the limit: answer 431 and close
+};
+
+/// Largest request head (request line and headers) accepted.
+inline constexpr std::size_t kMaxHeadBytes = 64 * 1024;
+/// Most header lines accepted.
+inline constexpr std::size_t kMaxHeaders = 128;
+
+/// Parses the request line and headers at the start of `data` into `req` (method, target,
+/// path, query, headers, version, keep_alive). On kOk, `head_len` is the head's size with its
+/// blank line. On kBad, `error` says why.
+ParseStatus parse_request_head(std::string_view data, Request& req, std::size_t& head_len,
+                               std::string& error);
+
+/// How the body of a parsed request is framed.
+struct BodyFraming {
+    bool chunked = false;
+    std::uint64_t content_length = 0;
+    bool expect_continue = false;  ///< the client waits for "100 Continue" before the body
+};
+
+/// Reads the framing headers of `req`; false with `error` set when they are contradictory or
+/// malformed (which a proxy must refuse: request smuggling).
+bool body_framing(const Request& req, BodyFraming& framing, std::string& error);
+
+/// Result of decoding a chunked body from a buffer.
+enum class ChunkStatus { kDone, kIncomplete, kBad, kTooLarge };
+
+/// Decodes a chunked body at the start of `data`, appending the payload to `out` (which must
+/// start empty for each attempt). On kDone, `consumed` is the bytes used, trailers included.
+ChunkStatus decode_chunked(std::string_view data, std::string& out, std::size_t& consumed,
+                           std::size_t max_body);
+
+/// The reason phrase for `status` ("OK", "Not Found", ...).
+std::string_view reason_phrase(int status);
+
+/// Serialises the head of a whole response with Content-Length `body_size` (Connection: close
+/// when !keep_alive) into `out`.
+void serialize_head(const Response& res, std::size_t body_size, bool keep_alive, std::string& out);
+
+/// Serialises the head of a chunked response into `out`.
+void serialize_stream_head(const Response& res, bool keep_alive, std::string& out);
+
+/// Percent-decodes `s` ('+' stays '+' unless `plus_is_space`).
+std::string percent_decode(std::string_view s, bool plus_is_space = false);
+
+}  // namespace litellm::http
