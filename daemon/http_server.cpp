@@ -57,41 +57,6 @@ void set_nonblocking(int fd) {
     if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-/// A growable byte window [start, end) over one allocation.
-struct Buffer {
-    std::unique_ptr<char[]> data;
-    std::size_t cap = 0, start = 0, end = 0;
-
-    std::string_view view() const { return {data.get() + start, end - start}; }
-    std::size_t size() const { return end - start; }
-    void consume(std::size_t n) {
-        start += n;
-        if (start == end) start = end = 0;
-    }
-    /// Makes room for at least `want` more bytes after `end`.
-    void reserve_tail(std::size_t want) {
-        if (cap - end >= want) return;
-        if (start > 0) {
-            std::memmove(data.get(), data.get() + start, end - start);
-            end -= start;
-            start = 0;
-            if (cap - end >= want) return;
-        }
-        std::size_t ncap = std::max({cap * 2, end + want, kInitialBuffer});
-        std::unique_ptr<char[]> n(new char[ncap]);
-        if (end) std::memcpy(n.get(), data.get(), end);
-        data = std::move(n);
-        cap = ncap;
-    }
-    /// Drops a large allocation between requests, so one big body does not pin memory.
-    void shrink() {
-        if (cap > 4 * kInitialBuffer && size() == 0) {
-            data.reset();
-            cap = start = end = 0;
-        }
-    }
-};
-
 }  // namespace
 
 /// One client connection: owns its socket's reads and writes for the life of the thread.
@@ -115,7 +80,7 @@ class HttpServer::Connection final : public http::ResponseSink {
     }
 
     /// Reads what is available into `buf`; 0 on EOF, -1 on error.
-    ssize_t read_some(Buffer& buf, std::size_t want = 0) {
+    ssize_t read_some(http::Buffer& buf, std::size_t want = 0) {
         buf.reserve_tail(std::max<std::size_t>(want, 4096));
         for (;;) {
             ssize_t n = ::recv(m_fd, buf.data.get() + buf.end, buf.cap - buf.end, 0);
@@ -356,7 +321,7 @@ void HttpServer::accept_loop() {
 
 void HttpServer::serve(int fd) {
     Connection conn(fd, m_drain_wake);
-    Buffer buf;
+    http::Buffer buf;
     http::Request req;
     for (;;) {
         // The head: parse what is buffered, read more until it is complete.
@@ -463,7 +428,7 @@ void HttpServer::serve(int fd) {
             return;
         }
         if (!conn.keep_alive || m_draining) return;
-        buf.shrink();
+        buf.shrink(4 * kInitialBuffer);
         if (req.body.capacity() > 4 * kInitialBuffer) std::string().swap(req.body);
     }
 }

@@ -67,6 +67,21 @@ void append_headers(const Headers& headers, std::string& out) {
 
 }  // namespace
 
+void Buffer::reserve_tail(std::size_t want) {
+    if (cap - end >= want) return;
+    if (start > 0) {
+        std::memmove(data.get(), data.get() + start, end - start);
+        end -= start;
+        start = 0;
+        if (cap - end >= want) return;
+    }
+    std::size_t ncap = std::max({cap * 2, end + want, std::size_t{16 * 1024}});
+    std::unique_ptr<char[]> grown(new char[ncap]);
+    if (end) std::memcpy(grown.get(), data.get(), end);
+    data = std::move(grown);
+    cap = ncap;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -358,6 +373,104 @@ ChunkStatus decode_chunked(std::string_view data, std::string& out, std::size_t&
         } else {
             return ChunkStatus::kBad;
         }
+    }
+}
+
+ParseStatus parse_response_head(std::string_view data, int& status, int& minor_version,
+                                Headers& headers, std::size_t& head_len, std::string& error) {
+    std::size_t end = std::string_view::npos;
+    std::size_t scan = 0;
+    while (scan < data.size()) {
+        const void* nl = std::memchr(data.data() + scan, '\n', data.size() - scan);
+        if (!nl) break;
+        std::size_t i = static_cast<const char*>(nl) - data.data();
+        if (i + 1 < data.size() && data[i + 1] == '\n') {
+            end = i + 2;
+            break;
+        }
+        if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') {
+            end = i + 3;
+            break;
+        }
+        if (i + 2 >= data.size()) break;
+        scan = i + 1;
+    }
+    if (end == std::string_view::npos) {
+        return data.size() > kMaxHeadBytes ? ParseStatus::kTooLarge : ParseStatus::kIncomplete;
+    }
+    if (end > kMaxHeadBytes) return ParseStatus::kTooLarge;
+    std::string_view head = data.substr(0, end);
+    std::string_view line;
+    std::size_t pos = next_line(head, 0, line);
+    // HTTP/1.x SP 3DIGIT [SP reason]
+    if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ' || line[9] < '1' ||
+        line[9] > '5' || line[10] < '0' || line[10] > '9' || line[11] < '0' || line[11] > '9' ||
+        (line.size() > 12 && line[12] != ' ')) {
+        error = "malformed status line";
+        return ParseStatus::kBad;
+    }
+    minor_version = line[7] - '0';
+    status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    headers.clear();
+    while (pos < head.size()) {
+        pos = next_line(head, pos, line);
+        if (line.empty()) break;
+        std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' ||
+            line.front() == '\t') {
+            error = "malformed header line";
+            return ParseStatus::kBad;
+        }
+        std::string name(line.substr(0, colon));
+        for (char& c : name)
+            c = lower_ascii(c);
+        headers.emplace_back(std::move(name), std::string(trim_ows(line.substr(colon + 1))));
+    }
+    head_len = end;
+    return ParseStatus::kOk;
+}
+
+bool ChunkedDecoder::step(char c) {
+    switch (m_state) {
+        case State::kSize:
+            if (c != '\n') {
+                if (m_line.size() > 1024) return false;
+                m_line.push_back(c);
+                return true;
+            } else {
+                std::string_view text = m_line;
+                if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+                text = trim_ows(text.substr(0, text.find(';')));
+                if (text.empty() || text.size() > 15) return false;
+                std::uint64_t size = 0;
+                for (char h : text) {
+                    int v = hex_value(h);
+                    if (v < 0) return false;
+                    size = size * 16 + static_cast<unsigned>(v);
+                }
+                m_line.clear();
+                m_remaining = size;
+                m_state = size == 0 ? State::kTrailer : State::kData;
+                return true;
+            }
+        case State::kDataEnd:
+            if (c == '\r') return true;
+            if (c != '\n') return false;
+            m_state = State::kSize;
+            return true;
+        case State::kTrailer:
+            if (c != '\n') {
+                if (m_line.size() > 8192) return false;
+                m_line.push_back(c);
+                return true;
+            }
+            if (m_line.empty() || m_line == "\r") {
+                m_state = State::kDone;
+            }
+            m_line.clear();
+            return true;
+        default:
+            return false;
     }
 }
 

@@ -7,8 +7,10 @@
 // a poll() before every read) was most of what litellmd added to a request, and its streaming
 // model needs a second thread per stream. Here a handler writes chunks straight to its socket.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +19,30 @@
 namespace litellm::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// A growable byte window [start, end) over one allocation, for socket reads: no zero-filling
+/// and no copy until the window must move.
+struct Buffer {
+    std::unique_ptr<char[]> data;
+    std::size_t cap = 0, start = 0, end = 0;
+
+    std::string_view view() const { return {data.get() + start, end - start}; }
+    std::size_t size() const { return end - start; }
+    /// Drops `n` bytes from the front.
+    void consume(std::size_t n) {
+        start += n;
+        if (start == end) start = end = 0;
+    }
+    /// Makes room for at least `want` more bytes after `end`.
+    void reserve_tail(std::size_t want);
+    /// Frees an allocation larger than `keep` when empty, so one big body does not pin memory.
+    void shrink(std::size_t keep) {
+        if (cap > keep && size() == 0) {
+            data.reset();
+            cap = start = end = 0;
+        }
+    }
+};
 
 /// Case-insensitive ASCII comparison (header names).
 bool iequals(std::string_view a, std::string_view b);
@@ -126,6 +152,60 @@ enum class ChunkStatus { kDone, kIncomplete, kBad, kTooLarge };
 /// start empty for each attempt). On kDone, `consumed` is the bytes used, trailers included.
 ChunkStatus decode_chunked(std::string_view data, std::string& out, std::size_t& consumed,
                            std::size_t max_body);
+
+/// Parses a response head (status line and headers) at the start of `data`. Header names are
+/// lowercased. On kOk, `head_len` is the head's size with its blank line.
+ParseStatus parse_response_head(std::string_view data, int& status, int& minor_version,
+                                Headers& headers, std::size_t& head_len, std::string& error);
+
+/// Decodes a chunked body incrementally, as its bytes arrive (upstream responses and streams).
+class ChunkedDecoder {
+  public:
+    enum class Status { kMore, kDone, kBad };
+
+    /// Consumes `in`, passing each piece of payload to `on_data(std::string_view)` (which
+    /// returns false to stop: feed then returns kMore with `consumed` short). After kDone,
+    /// bytes past the end of the body are left unconsumed.
+    template <typename Fn>
+    Status feed(std::string_view in, std::size_t& consumed, Fn&& on_data);
+
+    bool done() const { return m_state == State::kDone; }
+
+  private:
+    enum class State { kSize, kData, kDataEnd, kTrailer, kDone };
+    /// Handles one byte of the non-data states; false on malformed framing.
+    bool step(char c);
+
+    State m_state = State::kSize;
+    std::uint64_t m_remaining = 0;
+    std::string m_line;
+};
+
+template <typename Fn>
+ChunkedDecoder::Status ChunkedDecoder::feed(std::string_view in, std::size_t& consumed,
+                                            Fn&& on_data) {
+    std::size_t i = 0;
+    while (i < in.size() && m_state != State::kDone) {
+        if (m_state == State::kData) {
+            std::size_t n =
+                static_cast<std::size_t>(std::min<std::uint64_t>(m_remaining, in.size() - i));
+            m_remaining -= n;
+            if (m_remaining == 0) m_state = State::kDataEnd;
+            i += n;
+            if (!on_data(in.substr(i - n, n))) {
+                consumed = i;
+                return Status::kMore;
+            }
+            continue;
+        }
+        if (!step(in[i++])) {
+            consumed = i;
+            return Status::kBad;
+        }
+    }
+    consumed = i;
+    return m_state == State::kDone ? Status::kDone : Status::kMore;
+}
 
 /// The reason phrase for `status` ("OK", "Not Found", ...).
 std::string_view reason_phrase(int status);

@@ -1,10 +1,26 @@
 #include "daemon/proxy/upstream.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
-#include <httplib.h>
+
+#include "daemon/http/message.hpp"
 
 namespace litellm::proxy {
 
@@ -19,30 +35,111 @@ std::string lower(std::string s) {
     return s;
 }
 
-void set_timeout(httplib::Client& c, double connect_s, double read_s) {
-    auto sec = [](double s) { return static_cast<time_t>(s); };
-    auto usec = [](double s) {
-        return static_cast<time_t>((s - static_cast<double>(static_cast<time_t>(s))) * 1e6);
-    };
-    c.set_connection_timeout(sec(connect_s), usec(connect_s));
-    c.set_read_timeout(sec(read_s), usec(read_s));
-    c.set_write_timeout(sec(read_s), usec(read_s));
+// Bytes asked of the socket per read.
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+std::string ssl_error_text() {
+    unsigned long e = ERR_get_error();
+    ERR_clear_error();
+    if (e == 0) return "TLS error";
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    return buf;
 }
 
-TransportStatus classify(httplib::Error error) {
-    switch (error) {
-        case httplib::Error::Connection:
-        case httplib::Error::SSLConnection:
-        case httplib::Error::SSLServerVerification:
-            return TransportStatus::kConnect;
-        case httplib::Error::ConnectionTimeout:
-            return TransportStatus::kTimeout;
-        case httplib::Error::Canceled:
-            return TransportStatus::kCancelled;
-        default:
-            return TransportStatus::kBrokenRead;
-    }
+// One client context for every https upstream: the system's CA store (OpenSSL also reads
+// SSL_CERT_FILE and SSL_CERT_DIR), peer verification on, TLS 1.2 or newer.
+SSL_CTX* tls_context() {
+    static SSL_CTX* ctx = [] {
+        SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+        if (!c) return c;
+        SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+        SSL_CTX_set_default_verify_paths(c);
+        SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+        SSL_CTX_set_mode(c, SSL_MODE_AUTO_RETRY);
+        // Body framing (Content-Length, chunked) already detects a truncated answer.
+        SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
+        return c;
+    }();
+    return ctx;
 }
+
+void set_socket_timeout(int fd, int option, double seconds) {
+    timeval tv{};
+    if (seconds > 0) {
+        tv.tv_sec = static_cast<time_t>(seconds);
+        tv.tv_usec = static_cast<suseconds_t>((seconds - static_cast<double>(tv.tv_sec)) * 1e6);
+        if (tv.tv_sec == 0 && tv.tv_usec == 0) tv.tv_usec = 1000;
+    }
+    ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+}
+
+bool is_ip_literal(const std::string& host) {
+    in6_addr a6{};
+    in_addr a4{};
+    return ::inet_pton(AF_INET, host.c_str(), &a4) == 1 ||
+           ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
+
+/// An origin ("https://h:443") taken apart for connecting.
+struct OriginParts {
+    bool tls = false;
+    std::string host;         ///< without IPv6 brackets
+    std::string port;         ///< always set
+    std::string host_header;  ///< Host: value (no default port)
+};
+
+bool parse_origin(const std::string& origin, OriginParts& o) {
+    std::size_t sep = origin.find("://");
+    if (sep == std::string::npos) return false;
+    o.tls = origin.compare(0, sep, "https") == 0;
+    std::string authority = origin.substr(sep + 3);
+    std::size_t colon = authority.rfind(':');
+    if (colon == std::string::npos || colon + 1 >= authority.size()) return false;
+    if (authority.rfind(']') != std::string::npos && colon < authority.rfind(']')) return false;
+    o.port = authority.substr(colon + 1);
+    std::string host = authority.substr(0, colon);
+    if (host.empty()) return false;
+    bool default_port = (o.tls && o.port == "443") || (!o.tls && o.port == "80");
+    o.host_header = default_port ? host : authority;
+    if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    o.host = host;
+    return true;
+}
+
+/// Inflates a gzip or zlib body (an upstream that compresses although asked not to).
+class Inflater {
+  public:
+    Inflater() { m_ok = inflateInit2(&m_z, 15 + 32) == Z_OK; }
+    ~Inflater() { inflateEnd(&m_z); }
+    Inflater(const Inflater&) = delete;
+    Inflater& operator=(const Inflater&) = delete;
+
+    /// Inflates `in`, passing output to `out`; false on corrupt data or when `out` stops.
+    template <typename Fn>
+    bool feed(std::string_view in, Fn&& out) {
+        if (!m_ok) return false;
+        m_z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+        m_z.avail_in = static_cast<uInt>(in.size());
+        char buf[16384];
+        while (m_z.avail_in > 0 && !m_end) {
+            m_z.next_out = reinterpret_cast<Bytef*>(buf);
+            m_z.avail_out = sizeof buf;
+            int r = inflate(&m_z, Z_NO_FLUSH);
+            if (r == Z_STREAM_END) m_end = true;
+            if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) return false;
+            std::size_t n = sizeof buf - m_z.avail_out;
+            if (n > 0 && !out(std::string_view(buf, n))) return false;
+            if (r == Z_BUF_ERROR && n == 0) break;
+        }
+        return true;
+    }
+
+  private:
+    z_stream m_z{};
+    bool m_ok = false;
+    bool m_end = false;
+};
 
 }  // namespace
 
@@ -126,33 +223,253 @@ void Watchdog::run() {
     }
 }
 
+/// One connection to an upstream (TCP, with TLS for https). Used by one request at a time;
+/// abort() may be called from another thread (the first-byte timer).
+class UpstreamConnection {
+  public:
+    explicit UpstreamConnection(std::string origin) : m_origin(std::move(origin)) {}
+    ~UpstreamConnection() {
+        if (m_ssl) SSL_free(m_ssl);
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    UpstreamConnection(const UpstreamConnection&) = delete;
+    UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+
+    const std::string& origin() const { return m_origin; }
+
+    /// Connects within `timeout_s` (TLS handshake included); false with `status` and `error`.
+    bool open(const OriginParts& o, double timeout_s, TransportStatus& status, std::string& error) {
+        addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_NUMERICSERV;
+        addrinfo* found = nullptr;
+        int gai = ::getaddrinfo(o.host.c_str(), o.port.c_str(), &hints, &found);
+        if (gai != 0) {
+            status = TransportStatus::kConnect;
+            error = fmt::format("cannot resolve {}: {}", o.host, ::gai_strerror(gai));
+            return false;
+        }
+        auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(timeout_s));
+        auto remaining_ms = [&] {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+            return static_cast<int>(std::max<long long>(0, left));
+        };
+        status = TransportStatus::kConnect;
+        error = "no address";
+        for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+            int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+            if (fd < 0) continue;
+            int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+            int err = rc == 0 ? 0 : errno;
+            if (err == EINPROGRESS) {
+                pollfd p{fd, POLLOUT, 0};
+                int n;
+                do {
+                    n = ::poll(&p, 1, remaining_ms());
+                } while (n < 0 && errno == EINTR);
+                if (n == 0) {
+                    err = ETIMEDOUT;
+                } else {
+                    socklen_t len = sizeof err;
+                    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                }
+            }
+            if (err == 0) {
+                m_fd = fd;
+                break;
+            }
+            ::close(fd);
+            status = err == ETIMEDOUT ? TransportStatus::kTimeout : TransportStatus::kConnect;
+            error = err == ETIMEDOUT ? fmt::format("connecting to {}:{} timed out after {:g} s",
+                                                   o.host, o.port, timeout_s)
+                                     : fmt::format("connecting to {}:{}: {}", o.host, o.port,
+                                                   std::strerror(err));
+        }
+        ::freeaddrinfo(found);
+        if (m_fd < 0) return false;
+        int flags = ::fcntl(m_fd, F_GETFL, 0);
+        ::fcntl(m_fd, F_SETFL, flags & ~O_NONBLOCK);
+        int yes = 1;
+        ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+        if (!o.tls) return true;
+
+        SSL_CTX* ctx = tls_context();
+        m_ssl = ctx ? SSL_new(ctx) : nullptr;
+        if (!m_ssl) {
+            status = TransportStatus::kConnect;
+            error = "cannot set up TLS: " + ssl_error_text();
+            return false;
+        }
+        SSL_set_fd(m_ssl, m_fd);
+        X509_VERIFY_PARAM* param = SSL_get0_param(m_ssl);
+        if (is_ip_literal(o.host)) {
+            X509_VERIFY_PARAM_set1_ip_asc(param, o.host.c_str());
+        } else {
+            SSL_set_tlsext_host_name(m_ssl, o.host.c_str());
+            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            X509_VERIFY_PARAM_set1_host(param, o.host.c_str(), 0);
+        }
+        double left = std::max(0.001, remaining_ms() / 1000.0);
+        set_socket_timeout(m_fd, SO_RCVTIMEO, left);
+        set_socket_timeout(m_fd, SO_SNDTIMEO, left);
+        ERR_clear_error();
+        if (SSL_connect(m_ssl) != 1) {
+            long verify = SSL_get_verify_result(m_ssl);
+            bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+            status = timed_out ? TransportStatus::kTimeout : TransportStatus::kConnect;
+            error = verify != X509_V_OK ? fmt::format("TLS certificate of {} not trusted: {}",
+                                                      o.host, X509_verify_cert_error_string(verify))
+                    : timed_out
+                        ? fmt::format("TLS handshake with {} timed out", o.host)
+                        : fmt::format("TLS handshake with {} failed: {}", o.host, ssl_error_text());
+            return false;
+        }
+        m_read_timeout = m_write_timeout = -1;  // the handshake's timeouts are not the request's
+        return true;
+    }
+
+    /// Sets the longest silence a read or write may wait (one setsockopt when it changes).
+    void set_timeouts(double read_s, double write_s) {
+        if (read_s != m_read_timeout) set_socket_timeout(m_fd, SO_RCVTIMEO, read_s);
+        if (write_s != m_write_timeout) set_socket_timeout(m_fd, SO_SNDTIMEO, write_s);
+        m_read_timeout = read_s;
+        m_write_timeout = write_s;
+    }
+
+    /// Sends `head` and `body` (one sendmsg on plain TCP); false on failure.
+    bool write_all(std::string_view head, std::string_view body) {
+        if (m_ssl) {
+            for (std::string_view part : {head, body}) {
+                if (part.empty()) continue;
+                ERR_clear_error();
+                if (SSL_write(m_ssl, part.data(), static_cast<int>(part.size())) <= 0) {
+                    m_error = ssl_error_text();
+                    return false;
+                }
+            }
+            return true;
+        }
+        iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
+                        {const_cast<char*>(body.data()), body.size()}};
+        iovec* v = iov;
+        int count = body.empty() ? 1 : 2;
+        while (count > 0) {
+            msghdr msg{};
+            msg.msg_iov = v;
+            msg.msg_iovlen = static_cast<std::size_t>(count);
+            ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                m_timed_out = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+                m_error = n < 0 ? std::strerror(errno) : "connection closed";
+                return false;
+            }
+            auto left = static_cast<std::size_t>(n);
+            while (count > 0 && left >= v->iov_len) {
+                left -= v->iov_len;
+                ++v;
+                --count;
+            }
+            if (count > 0) {
+                v->iov_base = static_cast<char*>(v->iov_base) + left;
+                v->iov_len -= left;
+            }
+        }
+        return true;
+    }
+
+    /// Reads what arrives into the buffer: >0 bytes read, 0 at end of stream, -1 on error
+    /// (timed_out() tells a read timeout).
+    ssize_t read_more() {
+        m_buf.reserve_tail(kReadChunk);
+        char* dst = m_buf.data.get() + m_buf.end;
+        std::size_t room = m_buf.cap - m_buf.end;
+        ssize_t n;
+        if (m_ssl) {
+            ERR_clear_error();
+            int r = SSL_read(m_ssl, dst, static_cast<int>(std::min<std::size_t>(room, 1 << 30)));
+            if (r > 0) {
+                n = r;
+            } else {
+                int e = SSL_get_error(m_ssl, r);
+                if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) {
+                    n = 0;
+                } else {
+                    m_timed_out =
+                        e == SSL_ERROR_WANT_READ ||
+                        (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK));
+                    m_error = m_timed_out ? "read timed out" : ssl_error_text();
+                    n = -1;
+                }
+            }
+        } else {
+            do {
+                n = ::recv(m_fd, dst, room, 0);
+            } while (n < 0 && errno == EINTR);
+            if (n < 0) {
+                m_timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+                m_error = std::strerror(errno);
+            }
+        }
+        if (n > 0) m_buf.end += static_cast<std::size_t>(n);
+        if (m_aborted) m_timed_out = false;
+        return n;
+    }
+
+    /// True for an idle connection still worth reusing: nothing to read (no EOF, no stray
+    /// bytes) and no error.
+    bool looks_alive() const {
+        if (m_buf.size() > 0 || (m_ssl && SSL_pending(m_ssl) > 0)) return false;
+        pollfd p{m_fd, POLLIN, 0};
+        return ::poll(&p, 1, 0) == 0;
+    }
+
+    /// Unblocks a read or write in progress (from any thread); the connection is then dead.
+    void abort() {
+        m_aborted = true;
+        ::shutdown(m_fd, SHUT_RDWR);
+    }
+
+    http::Buffer& buffer() { return m_buf; }
+    bool timed_out() const { return m_timed_out; }
+    const std::string& error() const { return m_error; }
+
+  private:
+    std::string m_origin;
+    int m_fd = -1;
+    SSL* m_ssl = nullptr;
+    http::Buffer m_buf;
+    double m_read_timeout = -1, m_write_timeout = -1;
+    std::atomic<bool> m_aborted{false};
+    bool m_timed_out = false;
+    std::string m_error;
+};
+
 UpstreamPool::UpstreamPool() = default;
 UpstreamPool::~UpstreamPool() = default;
 
-std::shared_ptr<httplib::Client> UpstreamPool::acquire(const std::string& origin) {
-    {
-        std::lock_guard lock(m_mutex);
-        auto it = m_idle.find(origin);
-        if (it != m_idle.end() && !it->second.empty()) {
-            auto c = std::move(it->second.back());
-            it->second.pop_back();
-            return c;
-        }
+std::shared_ptr<UpstreamConnection> UpstreamPool::acquire(const std::string& origin) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_idle.find(origin);
+    while (it != m_idle.end() && !it->second.empty()) {
+        auto c = std::move(it->second.back());
+        it->second.pop_back();
+        // Closed by the upstream while idle (its keep-alive timeout): dropped here rather
+        // than found out by a failed request.
+        if (c->looks_alive()) return c;
     }
-    auto c = std::make_shared<httplib::Client>(origin);
-    c->set_keep_alive(true);
-    c->set_tcp_nodelay(true);
-    c->enable_server_certificate_verification(true);
-    // We never forward the client's Accept-Encoding, so upstreams answer uncompressed; a
-    // gzip answer anyway is decoded here rather than passed through undecodable.
-    c->set_decompress(true);
-    return c;
+    return nullptr;
 }
 
-void UpstreamPool::release(const std::string& origin, std::shared_ptr<httplib::Client> client) {
+void UpstreamPool::release(std::shared_ptr<UpstreamConnection> conn) {
     std::lock_guard lock(m_mutex);
-    auto& idle = m_idle[origin];
-    if (idle.size() < kMaxIdlePerOrigin) idle.push_back(std::move(client));
+    auto& idle = m_idle[conn->origin()];
+    if (idle.size() < kMaxIdlePerOrigin) idle.push_back(std::move(conn));
 }
 
 std::size_t UpstreamPool::idle_count() const {
@@ -163,115 +480,234 @@ std::size_t UpstreamPool::idle_count() const {
     return n;
 }
 
-void CancelToken::cancel() {
-    std::shared_ptr<httplib::Client> client;
-    {
-        std::lock_guard lock(m_mutex);
-        m_cancelled = true;
-        client = m_client;
-    }
-    if (client) client->stop();  // unblocks a read or connect in send()
-}
-
 UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHandler& on_head,
-                                  const BodyHandler& on_body,
-                                  const std::shared_ptr<CancelToken>& cancel) {
+                                  const BodyHandler& on_body) {
     UpstreamResult result;
     std::string origin, path;
-    if (!split_url(request.url, origin, path)) {
+    OriginParts parts;
+    if (!split_url(request.url, origin, path) || !parse_origin(origin, parts)) {
         result.transport = TransportStatus::kBadUrl;
         result.transport_error = "bad upstream URL '" + request.url + "' (check api_base)";
         return result;
     }
-    auto client = acquire(origin);
-    if (!client->is_valid()) {
-        result.transport = TransportStatus::kBadUrl;
-        result.transport_error = "cannot use upstream URL '" + request.url + "'";
-        return result;
-    }
-    set_timeout(*client, request.connect_timeout_s, request.read_timeout_s);
-    if (cancel) {
-        std::lock_guard lock(cancel->m_mutex);
-        if (cancel->m_cancelled) {
-            result.transport = TransportStatus::kCancelled;
-            result.transport_error = "cancelled";
-            return result;
+    // The request head, built once (a retry on a fresh connection sends the same bytes).
+    std::string head;
+    head.reserve(256 + request.headers.size() * 64);
+    head.append("POST ").append(path).append(" HTTP/1.1\r\nHost: ").append(parts.host_header);
+    head.append("\r\n");
+    bool has_type = false;
+    for (const auto& [k, v] : request.headers) {
+        if (http::iequals(k, "content-length") || http::iequals(k, "host") ||
+            http::iequals(k, "transfer-encoding") || http::iequals(k, "connection")) {
+            continue;  // framing is ours to set
         }
-        cancel->m_client = client;
+        has_type = has_type || http::iequals(k, "content-type");
+        head.append(k).append(": ").append(v).append("\r\n");
     }
+    if (!has_type) head.append("Content-Type: application/json\r\n");
+    head.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n\r\n");
 
-    httplib::Request req;
-    req.method = "POST";
-    req.path = path;
-    for (const auto& [k, v] : request.headers)
-        req.headers.emplace(k, v);
-    if (req.headers.find("Content-Type") == req.headers.end()) {
-        req.headers.emplace("Content-Type", "application/json");
-    }
-    req.body = request.body;
-    bool aborted_by_us = false;
-    auto first_byte_expired = std::make_shared<std::atomic<bool>>(false);
-    std::uint64_t watch = 0;
-    if (request.first_byte_timeout_s > 0) {
-        // The callback shares the client, so it stays valid however late the callback runs.
-        watch = m_watchdog.schedule(request.first_byte_timeout_s, [client, first_byte_expired] {
-            *first_byte_expired = true;
-            client->stop();  // unblocks the read in send()
-        });
-    }
-    req.response_handler = [&](const httplib::Response& res) {
+    auto fail = [&](TransportStatus status, std::string text) {
+        result.transport = status;
+        result.transport_error = std::move(text);
+        return result;
+    };
+    for (int attempt = 0;; ++attempt) {
+        std::shared_ptr<UpstreamConnection> conn = acquire(origin);
+        bool reused = conn != nullptr;
+        if (!conn) {
+            conn = std::make_shared<UpstreamConnection>(origin);
+            TransportStatus status = TransportStatus::kConnect;
+            std::string error;
+            if (!conn->open(parts, request.connect_timeout_s, status, error)) {
+                return fail(status, error);
+            }
+        }
+        conn->set_timeouts(request.read_timeout_s, request.read_timeout_s);
+        auto expired = std::make_shared<std::atomic<bool>>(false);
+        std::uint64_t watch = 0;
+        if (request.first_byte_timeout_s > 0) {
+            // The callback shares the connection, so it stays valid however late it runs.
+            watch = m_watchdog.schedule(request.first_byte_timeout_s, [conn, expired] {
+                *expired = true;
+                conn->abort();
+            });
+        }
+        auto stop_watch = [&] {
+            if (watch && !m_watchdog.cancel(watch)) *expired = true;
+            watch = 0;
+        };
+        auto first_byte_timeout = [&] {
+            result = UpstreamResult();
+            return fail(TransportStatus::kTimeout,
+                        fmt::format("no response within the first-byte timeout of {:g} s",
+                                    request.first_byte_timeout_s));
+        };
+        // A reused connection that fails before any byte of an answer was closed by the
+        // upstream as we sent: the request never ran there, so it goes on a fresh connection.
+        bool retry_fresh = reused && attempt == 0;
+        if (!conn->write_all(head, request.body)) {
+            stop_watch();
+            if (*expired) return first_byte_timeout();
+            if (retry_fresh) continue;
+            return fail(
+                conn->timed_out() ? TransportStatus::kTimeout : TransportStatus::kBrokenRead,
+                "cannot send the request: " + conn->error());
+        }
+
+        // The response head; informational (1xx) heads are skipped.
+        int status = 0, minor = 1;
+        bool got_bytes = false, retry = false;
+        http::Buffer& buf = conn->buffer();
+        for (;;) {
+            if (buf.size() > 0) {
+                std::size_t head_len = 0;
+                std::string perr;
+                auto ps = http::parse_response_head(buf.view(), status, minor, result.headers,
+                                                    head_len, perr);
+                if (ps == http::ParseStatus::kOk) {
+                    buf.consume(head_len);
+                    if (status >= 100 && status < 200) continue;
+                    break;
+                }
+                if (ps != http::ParseStatus::kIncomplete) {
+                    stop_watch();
+                    return fail(TransportStatus::kBrokenRead,
+                                "malformed response from the upstream: " +
+                                    (perr.empty() ? std::string("head too large") : perr));
+                }
+            }
+            ssize_t n = conn->read_more();
+            if (n > 0) {
+                got_bytes = true;
+                continue;
+            }
+            stop_watch();
+            if (*expired) return first_byte_timeout();
+            if (n == 0 && !got_bytes && retry_fresh) {
+                retry = true;
+                break;
+            }
+            if (conn->timed_out()) {
+                return fail(TransportStatus::kTimeout,
+                            fmt::format("no response within {:g} s (read timeout)",
+                                        request.read_timeout_s));
+            }
+            return fail(TransportStatus::kBrokenRead,
+                        n == 0 ? std::string("the upstream closed the connection before answering")
+                               : "read failed: " + conn->error());
+        }
+        if (retry) {
+            result.headers.clear();
+            continue;
+        }
+        stop_watch();
         // The deadline already fired: the attempt is a timeout even if the head just arrived.
-        if (watch && !m_watchdog.cancel(watch)) return false;
-        watch = 0;
-        result.status = res.status;
-        for (const auto& [k, v] : res.headers)
-            result.headers.emplace_back(lower(k), v);
-        if (on_head && !on_head(result)) {
-            aborted_by_us = true;
-            return false;
+        if (*expired) return first_byte_timeout();
+        result.status = status;
+        if (on_head && !on_head(result)) return fail(TransportStatus::kCancelled, "cancelled");
+
+        // The body: chunked, Content-Length, or up to the end of the connection.
+        bool chunked = false, has_length = false;
+        bool keep_alive = minor >= 1;
+        std::uint64_t length = 0;
+        std::string encoding;
+        for (const auto& [k, v] : result.headers) {
+            if (k == "transfer-encoding") {
+                chunked = v.find("chunked") != std::string::npos;
+            } else if (k == "content-length") {
+                has_length = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+                if (has_length) length = std::stoull(v);
+            } else if (k == "connection") {
+                std::string lv = lower(v);
+                if (lv.find("close") != std::string::npos) keep_alive = false;
+                if (lv.find("keep-alive") != std::string::npos) keep_alive = true;
+            } else if (k == "content-encoding") {
+                encoding = lower(v);
+            }
         }
-        return true;
-    };
-    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-        if (on_body && !on_body(std::string_view(data, n))) {
-            aborted_by_us = true;
-            return false;
+        std::unique_ptr<Inflater> inflater;
+        if (encoding == "gzip" || encoding == "deflate" || encoding == "x-gzip") {
+            inflater = std::make_unique<Inflater>();
         }
-        return true;
-    };
-    httplib::Response res;
-    httplib::Error error = httplib::Error::Success;
-    bool ok = client->send(req, res, error);
-    if (cancel) {
-        std::lock_guard lock(cancel->m_mutex);
-        cancel->m_client.reset();
-        if (cancel->m_cancelled) {
-            // A stopped connection never goes back to the pool.
-            if (watch) m_watchdog.cancel(watch);
-            result.transport = TransportStatus::kCancelled;
-            result.transport_error = "cancelled: the client went away";
-            return result;
+        bool stopped = false;  // on_body said stop
+        bool corrupt = false;
+        auto deliver = [&](std::string_view bytes) {
+            if (bytes.empty() || stopped || corrupt) return !stopped && !corrupt;
+            if (inflater) {
+                bool ok = inflater->feed(bytes, [&](std::string_view out) {
+                    if (on_body && !on_body(out)) stopped = true;
+                    return !stopped;
+                });
+                if (!ok && !stopped) corrupt = true;
+            } else if (on_body && !on_body(bytes)) {
+                stopped = true;
+            }
+            return !stopped && !corrupt;
+        };
+        auto read_failed = [&](ssize_t n) {
+            if (conn->timed_out()) {
+                return fail(
+                    TransportStatus::kTimeout,
+                    fmt::format("no data for {:g} s (read timeout)", request.read_timeout_s));
+            }
+            return fail(TransportStatus::kBrokenRead,
+                        n == 0 ? std::string("the upstream closed the connection mid-answer")
+                               : "read failed: " + conn->error());
+        };
+        bool no_body = status == 204 || status == 304;
+        if (no_body) {
+            // nothing to read
+        } else if (chunked) {
+            http::ChunkedDecoder decoder;
+            for (;;) {
+                std::size_t consumed = 0;
+                auto cs = decoder.feed(buf.view(), consumed, deliver);
+                buf.consume(consumed);
+                if (stopped) return fail(TransportStatus::kCancelled, "cancelled");
+                if (corrupt) return fail(TransportStatus::kBrokenRead, "corrupt compressed answer");
+                if (cs == http::ChunkedDecoder::Status::kBad) {
+                    return fail(TransportStatus::kBrokenRead, "malformed chunked answer");
+                }
+                if (cs == http::ChunkedDecoder::Status::kDone) break;
+                ssize_t n = conn->read_more();
+                if (n <= 0) return read_failed(n);
+            }
+        } else if (has_length) {
+            std::uint64_t remaining = length;
+            while (remaining > 0) {
+                if (buf.size() == 0) {
+                    ssize_t n = conn->read_more();
+                    if (n <= 0) return read_failed(n);
+                }
+                std::size_t take =
+                    static_cast<std::size_t>(std::min<std::uint64_t>(remaining, buf.size()));
+                std::string_view piece = buf.view().substr(0, take);
+                buf.consume(take);
+                remaining -= take;
+                deliver(piece);
+                if (stopped) return fail(TransportStatus::kCancelled, "cancelled");
+                if (corrupt) return fail(TransportStatus::kBrokenRead, "corrupt compressed answer");
+            }
+        } else {
+            keep_alive = false;  // the end of the connection ends the answer
+            for (;;) {
+                if (buf.size() > 0) {
+                    std::string_view piece = buf.view();
+                    buf.consume(piece.size());
+                    deliver(piece);
+                    if (stopped) return fail(TransportStatus::kCancelled, "cancelled");
+                    if (corrupt)
+                        return fail(TransportStatus::kBrokenRead, "corrupt compressed answer");
+                }
+                ssize_t n = conn->read_more();
+                if (n == 0) break;
+                if (n < 0) return read_failed(n);
+            }
         }
-    }
-    if (watch && !m_watchdog.cancel(watch)) *first_byte_expired = true;
-    if (*first_byte_expired) {
-        result.transport = TransportStatus::kTimeout;
-        result.transport_error = fmt::format("no response within the first-byte timeout of {:g} s",
-                                             request.first_byte_timeout_s);
+        if (keep_alive && buf.size() == 0) release(std::move(conn));
         return result;
     }
-    if (ok) {
-        release(origin, std::move(client));
-        return result;
-    }
-    result.transport = aborted_by_us ? TransportStatus::kCancelled : classify(error);
-    if (result.transport == TransportStatus::kBrokenRead && error == httplib::Error::Read &&
-        !result.head_received()) {
-        // A read timeout before the first byte shows up as a read error.
-        result.transport = TransportStatus::kTimeout;
-    }
-    result.transport_error = httplib::to_string(error);
-    return result;
 }
 
 UpstreamResult UpstreamPool::send_collect(const UpstreamRequest& request, std::string& body) {

@@ -1,8 +1,9 @@
 #pragma once
-// The upstream HTTP client: cpp-httplib with OpenSSL (certificates verified against the system
-// store), one pool of kept-alive connections per scheme://host:port. An httplib::Client is one
-// connection and not thread-safe, so each request borrows one from the pool and returns it
-// when the exchange completed cleanly.
+// The upstream HTTP/1.1 client: blocking sockets, OpenSSL for https (certificates verified
+// against the system store, or SSL_CERT_FILE), one pool of kept-alive connections per
+// scheme://host:port. Each request borrows a connection and returns it when the exchange ended
+// cleanly. A request costs one sendmsg() and, for a small answer, one recv(); a reused
+// connection the upstream closed meanwhile is noticed and the request sent on a fresh one.
 
 #include <atomic>
 #include <chrono>
@@ -16,10 +17,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-namespace httplib {
-class Client;
-}
 
 namespace litellm::proxy {
 
@@ -85,20 +82,7 @@ class Watchdog {
     std::thread m_thread;
 };
 
-/// Lets another thread abort a request in flight: when the client of a stream goes away, its
-/// upstream connection is closed at once instead of reading (and paying for) tokens nobody
-/// will see.
-class CancelToken {
-  public:
-    /// Stops the request now, or makes a later send() return kCancelled without sending.
-    void cancel();
-
-  private:
-    friend class UpstreamPool;
-    std::mutex m_mutex;
-    bool m_cancelled = false;
-    std::shared_ptr<httplib::Client> m_client;  ///< the connection in use, while sending
-};
+class UpstreamConnection;
 
 class UpstreamPool {
   public:
@@ -107,8 +91,7 @@ class UpstreamPool {
 
     /// Performs `request`, streaming the response through the handlers. Blocking.
     UpstreamResult send(const UpstreamRequest& request, const HeadHandler& on_head,
-                        const BodyHandler& on_body,
-                        const std::shared_ptr<CancelToken>& cancel = nullptr);
+                        const BodyHandler& on_body);
 
     /// Convenience: the whole response body collected into `body`.
     UpstreamResult send_collect(const UpstreamRequest& request, std::string& body);
@@ -116,12 +99,16 @@ class UpstreamPool {
     /// Idle connections currently pooled (for tests and status).
     std::size_t idle_count() const;
 
+    /// The timer thread that enforces first-byte timeouts (shared with the proxy's holds).
+    Watchdog& watchdog() { return m_watchdog; }
+
   private:
-    std::shared_ptr<httplib::Client> acquire(const std::string& origin);
-    void release(const std::string& origin, std::shared_ptr<httplib::Client> client);
+    /// An idle pooled connection to `origin` that still looks open, or nullptr.
+    std::shared_ptr<UpstreamConnection> acquire(const std::string& origin);
+    void release(std::shared_ptr<UpstreamConnection> conn);
 
     mutable std::mutex m_mutex;
-    std::map<std::string, std::vector<std::shared_ptr<httplib::Client>>> m_idle;
+    std::map<std::string, std::vector<std::shared_ptr<UpstreamConnection>>> m_idle;
     Watchdog m_watchdog;
 };
 
