@@ -6,6 +6,12 @@
 //   loadgen streams --port P --path ... --body FILE --conc C [--header ...]  (all at once)
 //   loadgen rpc   --socket PATH --requests N              (control-socket round trips)
 //   loadgen spawn-wait --port P -- PROGRAM ARGS...      (start-to-serving time)
+//   loadgen relay --to P                               (a byte relay: the floor of any proxy)
+//
+// `relay` listens on a free port (printed as "PORT n"), and copies bytes between each client
+// and a connection of its own to port P with two blocking threads, understanding nothing. What
+// it adds is the cost of one more process in the path on this machine: two extra socket hops
+// and the wake-ups that go with them, and no HTTP at all.
 //
 // Prints one JSON object: count, errors, rps, latency percentiles in microseconds (p50, p90,
 // p99, max) and, for streams, time to first byte and the largest gap between chunks.
@@ -50,6 +56,7 @@ struct Args {
     double seconds = 0;
     bool stream = false;
     std::string socket_path;
+    int to_port = 0;
 };
 
 int connect_tcp(int port) {
@@ -340,6 +347,59 @@ int run_rpc(const Args& a) {
     return 0;
 }
 
+// Copies bytes from `from` to `to` until either side ends, then ends both.
+void pump_bytes(int from, int to) {
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::recv(from, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = ::send(to, buf + off, static_cast<size_t>(n - off), MSG_NOSIGNAL);
+            if (w <= 0) {
+                n = -1;
+                break;
+            }
+            off += w;
+        }
+        if (n < 0) break;
+    }
+    ::shutdown(from, SHUT_RDWR);
+    ::shutdown(to, SHUT_RDWR);
+}
+
+int run_relay(const Args& a) {
+    int ls = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(ls, 4096)) {
+        std::perror("relay: listen");
+        return 1;
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(ls, reinterpret_cast<sockaddr*>(&addr), &len);
+    std::printf("PORT %d\n", ntohs(addr.sin_port));
+    std::fflush(stdout);
+    for (;;) {
+        int c = ::accept(ls, nullptr, nullptr);
+        if (c < 0) continue;
+        int u = connect_tcp(a.to_port);
+        if (u < 0) {
+            ::close(c);
+            continue;
+        }
+        int one = 1;
+        ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        std::thread([c, u] {
+            std::thread back([c, u] { pump_bytes(u, c); });
+            pump_bytes(c, u);
+            back.join();
+            ::close(c);
+            ::close(u);
+        }).detach();
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -378,10 +438,13 @@ int main(int argc, char** argv) {
             a.stream = true;
         else if (k == "--socket")
             a.socket_path = next();
+        else if (k == "--to")
+            a.to_port = std::atoi(next().c_str());
     }
     if (a.mode == "http") return run_http(a);
     if (a.mode == "streams") return run_streams(a);
     if (a.mode == "rpc") return run_rpc(a);
+    if (a.mode == "relay") return run_relay(a);
     if (a.mode == "spawn-wait" && rest) return run_spawn_wait(a, rest);
     std::fprintf(stderr, "loadgen: unknown mode %s\n", a.mode.c_str());
     return 2;

@@ -1,7 +1,6 @@
 #include "common/redact.hpp"
 
 #include <array>
-#include <cctype>
 
 namespace litellm {
 
@@ -14,13 +13,25 @@ constexpr std::array<std::string_view, 17> kSecretKeys = {
     "code_verifier", "x-goog-api-key",      "token",     "secret",     "key",
 };
 
-bool is_word_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+// Character classes as a table: this runs per character of every log line, and isalnum() is a
+// locale-aware call per character.
+enum : unsigned char { kWord = 1, kToken = 2 };
+constexpr std::array<unsigned char, 256> kClass = [] {
+    std::array<unsigned char, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (alnum || c == '_' || c == '-') t[c] |= kWord | kToken;
+        if (c == '.' || c == '+' || c == '/' || c == '=' || c == '~') t[c] |= kToken;
+    }
+    return t;
+}();
+
+inline bool is_word_char(char c) {
+    return kClass[static_cast<unsigned char>(c)] & kWord;
 }
 
-bool is_token_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
-           c == '+' || c == '/' || c == '=' || c == '~';
+inline bool is_token_char(char c) {
+    return kClass[static_cast<unsigned char>(c)] & kToken;
 }
 
 // ASCII-only lowercase without the locale lookup of std::tolower (this runs per character of

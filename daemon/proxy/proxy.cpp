@@ -418,6 +418,7 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     }
 
     UpstreamRequest up;
+    up.headers.reserve(8 + d.extra_headers.size());
     double timeout =
         first_positive({d.timeout_s, cfg.router.timeout_s, cfg.litellm.request_timeout_s}, 600);
     if (call.stream) timeout = first_positive({d.stream_timeout_s}, timeout);
