@@ -1,5 +1,7 @@
 #include "daemon/elastic_pool.hpp"
 
+#include <system_error>
+
 namespace litellm {
 
 ElasticPool::ElasticPool(std::size_t max_threads, std::chrono::seconds idle_exit)
@@ -15,7 +17,12 @@ void ElasticPool::enqueue(std::function<void()> fn) {
     // Every running thread is busy with a connection: the new one needs its own thread.
     if (m_idle < m_tasks.size() && m_threads < m_max_threads && !m_shutdown) {
         ++m_threads;
-        std::thread([this] { worker(); }).detach();
+        try {
+            std::thread([this] { worker(); }).detach();
+        } catch (const std::system_error&) {
+            // Out of threads (ulimit -u, memory): the task waits for a running thread.
+            --m_threads;
+        }
     }
     lock.unlock();
     m_cv.notify_one();

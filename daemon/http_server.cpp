@@ -39,11 +39,15 @@ constexpr std::size_t kMaxWorkerThreads = 8192;
 constexpr int kKeepAliveMs = 30 * 1000;
 // Longest silence from a client in the middle of sending a request.
 constexpr int kReadTimeoutMs = 60 * 1000;
+// Longest a client may take over a whole request head, and over head and body together: a
+// client trickling a byte a minute must not hold a thread forever.
+constexpr auto kHeadDeadline = std::chrono::seconds(30);
+constexpr auto kRequestDeadline = std::chrono::seconds(300);
 // Longest a write to a client may block (a client reading a long stream slowly).
 constexpr int kWriteTimeoutSeconds = 600;
 // After refusing a request whose body is still arriving, how long and how much of it is read
 // and dropped so the client can read the refusal.
-constexpr int kLingerMs = 2000;
+constexpr int kLingerMs = 5000;
 constexpr std::size_t kMaxLingerBytes = 256u << 20;
 // First read buffer of a connection; it grows for large heads and chunked bodies.
 constexpr std::size_t kInitialBuffer = 16 * 1024;
@@ -70,7 +74,15 @@ class HttpServer::Connection final : public http::ResponseSink {
     Wait wait_readable(bool idle) {
         pollfd fds[2] = {{m_fd, POLLIN, 0}, {m_drain_fd, POLLIN, 0}};
         for (;;) {
-            int n = ::poll(fds, idle ? 2 : 1, idle ? kKeepAliveMs : kReadTimeoutMs);
+            int timeout = kKeepAliveMs;
+            if (!idle) {
+                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                deadline - std::chrono::steady_clock::now())
+                                .count();
+                if (left <= 0) return Wait::kTimeout;
+                timeout = static_cast<int>(std::min<long long>(left, kReadTimeoutMs));
+            }
+            int n = ::poll(fds, idle ? 2 : 1, timeout);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) return Wait::kError;
             if (n == 0) return Wait::kTimeout;
@@ -134,11 +146,13 @@ class HttpServer::Connection final : public http::ResponseSink {
 
     bool send_stream_head(const http::Response& res) override {
         std::string head;
-        http::serialize_stream_head(res, keep_alive, head);
+        if (!chunked) keep_alive = false;  // the end of the connection ends the stream
+        http::serialize_stream_head(res, keep_alive, head, chunked);
         return send_all(head);
     }
 
     bool send_chunk(std::string_view bytes) override {
+        if (!chunked) return send_all(bytes);
         char size[24];
         int len = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
         iovec iov[3] = {{size, static_cast<std::size_t>(len)},
@@ -162,7 +176,15 @@ class HttpServer::Connection final : public http::ResponseSink {
         char scratch[16384];
         std::size_t total = 0;
         pollfd p{m_fd, POLLIN, 0};
-        while (total<kMaxLingerBytes&& ::poll(&p, 1, kLingerMs)> 0) {
+        auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLingerMs);
+        for (;;) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            end - std::chrono::steady_clock::now())
+                            .count();
+            if (left <= 0 || total >= kMaxLingerBytes ||
+                ::poll(&p, 1, static_cast<int>(left)) <= 0) {
+                break;
+            }
             ssize_t n = ::recv(m_fd, scratch, sizeof scratch, 0);
             if (n <= 0) break;
             total += static_cast<std::size_t>(n);
@@ -170,6 +192,8 @@ class HttpServer::Connection final : public http::ResponseSink {
     }
 
     bool keep_alive = true;
+    bool chunked = true;  ///< false for HTTP/1.0 clients, which know no chunked encoding
+    std::chrono::steady_clock::time_point deadline;  ///< for reading the current request
 
   private:
     int m_fd;
@@ -301,7 +325,12 @@ void HttpServer::accept_loop() {
             ++m_connections;
         }
         m_workers->enqueue([this, fd] {
-            serve(fd);
+            try {
+                serve(fd);
+            } catch (const std::exception& e) {
+                // Out of memory, most likely: this connection ends, the daemon does not.
+                log_error("http", "connection dropped: {}", e.what());
+            }
             ::close(fd);
             std::lock_guard lock(m_mutex);
             --m_connections;
@@ -328,8 +357,15 @@ void HttpServer::serve(int fd) {
         std::size_t head_len = 0;
         std::string parse_error;
         http::ParseStatus status = http::ParseStatus::kIncomplete;
+        conn.deadline = std::chrono::steady_clock::now() + kHeadDeadline;
+        bool started = buf.size() > 0;
         for (;;) {
             if (buf.size() > 0) {
+                if (!started) {
+                    // The clock for this request starts with its first byte.
+                    conn.deadline = std::chrono::steady_clock::now() + kHeadDeadline;
+                    started = true;
+                }
                 status = http::parse_request_head(buf.view(), req, head_len, parse_error);
                 if (status != http::ParseStatus::kIncomplete) break;
             } else if (m_draining) {
@@ -341,6 +377,7 @@ void HttpServer::serve(int fd) {
             if (conn.read_some(buf) <= 0) return;
         }
         conn.keep_alive = true;
+        conn.chunked = true;
         http::Response res;
         res.attach(&conn);
         if (status != http::ParseStatus::kOk) {
@@ -349,11 +386,15 @@ void HttpServer::serve(int fd) {
             if (status == http::ParseStatus::kBad) {
                 log_info("http", "bad request from a client: {}", parse_error);
             }
-            write_error(req, res);
-            conn.send_response(res, false);
+            // What the parser filled in belongs to a head it refused (or an earlier request).
+            http::Request blank;
+            write_error(blank, res);
+            if (conn.send_response(res, false)) conn.linger_close();
             return;
         }
         buf.consume(head_len);
+        conn.chunked = req.minor_version >= 1;
+        conn.deadline = std::chrono::steady_clock::now() + kRequestDeadline;
 
         // The body.
         http::BodyFraming framing;
@@ -375,27 +416,37 @@ void HttpServer::serve(int fd) {
             if (conn.send_response(res, false)) conn.linger_close();
             return;
         }
-        if (framing.expect_continue && (framing.chunked || framing.content_length > buf.size())) {
+        if (framing.expect_continue && req.minor_version >= 1 &&
+            (framing.chunked || framing.content_length > buf.size())) {
             if (!conn.send_all("HTTP/1.1 100 Continue\r\n\r\n")) return;
         }
         if (framing.chunked) {
-            std::size_t consumed = 0;
+            // Decoded as it arrives: each byte is looked at once, and the buffer holds only
+            // what has not been decoded yet.
+            http::ChunkedDecoder decoder;
+            bool too_large = false;
             for (;;) {
-                req.body.clear();
-                auto cs =
-                    http::decode_chunked(buf.view(), req.body, consumed, proxy::kMaxBodyBytes);
-                if (cs == http::ChunkStatus::kDone) break;
-                if (cs != http::ChunkStatus::kIncomplete) {
+                std::size_t consumed = 0;
+                auto cs = decoder.feed(buf.view(), consumed, [&](std::string_view piece) {
+                    if (req.body.size() + piece.size() > proxy::kMaxBodyBytes) {
+                        too_large = true;
+                        return false;
+                    }
+                    req.body.append(piece);
+                    return true;
+                });
+                buf.consume(consumed);
+                if (cs == http::ChunkedDecoder::Status::kDone) break;
+                if (too_large || cs == http::ChunkedDecoder::Status::kBad) {
                     conn.keep_alive = false;
-                    res.status = cs == http::ChunkStatus::kTooLarge ? 413 : 400;
+                    res.status = too_large ? 413 : 400;
                     write_error(req, res);
                     if (conn.send_response(res, false)) conn.linger_close();
                     return;
                 }
                 if (conn.wait_readable(false) != Connection::Wait::kReadable) return;
-                if (conn.read_some(buf, buf.size()) <= 0) return;
+                if (conn.read_some(buf) <= 0) return;
             }
-            buf.consume(consumed);
         } else if (framing.content_length > 0) {
             auto total = static_cast<std::size_t>(framing.content_length);
             std::size_t have = std::min(total, buf.size());
@@ -423,7 +474,7 @@ void HttpServer::serve(int fd) {
                 "application/json");
         }
         if (res.streaming()) {
-            if (res.broken() || !conn.send_all("0\r\n\r\n")) return;
+            if (res.broken() || !conn.chunked || !conn.send_all("0\r\n\r\n")) return;
         } else if (!conn.send_response(res, head_only)) {
             return;
         }

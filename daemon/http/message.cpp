@@ -277,6 +277,14 @@ ParseStatus parse_request_head(std::string_view data, Request& req, std::size_t&
         }
         if (req.headers.size() >= kMaxHeaders) return ParseStatus::kTooLarge;
         std::string_view value = trim_ows(line.substr(colon + 1));
+        for (unsigned char c : value) {
+            // Control bytes (a bare CR, NUL, ...) have no business in a header and could end
+            // a line early once forwarded upstream.
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                error = "control character in header value";
+                return ParseStatus::kBad;
+            }
+        }
         if (iequals(name, "connection")) {
             connection_close = connection_close || has_token(value, "close");
             connection_keep_alive = connection_keep_alive || has_token(value, "keep-alive");
@@ -327,53 +335,6 @@ bool body_framing(const Request& req, BodyFraming& framing, std::string& error) 
         return false;
     }
     return true;
-}
-
-ChunkStatus decode_chunked(std::string_view data, std::string& out, std::size_t& consumed,
-                           std::size_t max_body) {
-    std::size_t pos = 0;
-    for (;;) {
-        std::string_view line;
-        std::size_t next = next_line(data, pos, line);
-        if (next == std::string_view::npos) {
-            return data.size() - pos > 1024 ? ChunkStatus::kBad : ChunkStatus::kIncomplete;
-        }
-        std::string_view size_text = trim_ows(line.substr(0, line.find(';')));  // no extensions
-        if (size_text.empty() || size_text.size() > 15) return ChunkStatus::kBad;
-        std::uint64_t size = 0;
-        for (char c : size_text) {
-            int h = hex_value(c);
-            if (h < 0) return ChunkStatus::kBad;
-            size = size * 16 + static_cast<unsigned>(h);
-        }
-        pos = next;
-        if (size == 0) {
-            // Trailer fields, then a blank line.
-            for (;;) {
-                next = next_line(data, pos, line);
-                if (next == std::string_view::npos) return ChunkStatus::kIncomplete;
-                pos = next;
-                if (line.empty()) {
-                    consumed = pos;
-                    return ChunkStatus::kDone;
-                }
-            }
-        }
-        if (out.size() + size > max_body) return ChunkStatus::kTooLarge;
-        if (data.size() - pos < size + 1) return ChunkStatus::kIncomplete;
-        out.append(data.substr(pos, size));
-        pos += size;
-        // CRLF (or a lone LF) after the chunk data.
-        if (data[pos] == '\r') {
-            if (data.size() - pos < 2) return ChunkStatus::kIncomplete;
-            if (data[pos + 1] != '\n') return ChunkStatus::kBad;
-            pos += 2;
-        } else if (data[pos] == '\n') {
-            pos += 1;
-        } else {
-            return ChunkStatus::kBad;
-        }
-    }
 }
 
 ParseStatus parse_response_head(std::string_view data, int& status, int& minor_version,
@@ -459,8 +420,8 @@ bool ChunkedDecoder::step(char c) {
             m_state = State::kSize;
             return true;
         case State::kTrailer:
+            if (++m_trailer_bytes > kMaxTrailerBytes) return false;
             if (c != '\n') {
-                if (m_line.size() > 8192) return false;
                 m_line.push_back(c);
                 return true;
             }
@@ -528,15 +489,18 @@ std::string_view reason_phrase(int status) {
 void serialize_head(const Response& res, std::size_t body_size, bool keep_alive, std::string& out) {
     out.append(fmt::format("HTTP/1.1 {} {}\r\n", res.status, reason_phrase(res.status)));
     append_headers(res.headers, out);
-    out.append(fmt::format("Content-Length: {}\r\n", body_size));
+    // 1xx, 204 and 304 never carry a body, nor a length for one.
+    if (res.status >= 200 && res.status != 204 && res.status != 304) {
+        out.append(fmt::format("Content-Length: {}\r\n", body_size));
+    }
     if (!keep_alive) out.append("Connection: close\r\n");
     out.append("\r\n");
 }
 
-void serialize_stream_head(const Response& res, bool keep_alive, std::string& out) {
+void serialize_stream_head(const Response& res, bool keep_alive, std::string& out, bool chunked) {
     out.append(fmt::format("HTTP/1.1 {} {}\r\n", res.status, reason_phrase(res.status)));
     append_headers(res.headers, out);
-    out.append("Transfer-Encoding: chunked\r\n");
+    if (chunked) out.append("Transfer-Encoding: chunked\r\n");
     if (!keep_alive) out.append("Connection: close\r\n");
     out.append("\r\n");
 }

@@ -145,14 +145,6 @@ struct BodyFraming {
 /// malformed (which a proxy must refuse: request smuggling).
 bool body_framing(const Request& req, BodyFraming& framing, std::string& error);
 
-/// Result of decoding a chunked body from a buffer.
-enum class ChunkStatus { kDone, kIncomplete, kBad, kTooLarge };
-
-/// Decodes a chunked body at the start of `data`, appending the payload to `out` (which must
-/// start empty for each attempt). On kDone, `consumed` is the bytes used, trailers included.
-ChunkStatus decode_chunked(std::string_view data, std::string& out, std::size_t& consumed,
-                           std::size_t max_body);
-
 /// Parses a response head (status line and headers) at the start of `data`. Header names are
 /// lowercased. On kOk, `head_len` is the head's size with its blank line.
 ParseStatus parse_response_head(std::string_view data, int& status, int& minor_version,
@@ -176,8 +168,12 @@ class ChunkedDecoder {
     /// Handles one byte of the non-data states; false on malformed framing.
     bool step(char c);
 
+    /// Trailer fields are read and dropped; this bounds how much of them is accepted.
+    static constexpr std::size_t kMaxTrailerBytes = 16 * 1024;
+
     State m_state = State::kSize;
     std::uint64_t m_remaining = 0;
+    std::size_t m_trailer_bytes = 0;
     std::string m_line;
 };
 
@@ -214,8 +210,10 @@ std::string_view reason_phrase(int status);
 /// when !keep_alive) into `out`.
 void serialize_head(const Response& res, std::size_t body_size, bool keep_alive, std::string& out);
 
-/// Serialises the head of a chunked response into `out`.
-void serialize_stream_head(const Response& res, bool keep_alive, std::string& out);
+/// Serialises the head of a streamed response into `out`: chunked, or (for HTTP/1.0 clients)
+/// ended by closing the connection.
+void serialize_stream_head(const Response& res, bool keep_alive, std::string& out,
+                           bool chunked = true);
 
 /// Percent-decodes `s` ('+' stays '+' unless `plus_is_space`).
 std::string percent_decode(std::string_view s, bool plus_is_space = false);

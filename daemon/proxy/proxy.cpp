@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -435,7 +436,14 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     if (call.upstream_format == ApiFormat::kAnthropic) {
         up.url = base + "/v1/messages";
         if (call.passthrough && call.req->has_param("beta")) {
-            up.url += "?beta=" + call.req->get_param_value("beta");
+            // Anthropic's only value is "true"; anything outside a plain word is not forwarded
+            // (it would be pasted into the upstream request line).
+            std::string beta = call.req->get_param_value("beta");
+            bool plain = !beta.empty() && beta.size() <= 64 &&
+                         std::all_of(beta.begin(), beta.end(), [](unsigned char c) {
+                             return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ',';
+                         });
+            if (plain) up.url += "?beta=" + beta;
         }
         up.headers.emplace_back("x-api-key", key);
         // Anthropic-compatible hosts (Z.AI, DashScope) document Bearer auth.
@@ -754,7 +762,26 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     double hold = m_daemon.config()->router.stream_hold_timeout_s;
     auto commit = std::make_shared<StreamCommit>();
     commit->res = &res;
-    std::uint64_t hold_timer = 0;
+    // However this attempt ends (an exception included), the timer must be gone and `closed`
+    // set before `res` and the connection it writes to go out of scope.
+    struct HoldGuard {
+        Watchdog& timer;
+        std::shared_ptr<StreamCommit> commit;
+        std::uint64_t id = 0;
+        bool done = false;
+        /// Ends the timer's access to the response; returns whether the stream committed.
+        bool close() {
+            if (id) timer.cancel(id);
+            id = 0;
+            std::lock_guard lock(commit->mutex);
+            commit->closed = true;
+            done = true;
+            return commit->committed;
+        }
+        ~HoldGuard() {
+            if (!done) close();
+        }
+    } hold_guard{m_hold_timer, commit};
 
     UpstreamResult head;
     bool streaming_ok = false;  // 2xx: body bytes are client output
@@ -816,12 +843,16 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 h.header("content-type").find("event-stream") == std::string::npos &&
                 h.header("content-type").find("json") != std::string::npos;
             if (hold > 0) {
-                hold_timer = m_hold_timer.schedule(hold, [commit] {
-                    std::lock_guard lock(commit->mutex);
-                    commit->hold_expired = true;
-                    if (!commit->closed && !commit->committed && !commit->blocked) {
-                        commit->commit_locked();  // a failed write shows at the next chunk
-                    }
+                hold_guard.id = m_hold_timer.schedule(hold, [commit] {
+                    // The write may block on a client that does not read; it gets its own
+                    // short-lived thread so the timer keeps serving other streams.
+                    std::thread([commit] {
+                        std::lock_guard lock(commit->mutex);
+                        commit->hold_expired = true;
+                        if (!commit->closed && !commit->committed && !commit->blocked) {
+                            commit->commit_locked();  // a failed write shows at the next chunk
+                        }
+                    }).detach();
                 });
                 return true;
             }
@@ -843,13 +874,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
             take_events(client_bytes);
             return emit(translate ? std::string_view(client_bytes) : bytes);
         });
-    if (hold_timer) m_hold_timer.cancel(hold_timer);
-    bool committed;
-    {
-        std::lock_guard lock(commit->mutex);
-        commit->closed = true;
-        committed = commit->committed;
-    }
+    bool committed = hold_guard.close();
 
     if (!streaming_ok) {
         if (head.head_received()) {
@@ -873,16 +898,32 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
             bool ok = upstream_format == ApiFormat::kAnthropic
                           ? wire::anthropic::decode_response(whole_json, r, &err)
                           : wire::openai_chat::decode_response(whole_json, r, &err);
-            if (ok && translate) {
+            if (ok) {
+                // A whole answer to a stream request: re-told as the stream the client asked
+                // for, in its own format (also on passthrough routes: SSE clients cannot read
+                // JSON).
+                if (!encoder) {
+                    encoder = anthropic_client ? wire::anthropic::make_stream_encoder(call.model)
+                                               : wire::openai_chat::make_stream_encoder(
+                                                     call.model, include_usage);
+                }
                 events = response_to_events(r);
                 take_events(tail_out);
-            } else if (ok) {
-                tail_out = std::move(whole_json);
-                content_started = true;
-                usage = r.usage;
-            } else if (!early_error) {
-                early_error =
+            } else {
+                wire::Error e =
                     make_error(wire::ErrorKind::kApi, "unreadable upstream response: " + err);
+                if (!content_started && !early_error) early_error = e;
+                if (committed) {
+                    // The head is out: the client learns of it in its stream.
+                    if (encoder) {
+                        encoder->encode_error(e, tail_out);
+                    } else if (anthropic_client) {
+                        wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
+                    } else {
+                        wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
+                        wire::append_sse_event(tail_out, {}, "[DONE]");
+                    }
+                }
             }
         } else if (broken) {
             wire::Error e =

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -122,13 +123,14 @@ class Inflater {
         m_z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
         m_z.avail_in = static_cast<uInt>(in.size());
         char buf[16384];
-        while (m_z.avail_in > 0 && !m_end) {
+        while ((m_z.avail_in > 0 || m_full) && !m_end) {
             m_z.next_out = reinterpret_cast<Bytef*>(buf);
             m_z.avail_out = sizeof buf;
             int r = inflate(&m_z, Z_NO_FLUSH);
             if (r == Z_STREAM_END) m_end = true;
             if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) return false;
             std::size_t n = sizeof buf - m_z.avail_out;
+            m_full = m_z.avail_out == 0;  // more output may be pending without more input
             if (n > 0 && !out(std::string_view(buf, n))) return false;
             if (r == Z_BUF_ERROR && n == 0) break;
         }
@@ -139,6 +141,11 @@ class Inflater {
     z_stream m_z{};
     bool m_ok = false;
     bool m_end = false;
+    bool m_full = false;
+
+  public:
+    /// True once the compressed stream's end was seen (a truncated body never gets there).
+    bool finished() const { return m_end; }
 };
 
 }  // namespace
@@ -218,7 +225,11 @@ void Watchdog::run() {
         // Outside the lock: a callback may block (Client::stop waits for a connect in
         // progress), and other requests must still schedule and cancel meanwhile.
         lock.unlock();
-        fn();
+        try {
+            fn();
+        } catch (...) {
+            // A timer callback must never take the daemon down with it.
+        }
         lock.lock();
     }
 }
@@ -318,6 +329,7 @@ class UpstreamConnection {
         set_socket_timeout(m_fd, SO_RCVTIMEO, left);
         set_socket_timeout(m_fd, SO_SNDTIMEO, left);
         ERR_clear_error();
+        errno = 0;
         if (SSL_connect(m_ssl) != 1) {
             long verify = SSL_get_verify_result(m_ssl);
             bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
@@ -347,8 +359,10 @@ class UpstreamConnection {
             for (std::string_view part : {head, body}) {
                 if (part.empty()) continue;
                 ERR_clear_error();
+                errno = 0;
                 if (SSL_write(m_ssl, part.data(), static_cast<int>(part.size())) <= 0) {
-                    m_error = ssl_error_text();
+                    m_timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+                    m_error = m_timed_out ? "write timed out" : ssl_error_text();
                     return false;
                 }
             }
@@ -392,6 +406,7 @@ class UpstreamConnection {
         ssize_t n;
         if (m_ssl) {
             ERR_clear_error();
+            errno = 0;
             int r = SSL_read(m_ssl, dst, static_cast<int>(std::min<std::size_t>(room, 1 << 30)));
             if (r > 0) {
                 n = r;
@@ -490,6 +505,22 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
         result.transport_error = "bad upstream URL '" + request.url + "' (check api_base)";
         return result;
     }
+    // Nothing a client sent may end a line or a field early in a connection other clients
+    // share later (request splitting).
+    auto unsafe = [](std::string_view v, bool space_too) {
+        for (char c : v) {
+            if (c == '\r' || c == '\n' || c == '\0' || (space_too && c == ' ')) return true;
+        }
+        return false;
+    };
+    bool bad = unsafe(path, true);
+    for (const auto& [k, v] : request.headers)
+        bad = bad || unsafe(k, true) || unsafe(v, false);
+    if (bad) {
+        result.transport = TransportStatus::kBadUrl;
+        result.transport_error = "refusing to send a request line or header with line breaks";
+        return result;
+    }
     // The request head, built once (a retry on a fresh connection sends the same bytes).
     std::string head;
     head.reserve(256 + request.headers.size() * 64);
@@ -513,7 +544,8 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
         return result;
     };
     for (int attempt = 0;; ++attempt) {
-        std::shared_ptr<UpstreamConnection> conn = acquire(origin);
+        // A retry always opens a fresh connection: another pooled one may be just as stale.
+        std::shared_ptr<UpstreamConnection> conn = attempt == 0 ? acquire(origin) : nullptr;
         bool reused = conn != nullptr;
         if (!conn) {
             conn = std::make_shared<UpstreamConnection>(origin);
@@ -584,7 +616,8 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
             }
             stop_watch();
             if (*expired) return first_byte_timeout();
-            if (n == 0 && !got_bytes && retry_fresh) {
+            // EOF or a reset (not a timeout) before any byte: the upstream had closed it.
+            if (!got_bytes && retry_fresh && (n == 0 || !conn->timed_out())) {
                 retry = true;
                 break;
             }
@@ -616,8 +649,12 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
             if (k == "transfer-encoding") {
                 chunked = v.find("chunked") != std::string::npos;
             } else if (k == "content-length") {
-                has_length = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
-                if (has_length) length = std::stoull(v);
+                auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
+                has_length = ec == std::errc() && end == v.data() + v.size() && !v.empty();
+                if (!has_length) {
+                    return fail(TransportStatus::kBrokenRead,
+                                "malformed response from the upstream: Content-Length '" + v + "'");
+                }
             } else if (k == "connection") {
                 std::string lv = lower(v);
                 if (lv.find("close") != std::string::npos) keep_alive = false;
@@ -704,6 +741,9 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
                 if (n == 0) break;
                 if (n < 0) return read_failed(n);
             }
+        }
+        if (inflater && !no_body && !inflater->finished()) {
+            return fail(TransportStatus::kBrokenRead, "compressed answer cut short");
         }
         if (keep_alive && buf.size() == 0) release(std::move(conn));
         return result;

@@ -190,6 +190,67 @@ TEST_F(HttpWireClientTest, Http10ClientGetsItsAnswerAndAClose) {
     EXPECT_NE(got.find("healthy"), std::string::npos) << got;
 }
 
+TEST_F(HttpWireClientTest, Http10StreamEndsWithTheConnectionNotWithChunks) {
+    m_upstream.set_default_reply(anthropic_fake::stream_text({"one ", "two"}));
+    std::string body =
+        R"({"model":"claude-a","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"hi"}]})";
+    send_text(m_fd, "POST /v1/messages HTTP/1.0\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\n\r\n" + body);
+    bool closed = false;
+    std::string got = read_until(
+        m_fd, [](const std::string&) { return false; }, &closed);
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+    EXPECT_EQ(got.find("Transfer-Encoding"), std::string::npos) << got;
+    auto body_start = got.find("\r\n\r\n");
+    ASSERT_NE(body_start, std::string::npos);
+    // The body is the SSE text itself, with no chunk-size lines in it.
+    EXPECT_EQ(got.compare(body_start + 4, 6, "event:"), 0) << got.substr(body_start, 40);
+    EXPECT_NE(got.find("message_stop"), std::string::npos);
+}
+
+TEST_F(HttpWireClientTest, BetaQueryWithALineBreakIsNotForwarded) {
+    std::string body = kMessage;
+    send_text(m_fd,
+              "POST /v1/messages?beta=true%0D%0AX-Evil:%201 HTTP/1.1\r\nHost: x\r\n"
+              "Content-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body);
+    std::string got = read_until(m_fd, [](const std::string& t) { return has_responses(t, 1); });
+    EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+    ASSERT_EQ(m_upstream.request_count(), 1u);
+    auto seen = m_upstream.requests()[0];
+    EXPECT_FALSE(seen.has_header("X-Evil"));
+    EXPECT_EQ(seen.query.find("Evil"), std::string::npos) << seen.query;
+}
+
+TEST_F(HttpWireClientTest, EndlessChunkTrailersAreRefused) {
+    std::string request =
+        "POST /v1/messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+    for (int i = 0; i < 5000; ++i)
+        request += "a: b\r\n";
+    ::send(m_fd, request.data(), request.size(), MSG_NOSIGNAL);
+    bool closed = false;
+    std::string got = read_until(
+        m_fd, [](const std::string&) { return false; }, &closed);
+    EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got.substr(0, 200);
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(m_upstream.request_count(), 0u);
+}
+
+TEST_F(HttpWireClientTest, WholeAnswerToAStreamRequestBecomesAStream) {
+    // The upstream ignores "stream": true and answers JSON; an SSE client must still get SSE.
+    std::string body =
+        R"({"model":"claude-a","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"hi"}]})";
+    send_text(m_fd, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body);
+    std::string got = read_until(
+        m_fd, [](const std::string& t) { return t.find("0\r\n\r\n") != std::string::npos; });
+    EXPECT_NE(got.find("text/event-stream"), std::string::npos) << got;
+    EXPECT_NE(got.find("event: content_block_delta"), std::string::npos) << got;
+    EXPECT_NE(got.find("from the fake"), std::string::npos) << got;
+    EXPECT_NE(got.find("event: message_stop"), std::string::npos) << got;
+}
+
 TEST_F(HttpWireClientTest, HeadRequestGetsHeadersOnly) {
     send_text(m_fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
     std::string got = read_until(
@@ -459,6 +520,28 @@ TEST_F(HttpWireUpstreamTest, GarbageAnswerIsAClearErrorAndTheDaemonServesOn) {
     EXPECT_GE(r->status, 500);
     EXPECT_NE(r->body.find("malformed response"), std::string::npos) << r->body;
     httplib::Client c("127.0.0.1", m_port);
+    auto health = c.Get("/health");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+}
+
+TEST_F(HttpWireUpstreamTest, AbsurdContentLengthIsAnErrorAndTheDaemonServesOn) {
+    RawUpstream up([](const std::string&, int) {
+        return std::pair{std::string("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                     "Content-Length: 99999999999999999999999\r\n\r\n"),
+                         true};
+    });
+    start(up.port());
+    httplib::Client c("127.0.0.1", m_port);
+    c.set_read_timeout(15, 0);
+    // A streamed request: its 200 head arms the stream-hold timer before the body is read.
+    auto r = c.Post(
+        "/v1/messages",
+        R"({"model":"claude-a","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"hi"}]})",
+        "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_GE(r->status, 500);
+    EXPECT_NE(r->body.find("Content-Length"), std::string::npos) << r->body;
     auto health = c.Get("/health");
     ASSERT_TRUE(health);
     EXPECT_EQ(health->status, 200);

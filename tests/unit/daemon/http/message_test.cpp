@@ -82,6 +82,9 @@ TEST(RequestHead, RefusesMalformedHeads) {
              "GET / HTTP/1.1\r\nNo colon\r\n\r\n",  // header without ':'
              "GET / HTTP/1.1\r\nBad Name: v\r\n\r\n",
              "GET / HTTP/1.1\r\nA: b\r\n  folded\r\n\r\n",
+             "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n",  // bare CR inside a value
+             "GET / HTTP/1.1\r\nA: b\x01"
+             "c\r\n\r\n",
          }) {
         Request req;
         std::size_t len = 0;
@@ -133,25 +136,44 @@ TEST(BodyFraming, ContentLengthChunkedAndConflicts) {
         body_framing(with_headers({{"Content-Length", "3"}, {"Content-Length", "3"}}), f, error));
 }
 
-TEST(ChunkedBody, DecodesWholeBodiesWithExtensionsAndTrailers) {
-    std::string in = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+std::string decode_all(ChunkedDecoder& d, std::string_view in, ChunkedDecoder::Status& status,
+                       std::size_t& used) {
     std::string out;
-    std::size_t used = 0;
-    ASSERT_EQ(decode_chunked(in, out, used, 1024), ChunkStatus::kDone);
-    EXPECT_EQ(out, "hello world");
-    EXPECT_EQ(in.substr(used), "NEXT");
+    status = d.feed(in, used, [&](std::string_view piece) {
+        out.append(piece);
+        return true;
+    });
+    return out;
 }
 
-TEST(ChunkedBody, IncompleteBadAndTooLarge) {
-    std::string out;
+TEST(ChunkedDecoder, DecodesWholeBodiesWithExtensionsAndTrailers) {
+    std::string in = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+    ChunkedDecoder d;
+    ChunkedDecoder::Status st;
     std::size_t used = 0;
-    EXPECT_EQ(decode_chunked("5\r\nhel", out, used, 1024), ChunkStatus::kIncomplete);
-    out.clear();
-    EXPECT_EQ(decode_chunked("zz\r\n", out, used, 1024), ChunkStatus::kBad);
-    out.clear();
-    EXPECT_EQ(decode_chunked("5\r\nhelloXX", out, used, 1024), ChunkStatus::kBad);
-    out.clear();
-    EXPECT_EQ(decode_chunked("800\r\n", out, used, 1024), ChunkStatus::kTooLarge);
+    EXPECT_EQ(decode_all(d, in, st, used), "hello world");
+    EXPECT_EQ(st, ChunkedDecoder::Status::kDone);
+    EXPECT_EQ(in.substr(used), "NEXT");  // a pipelined request stays in the buffer
+}
+
+TEST(ChunkedDecoder, RefusesBadSizesAndEndlessTrailers) {
+    ChunkedDecoder::Status st;
+    std::size_t used = 0;
+    for (const char* bad : {"zz\r\n", "5\r\nhelloXX", "1234567890abcdef0\r\n"}) {
+        ChunkedDecoder d;
+        decode_all(d, bad, st, used);
+        EXPECT_EQ(st, ChunkedDecoder::Status::kBad) << bad;
+    }
+    ChunkedDecoder d;
+    decode_all(d, "5\r\nhel", st, used);
+    EXPECT_EQ(st, ChunkedDecoder::Status::kMore);
+    // A trailer section that never ends is cut off rather than buffered without limit.
+    ChunkedDecoder trailers;
+    std::string endless = "0\r\n";
+    for (int i = 0; i < 4000; ++i)
+        endless += "a: b\r\n";
+    decode_all(trailers, endless, st, used);
+    EXPECT_EQ(st, ChunkedDecoder::Status::kBad);
 }
 
 TEST(ChunkedDecoder, DecodesByteByByteAsDataArrives) {
@@ -226,6 +248,19 @@ TEST(Response, HeadersAreReplacedAndSerialised) {
               "application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n");
     res.erase_header("retry-after");
     EXPECT_EQ(res.find_header("Retry-After"), nullptr);
+}
+
+TEST(Response, NoContentHasNoLengthAndHttp10StreamsAreNotChunked) {
+    Response res;
+    res.status = 204;
+    std::string out;
+    serialize_head(res, 0, true, out);
+    EXPECT_EQ(out, "HTTP/1.1 204 No Content\r\n\r\n");
+    res.status = 200;
+    out.clear();
+    serialize_stream_head(res, false, out, false);
+    EXPECT_EQ(out.find("Transfer-Encoding"), std::string::npos) << out;
+    EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
 }
 
 class RecordingSink : public ResponseSink {
