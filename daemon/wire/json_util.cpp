@@ -1,5 +1,8 @@
 #include "daemon/wire/json_util.hpp"
 
+#include <array>
+#include <cstring>
+
 #include <random>
 
 namespace litellm::wire {
@@ -94,7 +97,64 @@ void write_raw(JsonWriter& w, std::string_view json_text) {
     rapidjson::Type type = json_text.front() == '['   ? rapidjson::kArrayType
                            : json_text.front() == '"' ? rapidjson::kStringType
                                                       : rapidjson::kObjectType;
-    w.RawValue(json_text.data(), json_text.size(), type);
+    w.raw_json(json_text, type);
+}
+
+namespace {
+
+// For each byte: 0 = copied as is; otherwise the character after the backslash ('u' for the
+// \u00XX form). The same escapes RapidJSON's scalar writer chooses.
+constexpr std::array<char, 256> kEscape = [] {
+    std::array<char, 256> t{};
+    for (int c = 0; c < 0x20; ++c)
+        t[c] = 'u';
+    t['\b'] = 'b';
+    t['\f'] = 'f';
+    t['\n'] = 'n';
+    t['\r'] = 'r';
+    t['\t'] = 't';
+    t['"'] = '"';
+    t['\\'] = '\\';
+    return t;
+}();
+
+}  // namespace
+
+void JsonWriter::fast_string(std::string_view s) {
+    Prefix(rapidjson::kStringType);
+    // Worst case every byte becomes \u00XX; the unused tail is given back below.
+    std::size_t worst = s.size() * 6 + 2;
+    char* out = os_->Push(worst);
+    char* p = out;
+    *p++ = '"';
+    const char* b = s.data();
+    const char* e = b + s.size();
+    while (b < e) {
+        const char* run = b;
+        while (b < e && !kEscape[static_cast<unsigned char>(*b)])
+            ++b;
+        std::memcpy(p, run, static_cast<std::size_t>(b - run));
+        p += b - run;
+        if (b == e) break;
+        char esc = kEscape[static_cast<unsigned char>(*b)];
+        *p++ = '\\';
+        *p++ = esc;
+        if (esc == 'u') {
+            static constexpr char kHex[] = "0123456789ABCDEF";
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = kHex[static_cast<unsigned char>(*b) >> 4];
+            *p++ = kHex[static_cast<unsigned char>(*b) & 15];
+        }
+        ++b;
+    }
+    *p++ = '"';
+    os_->Pop(worst - static_cast<std::size_t>(p - out));
+}
+
+void JsonWriter::raw_json(std::string_view json, rapidjson::Type type) {
+    Prefix(type);
+    std::memcpy(os_->Push(json.size()), json.data(), json.size());
 }
 
 std::string random_id(std::string_view prefix) {

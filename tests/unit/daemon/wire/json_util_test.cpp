@@ -1,0 +1,106 @@
+#include "daemon/wire/json_util.hpp"
+
+#include <cstdio>
+#include <random>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace litellm::wire {
+namespace {
+
+// The reference: JSON string escaping as RFC 8259 and RapidJSON's scalar writer do it. (Not
+// RapidJSON's SSE2 path: built with RAPIDJSON_SSE2, 1.1.0 leaves some control bytes raw, which
+// is invalid JSON.)
+std::string reference_array(const std::vector<std::string>& values) {
+    std::string out = "[";
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        out += '"';
+        for (unsigned char c : values[i]) {
+            switch (c) {
+                case '"':
+                    out += "\\\"";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\b':
+                    out += "\\b";
+                    break;
+                case '\f':
+                    out += "\\f";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                default:
+                    if (c < 0x20) {
+                        char buf[8];
+                        std::snprintf(buf, sizeof buf, "\\u%04X", c);
+                        out += buf;
+                    } else {
+                        out += static_cast<char>(c);
+                    }
+            }
+        }
+        out += '"';
+    }
+    return out + "]";
+}
+
+std::string fast_array(const std::vector<std::string>& values) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartArray();
+    for (const auto& v : values)
+        write_string(w, v);
+    w.EndArray();
+    return std::string(sb.GetString(), sb.GetSize());
+}
+
+TEST(JsonWriterFastString, MatchesTheReferenceForEveryByte) {
+    std::vector<std::string> values;
+    for (int c = 1; c < 256; ++c)
+        values.push_back(std::string("a") + static_cast<char>(c) + "b");
+    values.push_back(std::string("nul\0inside", 10));
+    values.push_back("");
+    values.push_back("line of code\n\"quoted\" back\\slash\ttab é 日本");
+    EXPECT_EQ(fast_array(values), reference_array(values));
+}
+
+TEST(JsonWriterFastString, MatchesTheReferenceOnRandomText) {
+    std::mt19937 rng(42);
+    std::vector<std::string> values;
+    for (int i = 0; i < 200; ++i) {
+        std::string s(rng() % 300, ' ');
+        for (char& c : s)
+            c = static_cast<char>(rng() % 4 == 0 ? rng() % 0x30 : 'a' + rng() % 26);
+        values.push_back(s);
+    }
+    EXPECT_EQ(fast_array(values), reference_array(values));
+}
+
+TEST(JsonWriterFastString, KeysAndRawValuesKeepTheWriterState) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    write_key(w, "a\"b");
+    write_raw(w, R"({"x":[1,2]})");
+    write_key(w, "list");
+    write_raw(w, "[true]");
+    write_key(w, "n");
+    w.Int(3);
+    w.EndObject();
+    EXPECT_TRUE(w.IsComplete());
+    EXPECT_EQ(std::string(sb.GetString()), R"({"a\"b":{"x":[1,2]},"list":[true],"n":3})");
+}
+
+}  // namespace
+}  // namespace litellm::wire
