@@ -1,5 +1,7 @@
 #include "daemon/wire/json_util.hpp"
 
+#include <emmintrin.h>
+
 #include <array>
 #include <cstring>
 
@@ -129,10 +131,30 @@ void JsonWriter::fast_string(std::string_view s) {
     *p++ = '"';
     const char* b = s.data();
     const char* e = b + s.size();
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i control = _mm_set1_epi8(0x1F);
     while (b < e) {
         const char* run = b;
-        while (b < e && !kEscape[static_cast<unsigned char>(*b)])
-            ++b;
+        // 16 bytes at a time to the next byte that needs escaping: '"', '\\' or <= 0x1F
+        // (max(x, 0x1F) == 0x1F exactly for those).
+        for (;;) {
+            if (e - b < 16) {
+                while (b < e && !kEscape[static_cast<unsigned char>(*b)])
+                    ++b;
+                break;
+            }
+            __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+            __m128i hit =
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                             _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
+            int mask = _mm_movemask_epi8(hit);
+            if (mask != 0) {
+                b += __builtin_ctz(static_cast<unsigned>(mask));
+                break;
+            }
+            b += 16;
+        }
         std::memcpy(p, run, static_cast<std::size_t>(b - run));
         p += b - run;
         if (b == e) break;
