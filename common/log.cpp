@@ -103,7 +103,30 @@ bool Logger::configure(const LoggerOptions& options, std::string* error) {
         return false;
     }
     m_file = ::fdopen(fd, "a");
+    if (m_file && !m_flusher.joinable()) m_flusher = std::thread([this] { flusher(); });
     return m_file != nullptr;
+}
+
+Logger::~Logger() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop_flusher = true;
+    }
+    m_flush_cv.notify_all();
+    if (m_flusher.joinable()) m_flusher.join();
+    close();
+}
+
+void Logger::flusher() {
+    std::unique_lock lock(m_mutex);
+    while (!m_stop_flusher) {
+        m_flush_cv.wait(lock, [&] { return m_dirty || m_stop_flusher; });
+        // Gather a batch: one write() for every line of the next 50 ms, instead of one per
+        // line taken under this lock on every request's path.
+        m_flush_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return m_stop_flusher; });
+        if (m_file) std::fflush(m_file);
+        m_dirty = false;
+    }
 }
 
 void Logger::log(LogLevel level, std::string_view component, std::string_view message) {
@@ -123,7 +146,14 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
         line.push_back('\n');
         if (m_file) {
             std::fwrite(line.data(), 1, line.size(), m_file);
-            std::fflush(m_file);
+            if (static_cast<int>(level) >= static_cast<int>(LogLevel::kWarn)) {
+                // Warnings and errors reach the disk at once (a crash may follow them).
+                std::fflush(m_file);
+                m_dirty = false;
+            } else if (!m_dirty) {
+                m_dirty = true;
+                m_flush_cv.notify_one();
+            }
         }
         if (m_options.to_stderr) std::fwrite(line.data(), 1, line.size(), stderr);
         if (m_options.ring_capacity > 0) {

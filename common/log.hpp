@@ -4,6 +4,7 @@
 // subscriber's bounded queue. A slow subscriber loses records (counted), never blocks a logger.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -109,10 +111,18 @@ class Logger {
     /// Flushes and closes the file; later records go to the other sinks only.
     void close();
 
+    ~Logger();
+
   private:
     Logger() = default;
+    /// Flushes the file shortly after info lines, in batches (see log()).
+    void flusher();
 
     mutable std::mutex m_mutex;
+    std::condition_variable m_flush_cv;
+    std::thread m_flusher;
+    bool m_dirty = false;  ///< lines written to the FILE buffer but not yet flushed
+    bool m_stop_flusher = false;
     LoggerOptions m_options;
     std::atomic<int> m_min_level{static_cast<int>(LogLevel::kInfo)};
     std::FILE* m_file = nullptr;

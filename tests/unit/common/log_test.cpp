@@ -6,6 +6,8 @@
 #include <atomic>
 #include <filesystem>
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "common/fs.hpp"
@@ -102,6 +104,31 @@ TEST_F(LogTest, FileSinkIsPrivateAndGetsFormattedLines) {
     struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::filesystem::remove(path);
+}
+
+TEST_F(LogTest, InfoLinesAreFlushedInBatchesWarningsAtOnce) {
+    std::string path = (std::filesystem::temp_directory_path() /
+                        ("litellm-log-flush-" + std::to_string(getpid()) + ".log"))
+                           .string();
+    std::filesystem::remove(path);
+    LoggerOptions o;
+    o.file_path = path;
+    o.min_level = LogLevel::kInfo;
+    ASSERT_TRUE(Logger::instance().configure(o));
+    log_warn("daemon", "warned");
+    auto text = read_file(path);  // no close(): a warning is on disk as soon as it is logged
+    ASSERT_TRUE(text);
+    EXPECT_NE(text->find("warned"), std::string::npos);
+    log_info("proxy", "request done");
+    bool seen = false;
+    for (int i = 0; i < 100 && !seen; ++i) {  // flushed by the logger's own thread
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        text = read_file(path);
+        seen = text && text->find("request done") != std::string::npos;
+    }
+    EXPECT_TRUE(seen) << "an info line never reached the file without close()";
+    Logger::instance().close();
     std::filesystem::remove(path);
 }
 
