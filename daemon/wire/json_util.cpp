@@ -90,8 +90,63 @@ simdjson::dom::array as_array(element e) {
     return arr;
 }
 
+namespace {
+
+// Writes `e` minified. Strings go through the fast escaper (simdjson's minify escapes one
+// character at a time, and tool schemas are most of a Claude Code request's structure).
+void write_element(JsonWriter& w, element e) {
+    using T = simdjson::dom::element_type;
+    switch (e.type()) {
+        case T::OBJECT:
+            w.StartObject();
+            for (auto field : simdjson::dom::object(e)) {
+                w.fast_string(field.key);
+                write_element(w, field.value);
+            }
+            w.EndObject();
+            break;
+        case T::ARRAY:
+            w.StartArray();
+            for (element v : simdjson::dom::array(e))
+                write_element(w, v);
+            w.EndArray();
+            break;
+        case T::STRING:
+            w.fast_string(std::string_view(e));
+            break;
+        case T::INT64:
+            w.Int64(std::int64_t(e));
+            break;
+        case T::UINT64:
+            w.Uint64(std::uint64_t(e));
+            break;
+        case T::BOOL:
+            w.Bool(bool(e));
+            break;
+        case T::NULL_VALUE:
+            w.Null();
+            break;
+        default: {
+            // Doubles keep simdjson's own shortest form, as before.
+            std::string number = simdjson::minify(e);
+            w.raw_json(number, rapidjson::kNumberType);
+        }
+    }
+}
+
+}  // namespace
+
 std::string to_json_text(element e) {
-    return simdjson::minify(e);
+    thread_local rapidjson::StringBuffer sb;
+    sb.Clear();
+    JsonWriter w(sb);
+    write_element(w, e);
+    std::string out(sb.GetString(), sb.GetSize());
+    if (sb.GetSize() > 1024 * 1024) {  // one huge schema does not pin memory
+        sb.Clear();
+        sb.ShrinkToFit();
+    }
+    return out;
 }
 
 void write_raw(JsonWriter& w, std::string_view json_text) {

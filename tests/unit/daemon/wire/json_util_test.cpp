@@ -1,5 +1,6 @@
 #include "daemon/wire/json_util.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -100,6 +101,40 @@ TEST(JsonWriterFastString, KeysAndRawValuesKeepTheWriterState) {
     w.EndObject();
     EXPECT_TRUE(w.IsComplete());
     EXPECT_EQ(std::string(sb.GetString()), R"({"a\"b":{"x":[1,2]},"list":[true],"n":3})");
+}
+
+// JSON allows either case in \u escapes: simdjson writes lowercase, RapidJSON uppercase.
+std::string lower_unicode_escapes(std::string s) {
+    for (size_t i = 0; i + 5 < s.size(); ++i) {
+        if (s[i] == '\\' && s[i + 1] == 'u') {
+            for (size_t k = i + 2; k < i + 6; ++k)
+                s[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+            i += 5;
+        } else if (s[i] == '\\') {
+            ++i;  // skip the escaped character (an escaped backslash is not an escape)
+        }
+    }
+    return s;
+}
+
+TEST(ToJsonText, SameTextAsSimdjsonMinify) {
+    const char* inputs[] = {
+        R"({"type":"object","properties":{"path":{"type":"string","description":"A \"quoted\"\npath\u0001\u001f é"},
+            "n":{"type":"integer","minimum":-5,"maximum":18446744073709551615},
+            "f":{"type":"number","multipleOf":0.25,"exclusiveMaximum":1e300},
+            "flags":[true,false,null,[],{}]},"required":["path"]})",
+        R"([1, -2, 3.5, "x", {"a" : {"b" : []}}])",
+        R"("just a string\t")",
+        "42",
+    };
+    for (const char* text : inputs) {
+        element e;
+        std::string error;
+        ASSERT_TRUE(parse_json(text, e, &error)) << error;
+        EXPECT_EQ(lower_unicode_escapes(to_json_text(e)),
+                  lower_unicode_escapes(simdjson::minify(e)))
+            << text;
+    }
 }
 
 }  // namespace
