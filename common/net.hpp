@@ -2,6 +2,8 @@
 // Small network helpers: who holds a local TCP port (for "port in use" messages) and a quick
 // DNS + TCP reachability probe (for `litellmctl doctor`).
 
+#include <sys/uio.h>
+
 #include <string>
 
 namespace litellm {
@@ -21,5 +23,9 @@ struct ProbeResult {
 
 /// Resolves `host` and opens (then closes) a TCP connection to `port`, within `timeout_ms`.
 ProbeResult probe_tcp(const std::string& host, int port, int timeout_ms);
+
+/// Sends every byte of `iov[0..count)` on blocking socket `fd` (MSG_NOSIGNAL), across partial
+/// writes and EINTR; `iov` is consumed. False on failure with errno set (EAGAIN: send timeout).
+bool send_all_iov(int fd, iovec* iov, int count);
 
 }  // namespace litellm

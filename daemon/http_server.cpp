@@ -116,27 +116,7 @@ class HttpServer::Connection final : public http::ResponseSink {
     }
 
     /// Writes every byte of the iovecs (blocking, bounded by SO_SNDTIMEO).
-    bool send_all(iovec* iov, int count) {
-        while (count > 0) {
-            msghdr msg{};
-            msg.msg_iov = iov;
-            msg.msg_iovlen = static_cast<std::size_t>(count);
-            ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;
-            auto left = static_cast<std::size_t>(n);
-            while (count > 0 && left >= iov->iov_len) {
-                left -= iov->iov_len;
-                ++iov;
-                --count;
-            }
-            if (count > 0) {
-                iov->iov_base = static_cast<char*>(iov->iov_base) + left;
-                iov->iov_len -= left;
-            }
-        }
-        return true;
-    }
+    bool send_all(iovec* iov, int count) { return send_all_iov(m_fd, iov, count); }
 
     bool send_all(std::string_view a, std::string_view b = {}) {
         iovec iov[2] = {{const_cast<char*>(a.data()), a.size()},

@@ -56,6 +56,22 @@ bool has_token(std::string_view value, std::string_view token) {
     return false;
 }
 
+// The end of a message head starting at `from`: the offset just past its blank line (CRLF CRLF,
+// or bare LFs), or npos while the blank line has not arrived.
+std::size_t head_end(std::string_view data, std::size_t from) {
+    std::size_t scan = from;
+    while (scan < data.size()) {
+        const void* nl = std::memchr(data.data() + scan, '\n', data.size() - scan);
+        if (!nl) break;
+        std::size_t i = static_cast<const char*>(nl) - data.data();
+        if (i + 1 < data.size() && data[i + 1] == '\n') return i + 2;
+        if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') return i + 3;
+        if (i + 2 >= data.size()) break;  // the blank line may still be arriving
+        scan = i + 1;
+    }
+    return std::string_view::npos;
+}
+
 void append_headers(const Headers& headers, std::string& out) {
     for (const auto& [k, v] : headers) {
         out.append(k);
@@ -184,23 +200,7 @@ ParseStatus parse_request_head(std::string_view data, Request& req, std::size_t&
     // Robustness (RFC 9112 2.2): empty lines before the request line are ignored.
     while (pos < data.size() && (data[pos] == '\r' || data[pos] == '\n'))
         ++pos;
-    std::size_t scan = pos;
-    std::size_t end = std::string_view::npos;
-    while (scan < data.size()) {
-        const void* nl = std::memchr(data.data() + scan, '\n', data.size() - scan);
-        if (!nl) break;
-        std::size_t i = static_cast<const char*>(nl) - data.data();
-        if (i + 1 < data.size() && data[i + 1] == '\n') {
-            end = i + 2;
-            break;
-        }
-        if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') {
-            end = i + 3;
-            break;
-        }
-        if (i + 2 >= data.size()) break;  // the blank line may still be arriving
-        scan = i + 1;
-    }
+    std::size_t end = head_end(data, pos);
     if (end == std::string_view::npos) {
         return data.size() > kMaxHeadBytes ? ParseStatus::kTooLarge : ParseStatus::kIncomplete;
     }
@@ -339,23 +339,7 @@ bool body_framing(const Request& req, BodyFraming& framing, std::string& error) 
 
 ParseStatus parse_response_head(std::string_view data, int& status, int& minor_version,
                                 Headers& headers, std::size_t& head_len, std::string& error) {
-    std::size_t end = std::string_view::npos;
-    std::size_t scan = 0;
-    while (scan < data.size()) {
-        const void* nl = std::memchr(data.data() + scan, '\n', data.size() - scan);
-        if (!nl) break;
-        std::size_t i = static_cast<const char*>(nl) - data.data();
-        if (i + 1 < data.size() && data[i + 1] == '\n') {
-            end = i + 2;
-            break;
-        }
-        if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') {
-            end = i + 3;
-            break;
-        }
-        if (i + 2 >= data.size()) break;
-        scan = i + 1;
-    }
+    std::size_t end = head_end(data, 0);
     if (end == std::string_view::npos) {
         return data.size() > kMaxHeadBytes ? ParseStatus::kTooLarge : ParseStatus::kIncomplete;
     }

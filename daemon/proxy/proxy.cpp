@@ -889,6 +889,17 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
 
     // Close the client stream properly whatever happened upstream.
     std::string tail_out;
+    // Ends the client's stream with `e`, in its own format.
+    auto in_band_error = [&](const wire::Error& e) {
+        if (encoder) {
+            encoder->encode_error(e, tail_out);
+        } else if (anthropic_client) {
+            wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
+        } else {
+            wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
+            wire::append_sse_event(tail_out, {}, "[DONE]");
+        }
+    };
     bool cancelled = result.transport == TransportStatus::kCancelled;
     bool broken = result.transport != TransportStatus::kOk && !cancelled;
     if (!client_gone && !(cancelled && !committed)) {
@@ -913,31 +924,14 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 wire::Error e =
                     make_error(wire::ErrorKind::kApi, "unreadable upstream response: " + err);
                 if (!content_started && !early_error) early_error = e;
-                if (committed) {
-                    // The head is out: the client learns of it in its stream.
-                    if (encoder) {
-                        encoder->encode_error(e, tail_out);
-                    } else if (anthropic_client) {
-                        wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
-                    } else {
-                        wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
-                        wire::append_sse_event(tail_out, {}, "[DONE]");
-                    }
-                }
+                if (committed) in_band_error(e);  // the head is out: tell it in the stream
             }
         } else if (broken) {
             wire::Error e =
                 make_error(wire::ErrorKind::kApi,
                            "upstream connection lost mid-stream: " + result.transport_error);
             if (!content_started && !early_error) early_error = e;
-            if (translate) {
-                encoder->encode_error(e, tail_out);
-            } else if (anthropic_client) {
-                wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
-            } else {
-                wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
-                wire::append_sse_event(tail_out, {}, "[DONE]");
-            }
+            in_band_error(e);
         } else {
             decoder->finish(events);
             bool ended_early = !decoder->complete();
@@ -951,14 +945,8 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 }
             } else if (ended_early) {
                 // Passthrough cut short: end it in the client's own format, never silently.
-                wire::Error e = make_error(wire::ErrorKind::kApi,
-                                           "upstream stream ended before its final event");
-                if (anthropic_client) {
-                    wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
-                } else {
-                    wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
-                    wire::append_sse_event(tail_out, {}, "[DONE]");
-                }
+                in_band_error(make_error(wire::ErrorKind::kApi,
+                                         "upstream stream ended before its final event"));
             }
         }
     }

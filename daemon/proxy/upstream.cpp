@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "common/net.hpp"
 #include "daemon/http/message.hpp"
 
 namespace litellm::proxy {
@@ -370,29 +371,10 @@ class UpstreamConnection {
         }
         iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
                         {const_cast<char*>(body.data()), body.size()}};
-        iovec* v = iov;
-        int count = body.empty() ? 1 : 2;
-        while (count > 0) {
-            msghdr msg{};
-            msg.msg_iov = v;
-            msg.msg_iovlen = static_cast<std::size_t>(count);
-            ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                m_timed_out = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-                m_error = n < 0 ? std::strerror(errno) : "connection closed";
-                return false;
-            }
-            auto left = static_cast<std::size_t>(n);
-            while (count > 0 && left >= v->iov_len) {
-                left -= v->iov_len;
-                ++v;
-                --count;
-            }
-            if (count > 0) {
-                v->iov_base = static_cast<char*>(v->iov_base) + left;
-                v->iov_len -= left;
-            }
+        if (!send_all_iov(m_fd, iov, body.empty() ? 1 : 2)) {
+            m_timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+            m_error = std::strerror(errno);
+            return false;
         }
         return true;
     }
