@@ -87,15 +87,21 @@ TEST_F(LogTest, SubscriberQueueDropsAndCountsInsteadOfBlocking) {
     EXPECT_TRUE(sub->drain(&dropped).empty());
 }
 
-TEST_F(LogTest, FileSinkIsPrivateAndGetsFormattedLines) {
-    std::string path = (std::filesystem::temp_directory_path() /
-                        ("litellm-log-test-" + std::to_string(getpid()) + ".log"))
-                           .string();
+// Points the logger at a new file in the temp directory (info and up); its path, or "".
+std::string log_to_fresh_file(const std::string& stem) {
+    std::string path =
+        (std::filesystem::temp_directory_path() / (stem + std::to_string(getpid()) + ".log"))
+            .string();
     std::filesystem::remove(path);
     LoggerOptions o;
     o.file_path = path;
     o.min_level = LogLevel::kInfo;
-    ASSERT_TRUE(Logger::instance().configure(o));
+    return Logger::instance().configure(o) ? path : std::string();
+}
+
+TEST_F(LogTest, FileSinkIsPrivateAndGetsFormattedLines) {
+    std::string path = log_to_fresh_file("litellm-log-test-");
+    ASSERT_FALSE(path.empty());
     log_info("daemon", "hello {}", 42);
     Logger::instance().close();
     auto text = read_file(path);
@@ -108,14 +114,8 @@ TEST_F(LogTest, FileSinkIsPrivateAndGetsFormattedLines) {
 }
 
 TEST_F(LogTest, InfoLinesAreFlushedInBatchesWarningsAtOnce) {
-    std::string path = (std::filesystem::temp_directory_path() /
-                        ("litellm-log-flush-" + std::to_string(getpid()) + ".log"))
-                           .string();
-    std::filesystem::remove(path);
-    LoggerOptions o;
-    o.file_path = path;
-    o.min_level = LogLevel::kInfo;
-    ASSERT_TRUE(Logger::instance().configure(o));
+    std::string path = log_to_fresh_file("litellm-log-flush-");
+    ASSERT_FALSE(path.empty());
     log_warn("daemon", "warned");
     auto text = read_file(path);  // no close(): a warning is on disk as soon as it is logged
     ASSERT_TRUE(text);
