@@ -242,8 +242,9 @@ void Daemon::request_restart(double drain_s) {
             for (auto& a : args)
                 argv.push_back(a.data());
             argv.push_back(nullptr);
-            // Only the listening socket may survive exec: cpp-httplib opens sockets without
-            // SOCK_CLOEXEC, and a leaked upstream connection would stay open forever.
+            // Only the listening socket may survive exec: any descriptor a library opened
+            // without O_CLOEXEC would otherwise leak, and a leaked upstream connection would
+            // stay open forever.
             std::error_code ec;
             for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
                 int fd = std::atoi(entry.path().filename().c_str());

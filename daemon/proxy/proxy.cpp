@@ -28,8 +28,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Bytes the pump may buffer ahead of a slow client before it stops reading the upstream.
-constexpr std::size_t kPipeHighWater = 1024 * 1024;
 // Error bodies from upstreams are kept up to this size for classification.
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
 
@@ -462,8 +460,8 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         if (!key.empty()) up.headers.emplace_back("Authorization", "Bearer " + key);
     }
     up.headers.emplace_back("Accept", call.stream ? "text/event-stream" : "application/json");
-    // No compression from upstreams: cpp-httplib would otherwise ask for br/gzip, costing CPU
-    // on both ends and delaying stream chunks; answers are small next to their latency.
+    // No compression from upstreams (a request without Accept-Encoding allows any): it costs
+    // CPU on both ends and delays stream chunks, and answers are small next to their latency.
     up.headers.emplace_back("Accept-Encoding", "identity");
     for (const auto& [k, v] : d.extra_headers)
         up.headers.emplace_back(k, v);
