@@ -252,7 +252,9 @@ int cmd_status(const Globals& g, bool json) {
     std::printf("litellmd %s: running (pid %lld, up %s)\n",
                 std::string(json_get_string(s, "version")).c_str(), json_get_int(s, "pid"),
                 duration_text(s["uptime_s"].GetDouble()).c_str());
-    std::printf("  URL:     %s\n", std::string(json_get_string(listen, "url")).c_str());
+    std::printf("  URL:     %s (%lld connections open, %lld streaming)\n",
+                std::string(json_get_string(listen, "url")).c_str(),
+                json_get_int(listen, "connections"), json_get_int(listen, "streams"));
     std::printf("  Config:  %s (%lld models)\n",
                 std::string(json_get_string(s, "config_path")).c_str(),
                 json_get_int(s, "model_count"));

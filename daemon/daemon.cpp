@@ -84,6 +84,14 @@ int Daemon::http_port() const {
     return m_http ? m_http->port() : 0;
 }
 
+int Daemon::http_connections() const {
+    return m_http ? m_http->connections() : 0;
+}
+
+int Daemon::http_streams() const {
+    return m_http ? m_http->active_streams() : 0;
+}
+
 std::string Daemon::http_url() const {
     std::string host = m_options.host;
     if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";

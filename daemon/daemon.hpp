@@ -81,6 +81,10 @@ class Daemon {
     std::chrono::system_clock::time_point config_loaded_at() const;
     double uptime_seconds() const;
     int http_port() const;
+    /// Client connections open now (0 before the listener starts).
+    int http_connections() const;
+    /// Responses being streamed now.
+    int http_streams() const;
     std::string http_url() const;
 
   private:

@@ -524,6 +524,10 @@ void HttpServer::join() {
     m_workers->shutdown();
 }
 
+int HttpServer::active_streams() const {
+    return m_proxy->active_streams();
+}
+
 int HttpServer::connections() const {
     std::lock_guard lock(m_mutex);
     return m_connections;

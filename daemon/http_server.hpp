@@ -64,6 +64,9 @@ class HttpServer {
     /// Connections open now.
     int connections() const;
 
+    /// Responses being streamed now.
+    int active_streams() const;
+
   private:
     class Connection;
 

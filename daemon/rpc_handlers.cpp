@@ -154,6 +154,8 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
         listen.AddMember("host", json_str(m_daemon.options().host, a), a);
         listen.AddMember("port", m_daemon.http_port(), a);
         listen.AddMember("url", json_str(m_daemon.http_url(), a), a);
+        listen.AddMember("connections", m_daemon.http_connections(), a);
+        listen.AddMember("streams", m_daemon.http_streams(), a);
         d.AddMember("listen", listen, a);
         d.AddMember("home", json_str(m_daemon.paths().home, a), a);
         d.AddMember("config_path", json_str(m_daemon.config_path(), a), a);

@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "common/json.hpp"
 #include "fakes/fake_upstream.hpp"
 #include "functional/harness.hpp"
 
@@ -249,6 +250,30 @@ TEST_F(HttpWireClientTest, WholeAnswerToAStreamRequestBecomesAStream) {
     EXPECT_NE(got.find("event: content_block_delta"), std::string::npos) << got;
     EXPECT_NE(got.find("from the fake"), std::string::npos) << got;
     EXPECT_NE(got.find("event: message_stop"), std::string::npos) << got;
+}
+
+TEST_F(HttpWireClientTest, StatusCountsOpenConnectionsAndLiveStreams) {
+    auto reply = anthropic_fake::stream_text({"a", "b", "c", "d", "e", "f"});
+    reply.delay_between_chunks_ms = 150;  // about a second of streaming
+    m_upstream.set_default_reply(reply);
+    std::string body =
+        R"({"model":"claude-a","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"hi"}]})";
+    send_text(m_fd, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body);
+    // Wait for the stream's head, then look at status while it runs.
+    read_until(m_fd,
+               [](const std::string& t) { return t.find("message_start") != std::string::npos; });
+    auto during = m_daemon.call("status");
+    ASSERT_TRUE(during);
+    const auto& listen = during->payload()["listen"];
+    EXPECT_EQ(json_get_int(listen, "streams"), 1);
+    EXPECT_GE(json_get_int(listen, "connections"), 1);
+    read_until(m_fd, [](const std::string& t) { return t.find("0\r\n\r\n") != std::string::npos; });
+    auto after = m_daemon.call("status");
+    ASSERT_TRUE(after);
+    EXPECT_EQ(json_get_int(after->payload()["listen"], "streams"), 0);
+    auto text = run_ctl(m_home, {"status"});
+    EXPECT_NE(text.out.find("connections open, 0 streaming"), std::string::npos) << text.out;
 }
 
 TEST_F(HttpWireClientTest, HeadRequestGetsHeadersOnly) {
