@@ -161,8 +161,6 @@ class ChunkedDecoder {
     template <typename Fn>
     Status feed(std::string_view in, std::size_t& consumed, Fn&& on_data);
 
-    bool done() const { return m_state == State::kDone; }
-
   private:
     enum class State { kSize, kData, kDataEnd, kTrailer, kDone };
     /// Handles one byte of the non-data states; false on malformed framing.

@@ -804,9 +804,11 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
         events.clear();
     };
     // Sends client bytes, or holds them until the stream commits; false stops the upstream.
+    bool seen_committed = false;  // once true it stays true: no lock per chunk from then on
     auto emit = [&](std::string_view bytes) {
-        {
+        if (!seen_committed) {
             std::lock_guard lock(commit->mutex);
+            seen_committed = commit->committed;
             if (!commit->committed) {
                 if (early_error && !content_started) {
                     commit->blocked = true;  // fall back: this stream never reaches the client
@@ -816,6 +818,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                     commit->pending.append(bytes);
                     return true;
                 }
+                seen_committed = true;
                 if (!commit->commit_locked() || !res.write(bytes)) {
                     client_gone = true;
                     return false;

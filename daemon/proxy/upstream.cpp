@@ -469,14 +469,6 @@ void UpstreamPool::release(std::shared_ptr<UpstreamConnection> conn) {
     if (idle.size() < kMaxIdlePerOrigin) idle.push_back(std::move(conn));
 }
 
-std::size_t UpstreamPool::idle_count() const {
-    std::lock_guard lock(m_mutex);
-    std::size_t n = 0;
-    for (const auto& [_, v] : m_idle)
-        n += v.size();
-    return n;
-}
-
 UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHandler& on_head,
                                   const BodyHandler& on_body) {
     UpstreamResult result;

@@ -96,12 +96,6 @@ class UpstreamPool {
     /// Convenience: the whole response body collected into `body`.
     UpstreamResult send_collect(const UpstreamRequest& request, std::string& body);
 
-    /// Idle connections currently pooled (for tests and status).
-    std::size_t idle_count() const;
-
-    /// The timer thread that enforces first-byte timeouts (shared with the proxy's holds).
-    Watchdog& watchdog() { return m_watchdog; }
-
   private:
     /// An idle pooled connection to `origin` that still looks open, or nullptr.
     std::shared_ptr<UpstreamConnection> acquire(const std::string& origin);
