@@ -654,6 +654,16 @@ class Loader {
                                    "litellm_params.model, e.g. anthropic/claude-opus-4-6)");
             ok = false;
         }
+        if (ok && !deployment.api_key.present() && deployment.api_key.env_name.empty()) {
+            // No api_key: the provider's own variable, read now, so request threads never
+            // read the environment (reload changes it on the loop thread).
+            const ProviderInfo* info = find_provider(deployment.provider);
+            if (info && info->auth == AuthKind::kApiKey && !info->default_key_env.empty()) {
+                deployment.api_key.env_name = std::string(info->default_key_env);
+                const char* env = std::getenv(deployment.api_key.env_name.c_str());
+                if (env) deployment.api_key.value = env;
+            }
+        }
         if (ok) m_config.model_list.push_back(std::move(deployment));
     }
 
@@ -916,10 +926,47 @@ class Loader {
     void parse_general_settings(const Field& section) {
         if (!section_is_map(section)) return;
         for (const Field& f : entries(section.value, "general_settings")) {
+            const std::string what = "general_settings." + f.name;
+            Limits& l = m_config.general.limits;
+            // Sizes in MB or KB; 0 is refused (it would refuse everything).
+            auto size = [&](std::size_t& out, std::size_t unit) {
+                auto v = read_count(f, what);
+                if (!v) return;
+                if (*v == 0) {
+                    error(mark_of(f), what + " must be at least 1");
+                    return;
+                }
+                out = static_cast<std::size_t>(*v) * unit;
+            };
+            auto count = [&](int& out, int min) {
+                auto v = read_count(f, what);
+                if (!v) return;
+                if (*v < min) {
+                    error(mark_of(f), what + " must be at least " + std::to_string(min));
+                    return;
+                }
+                out = *v;
+            };
             if (f.name == "master_key") {
                 if (auto v = read_secret(f, "general_settings.master_key")) {
                     m_config.general.master_key = *v;
                 }
+            } else if (f.name == "max_request_size_mb") {
+                size(l.max_request_bytes, 1u << 20);
+            } else if (f.name == "max_buffered_requests_mb") {
+                size(l.max_buffered_request_bytes, 1u << 20);
+            } else if (f.name == "max_response_size_mb") {
+                size(l.max_response_bytes, 1u << 20);
+            } else if (f.name == "max_inflate_ratio") {
+                count(l.max_inflate_ratio, 2);
+            } else if (f.name == "max_sse_line_kb") {
+                size(l.max_sse_line_bytes, 1u << 10);
+            } else if (f.name == "max_json_depth") {
+                count(l.max_json_depth, 8);
+            } else if (f.name == "max_log_line_kb") {
+                size(l.max_log_line_bytes, 1u << 10);
+            } else if (f.name == "max_connections") {
+                count(l.max_connections, 16);
             } else {
                 unknown_key(f, "general_settings");
             }

@@ -6,6 +6,7 @@
 // to environment variables that are not set) are reported and the load still succeeds, so a user
 // with no credentials at all still gets a running daemon that tells them what is missing.
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -83,8 +84,26 @@ struct LitellmSettings {
     std::optional<double> request_timeout_s;
 };
 
+/// Bounds on what clients and upstreams can make the daemon hold. Each is a general_settings
+/// key (the two *_size_mb keys are LiteLLM's own); the README's Limits table lists them.
+struct Limits {
+    std::size_t max_request_bytes = 32u << 20;  ///< max_request_size_mb: one request body
+    /// max_buffered_requests_mb: request body bytes held by all connections together; a body
+    /// that would pass it is refused with 503 (bodies grow as bytes arrive, never up front).
+    std::size_t max_buffered_request_bytes = 256u << 20;
+    std::size_t max_response_bytes = 64u << 20;  ///< max_response_size_mb: one upstream answer
+    int max_inflate_ratio = 200;                ///< a compressed answer's inflated/compressed
+    std::size_t max_sse_line_bytes = 8u << 20;  ///< max_sse_line_kb: one SSE line or event
+    int max_json_depth = 128;                   ///< nesting of a request or answer body
+    std::size_t max_log_line_bytes = 16u << 10;  ///< max_log_line_kb: one log record's text
+    /// Open client connections; one more is answered 503 and closed. Also capped to what
+    /// RLIMIT_NOFILE leaves after upstream connections and the daemon's own files.
+    int max_connections = 4096;
+};
+
 struct GeneralSettings {
     SecretValue master_key;
+    Limits limits;
 };
 
 /// The whole parsed config.

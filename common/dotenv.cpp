@@ -148,7 +148,15 @@ std::vector<DotenvEntry> parse_dotenv(const std::string& text, std::vector<int>*
 
 int load_dotenv_file(const std::string& path, std::set<std::string>* owned) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return 0;
+    if (!in) {
+        // A deleted .env takes its keys with it.
+        if (owned) {
+            for (const auto& name : *owned)
+                ::unsetenv(name.c_str());
+            owned->clear();
+        }
+        return 0;
+    }
     std::ostringstream buffer;
     buffer << in.rdbuf();
 
@@ -161,6 +169,18 @@ int load_dotenv_file(const std::string& path, std::set<std::string>* owned) {
         if (::setenv(entry.key.c_str(), entry.value.c_str(), 1) != 0) continue;
         set_now.insert(entry.key);
         if (owned) owned->insert(entry.key);
+    }
+    if (owned) {
+        // A name this process set from the file earlier and the file no longer has: a key the
+        // user deleted must stop working at this reload.
+        for (auto it = owned->begin(); it != owned->end();) {
+            if (set_now.count(*it) == 0) {
+                ::unsetenv(it->c_str());
+                it = owned->erase(it);
+            } else {
+                ++it;
+            }
+        }
     }
     return static_cast<int>(set_now.size());
 }

@@ -23,7 +23,8 @@ std::vector<DotenvEntry> parse_dotenv(const std::string& text,
 
 /// Loads `path` into the environment. A variable that is already set is left alone unless its
 /// name is in `owned` (names this process set from a .env earlier, so a reload picks up edits).
-/// Names it sets are added to `owned`. Returns the number of variables set; a missing file is 0.
+/// Names it sets are added to `owned`; names in `owned` the file no longer sets (or all of
+/// them, when the file is gone) are unset and removed. Returns the number of variables set.
 int load_dotenv_file(const std::string& path, std::set<std::string>* owned = nullptr);
 
 }  // namespace litellm

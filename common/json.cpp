@@ -24,7 +24,38 @@ std::string json_pretty(const rapidjson::Value& value) {
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-bool json_parse(std::string_view text, rapidjson::Document& doc, std::string* error) {
+std::size_t json_nesting_depth(std::string_view text, std::size_t stop_at) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest) deepest = depth;
+            if (deepest > stop_at) return deepest;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+bool json_parse(std::string_view text, rapidjson::Document& doc, std::string* error,
+                std::size_t max_depth) {
+    // RapidJSON parses, copies and frees values recursively: nesting is bounded before any of
+    // that, or one line of '[' would overflow the thread's stack.
+    if (json_nesting_depth(text, max_depth) > max_depth) {
+        doc.SetNull();
+        if (error) *error = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
+        return false;
+    }
     doc.Parse(text.data(), text.size());
     if (!doc.HasParseError()) return true;
     if (error) {

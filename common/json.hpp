@@ -14,8 +14,18 @@ std::string json_stringify(const rapidjson::Value& value);
 /// Indented JSON text of `value` (2 spaces), for humans.
 std::string json_pretty(const rapidjson::Value& value);
 
-/// Parses `text` into `doc`; on failure returns false and sets `error` to "offset N: reason".
-bool json_parse(std::string_view text, rapidjson::Document& doc, std::string* error = nullptr);
+/// Deepest nesting RapidJSON input may have: every control line, token file and config value
+/// is far shallower.
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+/// How deeply `text` nests arrays and objects (strings skipped); stops counting once past
+/// `stop_at`.
+std::size_t json_nesting_depth(std::string_view text, std::size_t stop_at);
+
+/// Parses `text` into `doc`; on failure returns false and sets `error` to "offset N: reason"
+/// (or names the depth limit when `text` nests deeper than `max_depth`).
+bool json_parse(std::string_view text, rapidjson::Document& doc, std::string* error = nullptr,
+                std::size_t max_depth = kMaxJsonDepth);
 
 /// A string value copied into `alloc`.
 inline rapidjson::Value json_str(std::string_view s, rapidjson::Document::AllocatorType& alloc) {

@@ -51,6 +51,45 @@ std::string format_log_line(const LogRecord& record) {
                        kNames[static_cast<int>(record.level)], record.component, record.message);
 }
 
+std::string log_safe_text(std::string_view message, std::size_t max_bytes) {
+    std::size_t original = message.size();
+    bool cut = original > max_bytes;
+    if (cut) {
+        message = message.substr(0, max_bytes);
+        // Back up to the last word boundary (bounded), so a secret straddling the cut is
+        // dropped whole rather than kept as a prefix the redactor no longer recognises.
+        std::size_t floor = message.size() > 512 ? message.size() - 512 : 0;
+        std::size_t end = message.size();
+        while (end > floor) {
+            unsigned char c = static_cast<unsigned char>(message[end - 1]);
+            if (c == ' ' || c == ',' || c == ';' || c == '\t' || c == '"' || c == '\'') break;
+            --end;
+        }
+        message = message.substr(0, end > floor ? end : floor);
+    }
+    std::string out;
+    out.reserve(message.size() + (cut ? 32 : 0));
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (char ch : message) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c != 0x7f) {
+            out.push_back(ch);
+        } else if (c == '\n') {
+            out.append("\\n");
+        } else if (c == '\r') {
+            out.append("\\r");
+        } else if (c == '\t') {
+            out.push_back('\t');
+        } else {
+            out.append("\\x");
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    if (cut) out.append(fmt::format("… ({} bytes)", original));
+    return out;
+}
+
 std::vector<LogRecord> LogSubscriber::drain(std::uint64_t* dropped) {
     std::lock_guard lock(m_mutex);
     std::vector<LogRecord> out(std::make_move_iterator(m_queue.begin()),
@@ -93,6 +132,7 @@ bool Logger::configure(const LoggerOptions& options, std::string* error) {
     }
     m_options = options;
     m_min_level.store(static_cast<int>(options.min_level), std::memory_order_relaxed);
+    m_max_message.store(options.max_message_bytes, std::memory_order_relaxed);
     while (m_ring.size() > options.ring_capacity)
         m_ring.pop_front();
     if (options.file_path.empty()) return true;
@@ -136,8 +176,9 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
     record.level = level;
-    record.component = std::string(component);
-    record.message = redact(message);
+    std::size_t max = m_max_message.load(std::memory_order_relaxed);
+    record.component = log_safe_text(component, 64);
+    record.message = redact(log_safe_text(message, max));
     std::vector<std::shared_ptr<LogSubscriber>> subscribers;
     {
         std::lock_guard lock(m_mutex);

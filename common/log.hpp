@@ -73,7 +73,15 @@ struct LoggerOptions {
     bool to_stderr = false;
     LogLevel min_level = LogLevel::kInfo;
     std::size_t ring_capacity = 4096;
+    /// Longest message kept; longer ones are cut and end with "… (N bytes)".
+    std::size_t max_message_bytes = 8u << 10;
 };
+
+/// `message` made safe for a one-line record: control bytes (CR, LF, ESC, ...) written as
+/// \n-style escapes, so no input can forge a record, and cut to `max_bytes` with an ellipsis
+/// that names the original size. The cut backs up to a word boundary, so no half a secret
+/// survives that redaction would then fail to recognise.
+std::string log_safe_text(std::string_view message, std::size_t max_bytes);
 
 /// The process-wide logger.
 class Logger {
@@ -98,6 +106,11 @@ class Logger {
 
     /// Ring capacity in records.
     std::size_t ring_capacity() const;
+
+    /// Sets the longest message kept (general_settings.max_log_line_kb; changes at reload).
+    void set_max_message_bytes(std::size_t bytes) {
+        m_max_message.store(bytes, std::memory_order_relaxed);
+    }
 
     /// Adds a follower; `wake` is called (from the logging thread) when its queue goes non-empty.
     std::shared_ptr<LogSubscriber> subscribe(LogLevel min_level, std::size_t limit,
@@ -125,6 +138,7 @@ class Logger {
     bool m_stop_flusher = false;
     LoggerOptions m_options;
     std::atomic<int> m_min_level{static_cast<int>(LogLevel::kInfo)};
+    std::atomic<std::size_t> m_max_message{8u << 10};
     std::FILE* m_file = nullptr;
     std::deque<LogRecord> m_ring;
     std::uint64_t m_next_seq = 1;

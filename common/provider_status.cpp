@@ -14,7 +14,15 @@ namespace litellm {
 std::string url_host(const std::string& url) {
     size_t start = url.find("://");
     start = start == std::string::npos ? 0 : start + 3;
-    size_t end = url.find_first_of(":/", start);
+    size_t authority_end = url.find_first_of("/?#", start);
+    // user:password@ is not part of the host (and must never be shown).
+    size_t at = url.rfind('@', authority_end == std::string::npos ? url.size() : authority_end);
+    if (at != std::string::npos && at >= start) start = at + 1;
+    if (start < url.size() && url[start] == '[') {
+        size_t close = url.find(']', start);
+        if (close != std::string::npos) return url.substr(start, close + 1 - start);
+    }
+    size_t end = url.find_first_of(":/?#", start);
     return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 

@@ -101,6 +101,27 @@ std::string redact(std::string_view text) {
     // Word by word: a secret always starts at a word boundary, and a key only counts when a
     // ':' or '=' follows it, so most words are copied after one pass over their letters.
     while (i < text.size()) {
+        if (text[i] == ':' && text.compare(i, 3, "://") == 0) {
+            // URL userinfo (https://user:password@host): everything up to the last '@' of the
+            // authority.
+            size_t end = i + 3;
+            size_t at = std::string_view::npos;
+            while (end < text.size()) {
+                char c = text[end];
+                if (c == '/' || c == '?' || c == '#' || c == ' ' || c == '"' || c == '\'' ||
+                    c == '\n' || c == '\r' || c == '<' || c == '>') {
+                    break;
+                }
+                if (c == '@') at = end;
+                ++end;
+            }
+            if (at != std::string_view::npos && at > i + 3) {
+                out.append("://");
+                out.append(kRedacted);
+                i = at;  // the '@' and the host are copied as they are
+                continue;
+            }
+        }
         if (!is_word_char(text[i])) {
             out.push_back(text[i]);
             ++i;

@@ -110,11 +110,18 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
             std::string reply = m_server.m_dispatcher->handle_line(line, m_ctx);
             if (!reply.empty()) send(std::move(reply));
         }
+        if (m_write_bytes > proto::kMaxReplyQueueBytes) {
+            // The client is not reading its replies: stop reading its requests until the
+            // socket takes what is queued (pipelined requests wait in the kernel's buffer).
+            m_read_paused = true;
+            return;
+        }
         read_next();
     }
 
     void send(std::string line) {
         line.push_back('\n');
+        m_write_bytes += line.size();
         m_writes.push_back(std::move(line));
         if (m_writes.size() == 1) write_next();
     }
@@ -127,7 +134,13 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
                                   self->close_now();
                                   return;
                               }
+                              self->m_write_bytes -= self->m_writes.front().size();
                               self->m_writes.pop_front();
+                              if (self->m_read_paused &&
+                                  self->m_write_bytes <= proto::kMaxReplyQueueBytes / 2) {
+                                  self->m_read_paused = false;
+                                  self->read_next();
+                              }
                               if (!self->m_writes.empty()) {
                                   self->write_next();
                               } else if (self->m_closing) {
@@ -211,6 +224,8 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     asio::streambuf m_buffer;
     asio::steady_timer m_idle;
     std::deque<std::string> m_writes;
+    std::size_t m_write_bytes = 0;  ///< bytes in m_writes
+    bool m_read_paused = false;     ///< requests wait until the client reads its replies
     CallContext m_ctx;
     std::shared_ptr<LogSubscriber> m_follower;
     std::vector<LogRecord> m_backlog;

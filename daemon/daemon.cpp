@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -20,6 +21,8 @@
 #include "common/sd_notify.hpp"
 #include "daemon/control_server.hpp"
 #include "daemon/http_server.hpp"
+#include "daemon/wire/json_util.hpp"
+#include "daemon/wire/sse.hpp"
 #include "proto/errors.hpp"
 #include "proto/version.hpp"
 
@@ -42,6 +45,33 @@ void apply_config_environment(const Config& cfg) {
     for (const auto& [name, value] : cfg.environment_variables) {
         ::setenv(name.c_str(), value.c_str(), 0);
     }
+}
+
+// Each open connection costs a descriptor or two, and the usual soft limit (1024) is far below
+// what a machine allows: raise it to the hard limit, as servers do.
+void raise_open_file_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    if (lim.rlim_cur < lim.rlim_max) {
+        rlim_t before = lim.rlim_cur;
+        lim.rlim_cur = lim.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+        log_debug("daemon", "open-file limit raised from {} to {}", static_cast<long long>(before),
+                  static_cast<long long>(lim.rlim_cur));
+    }
+}
+
+// Limits that live outside the config snapshot's readers: the logger and the JSON parsers.
+void install_limits(const Config& cfg) {
+    Logger::instance().set_max_message_bytes(cfg.general.limits.max_log_line_bytes);
+    wire::set_json_depth_limit(static_cast<std::size_t>(cfg.general.limits.max_json_depth));
+    wire::set_sse_event_limit(cfg.general.limits.max_sse_line_bytes);
+}
+
+// The rule both start and every reload enforce: without a master key, only loopback.
+bool keyless_bind_refused(const Config& cfg, const std::string& host) {
+    return !cfg.general.master_key.present() && host != "127.0.0.1" && host != "localhost" &&
+           host != "::1";
 }
 
 }  // namespace
@@ -124,6 +154,7 @@ bool Daemon::load_initial_config() {
         return false;
     }
     apply_config_environment(*result.config);
+    install_limits(*result.config);
     std::lock_guard lock(m_config_mutex);
     m_config = std::make_shared<const Config>(std::move(*result.config));
     m_config_warnings = diagnostics_text(result.warnings());
@@ -146,7 +177,19 @@ ReloadResult Daemon::reload() {
         sd_notify("READY=1\nSTATUS=reload failed; serving the previous config");
         return out;
     }
+    if (keyless_bind_refused(*result.config, m_options.host)) {
+        out.errors.push_back(fmt::format(
+            "{}: general_settings.master_key is not set (or its variable is empty), but "
+            "litellmd listens on {}: anyone on the network could use your credentials; "
+            "set LITELLM_MASTER_KEY in {} or restart on 127.0.0.1",
+            m_options.config_path, m_options.host, m_paths.dotenv));
+        log_error("config", "{}", out.errors.back());
+        log_error("daemon", "reload refused; still serving the previous config");
+        sd_notify("READY=1\nSTATUS=reload refused; serving the previous config");
+        return out;
+    }
     apply_config_environment(*result.config);
+    install_limits(*result.config);
     out.model_count = result.config->model_names().size();
     {
         std::lock_guard lock(m_config_mutex);
@@ -237,6 +280,10 @@ void Daemon::request_restart(double drain_s) {
         if (args.empty()) args.push_back(m_exe_path);
         std::string exe = m_exe_path;
         HttpServer* http = m_http.get();
+        // The next process reads .env itself: what this one took from it must not come back
+        // as if the user had exported it (a key deleted from .env would live on).
+        for (const auto& name : m_dotenv_owned)
+            ::unsetenv(name.c_str());
         // run() joins this thread once the event loop is idle; it never returns on success.
         m_restart_thread = std::thread([http, listen_fd, drain_s, args, exe]() mutable {
             // Workers that accepted a connection just before the handover start reading it;
@@ -310,6 +357,7 @@ int Daemon::run() {
     }
     log_info("daemon", "litellmd {} starting (pid {}, home {})", proto::kVersion, getpid(),
              m_paths.home);
+    raise_open_file_limit();
     if (!load_initial_config()) return static_cast<int>(ExitCode::kConfigInvalid);
 
     m_control = std::make_unique<ControlServer>(m_io, *this, m_paths.socket);
@@ -327,8 +375,7 @@ int Daemon::run() {
     }
 
     auto cfg = config();
-    if (!cfg->general.master_key.present() && m_options.host != "127.0.0.1" &&
-        m_options.host != "localhost" && m_options.host != "::1") {
+    if (keyless_bind_refused(*cfg, m_options.host)) {
         log_error("daemon",
                   "refusing to listen on {} without general_settings.master_key: "
                   "anyone on the network could use your credentials; set "

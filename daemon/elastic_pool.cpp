@@ -11,21 +11,29 @@ ElasticPool::~ElasticPool() {
     shutdown();
 }
 
-void ElasticPool::enqueue(std::function<void()> fn) {
+bool ElasticPool::enqueue(std::function<void()> fn) {
     std::unique_lock lock(m_mutex);
-    m_tasks.push_back(std::move(fn));
+    if (m_shutdown) return false;
     // Every running thread is busy with a connection: the new one needs its own thread.
-    if (m_idle < m_tasks.size() && m_threads < m_max_threads && !m_shutdown) {
-        ++m_threads;
-        try {
-            std::thread([this] { worker(); }).detach();
-        } catch (const std::system_error&) {
-            // Out of threads (ulimit -u, memory): the task waits for a running thread.
-            --m_threads;
+    if (m_idle <= m_tasks.size()) {
+        bool started = false;
+        if (m_threads < m_max_threads) {
+            ++m_threads;
+            try {
+                std::thread([this] { worker(); }).detach();
+                started = true;
+            } catch (const std::system_error&) {
+                --m_threads;  // out of threads (ulimit -u, memory)
+            }
         }
+        // A task that would wait for a connection to end (which may take hours) is refused
+        // instead, so the caller can say so at once.
+        if (!started) return false;
     }
+    m_tasks.push_back(std::move(fn));
     lock.unlock();
     m_cv.notify_one();
+    return true;
 }
 
 void ElasticPool::worker() {

@@ -18,13 +18,15 @@ namespace litellm {
 
 class ElasticPool final {
   public:
-    /// At most `max_threads` run at once; extra tasks wait in the queue.
+    /// At most `max_threads` run at once.
     explicit ElasticPool(std::size_t max_threads,
                          std::chrono::seconds idle_exit = std::chrono::seconds(30));
     ~ElasticPool();
 
-    /// Queues `fn`, starting a thread when none is free.
-    void enqueue(std::function<void()> fn);
+    /// Runs `fn` on a free thread, starting one when none is free. False (and `fn` dropped)
+    /// when no thread is free and none can be started (the maximum, or the system's limit),
+    /// or after shutdown: a task never waits behind long-running ones.
+    bool enqueue(std::function<void()> fn);
 
     /// Runs what is queued, then joins every thread (in-flight tasks finish).
     void shutdown();

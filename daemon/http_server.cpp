@@ -14,8 +14,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include <sys/resource.h>
+
+#include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include "common/config.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/net.hpp"
@@ -51,6 +55,28 @@ constexpr int kLingerMs = 5000;
 constexpr std::size_t kMaxLingerBytes = 256u << 20;
 // First read buffer of a connection; it grows for large heads and chunked bodies.
 constexpr std::size_t kInitialBuffer = 16 * 1024;
+
+// Bytes a request body grows by at most per step: a body's buffer follows the bytes that have
+// arrived, never what a client merely declares in Content-Length.
+constexpr std::size_t kBodyStep = 256 * 1024;
+// File descriptors kept back from client connections: the log, the control socket and its
+// clients, token files, and each connection's upstream connection (counted per connection).
+constexpr long kReservedFds = 128;
+
+// One log line per this many seconds when refusing connections (an attack must not flood it).
+constexpr auto kRefusalLogInterval = std::chrono::seconds(10);
+
+// The answer to a connection refused before its request was read: the API format is not
+// known yet, and this body is read correctly by Anthropic and OpenAI clients alike (both take
+// error.message; Anthropic's SDK also error.type).
+std::string refusal_response(std::string_view reason) {
+    std::string body = R"({"type":"error","error":{"type":"overloaded_error","message":)" +
+                       json_quote(reason) + "}}";
+    return fmt::format(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        "Retry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
+        body.size(), body);
+}
 
 void set_cloexec(int fd) {
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -180,11 +206,50 @@ class HttpServer::Connection final : public http::ResponseSink {
     int m_drain_fd;
 };
 
+/// A connection's share of the daemon-wide budget for buffered request bodies. Held while a
+/// request's body is read and handled, given back when the request ends.
+class HttpServer::BodyBudget {
+  public:
+    BodyBudget(std::atomic<std::size_t>& total, std::size_t limit)
+        : m_total(total), m_limit(limit) {}
+    ~BodyBudget() { release(); }
+    BodyBudget(const BodyBudget&) = delete;
+    BodyBudget& operator=(const BodyBudget&) = delete;
+
+    /// Holds `bytes` in all (more or less than now); false, holding what it held, when the
+    /// daemon-wide total would pass the limit.
+    bool hold(std::size_t bytes) {
+        if (bytes <= m_held) return true;
+        std::size_t more = bytes - m_held;
+        if (m_total.fetch_add(more) + more > m_limit) {
+            m_total.fetch_sub(more);
+            return false;
+        }
+        m_held = bytes;
+        return true;
+    }
+    void release() {
+        m_total.fetch_sub(m_held);
+        m_held = 0;
+    }
+
+  private:
+    std::atomic<std::size_t>& m_total;
+    std::size_t m_limit;
+    std::size_t m_held = 0;
+};
+
 HttpServer::HttpServer(Daemon& daemon)
     : m_daemon(daemon), m_workers(std::make_unique<ElasticPool>(kMaxWorkerThreads)) {
     m_accept_wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     m_drain_wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     m_proxy = std::make_unique<proxy::Proxy>(m_daemon);
+    // Every client connection may hold an upstream connection too: two descriptors each.
+    rlimit nofile{};
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+        long usable = static_cast<long>(nofile.rlim_cur) - kReservedFds;
+        m_fd_connection_cap = static_cast<int>(std::max<long>(16, usable / 2));
+    }
 }
 
 HttpServer::~HttpServer() {
@@ -289,7 +354,7 @@ void HttpServer::accept_loop() {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 // Out of descriptors: leave the connection queued and retry shortly, rather
                 // than spinning on a socket that stays readable.
-                log_warn("http", "cannot accept a connection: {}; retrying", std::strerror(errno));
+                note_refusal(std::string("cannot accept a connection: ") + std::strerror(errno));
                 ::poll(nullptr, 0, 50);
                 continue;
             }
@@ -300,11 +365,23 @@ void HttpServer::accept_loop() {
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
         timeval tv{kWriteTimeoutSeconds, 0};
         ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        auto cfg = m_daemon.config();
+        int limit = std::min(cfg ? cfg->general.limits.max_connections : 4096,
+                             m_fd_connection_cap);
+        bool full;
         {
             std::lock_guard lock(m_mutex);
-            ++m_connections;
+            full = m_connections >= limit;
+            if (!full) ++m_connections;
         }
-        m_workers->enqueue([this, fd] {
+        if (full) {
+            refuse(fd, fmt::format("litellmd has {} connections open, its limit "
+                                   "(general_settings.max_connections, or what the open-file "
+                                   "limit allows); retry shortly",
+                                   limit));
+            continue;
+        }
+        bool taken = m_workers->enqueue([this, fd] {
             try {
                 serve(fd);
             } catch (const std::exception& e) {
@@ -316,6 +393,15 @@ void HttpServer::accept_loop() {
             --m_connections;
             m_cv.notify_all();
         });
+        if (!taken) {
+            {
+                std::lock_guard lock(m_mutex);
+                --m_connections;
+                m_cv.notify_all();
+            }
+            refuse(fd, "litellmd cannot start a thread for this connection (the system's "
+                       "thread limit or memory); retry shortly");
+        }
     }
     // During a handover the next process serves this socket; otherwise it closes now, so
     // clients connecting from here on are refused rather than left waiting in the queue.
@@ -328,10 +414,34 @@ void HttpServer::accept_loop() {
     m_cv.notify_all();
 }
 
+void HttpServer::note_refusal(const std::string& why) {
+    std::lock_guard lock(m_refusal_mutex);
+    ++m_refused;
+    auto now = std::chrono::steady_clock::now();
+    if (now - m_last_refusal_log < kRefusalLogInterval) return;
+    m_last_refusal_log = now;
+    log_warn("http", "{} ({} refused since the last such line)", why, m_refused);
+    m_refused = 0;
+}
+
+void HttpServer::refuse(int fd, const std::string& why) {
+    note_refusal("refusing a connection: " + why);
+    // Take what the client already sent, so closing does not reset the connection before the
+    // answer is read; never block the accept thread.
+    char scratch[16384];
+    while (::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0) {
+    }
+    std::string answer = refusal_response(why);
+    (void)!::send(fd, answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+}
+
 void HttpServer::serve(int fd) {
     Connection conn(fd, m_drain_wake);
     http::Buffer buf;
     http::Request req;
+    req.peer_fd = fd;
     for (;;) {
         // The head: parse what is buffered, read more until it is complete.
         std::size_t head_len = 0;
@@ -375,6 +485,27 @@ void HttpServer::serve(int fd) {
         buf.consume(head_len);
         conn.chunked = req.minor_version >= 1;
         conn.deadline = std::chrono::steady_clock::now() + kRequestDeadline;
+        auto cfg = m_daemon.config();
+        const Limits limits = cfg ? cfg->general.limits : Limits();
+        cfg.reset();
+        BodyBudget budget(m_buffered_body_bytes, limits.max_buffered_request_bytes);
+        auto refuse_body = [&](int status) {
+            conn.keep_alive = false;
+            res.status = status;
+            write_error(req, res,
+                        status == 413
+                            ? fmt::format("request body exceeds the {} MB limit "
+                                          "(general_settings.max_request_size_mb)",
+                                          limits.max_request_bytes >> 20)
+                            : fmt::format("litellmd holds {} MB of request bodies, its limit "
+                                          "(general_settings.max_buffered_requests_mb); "
+                                          "retry shortly",
+                                          limits.max_buffered_request_bytes >> 20));
+            if (status == 503) {
+                note_refusal("refusing a request body: the buffered-body limit is reached");
+            }
+            if (conn.send_response(res, false)) conn.linger_close();
+        };
 
         // The body.
         http::BodyFraming framing;
@@ -388,12 +519,9 @@ void HttpServer::serve(int fd) {
             if (conn.send_response(res, false)) conn.linger_close();
             return;
         }
-        if (framing.content_length > proxy::kMaxBodyBytes) {
+        if (framing.content_length > limits.max_request_bytes) {
             // Refused before reading it; the connection cannot be reused (the body is coming).
-            conn.keep_alive = false;
-            res.status = 413;
-            write_error(req, res);
-            if (conn.send_response(res, false)) conn.linger_close();
+            refuse_body(413);
             return;
         }
         if (framing.expect_continue && req.minor_version >= 1 &&
@@ -404,22 +532,30 @@ void HttpServer::serve(int fd) {
             // Decoded as it arrives: each byte is looked at once, and the buffer holds only
             // what has not been decoded yet.
             http::ChunkedDecoder decoder;
-            bool too_large = false;
+            int refused = 0;
             for (;;) {
                 std::size_t consumed = 0;
                 auto cs = decoder.feed(buf.view(), consumed, [&](std::string_view piece) {
-                    if (req.body.size() + piece.size() > proxy::kMaxBodyBytes) {
-                        too_large = true;
-                        return false;
+                    std::size_t size = req.body.size() + piece.size();
+                    if (size > limits.max_request_bytes) {
+                        refused = 413;
+                    } else if (size > req.body.capacity() &&
+                               !budget.hold(std::max(size, req.body.capacity() * 2))) {
+                        refused = 503;
                     }
+                    if (refused) return false;
                     req.body.append(piece);
                     return true;
                 });
                 buf.consume(consumed);
                 if (cs == http::ChunkedDecoder::Status::kDone) break;
-                if (too_large || cs == http::ChunkedDecoder::Status::kBad) {
+                if (refused) {
+                    refuse_body(refused);
+                    return;
+                }
+                if (cs == http::ChunkedDecoder::Status::kBad) {
                     conn.keep_alive = false;
-                    res.status = too_large ? 413 : 400;
+                    res.status = 400;
                     write_error(req, res);
                     if (conn.send_response(res, false)) conn.linger_close();
                     return;
@@ -429,13 +565,30 @@ void HttpServer::serve(int fd) {
             }
         } else if (framing.content_length > 0) {
             auto total = static_cast<std::size_t>(framing.content_length);
-            std::size_t have = std::min(total, buf.size());
+            std::size_t filled = std::min(total, buf.size());
             // The body goes straight from the socket into its string: one copy of the bytes
-            // that came with the head, none of the rest.
-            req.body.resize(total);
-            std::memcpy(req.body.data(), buf.view().data(), have);
-            buf.consume(have);
-            if (have < total && !conn.read_exact(req.body.data() + have, total - have)) return;
+            // that came with the head, none of the rest. It grows by what has arrived plus a
+            // step, so a client that declares 32 MB and sends one byte holds little.
+            std::size_t next = std::min(total, filled + kBodyStep);
+            if (!budget.hold(next)) {
+                refuse_body(503);
+                return;
+            }
+            req.body.resize(next);
+            std::memcpy(req.body.data(), buf.view().data(), filled);
+            buf.consume(filled);
+            while (filled < total) {
+                if (next > filled && !conn.read_exact(req.body.data() + filled, next - filled))
+                    return;
+                filled = next;
+                if (filled == total) break;
+                next = std::min(total, std::max(filled * 2, filled + kBodyStep));
+                if (!budget.hold(next)) {
+                    refuse_body(503);
+                    return;
+                }
+                req.body.resize(next);
+            }
         }
 
         // The answer.
@@ -486,8 +639,9 @@ void HttpServer::dispatch(http::Request& req, http::Response& res) {
     write_error(req, res);
 }
 
-void HttpServer::write_error(const http::Request& req, http::Response& res) {
-    m_proxy->write_http_error(req, res);
+void HttpServer::write_error(const http::Request& req, http::Response& res,
+                             const std::string& message) {
+    m_proxy->write_http_error(req, res, message);
 }
 
 int HttpServer::begin_handover() {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -73,8 +74,16 @@ class HttpServer {
     void accept_loop();
     void serve(int fd);
     void dispatch(http::Request& req, http::Response& res);
-    void write_error(const http::Request& req, http::Response& res);
+    /// Fills `res` (status set) with an error in the client's format; `message` overrides
+    /// the default text for the status.
+    void write_error(const http::Request& req, http::Response& res,
+                     const std::string& message = {});
     void begin_drain();
+    /// Counts a refused connection or request and logs at most one line per interval.
+    void note_refusal(const std::string& why);
+    /// Answers 503 on a just-accepted connection without reading its request, and closes it.
+    void refuse(int fd, const std::string& why);
+    class BodyBudget;
 
     Daemon& m_daemon;
     std::unique_ptr<proxy::Proxy> m_proxy;
@@ -88,6 +97,11 @@ class HttpServer {
     mutable std::mutex m_mutex;
     std::condition_variable m_cv;
     int m_connections = 0;
+    int m_fd_connection_cap = 1 << 20;  ///< what RLIMIT_NOFILE allows (set at construction)
+    std::atomic<std::size_t> m_buffered_body_bytes{0};  ///< all connections' request bodies
+    std::mutex m_refusal_mutex;  ///< guards the two below (accept and connection threads)
+    std::uint64_t m_refused = 0;  ///< refusals since the last log line
+    std::chrono::steady_clock::time_point m_last_refusal_log{};
     bool m_accepting = false;
     int m_port = 0;
 };

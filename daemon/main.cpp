@@ -39,11 +39,17 @@ int check_config(const std::string& file, const std::string& home) {
 
 int main(int argc, char** argv) {
     // One thread per open connection and per stream: small stacks keep thousands of streams
-    // cheap (the default 8 MiB is reserved address space per thread). Nothing here recurses
-    // deeply; 512 KiB leaves a wide margin.
+    // cheap (the default 8 MiB is reserved address space per thread). The only recursion is
+    // over JSON nesting, which max_json_depth bounds; 512 KiB leaves a wide margin. ASan's
+    // redzones make frames several times larger, so the sanitizer build gets 4 MiB.
+#ifdef LITELLM_SANITIZE_BUILD
+    constexpr std::size_t kWorkerStackBytes = 4u << 20;
+#else
+    constexpr std::size_t kWorkerStackBytes = 512u << 10;
+#endif
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) == 0) {
-        pthread_attr_setstacksize(&attr, 512 * 1024);
+        pthread_attr_setstacksize(&attr, kWorkerStackBytes);
         pthread_setattr_default_np(&attr);
         pthread_attr_destroy(&attr);
     }

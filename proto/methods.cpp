@@ -483,8 +483,11 @@ std::string render_protocol_markdown() {
         "Params are passed by name (an object). Batches (arrays) are accepted except for "
         "streaming methods; notifications (no `id`) are executed and get no answer. An idle "
         "connection is closed after {} s; at most {} clients at once; a `logs.follow` client "
-        "has a queue of {} records.\n\n",
-        kIdleTimeoutSeconds, kMaxClients, kFollowQueueLimit);
+        "has a queue of {} records. JSON nested deeper than {} levels is a parse error. A "
+        "client that pipelines requests without reading the replies is read from again only "
+        "once fewer than {} MiB of replies wait for it.\n\n",
+        kIdleTimeoutSeconds, kMaxClients, kFollowQueueLimit, kMaxJsonDepth,
+        kMaxReplyQueueBytes / (1024 * 1024));
     md +=
         "Try it with a plain socket client:\n\n```sh\n"
         "printf '%s\\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}' | "

@@ -57,6 +57,9 @@ struct Request {
     std::string body;
     int minor_version = 1;  ///< HTTP/1.x
     bool keep_alive = true;
+    /// The connection's socket, for noticing a client that hangs up while its answer is
+    /// pending (watched, never read or written by the handler); -1 when there is none.
+    int peer_fd = -1;
 
     /// The first header named `name` (any case), or nullptr.
     const std::string* find_header(std::string_view name) const;

@@ -13,7 +13,9 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "common/provider_status.hpp"
 #include "common/providers.hpp"
+#include "common/redact.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/proxy/json_scan.hpp"
 #include "daemon/router/router.hpp"
@@ -30,6 +32,9 @@ using Clock = std::chrono::steady_clock;
 
 // Error bodies from upstreams are kept up to this size for classification.
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
+// Stream bytes held before the first content (see stream_hold_timeout); past this the stream
+// commits early rather than hold more.
+constexpr std::size_t kMaxHeldStreamBytes = 1024 * 1024;
 
 // litellm_params keys that steer LiteLLM's router rather than the upstream request.
 const std::set<std::string, std::less<>> kNonBodyParams = {"rpm",
@@ -65,18 +70,26 @@ wire::Error make_error(wire::ErrorKind kind, std::string message) {
     return e;
 }
 
+// Upstream error text may quote the credential it refused (some providers echo the key), and
+// any text may carry a token or a URL's password: what leaves the daemon (client errors,
+// cooldown reasons, logs, status) is scrubbed of the secrets this request could have seen.
+void scrub_secrets(std::string& text, const Deployment& d, const Config& cfg) {
+    for (const std::string* secret : {&d.api_key.value, &cfg.general.master_key.value}) {
+        if (secret->size() < 6) continue;  // too short to tell from ordinary words
+        for (std::size_t pos = text.find(*secret); pos != std::string::npos;
+             pos = text.find(*secret, pos + kRedacted.size())) {
+            text.replace(pos, secret->size(), kRedacted);
+        }
+    }
+    text = redact(text);
+}
+
 std::string trim_slash(std::string s) {
     while (!s.empty() && s.back() == '/')
         s.pop_back();
     return s;
 }
 
-std::string host_of(const std::string& url) {
-    size_t start = url.find("://");
-    start = start == std::string::npos ? 0 : start + 3;
-    size_t end = url.find_first_of(":/", start);
-    return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
 
 double first_positive(std::initializer_list<std::optional<double>> values, double fallback) {
     for (const auto& v : values) {
@@ -102,6 +115,7 @@ wire::Error transport_error(const UpstreamResult& r, const std::string& what) {
             return make_error(wire::ErrorKind::kApi,
                               fmt::format("cannot reach {}: {}", what, r.transport_error));
         case TransportStatus::kBadUrl:
+        case TransportStatus::kTooLarge:
             return make_error(wire::ErrorKind::kApi, r.transport_error);
         default:
             return make_error(wire::ErrorKind::kApi,
@@ -270,6 +284,7 @@ struct Proxy::Call {
     Clock::time_point started_attempt = Clock::now();
     int attempts = 0;
     const std::vector<std::string>* tried = nullptr;  ///< earlier attempts' outcomes
+    const Config* cfg = nullptr;                      ///< the snapshot this request uses
 };
 
 Proxy::Proxy(Daemon& daemon) : m_daemon(daemon) {}
@@ -303,14 +318,23 @@ bool Proxy::handle(http::Request& req, http::Response& res) {
     return false;
 }
 
-void Proxy::write_http_error(const http::Request& req, http::Response& res) {
+void Proxy::write_http_error(const http::Request& req, http::Response& res,
+                             const std::string& message) {
     ApiFormat format = format_for_request(req);
     switch (res.status) {
         case 413:
             write_error(res, format,
                         make_error(wire::ErrorKind::kRequestTooLarge,
-                                   fmt::format("request body exceeds the {} MB limit",
-                                               kMaxBodyBytes / (1024 * 1024))));
+                                   message.empty() ? "request body too large" : message));
+            return;
+        case 503:
+            // Anthropic clients get 529 overloaded_error (which Claude Code retries), OpenAI
+            // clients 503.
+            write_error(res, format,
+                        make_error(wire::ErrorKind::kOverloaded,
+                                   message.empty() ? "litellmd is overloaded; retry shortly"
+                                                   : message));
+            res.set_header("retry-after", "1");
             return;
         case 431:
             write_error(res, format,
@@ -395,12 +419,9 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     }
     call.passthrough = call.upstream_format == call.client_format;
 
-    std::string key = d.api_key.value;
-    std::string key_env = d.api_key.env_name;
-    if (key.empty() && key_env.empty() && !provider->default_key_env.empty()) {
-        key_env = std::string(provider->default_key_env);
-        if (const char* v = std::getenv(key_env.c_str())) key = v;
-    }
+    // Resolved at config load (the provider's default variable included): no getenv here.
+    const std::string& key = d.api_key.value;
+    const std::string& key_env = d.api_key.env_name;
     std::string base =
         trim_slash(d.api_base.empty() ? std::string(provider->default_api_base) : d.api_base);
     bool custom_base = !d.api_base.empty();
@@ -425,6 +446,11 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     up.connect_timeout_s = std::min(10.0, timeout);
     up.first_byte_timeout_s =
         first_positive({d.first_byte_timeout_s, cfg.router.first_byte_timeout_s}, 0);
+    // A whole answer is held in memory, so it is bounded; a stream is relayed as it arrives
+    // and only its held parts are (SSE events, a JSON answer to a stream request).
+    up.max_body_bytes = call.stream ? 0 : cfg.general.limits.max_response_bytes;
+    up.max_inflate_ratio = cfg.general.limits.max_inflate_ratio;
+    up.client_fd = call.req->peer_fd;
 
     std::vector<std::pair<std::string, std::string>> extras;
     for (const auto& [k, v] : d.extra_params) {
@@ -445,7 +471,7 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         }
         up.headers.emplace_back("x-api-key", key);
         // Anthropic-compatible hosts (Z.AI, DashScope) document Bearer auth.
-        if (host_of(base) != "api.anthropic.com") {
+        if (url_host(base) != "api.anthropic.com") {
             up.headers.emplace_back("Authorization", "Bearer " + key);
         }
         std::string version = call.client_format == ApiFormat::kAnthropic
@@ -502,9 +528,14 @@ long long ms_since(Clock::time_point t) {
 void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat format) {
     auto cfg = m_daemon.config();
     if (!authorize(req, res, format, *cfg)) return;
+    // However the request ends, a parser that one large body grew gives its memory back.
+    struct TrimParsers {
+        ~TrimParsers() { wire::trim_thread_parsers(); }
+    } trim;
     Call call;
     call.client_format = format;
     call.req = &req;
+    call.cfg = cfg.get();
     auto decode = [&](std::string* error) {
         call.canonical.emplace();
         return format == ApiFormat::kAnthropic
@@ -612,6 +643,17 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
             res.erase_header("x-litellm-model");
             res.erase_header("x-litellm-provider");
             res.erase_header("x-litellm-attempts");
+            if (r.client_gone) {
+                // Nobody waits for an answer: the rest of the chain (and its tokens) is spared,
+                // and the upstream is not blamed.
+                log_info("proxy", "request model={} abandoned: the client went away after {} ms "
+                         "(attempt {} on {})", call.model, ms_since(call.started), attempts,
+                         d.model);
+                res.status = 499;
+                res.set_content("", "text/plain");
+                return;
+            }
+            scrub_secrets(r.error.message, d, *cfg);
             router::FailureClass cls = router::classify_failure(r.error, r.transport_failure);
             std::string outcome =
                 r.error.upstream_status
@@ -691,8 +733,12 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
     std::string body;
     UpstreamResult r = m_pool.send_collect(upstream, body);
     const Deployment& d = *call.deployment;
+    if (r.transport == TransportStatus::kClientGone) {
+        out.client_gone = true;
+        return out;
+    }
     if (r.transport != TransportStatus::kOk) {
-        out.error = transport_error(r, fmt::format("upstream {}", host_of(upstream.url)));
+        out.error = transport_error(r, fmt::format("upstream {}", url_host(upstream.url)));
         out.transport_failure = true;
         return out;
     }
@@ -706,17 +752,24 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
     bool ok = call.upstream_format == ApiFormat::kAnthropic
                   ? wire::anthropic::decode_response(body, decoded, &err)
                   : wire::openai_chat::decode_response(body, decoded, &err);
+    if (!ok && call.passthrough) {
+        // Valid JSON the codec does not fully know (a newer block type) still passes through.
+        wire::element parsed;
+        ok = wire::parse_json(body, parsed, nullptr) && parsed.is_object();
+    }
+    if (!ok) {
+        // Truncated or garbled, on a passthrough route too: the next deployment may answer,
+        // and a client must never get a 200 it cannot read.
+        out.error = make_error(wire::ErrorKind::kApi,
+                               fmt::format("upstream returned an unreadable response: {}", err));
+        out.transport_failure = true;
+        return out;
+    }
     if (call.passthrough) {
         res.status = r.status;
         std::string type = r.header("content-type");
         res.set_content(std::move(body), type.empty() ? "application/json" : type);
     } else {
-        if (!ok) {
-            out.error =
-                make_error(wire::ErrorKind::kApi,
-                           fmt::format("upstream returned an unreadable response: {}", err));
-            return out;
-        }
         res.status = 200;
         res.set_content(call.client_format == ApiFormat::kAnthropic
                             ? wire::anthropic::encode_response(decoded, call.model)
@@ -737,7 +790,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     bool translate = !call.passthrough;
     ApiFormat upstream_format = call.upstream_format;
     bool include_usage = call.canonical ? call.canonical->include_usage : false;
-    std::string origin = host_of(upstream.url);
+    std::string origin = url_host(upstream.url);
     ++m_active_streams;
     struct Count {
         std::atomic<int>& n;
@@ -782,6 +835,8 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     } hold_guard{m_hold_timer, commit};
 
     UpstreamResult head;
+    const std::size_t max_whole = call.cfg->general.limits.max_response_bytes;
+    std::string abort_reason;   // set when a limit ended the upstream read
     bool streaming_ok = false;  // 2xx: body bytes are client output
     bool json_instead_of_sse = false;
     bool content_started = false;
@@ -793,8 +848,9 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
 
     // Notes content, early errors and usage; appends the client bytes for `events`.
     auto take_events = [&](std::string& client_bytes) {
-        for (const auto& e : events) {
+        for (auto& e : events) {
             using K = wire::StreamEvent::Kind;
+            if (e.kind == K::kError) scrub_secrets(e.error.message, *call.deployment, *call.cfg);
             if (e.kind == K::kBlockStart || e.kind == K::kDelta) content_started = true;
             if (e.kind == K::kError && !content_started && !early_error) early_error = e.error;
             if (e.kind == K::kMessageDelta) usage = e.usage;
@@ -814,7 +870,10 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                     commit->blocked = true;  // fall back: this stream never reaches the client
                     return false;
                 }
-                if (!content_started && hold > 0 && !commit->hold_expired) {
+                // Held until the first content, within a bound: an upstream that sends only
+                // keep-alive events commits once they fill it.
+                if (!content_started && hold > 0 && !commit->hold_expired &&
+                    commit->pending.size() + bytes.size() <= kMaxHeldStreamBytes) {
                     commit->pending.append(bytes);
                     return true;
                 }
@@ -867,15 +926,41 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 return true;
             }
             if (json_instead_of_sse) {
+                if (whole_json.size() + bytes.size() > max_whole) {
+                    abort_reason = fmt::format(
+                        "the upstream's answer exceeds {} MB (general_settings."
+                        "max_response_size_mb)",
+                        max_whole >> 20);
+                    return false;
+                }
                 whole_json.append(bytes);
                 return true;
             }
             decoder->feed(bytes, events);
+            if (decoder->overflowed()) {
+                abort_reason = fmt::format(
+                    "the upstream sent an SSE event over {} KB (general_settings.max_sse_line_kb)",
+                    call.cfg->general.limits.max_sse_line_bytes >> 10);
+                return false;
+            }
             std::string client_bytes;
             take_events(client_bytes);
             return emit(translate ? std::string_view(client_bytes) : bytes);
         });
     bool committed = hold_guard.close();
+    if (result.transport == TransportStatus::kClientGone) {
+        // Hung up while the upstream was silent: nothing more to send, nothing to fall back
+        // for.
+        client_gone = true;
+        if (!committed) {
+            out.client_gone = true;
+            return out;
+        }
+    }
+    if (!abort_reason.empty()) {
+        result.transport = TransportStatus::kTooLarge;
+        result.transport_error = abort_reason;
+    }
 
     if (!streaming_ok) {
         if (head.head_received()) {
@@ -928,9 +1013,11 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 if (committed) in_band_error(e);  // the head is out: tell it in the stream
             }
         } else if (broken) {
-            wire::Error e =
-                make_error(wire::ErrorKind::kApi,
-                           "upstream connection lost mid-stream: " + result.transport_error);
+            wire::Error e = make_error(
+                wire::ErrorKind::kApi,
+                result.transport == TransportStatus::kTooLarge
+                    ? result.transport_error
+                    : "upstream connection lost mid-stream: " + result.transport_error);
             if (!content_started && !early_error) early_error = e;
             in_band_error(e);
         } else {

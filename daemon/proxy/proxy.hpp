@@ -31,9 +31,6 @@ namespace litellm::proxy {
 /// The API a client speaks (and the error shape it gets).
 enum class ApiFormat { kAnthropic, kOpenAIChat };
 
-/// Largest request body accepted (Anthropic's own limit); larger gets 413.
-inline constexpr std::size_t kMaxBodyBytes = 32 * 1024 * 1024;
-
 /// The API format a request to `path` with these headers expects errors in.
 ApiFormat format_for_request(const http::Request& req);
 
@@ -51,9 +48,11 @@ class Proxy {
     /// Serves `req` when its path is one of the proxy's; false when no route matches.
     bool handle(http::Request& req, http::Response& res);
 
-    /// Fills `res` (whose status is already set: 400, 404, 413, 431) with an error body in the
-    /// API format the request's path and headers suggest.
-    void write_http_error(const http::Request& req, http::Response& res);
+    /// Fills `res` (whose status is already set: 400, 404, 413, 431, 503) with an error body
+    /// in the API format the request's path and headers suggest; `message`, when given,
+    /// replaces the default text.
+    void write_http_error(const http::Request& req, http::Response& res,
+                          const std::string& message = {});
 
     /// Streams being served now.
     int active_streams() const { return m_active_streams.load(); }
@@ -66,6 +65,7 @@ class Proxy {
         bool committed = false;  ///< the response (or stream) went to the client
         wire::Error error;       ///< why not, when !committed
         bool transport_failure = false;
+        bool client_gone = false;  ///< the client hung up before anything was sent to it
     };
 
     void handle_chat(const http::Request& req, http::Response& res, ApiFormat format);

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -22,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "common/net.hpp"
+#include "common/redact.hpp"
 #include "daemon/http/message.hpp"
 
 namespace litellm::proxy {
@@ -149,6 +151,15 @@ class Inflater {
     bool finished() const { return m_end; }
 };
 
+std::string base64(std::string_view in) {
+    std::string out(4 * ((in.size() + 2) / 3), '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(in.data()),
+                            static_cast<int>(in.size()));
+    out.resize(static_cast<std::size_t>(std::max(n, 0)));
+    return out;
+}
+
 }  // namespace
 
 std::string UpstreamResult::header(std::string_view name) const {
@@ -158,7 +169,8 @@ std::string UpstreamResult::header(std::string_view name) const {
     return {};
 }
 
-bool split_url(const std::string& url, std::string& origin, std::string& path) {
+bool split_url(const std::string& url, std::string& origin, std::string& path,
+               std::string* userinfo) {
     size_t scheme_end = url.find("://");
     if (scheme_end == std::string::npos) return false;
     std::string scheme = lower(url.substr(0, scheme_end));
@@ -167,6 +179,10 @@ bool split_url(const std::string& url, std::string& origin, std::string& path) {
     size_t path_start = url.find_first_of("/?", host_start);
     std::string authority = url.substr(
         host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
+    if (size_t at = authority.rfind('@'); at != std::string::npos) {
+        if (userinfo) *userinfo = authority.substr(0, at);
+        authority.erase(0, at + 1);
+    }
     if (authority.empty()) return false;
     // Always name the port, so http://h and http://h:80 share a pool.
     bool has_port =
@@ -217,8 +233,11 @@ void Watchdog::run() {
             m_cv.wait(lock);
             continue;
         }
-        if (std::chrono::steady_clock::now() < next->second.first) {
-            m_cv.wait_until(lock, next->second.first);
+        // A copy: wait_until keeps reading its argument while the lock is released, and
+        // cancel() may erase the node meanwhile.
+        const auto due = next->second.first;
+        if (std::chrono::steady_clock::now() < due) {
+            m_cv.wait_until(lock, due);
             continue;
         }
         auto fn = std::move(next->second.second);
@@ -386,6 +405,7 @@ class UpstreamConnection {
         char* dst = m_buf.data.get() + m_buf.end;
         std::size_t room = m_buf.cap - m_buf.end;
         ssize_t n;
+        if (m_watch_fd >= 0 && !(m_ssl && SSL_pending(m_ssl) > 0) && !wait_readable()) return -1;
         if (m_ssl) {
             ERR_clear_error();
             errno = 0;
@@ -418,6 +438,11 @@ class UpstreamConnection {
         return n;
     }
 
+    /// Watches `fd` (the client's socket) during reads: its hang-up ends the exchange.
+    void set_watch(int fd) { m_watch_fd = fd; }
+    /// True when a read ended because the watched client hung up.
+    bool client_gone() const { return m_client_gone; }
+
     /// True for an idle connection still worth reusing: nothing to read (no EOF, no stray
     /// bytes) and no error.
     bool looks_alive() const {
@@ -444,7 +469,32 @@ class UpstreamConnection {
     double m_read_timeout = -1, m_write_timeout = -1;
     std::atomic<bool> m_aborted{false};
     bool m_timed_out = false;
+    bool m_client_gone = false;
+    int m_watch_fd = -1;
     std::string m_error;
+
+    /// Waits until the upstream has bytes (true), or the read timeout passes or the watched
+    /// client hangs up (false, with the reason set). A client's pipelined next request makes
+    /// its socket readable, which is not a hang-up: only POLLRDHUP, POLLHUP and POLLERR count.
+    bool wait_readable() {
+        pollfd fds[2] = {{m_fd, POLLIN, 0}, {m_watch_fd, POLLRDHUP, 0}};
+        int timeout = m_read_timeout > 0 ? static_cast<int>(m_read_timeout * 1000) : -1;
+        for (;;) {
+            int n = ::poll(fds, 2, timeout);
+            if (n < 0 && errno == EINTR) continue;
+            if (n == 0) {
+                m_timed_out = !m_aborted;
+                m_error = "read timed out";
+                return false;
+            }
+            if (n > 0 && (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+                m_client_gone = true;
+                m_error = "the client went away";
+                return false;
+            }
+            return true;  // readable, or an error the read itself reports
+        }
+    }
 };
 
 UpstreamPool::UpstreamPool() = default;
@@ -472,11 +522,11 @@ void UpstreamPool::release(std::shared_ptr<UpstreamConnection> conn) {
 UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHandler& on_head,
                                   const BodyHandler& on_body) {
     UpstreamResult result;
-    std::string origin, path;
+    std::string origin, path, userinfo;
     OriginParts parts;
-    if (!split_url(request.url, origin, path) || !parse_origin(origin, parts)) {
+    if (!split_url(request.url, origin, path, &userinfo) || !parse_origin(origin, parts)) {
         result.transport = TransportStatus::kBadUrl;
-        result.transport_error = "bad upstream URL '" + request.url + "' (check api_base)";
+        result.transport_error = "bad upstream URL '" + redact(request.url) + "' (check api_base)";
         return result;
     }
     // Nothing a client sent may end a line or a field early in a connection other clients
@@ -500,16 +550,22 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     head.reserve(256 + request.headers.size() * 64);
     head.append("POST ").append(path).append(" HTTP/1.1\r\nHost: ").append(parts.host_header);
     head.append("\r\n");
-    bool has_type = false;
+    bool has_type = false, has_auth = false;
     for (const auto& [k, v] : request.headers) {
         if (http::iequals(k, "content-length") || http::iequals(k, "host") ||
             http::iequals(k, "transfer-encoding") || http::iequals(k, "connection")) {
             continue;  // framing is ours to set
         }
         has_type = has_type || http::iequals(k, "content-type");
+        has_auth = has_auth || http::iequals(k, "authorization");
         head.append(k).append(": ").append(v).append("\r\n");
     }
     if (!has_type) head.append("Content-Type: application/json\r\n");
+    if (!userinfo.empty() && !has_auth) {
+        // An api_base with user:password@ (a gateway behind basic auth): sent as the header,
+        // never in the request line.
+        head.append("Authorization: Basic ").append(base64(userinfo)).append("\r\n");
+    }
     head.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n\r\n");
 
     auto fail = [&](TransportStatus status, std::string text) {
@@ -530,6 +586,7 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
             }
         }
         conn->set_timeouts(request.read_timeout_s, request.read_timeout_s);
+        conn->set_watch(request.client_fd);
         auto expired = std::make_shared<std::atomic<bool>>(false);
         std::uint64_t watch = 0;
         if (request.first_byte_timeout_s > 0) {
@@ -589,6 +646,7 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
                 continue;
             }
             stop_watch();
+            if (conn->client_gone()) return fail(TransportStatus::kClientGone, conn->error());
             if (*expired) return first_byte_timeout();
             // EOF or a reset (not a timeout) before any byte: the upstream had closed it.
             if (!got_bytes && retry_fresh && (n == 0 || !conn->timed_out())) {
@@ -643,20 +701,49 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
         }
         bool stopped = false;  // on_body said stop
         bool corrupt = false;
+        std::string too_large;  // why the answer was cut off, when it was
+        std::uint64_t compressed = 0, delivered = 0;
+        // Counts what the body handler gets; false once the answer passes its limits.
+        auto within_limits = [&](std::size_t n) {
+            delivered += n;
+            if (request.max_body_bytes > 0 && delivered > request.max_body_bytes) {
+                too_large = fmt::format("the upstream's answer exceeds {} MB "
+                                        "(general_settings.max_response_size_mb)",
+                                        request.max_body_bytes >> 20);
+            } else if (inflater && delivered > (1u << 20) &&
+                       delivered / std::max<std::uint64_t>(compressed, 1) >
+                           static_cast<std::uint64_t>(request.max_inflate_ratio)) {
+                too_large = fmt::format("the upstream's compressed answer inflates more than "
+                                        "{} times (general_settings.max_inflate_ratio)",
+                                        request.max_inflate_ratio);
+            }
+            return too_large.empty();
+        };
         auto deliver = [&](std::string_view bytes) {
             if (bytes.empty() || stopped || corrupt) return !stopped && !corrupt;
             if (inflater) {
+                compressed += bytes.size();
                 bool ok = inflater->feed(bytes, [&](std::string_view out) {
-                    if (on_body && !on_body(out)) stopped = true;
+                    if (!within_limits(out.size())) {
+                        stopped = true;
+                    } else if (on_body && !on_body(out)) {
+                        stopped = true;
+                    }
                     return !stopped;
                 });
                 if (!ok && !stopped) corrupt = true;
-            } else if (on_body && !on_body(bytes)) {
+            } else if (!within_limits(bytes.size()) || (on_body && !on_body(bytes))) {
                 stopped = true;
             }
             return !stopped && !corrupt;
         };
+        // How a delivery that stopped ends the exchange.
+        auto stopped_result = [&] {
+            return too_large.empty() ? fail(TransportStatus::kCancelled, "cancelled")
+                                     : fail(TransportStatus::kTooLarge, too_large);
+        };
         auto read_failed = [&](ssize_t n) {
+            if (conn->client_gone()) return fail(TransportStatus::kClientGone, conn->error());
             if (conn->timed_out()) {
                 return fail(
                     TransportStatus::kTimeout,
@@ -675,7 +762,7 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
                 std::size_t consumed = 0;
                 auto cs = decoder.feed(buf.view(), consumed, deliver);
                 buf.consume(consumed);
-                if (stopped) return fail(TransportStatus::kCancelled, "cancelled");
+                if (stopped) return stopped_result();
                 if (corrupt) return fail(TransportStatus::kBrokenRead, "corrupt compressed answer");
                 if (cs == http::ChunkedDecoder::Status::kBad) {
                     return fail(TransportStatus::kBrokenRead, "malformed chunked answer");
@@ -697,7 +784,7 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
                 buf.consume(take);
                 remaining -= take;
                 deliver(piece);
-                if (stopped) return fail(TransportStatus::kCancelled, "cancelled");
+                if (stopped) return stopped_result();
                 if (corrupt) return fail(TransportStatus::kBrokenRead, "corrupt compressed answer");
             }
         } else {
@@ -707,7 +794,7 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
                     std::string_view piece = buf.view();
                     buf.consume(piece.size());
                     deliver(piece);
-                    if (stopped) return fail(TransportStatus::kCancelled, "cancelled");
+                    if (stopped) return stopped_result();
                     if (corrupt)
                         return fail(TransportStatus::kBrokenRead, "corrupt compressed answer");
                 }

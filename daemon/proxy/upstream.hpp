@@ -28,6 +28,9 @@ struct UpstreamRequest {
     double connect_timeout_s = 10;
     double read_timeout_s = 600;      ///< longest silence between bytes
     double first_byte_timeout_s = 0;  ///< longest wait for the response head; 0 = read timeout
+    std::size_t max_body_bytes = 0;   ///< longest answer body (after inflating); 0 = no limit
+    int max_inflate_ratio = 200;      ///< a compressed body may inflate this many times, no more
+    int client_fd = -1;  ///< the client's socket, watched while reading: its hang-up cancels
 };
 
 /// How an exchange ended.
@@ -38,6 +41,8 @@ enum class TransportStatus {
     kBrokenRead,  ///< the connection dropped mid-response
     kCancelled,   ///< our side stopped it (client went away)
     kBadUrl,
+    kTooLarge,    ///< the answer passed max_body_bytes or max_inflate_ratio
+    kClientGone,  ///< the watched client hung up while we waited for the upstream
 };
 
 /// Result of a request: the status and headers once known, and the transport outcome.
@@ -56,8 +61,10 @@ using HeadHandler = std::function<bool(const UpstreamResult& head)>;
 /// Receives body bytes as they arrive; return false to abort.
 using BodyHandler = std::function<bool(std::string_view bytes)>;
 
-/// "https://h:443/x/y?z" split into origin ("https://h:443") and path ("/x/y?z").
-bool split_url(const std::string& url, std::string& origin, std::string& path);
+/// "https://h:443/x/y?z" split into origin ("https://h:443") and path ("/x/y?z"); a
+/// "user:password@" before the host goes to `userinfo` (when given), never into the origin.
+bool split_url(const std::string& url, std::string& origin, std::string& path,
+               std::string* userinfo = nullptr);
 
 /// Runs callbacks at deadlines on one thread (time-to-first-byte limits). cancel() returning
 /// true means the callback will never run; false means it ran or is running (outside the lock,

@@ -261,6 +261,7 @@ class Decoder final : public StreamDecoder {
     }
 
     bool complete() const override { return m_complete; }
+    bool overflowed() const override { return m_parser.overflowed(); }
 
   private:
     void on_event(std::string_view name, std::string_view data) {

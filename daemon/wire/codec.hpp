@@ -40,6 +40,8 @@ class StreamDecoder {
     virtual void finish(std::vector<StreamEvent>& out) = 0;
     /// True once the upstream signalled a complete message.
     virtual bool complete() const = 0;
+    /// True once an SSE line or event outgrew its limit: the stream cannot go on.
+    virtual bool overflowed() const = 0;
 };
 
 /// Canonical events -> client stream bytes.

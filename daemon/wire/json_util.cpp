@@ -3,21 +3,49 @@
 #include <emmintrin.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 
 #include <random>
 
+#include <fmt/format.h>
+
 namespace litellm::wire {
 
-simdjson::dom::parser& thread_parser() {
-    thread_local simdjson::dom::parser parser;
-    return parser;
+namespace {
+
+// Two per thread, reused so steady-state parsing allocates nothing (see parse_json's slot).
+thread_local simdjson::dom::parser t_parsers[2];
+std::atomic<std::size_t> g_max_depth{128};
+// A parser that grew past this for one large body gives the memory back after the request.
+constexpr std::size_t kKeptParserCapacity = 4u << 20;
+
+}  // namespace
+
+void set_json_depth_limit(std::size_t depth) {
+    g_max_depth.store(depth, std::memory_order_relaxed);
+}
+
+void trim_thread_parsers() {
+    for (auto& p : t_parsers) {
+        if (p.capacity() > kKeptParserCapacity) p = simdjson::dom::parser();
+    }
 }
 
 bool parse_json(std::string_view text, element& out, std::string* error, int slot) {
-    thread_local simdjson::dom::parser parsers[2];
-    auto& parser = parsers[slot == 0 ? 0 : 1];
+    auto& parser = t_parsers[slot == 0 ? 0 : 1];
+    // The depth bound is what keeps every recursive walk over a parsed body (tool schemas,
+    // extra params) inside a worker thread's stack.
+    std::size_t depth = g_max_depth.load(std::memory_order_relaxed);
+    if (parser.max_depth() != depth && parser.allocate(parser.capacity(), depth) != 0) {
+        if (error) *error = "out of memory";
+        return false;
+    }
     auto result = parser.parse(text.data(), text.size(), true);
+    if (result.error() == simdjson::DEPTH_ERROR) {
+        if (error) *error = fmt::format("JSON nested deeper than {} levels", depth);
+        return false;
+    }
     if (result.error()) {
         if (error) *error = simdjson::error_message(result.error());
         return false;

@@ -30,11 +30,15 @@ class JsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
 };
 using simdjson::dom::element;
 
-/// A per-thread parser, reused so steady-state parsing allocates nothing.
-simdjson::dom::parser& thread_parser();
+/// Sets the deepest nesting parse_json accepts (general_settings.max_json_depth).
+void set_json_depth_limit(std::size_t depth);
+
+/// Frees this thread's parser memory when one large body grew it (called after a request).
+void trim_thread_parsers();
 
 /// Parses `text` with the thread's parser; the element lives until that parser's next parse.
-/// A second parser is available for nested use (`slot` 1).
+/// A second parser is available for nested use (`slot` 1). Nesting deeper than the depth
+/// limit is an error.
 bool parse_json(std::string_view text, element& out, std::string* error, int slot = 0);
 
 /// Parses a client request body that must be a JSON object; false with a client-facing

@@ -252,6 +252,7 @@ class Decoder final : public StreamDecoder {
     }
 
     bool complete() const override { return m_stopped; }
+    bool overflowed() const override { return m_parser.overflowed(); }
 
   private:
     struct ToolState {

@@ -1,17 +1,47 @@
 #include "daemon/wire/sse.hpp"
 
+#include <atomic>
+
 namespace litellm::wire {
 
+namespace {
+std::atomic<std::size_t> g_event_limit{8u << 20};
+}  // namespace
+
+void set_sse_event_limit(std::size_t bytes) {
+    g_event_limit.store(bytes, std::memory_order_relaxed);
+}
+
+SseParser::SseParser(Handler handler)
+    : m_handler(std::move(handler)), m_limit(g_event_limit.load(std::memory_order_relaxed)) {}
+
+bool SseParser::overflow() {
+    m_overflowed = true;
+    std::string().swap(m_partial);
+    std::string().swap(m_data);
+    m_has_data = false;
+    return false;
+}
+
 void SseParser::feed(std::string_view bytes) {
+    if (m_overflowed) return;
     size_t start = 0;
     while (start < bytes.size()) {
         size_t nl = bytes.find('\n', start);
         if (nl == std::string_view::npos) {
+            if (m_partial.size() + (bytes.size() - start) > m_limit) {
+                overflow();
+                return;
+            }
             m_partial.append(bytes.substr(start));
             return;
         }
         std::string_view piece = bytes.substr(start, nl - start);
         if (!m_partial.empty()) {
+            if (m_partial.size() + piece.size() > m_limit) {
+                overflow();
+                return;
+            }
             m_partial.append(piece);
             std::string line = std::move(m_partial);
             m_partial.clear();
@@ -19,13 +49,19 @@ void SseParser::feed(std::string_view bytes) {
             process_line(line);
         } else {
             if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
+            if (piece.size() > m_limit) {
+                overflow();
+                return;
+            }
             process_line(piece);
         }
+        if (m_overflowed) return;
         start = nl + 1;
     }
 }
 
 void SseParser::finish() {
+    if (m_overflowed) return;
     if (!m_partial.empty()) {
         std::string line = std::move(m_partial);
         m_partial.clear();
@@ -47,6 +83,10 @@ void SseParser::process_line(std::string_view line) {
         colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1);
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     if (field == "data") {
+        if (m_data.size() + value.size() + 1 > m_limit) {
+            overflow();
+            return;
+        }
         if (m_has_data) m_data.push_back('\n');
         m_data.append(value);
         m_has_data = true;

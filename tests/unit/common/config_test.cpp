@@ -650,7 +650,8 @@ TEST(ConfigWarnings, MissingApiKeyIsNotWarnedAtLoad) {
     ASSERT_TRUE(result.ok());
     EXPECT_TRUE(result.diagnostics.empty());
     EXPECT_FALSE(result.config->model_list[0].api_key.present());
-    EXPECT_EQ(result.config->model_list[0].api_key.env_name, "");
+    // The provider's own variable is named (and read) at load, not on request threads.
+    EXPECT_EQ(result.config->model_list[0].api_key.env_name, "ANTHROPIC_API_KEY");
 }
 
 // ---- os.environ/ ----------------------------------------------------------------------------

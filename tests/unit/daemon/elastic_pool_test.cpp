@@ -33,18 +33,33 @@ TEST(ElasticPool, GrowsForBlockedTasksAndRunsThemConcurrently) {
     EXPECT_EQ(pool.thread_count(), 0u);
 }
 
-TEST(ElasticPool, RespectsTheMaximumAndQueuesTheRest) {
+TEST(ElasticPool, RefusesATaskThatWouldWaitBehindBusyThreads) {
     ElasticPool pool(2);
-    std::atomic<int> done{0};
-    for (int i = 0; i < 10; ++i) {
-        pool.enqueue([&] {
-            std::this_thread::sleep_for(2ms);
-            ++done;
-        });
-    }
+    std::promise<void> release;
+    std::shared_future<void> gate = release.get_future().share();
+    std::atomic<int> started{0};
+    for (int i = 0; i < 2; ++i)
+        EXPECT_TRUE(pool.enqueue([&, gate] {
+            ++started;
+            gate.wait();
+        }));
+    // Both threads are held (as by two open streams): a third task would wait for hours.
+    EXPECT_FALSE(pool.enqueue([] {}));
     EXPECT_LE(pool.thread_count(), 2u);
-    pool.shutdown();  // queued tasks still run before shutdown returns
-    EXPECT_EQ(done.load(), 10);
+    release.set_value();
+    for (int i = 0; i < 200 && pool.thread_count() == 2 && started < 2; ++i)
+        std::this_thread::sleep_for(5ms);
+    // Once a thread is free again, work is taken.
+    std::atomic<int> done{0};
+    bool accepted = false;
+    for (int i = 0; i < 200 && !accepted; ++i) {
+        accepted = pool.enqueue([&] { ++done; });
+        if (!accepted) std::this_thread::sleep_for(5ms);
+    }
+    EXPECT_TRUE(accepted);
+    pool.shutdown();
+    EXPECT_EQ(done.load(), 1);
+    EXPECT_FALSE(pool.enqueue([] {}));  // after shutdown
 }
 
 TEST(ElasticPool, IdleThreadsExit) {
