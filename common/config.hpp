@@ -92,9 +92,9 @@ struct Limits {
     /// that would pass it is refused with 503 (bodies grow as bytes arrive, never up front).
     std::size_t max_buffered_request_bytes = 256u << 20;
     std::size_t max_response_bytes = 64u << 20;  ///< max_response_size_mb: one upstream answer
-    int max_inflate_ratio = 200;                ///< a compressed answer's inflated/compressed
-    std::size_t max_sse_line_bytes = 8u << 20;  ///< max_sse_line_kb: one SSE line or event
-    int max_json_depth = 128;                   ///< nesting of a request or answer body
+    int max_inflate_ratio = 200;                 ///< a compressed answer's inflated/compressed
+    std::size_t max_sse_line_bytes = 8u << 20;   ///< max_sse_line_kb: one SSE line or event
+    int max_json_depth = 128;                    ///< nesting of a request or answer body
     std::size_t max_log_line_bytes = 16u << 10;  ///< max_log_line_kb: one log record's text
     /// Open client connections; one more is answered 503 and closed. Also capped to what
     /// RLIMIT_NOFILE leaves after upstream connections and the daemon's own files.

@@ -1,10 +1,12 @@
 #include "common/fs.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -32,10 +34,30 @@ std::optional<std::string> read_file(const std::string& path, std::string* error
     return ss.str();
 }
 
+namespace {
+
+// Temp files of `name` that a writer killed mid-write left behind (their pid is gone): they
+// may hold a secret, and nothing else would ever remove them.
+void remove_orphaned_temps(const std::string& dir, const std::string& name) {
+    std::string prefix = "." + name + ".tmp.";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        std::string file = entry.path().filename().string();
+        if (file.compare(0, prefix.size(), prefix) != 0) continue;
+        long pid = std::atol(file.c_str() + prefix.size());
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+            std::filesystem::remove(entry.path(), ec);
+        }
+    }
+}
+
+}  // namespace
+
 bool write_file_atomic(const std::string& path, const std::string& content, mode_t mode,
                        std::string* error) {
     std::filesystem::path target(path);
     std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
+    remove_orphaned_temps(dir, target.filename().string());
     std::random_device rd;
     std::string tmp = dir + "/." + target.filename().string() + ".tmp." + std::to_string(getpid()) +
                       "." + std::to_string(rd());

@@ -795,9 +795,12 @@ class ToggleRun {
         if (!m_settings.exists && !ensure_directory(dir.string(), 0700, &error)) {
             return fail("cannot create " + error, ExitCode::kFailure);
         }
+        // Either file may hold the master key (the backup does after a switch back to
+        // direct): neither is readable by group or others, whatever the file's mode was.
+        mode_t private_mode = (m_settings.mode & 0700) | 0600;
         if (m_settings.exists) {
             m_backup = m_settings.target + ".bak";
-            if (!write_file_atomic(m_backup, m_settings.text, m_settings.mode, &error)) {
+            if (!write_file_atomic(m_backup, m_settings.text, private_mode, &error)) {
                 m_backup.clear();
                 return fail(fmt::format("cannot write the backup ({}); {} was left unchanged",
                                         error, m_settings.path),
@@ -805,8 +808,7 @@ class ToggleRun {
             }
         }
         std::string content = render_json(m_settings.doc, m_settings.style);
-        // A new file gets 0600: it holds the master key.
-        if (!write_file_atomic(m_settings.target, content, m_settings.mode, &error)) {
+        if (!write_file_atomic(m_settings.target, content, private_mode, &error)) {
             return fail(fmt::format("cannot write {}: {}", m_settings.path, error),
                         ExitCode::kFailure);
         }

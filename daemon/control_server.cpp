@@ -128,27 +128,27 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
 
     void write_next() {
         auto self = shared_from_this();
-        asio::async_write(m_socket, asio::buffer(m_writes.front()),
-                          [self](const std::error_code& ec, std::size_t) {
-                              if (ec) {
-                                  self->close_now();
-                                  return;
-                              }
-                              self->m_write_bytes -= self->m_writes.front().size();
-                              self->m_writes.pop_front();
-                              if (self->m_read_paused &&
-                                  self->m_write_bytes <= proto::kMaxReplyQueueBytes / 2) {
-                                  self->m_read_paused = false;
-                                  self->read_next();
-                              }
-                              if (!self->m_writes.empty()) {
-                                  self->write_next();
-                              } else if (self->m_closing) {
-                                  self->close_now();
-                              } else if (self->m_follow_pending) {
-                                  self->flush_follow();
-                              }
-                          });
+        asio::async_write(
+            m_socket, asio::buffer(m_writes.front()),
+            [self](const std::error_code& ec, std::size_t) {
+                if (ec) {
+                    self->close_now();
+                    return;
+                }
+                self->m_write_bytes -= self->m_writes.front().size();
+                self->m_writes.pop_front();
+                if (self->m_read_paused && self->m_write_bytes <= proto::kMaxReplyQueueBytes / 2) {
+                    self->m_read_paused = false;
+                    self->read_next();
+                }
+                if (!self->m_writes.empty()) {
+                    self->write_next();
+                } else if (self->m_closing) {
+                    self->close_now();
+                } else if (self->m_follow_pending) {
+                    self->flush_follow();
+                }
+            });
     }
 
     void begin_follow(LogLevel level, std::size_t backlog) {

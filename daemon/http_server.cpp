@@ -366,8 +366,7 @@ void HttpServer::accept_loop() {
         timeval tv{kWriteTimeoutSeconds, 0};
         ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         auto cfg = m_daemon.config();
-        int limit = std::min(cfg ? cfg->general.limits.max_connections : 4096,
-                             m_fd_connection_cap);
+        int limit = std::min(cfg ? cfg->general.limits.max_connections : 4096, m_fd_connection_cap);
         bool full;
         {
             std::lock_guard lock(m_mutex);
@@ -399,8 +398,9 @@ void HttpServer::accept_loop() {
                 --m_connections;
                 m_cv.notify_all();
             }
-            refuse(fd, "litellmd cannot start a thread for this connection (the system's "
-                       "thread limit or memory); retry shortly");
+            refuse(fd,
+                   "litellmd cannot start a thread for this connection (the system's "
+                   "thread limit or memory); retry shortly");
         }
     }
     // During a handover the next process serves this socket; otherwise it closes now, so

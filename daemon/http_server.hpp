@@ -7,8 +7,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -99,7 +99,7 @@ class HttpServer {
     int m_connections = 0;
     int m_fd_connection_cap = 1 << 20;  ///< what RLIMIT_NOFILE allows (set at construction)
     std::atomic<std::size_t> m_buffered_body_bytes{0};  ///< all connections' request bodies
-    std::mutex m_refusal_mutex;  ///< guards the two below (accept and connection threads)
+    std::mutex m_refusal_mutex;   ///< guards the two below (accept and connection threads)
     std::uint64_t m_refused = 0;  ///< refusals since the last log line
     std::chrono::steady_clock::time_point m_last_refusal_log{};
     bool m_accepting = false;

@@ -90,7 +90,6 @@ std::string trim_slash(std::string s) {
     return s;
 }
 
-
 double first_positive(std::initializer_list<std::optional<double>> values, double fallback) {
     for (const auto& v : values) {
         if (v && *v > 0) return *v;
@@ -330,10 +329,10 @@ void Proxy::write_http_error(const http::Request& req, http::Response& res,
         case 503:
             // Anthropic clients get 529 overloaded_error (which Claude Code retries), OpenAI
             // clients 503.
-            write_error(res, format,
-                        make_error(wire::ErrorKind::kOverloaded,
-                                   message.empty() ? "litellmd is overloaded; retry shortly"
-                                                   : message));
+            write_error(
+                res, format,
+                make_error(wire::ErrorKind::kOverloaded,
+                           message.empty() ? "litellmd is overloaded; retry shortly" : message));
             res.set_header("retry-after", "1");
             return;
         case 431:
@@ -646,9 +645,10 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
             if (r.client_gone) {
                 // Nobody waits for an answer: the rest of the chain (and its tokens) is spared,
                 // and the upstream is not blamed.
-                log_info("proxy", "request model={} abandoned: the client went away after {} ms "
-                         "(attempt {} on {})", call.model, ms_since(call.started), attempts,
-                         d.model);
+                log_info("proxy",
+                         "request model={} abandoned: the client went away after {} ms "
+                         "(attempt {} on {})",
+                         call.model, ms_since(call.started), attempts, d.model);
                 res.status = 499;
                 res.set_content("", "text/plain");
                 return;
@@ -1013,11 +1013,11 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 if (committed) in_band_error(e);  // the head is out: tell it in the stream
             }
         } else if (broken) {
-            wire::Error e = make_error(
-                wire::ErrorKind::kApi,
-                result.transport == TransportStatus::kTooLarge
-                    ? result.transport_error
-                    : "upstream connection lost mid-stream: " + result.transport_error);
+            wire::Error e =
+                make_error(wire::ErrorKind::kApi,
+                           result.transport == TransportStatus::kTooLarge
+                               ? result.transport_error
+                               : "upstream connection lost mid-stream: " + result.transport_error);
             if (!content_started && !early_error) early_error = e;
             in_band_error(e);
         } else {

@@ -707,15 +707,17 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
         auto within_limits = [&](std::size_t n) {
             delivered += n;
             if (request.max_body_bytes > 0 && delivered > request.max_body_bytes) {
-                too_large = fmt::format("the upstream's answer exceeds {} MB "
-                                        "(general_settings.max_response_size_mb)",
-                                        request.max_body_bytes >> 20);
+                too_large = fmt::format(
+                    "the upstream's answer exceeds {} MB "
+                    "(general_settings.max_response_size_mb)",
+                    request.max_body_bytes >> 20);
             } else if (inflater && delivered > (1u << 20) &&
                        delivered / std::max<std::uint64_t>(compressed, 1) >
                            static_cast<std::uint64_t>(request.max_inflate_ratio)) {
-                too_large = fmt::format("the upstream's compressed answer inflates more than "
-                                        "{} times (general_settings.max_inflate_ratio)",
-                                        request.max_inflate_ratio);
+                too_large = fmt::format(
+                    "the upstream's compressed answer inflates more than "
+                    "{} times (general_settings.max_inflate_ratio)",
+                    request.max_inflate_ratio);
             }
             return too_large.empty();
         };

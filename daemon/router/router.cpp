@@ -2,11 +2,14 @@
 
 #include <algorithm>
 
+#include "common/redact.hpp"
+
 namespace litellm::router {
 
 std::string deployment_key(const Deployment& d) {
     std::string key = d.model_name + "@" + d.model;
-    if (!d.api_base.empty()) key += "@" + d.api_base;
+    // The key is shown (status, cooldowns): an api_base's user:password@ never is.
+    if (!d.api_base.empty()) key += "@" + redact(d.api_base);
     return key;
 }
 

@@ -594,6 +594,10 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
             return false;
         }
         out.max_tokens = get_int(doc, "max_tokens");
+        if (!out.max_tokens || *out.max_tokens < 1) {
+            if (error) *error = "max_tokens: must be a whole number from 1 to 2^63-1";
+            return false;
+        }
     }
     out.temperature = get_double(doc, "temperature");
     out.top_p = get_double(doc, "top_p");

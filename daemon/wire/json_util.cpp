@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 
 #include <random>
@@ -84,12 +85,12 @@ std::optional<std::int64_t> get_int(element obj, std::string_view key) {
     auto f = get_field(obj, key);
     if (!f) return std::nullopt;
     if (f->is_int64()) return f->get_int64().value_unsafe();
-    if (f->is_uint64()) return static_cast<std::int64_t>(f->get_uint64().value_unsafe());
+    // 2^63 and above do not fit (a cast would make them negative): not an integer we take.
+    if (f->is_uint64()) return std::nullopt;
     if (f->is_double()) {
         double d = f->get_double().value_unsafe();
-        if (d == static_cast<double>(static_cast<std::int64_t>(d))) {
-            return static_cast<std::int64_t>(d);
-        }
+        // In range before the cast (out of range is undefined behaviour), then whole.
+        if (d >= -9.2e18 && d <= 9.2e18 && d == std::floor(d)) return static_cast<std::int64_t>(d);
     }
     return std::nullopt;
 }

@@ -685,8 +685,15 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
         return false;
     }
     out.model = std::string(*model);
-    out.max_tokens = get_int(doc, "max_completion_tokens");
-    if (!out.max_tokens) out.max_tokens = get_int(doc, "max_tokens");
+    for (const char* field : {"max_completion_tokens", "max_tokens"}) {
+        auto f = get_field(doc, field);
+        if (!f || f->is_null() || out.max_tokens) continue;
+        out.max_tokens = get_int(doc, field);
+        if (!out.max_tokens || *out.max_tokens < 1) {
+            if (error) *error = std::string(field) + ": must be a whole number from 1 to 2^63-1";
+            return false;
+        }
+    }
     out.temperature = get_double(doc, "temperature");
     out.top_p = get_double(doc, "top_p");
     out.stream = get_bool(doc, "stream").value_or(false);

@@ -2,6 +2,7 @@
 // Shared pieces of the functional tests: a temporary LITELLM_HOME, the real litellmd started in
 // it on port 0, and litellmctl runs against it.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,5 +72,16 @@ RunResult run_daemon_binary(const std::vector<std::string>& args, int timeout_ms
 
 /// Parses JSON text or fails the current test.
 rapidjson::Document parse_json(const std::string& text);
+
+/// A blocking TCP connection to 127.0.0.1:`port`, or -1.
+int connect_tcp(int port);
+
+/// Reads from `fd` until `done(text)` holds, the peer closes (`closed` set) or `timeout_ms`
+/// pass; returns what was read.
+std::string read_until(int fd, const std::function<bool(const std::string&)>& done,
+                       bool* closed = nullptr, int timeout_ms = 10000);
+
+/// Resident memory of process `pid` in KiB (VmRSS), or -1.
+long rss_kib(int pid);
 
 }  // namespace litellm::test

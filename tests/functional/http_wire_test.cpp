@@ -30,41 +30,8 @@
 namespace litellm::test {
 namespace {
 
-int connect_to(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 void send_text(int fd, const std::string& s) {
     ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size()));
-}
-
-// Reads until `done(text)` holds, the peer closes, or 10 s pass; returns what was read.
-std::string read_until(int fd, const std::function<bool(const std::string&)>& done,
-                       bool* closed = nullptr) {
-    std::string out;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    if (closed) *closed = false;
-    while (!done(out) && std::chrono::steady_clock::now() < deadline) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
-        char buf[65536];
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) {
-            if (closed) *closed = true;
-            break;
-        }
-        out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
 }
 
 // True once `text` holds `count` complete responses framed by Content-Length.
@@ -115,7 +82,7 @@ class HttpWireClientTest : public ::testing::Test {
         std::string error;
         ASSERT_TRUE(m_daemon.start({}, &error)) << error;
         m_port = m_daemon.http_port();
-        m_fd = connect_to(m_port);
+        m_fd = connect_tcp(m_port);
         ASSERT_GE(m_fd, 0);
     }
     void TearDown() override {
@@ -300,7 +267,7 @@ TEST_F(HttpWireClientTest, MalformedHeadsGetErrorsInApiFormatAndTheDaemonServesO
          "HTTP/1.1 400"},
     };
     for (const auto& c : cases) {
-        int fd = connect_to(m_port);
+        int fd = connect_tcp(m_port);
         ASSERT_GE(fd, 0);
         ::send(fd, c.request.data(), c.request.size(), MSG_NOSIGNAL);
         bool closed = false;

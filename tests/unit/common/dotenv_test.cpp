@@ -208,5 +208,25 @@ TEST_F(DotenvFile, RepeatedKeyInOneFileLastWins) {
     EXPECT_EQ(env_or("LITELLM_TEST_DOTENV_DUP", "?"), "second");
 }
 
+TEST_F(DotenvFile, AKeyDeletedFromTheFileIsGoneAfterTheReload) {
+    ScopedEnv kept("LITELLM_TEST_DOTENV_KEPT", nullptr);
+    ScopedEnv gone("LITELLM_TEST_DOTENV_GONE", nullptr);
+    ScopedEnv shell("LITELLM_TEST_DOTENV_SHELL", "from-shell");
+    std::set<std::string> owned;
+    write("LITELLM_TEST_DOTENV_KEPT=1\nLITELLM_TEST_DOTENV_GONE=2\nLITELLM_TEST_DOTENV_SHELL=3\n");
+    EXPECT_EQ(load_dotenv_file(m_path, &owned), 2);
+    write("LITELLM_TEST_DOTENV_KEPT=1\n");
+    EXPECT_EQ(load_dotenv_file(m_path, &owned), 1);
+    EXPECT_EQ(env_or("LITELLM_TEST_DOTENV_KEPT", "?"), "1");
+    EXPECT_EQ(env_or("LITELLM_TEST_DOTENV_GONE", "?"), "?");            // unset, not kept
+    EXPECT_EQ(env_or("LITELLM_TEST_DOTENV_SHELL", "?"), "from-shell");  // never ours
+    EXPECT_EQ(owned, (std::set<std::string>{"LITELLM_TEST_DOTENV_KEPT"}));
+    // The whole file deleted: every key it gave goes with it.
+    std::filesystem::remove(m_path);
+    EXPECT_EQ(load_dotenv_file(m_path, &owned), 0);
+    EXPECT_EQ(env_or("LITELLM_TEST_DOTENV_KEPT", "?"), "?");
+    EXPECT_TRUE(owned.empty());
+}
+
 }  // namespace
 }  // namespace litellm

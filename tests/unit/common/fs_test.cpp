@@ -30,6 +30,23 @@ TEST(Fs, AtomicWriteReplacesContentWithExactMode) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Fs, AtomicWriteRemovesTempFilesOfKilledWriters) {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("litellm-fs-orphan-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    // A writer killed between open and rename leaves its temp file (pid above pid_max: gone).
+    std::string orphan = (dir / ".settings.json.tmp.4194399.17").string();
+    std::string live = (dir / (".settings.json.tmp." + std::to_string(getpid()) + ".9")).string();
+    std::string other = (dir / ".other.json.tmp.4194399.1").string();
+    for (const auto& p : {orphan, live, other})
+        ASSERT_TRUE(write_file_atomic(p, "secret", 0600));
+    ASSERT_TRUE(write_file_atomic((dir / "settings.json").string(), "{}", 0600));
+    EXPECT_FALSE(path_exists(orphan));
+    EXPECT_TRUE(path_exists(live));   // a running writer's file is left alone
+    EXPECT_TRUE(path_exists(other));  // and so are other files' temps
+    std::filesystem::remove_all(dir);
+}
+
 TEST(Fs, AtomicWriteReportsErrors) {
     std::string error;
     EXPECT_FALSE(write_file_atomic("/nonexistent-dir/x/y.json", "z", 0600, &error));

@@ -158,5 +158,21 @@ TEST(JsonRpcMessage, ParsesRepliesAndNotifications) {
     EXPECT_FALSE(parse_message(R"({"id":1,"result":1})"));
 }
 
+TEST(JsonRpcParse, DeepNestingIsAParseErrorNotACrash) {
+    // 110,000 '[' once overflowed the event loop's stack in RapidJSON's recursive parse.
+    std::string line(110000, '[');
+    ParsedLine parsed = parse_line(line);
+    ASSERT_FALSE(parsed.fatal_reply.empty());
+    EXPECT_EQ(error_code_of(parsed.fatal_reply), static_cast<int>(proto::ErrorCode::kParseError));
+    EXPECT_NE(parsed.fatal_reply.find("nested deeper than"), std::string::npos);
+    // At the limit it still parses; strings full of brackets do not count.
+    std::string ok(kMaxJsonDepth, '[');
+    ok += std::string(kMaxJsonDepth, ']');
+    rapidjson::Document d;
+    EXPECT_TRUE(json_parse(ok, d));
+    EXPECT_TRUE(json_parse("{\"a\":\"" + std::string(1000, '[') + "\\\"[\"}", d));
+    EXPECT_FALSE(json_parse("[" + ok + "]", d));
+}
+
 }  // namespace
 }  // namespace litellm::rpc

@@ -140,5 +140,35 @@ TEST(LogFormat, TimestampAndLevels) {
     EXPECT_EQ(log_level_name(LogLevel::kError), "error");
 }
 
+TEST_F(LogTest, ARecordIsOneLineWhateverTheInput) {
+    // A model name with a JSON-escaped newline once forged a whole second record.
+    log_info("proxy", "request model={} done",
+             "x\r\n2026-01-01T00:00:00.000Z ERROR daemon: forged\x1b[2J");
+    auto last = Logger::instance().tail(1, LogLevel::kDebug);
+    ASSERT_EQ(last.size(), 1u);
+    EXPECT_EQ(last[0].message.find('\n'), std::string::npos);
+    EXPECT_EQ(last[0].message.find('\r'), std::string::npos);
+    EXPECT_EQ(last[0].message.find('\x1b'), std::string::npos);
+    EXPECT_NE(last[0].message.find("x\\r\\n2026"), std::string::npos) << last[0].message;
+}
+
+TEST_F(LogTest, LongRecordsAreCutWithTheirSize) {
+    Logger::instance().set_max_message_bytes(1024);
+    log_info("proxy", "model={}", std::string(30u << 20, 'm'));  // 30 MB once went to the ring
+    auto last = Logger::instance().tail(1, LogLevel::kDebug);
+    Logger::instance().set_max_message_bytes(8u << 10);
+    ASSERT_EQ(last.size(), 1u);
+    EXPECT_LE(last[0].message.size(), 1024u + 32u);
+    EXPECT_NE(last[0].message.find("… (31457286 bytes)"), std::string::npos);
+}
+
+TEST(LogSafeText, TheCutDropsAWordItWouldSplit) {
+    // A key straddling the cut must not survive as a prefix the redactor cannot recognise.
+    std::string text = "error: key " + std::string(600, 'k') + " rest";
+    std::string cut = log_safe_text(text, 300);
+    EXPECT_EQ(cut.find('k', 11), std::string::npos) << cut;
+    EXPECT_EQ(log_safe_text("short\ttab", 100), "short\ttab");
+}
+
 }  // namespace
 }  // namespace litellm

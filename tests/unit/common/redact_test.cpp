@@ -55,5 +55,12 @@ TEST(Redact, SecretHint) {
     EXPECT_EQ(secret_hint("sk-ant-0123456789"), "sk-a…(17 chars)");
 }
 
+TEST(Redact, UrlUserinfo) {
+    EXPECT_EQ(redact("cannot reach https://alice:pw-s3cret@gw.corp:8443/v1 now"),
+              "cannot reach https://[REDACTED]@gw.corp:8443/v1 now");
+    EXPECT_EQ(redact("base http://tok@h/x"), "base http://[REDACTED]@h/x");
+    EXPECT_EQ(redact("see https://example.com/a@b"), "see https://example.com/a@b");
+}
+
 }  // namespace
 }  // namespace litellm

@@ -227,9 +227,11 @@ TEST_F(ToggleClaudeTest, ProxyThenDirectRestoresTheFileByteForByte) {
     EXPECT_EQ(std::string(d["env"].MemberBegin()->name.GetString()), "BASH_DEFAULT_TIMEOUT_MS");
     EXPECT_EQ(std::string((d["env"].MemberBegin() + 1)->name.GetString()),
               "ANTHROPIC_DEFAULT_OPUS_MODEL");
-    EXPECT_EQ(file_mode(m_settings), 0640u);
+    // The user's 0640 is narrowed: the file now holds the master key, and the backup will
+    // once the user switches back.
+    EXPECT_EQ(file_mode(m_settings), 0600u);
     EXPECT_EQ(read_file(m_settings + ".bak").value_or(""), kRichSettings);
-    EXPECT_EQ(file_mode(m_settings + ".bak"), 0640u);
+    EXPECT_EQ(file_mode(m_settings + ".bak"), 0600u);
     EXPECT_EQ(file_mode(state_path()), 0600u);
     EXPECT_NE(p.out.find("http://127.0.0.1:4123"), std::string::npos);
     EXPECT_NE(p.out.find("claude-sonnet-4-5"), std::string::npos);
@@ -239,7 +241,11 @@ TEST_F(ToggleClaudeTest, ProxyThenDirectRestoresTheFileByteForByte) {
     RunOutput q = run(Action::kDirect);
     ASSERT_EQ(q.rc, 0) << q.err;
     EXPECT_EQ(settings_text(), kRichSettings);
-    EXPECT_EQ(file_mode(m_settings), 0640u);
+    EXPECT_EQ(file_mode(m_settings), 0600u);
+    // The backup is the proxy-mode file, key included: never readable by others.
+    EXPECT_NE(read_file(m_settings + ".bak").value_or("").find("ANTHROPIC_AUTH_TOKEN"),
+              std::string::npos);
+    EXPECT_EQ(file_mode(m_settings + ".bak"), 0600u);
     EXPECT_FALSE(path_exists(state_path()));  // nothing left to remember
     EXPECT_NE(q.out.find("Anthropic API directly"), std::string::npos);
     EXPECT_NE(q.out.find("restored"), std::string::npos);

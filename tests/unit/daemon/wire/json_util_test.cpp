@@ -104,5 +104,28 @@ TEST(ToJsonText, SameTextAsSimdjsonMinify) {
     }
 }
 
+TEST(JsonUtil, IntegersThatDoNotFitAreNotIntegers) {
+    element doc;
+    ASSERT_TRUE(
+        parse_json(R"({"a":9223372036854775808,"b":1e300,"c":-4,"d":2.0,"e":2.5})", doc, nullptr));
+    EXPECT_FALSE(get_int(doc, "a"));  // 2^63: would have become -2^63
+    EXPECT_FALSE(get_int(doc, "b"));
+    EXPECT_EQ(get_int(doc, "c"), -4);
+    EXPECT_EQ(get_int(doc, "d"), 2);
+    EXPECT_FALSE(get_int(doc, "e"));
+}
+
+TEST(JsonUtil, NestingDeeperThanTheLimitIsRefused) {
+    set_json_depth_limit(16);
+    element doc;
+    std::string err;
+    std::string deep = std::string(17, '[') + std::string(17, ']');
+    EXPECT_FALSE(parse_json(deep, doc, &err));
+    EXPECT_NE(err.find("deeper than 16"), std::string::npos) << err;
+    EXPECT_TRUE(parse_json(deep.substr(1, deep.size() - 2), doc, &err)) << err;
+    set_json_depth_limit(128);
+    EXPECT_TRUE(parse_json(deep, doc, &err)) << err;
+}
+
 }  // namespace
 }  // namespace litellm::wire

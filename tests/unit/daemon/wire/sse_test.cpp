@@ -150,5 +150,30 @@ TEST(AppendSseEvent, FormatsNamedAndUnnamedEvents) {
     EXPECT_EQ(parse_whole(out), want);
 }
 
+TEST(SseParser, ALineWithoutANewlineStopsAtTheLimit) {
+    set_sse_event_limit(1024);
+    Collector c;
+    set_sse_event_limit(8u << 20);  // parsers made later get the default again
+    c.parser.feed("data: {\"a\":1}\n\n");
+    std::string endless(600, 'x');
+    c.parser.feed(endless);
+    EXPECT_FALSE(c.parser.overflowed());
+    c.parser.feed(endless);  // 1,200 bytes of one unfinished line
+    EXPECT_TRUE(c.parser.overflowed());
+    c.parser.feed("\n\ndata: {}\n\n");  // nothing more is parsed
+    c.parser.finish();
+    EXPECT_EQ(c.events.size(), 1u);
+}
+
+TEST(SseParser, AnEventOfManyDataLinesStopsAtTheLimit) {
+    set_sse_event_limit(1024);
+    Collector c;
+    set_sse_event_limit(8u << 20);
+    for (int i = 0; i < 40; ++i)
+        c.parser.feed("data: " + std::string(50, 'y') + "\n");
+    EXPECT_TRUE(c.parser.overflowed());
+    EXPECT_TRUE(c.events.empty());
+}
+
 }  // namespace
 }  // namespace litellm::wire

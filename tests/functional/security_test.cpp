@@ -1,0 +1,551 @@
+// Attacks from the same machine, each run against the real daemon: what a local process without
+// the master key (or with a misbehaving upstream) could make litellmd hold, crash on or leak.
+// Every test checks that the daemon is still alive and answering, that the attacker got a
+// clear error in its own API format, and, where memory was the target, a bound read from
+// /proc.
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "common/json.hpp"
+#include "fakes/fake_upstream.hpp"
+#include "functional/harness.hpp"
+
+namespace litellm::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kMessage =
+    R"({"model":"claude-a","max_tokens":8,"messages":[{"role":"user","content":"hi"}]})";
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool send_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+}
+
+// One model, `claude-a`, on `upstream` (Anthropic format), and `extra` appended (settings).
+std::string one_model_config(const FakeUpstream& upstream, const std::string& extra = {},
+                             const std::string& provider = "anthropic") {
+    return "model_list:\n"
+           "  - model_name: claude-a\n"
+           "    litellm_params:\n"
+           "      model: " +
+           provider +
+           "/up\n"
+           "      api_base: " +
+           upstream.base_url() + (provider == "openai" ? "/v1" : "") +
+           "\n"
+           "      api_key: key-for-tests\n"
+           "router_settings:\n"
+           "  num_retries: 0\n" +
+           extra;
+}
+
+class SecurityTest : public ::testing::Test {
+  protected:
+    void start(const std::string& config, std::vector<std::string> args = {}) {
+        m_home.write("config.yaml", config);
+        std::string error;
+        ASSERT_TRUE(m_daemon.start(args, &error)) << error;
+        m_port = m_daemon.http_port();
+        ASSERT_GT(m_port, 0);
+    }
+    int pid() { return m_daemon.process().pid(); }
+    httplib::Result post(const std::string& body, const std::string& path = "/v1/messages",
+                         httplib::Headers headers = {}) {
+        httplib::Client c("127.0.0.1", m_port);
+        c.set_read_timeout(20, 0);
+        return c.Post(path.c_str(), headers, body, "application/json");
+    }
+    // The daemon still serves: /health answers 200.
+    void expect_alive() {
+        httplib::Client c("127.0.0.1", m_port);
+        c.set_read_timeout(5, 0);
+        auto r = c.Get("/health");
+        ASSERT_TRUE(r) << "litellmd no longer answers /health";
+        EXPECT_EQ(r->status, 200);
+    }
+    std::string log_text() { return read_text(m_home.file("logs/litellmd.log")); }
+
+    FakeUpstream m_upstream;
+    TempHome m_home;
+    DaemonProcess m_daemon{m_home};
+    int m_port = 0;
+};
+
+// ---- request bodies -------------------------------------------------------------------------
+
+TEST_F(SecurityTest, DeclaredHugeBodiesDoNotReserveMemoryBeforeTheBytesArrive) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream));
+    long before = rss_kib(pid());
+    // 60 connections declare 32 MiB each and send one byte: 1.98 GB resident before the fix.
+    std::vector<int> fds;
+    for (int i = 0; i < 60; ++i) {
+        int fd = connect_tcp(m_port);
+        ASSERT_GE(fd, 0);
+        ASSERT_TRUE(send_all(fd,
+                             "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             "application/json\r\nContent-Length: 33554432\r\n\r\n{"));
+        fds.push_back(fd);
+    }
+    std::this_thread::sleep_for(500ms);
+    long during = rss_kib(pid());
+    EXPECT_LT(during - before, 64 * 1024)
+        << "RSS grew from " << before << " to " << during << " KiB for 60 one-byte bodies";
+    expect_alive();
+    for (int fd : fds)
+        ::close(fd);
+}
+
+TEST_F(SecurityTest, TheDaemonWideBodyBudgetRefusesInTheClientsFormat) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream, "general_settings:\n  max_buffered_requests_mb: 4\n"));
+    // A valid 2 MB request (trailing spaces are JSON whitespace), half of it sent: its buffer
+    // holds 2 MB of the 4 MB budget.
+    std::string big = std::string(kMessage) + std::string((2u << 20) - std::strlen(kMessage), ' ');
+    int first = connect_tcp(m_port);
+    ASSERT_GE(first, 0);
+    ASSERT_TRUE(send_all(first, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                    std::to_string(big.size()) + "\r\n\r\n" +
+                                    big.substr(0, 1200 * 1024)));
+    std::this_thread::sleep_for(300ms);
+    // A second body that would take the total past 4 MB is refused.
+    int second = connect_tcp(m_port);
+    ASSERT_GE(second, 0);
+    ASSERT_TRUE(send_all(
+        second, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n" +
+                    std::string(1200 * 1024, ' ')));
+    std::string answer = read_until(second, [](const std::string& t) {
+        return t.find("\r\n\r\n") != std::string::npos && t.find("}}") != std::string::npos;
+    });
+    // An Anthropic client: 529 overloaded_error, which Claude Code retries.
+    EXPECT_EQ(answer.rfind("HTTP/1.1 529", 0), 0u) << answer;
+    EXPECT_NE(answer.find("\"overloaded_error\""), std::string::npos) << answer;
+    EXPECT_NE(answer.find("max_buffered_requests_mb"), std::string::npos) << answer;
+    ::close(second);
+    // The first request loses nothing: it completes and is answered.
+    ASSERT_TRUE(send_all(first, big.substr(1200 * 1024)));
+    std::string first_answer = read_until(
+        first, [](const std::string& t) { return t.find("\"ok\"") != std::string::npos; });
+    EXPECT_EQ(first_answer.rfind("HTTP/1.1 200", 0), 0u) << first_answer.substr(0, 300);
+    ::close(first);
+    // And the budget is whole again.
+    auto r = post(big);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST_F(SecurityTest, DeeplyNestedBodiesAreRefusedNotRecursedInto) {
+    m_upstream.set_default_reply(openai_fake::text("ok"));
+    start(one_model_config(m_upstream, {}, "openai"));
+    // Anthropic in, OpenAI out: the body is decoded and its tool schema walked.
+    std::string schema = std::string(5000, '[') + std::string(5000, ']');
+    std::string body = R"({"model":"claude-a","max_tokens":8,"messages":[{"role":"user",)"
+                       R"("content":"hi"}],"tools":[{"name":"t","input_schema":{"x":)" +
+                       schema + "}}]}";
+    auto r = post(body);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    EXPECT_NE(r->body.find("invalid_request_error"), std::string::npos) << r->body;
+    EXPECT_NE(r->body.find("nested deeper than"), std::string::npos) << r->body;
+    expect_alive();
+}
+
+TEST_F(SecurityTest, MaxTokensThatDoNotFitAreAClientError) {
+    m_upstream.set_default_reply(openai_fake::text("ok"));
+    start(one_model_config(m_upstream, {}, "openai"));
+    auto r = post(
+        R"({"model":"claude-a","max_tokens":9223372036854775808,"messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    EXPECT_NE(r->body.find("max_tokens"), std::string::npos) << r->body;
+    EXPECT_EQ(m_upstream.request_count(), 0u);  // never forwarded as -2^63
+}
+
+// ---- the control socket ---------------------------------------------------------------------
+
+int connect_unix(const std::string& path) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+TEST_F(SecurityTest, ANestedLineOnTheControlSocketIsAParseError) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream));
+    int fd = connect_unix(m_daemon.socket_path());
+    ASSERT_GE(fd, 0);
+    // 110,000 '[': this once overflowed the event loop's stack (SIGSEGV, daemon gone).
+    ASSERT_TRUE(send_all(fd, std::string(110000, '[') + "\n"));
+    std::string reply =
+        read_until(fd, [](const std::string& t) { return t.find('\n') != std::string::npos; });
+    EXPECT_NE(reply.find("-32700"), std::string::npos) << reply;
+    EXPECT_NE(reply.find("nested deeper than"), std::string::npos) << reply;
+    ::close(fd);
+    auto status = m_daemon.call("status");
+    ASSERT_TRUE(status);
+    EXPECT_FALSE(status->is_error);
+}
+
+TEST_F(SecurityTest, AControlClientThatNeverReadsHoldsBoundedMemory) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream));
+    // Fill the log ring so each logs.tail reply is large.
+    for (int i = 0; i < 300; ++i)
+        post(R"({"model":"no-such-model","max_tokens":1,"messages":[]})");
+    long before = rss_kib(pid());
+    int fd = connect_unix(m_daemon.socket_path());
+    ASSERT_GE(fd, 0);
+    std::string line = R"({"jsonrpc":"2.0","id":1,"method":"logs.tail","params":{"n":4096}})"
+                       "\n";
+    std::string batch;
+    for (int i = 0; i < 100; ++i)
+        batch += line;
+    // 3,000 pipelined requests, never reading a reply (4.18 GB before the fix). The daemon
+    // stops reading once its reply queue is full, so our writes stall: send without blocking.
+    int sent = 0;
+    auto deadline = std::chrono::steady_clock::now() + 3s;
+    std::string_view rest;
+    while (sent < 30 && std::chrono::steady_clock::now() < deadline) {
+        if (rest.empty()) {
+            rest = batch;
+            ++sent;
+        }
+        ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            rest.remove_prefix(static_cast<size_t>(n));
+        } else {
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    std::this_thread::sleep_for(500ms);
+    long during = rss_kib(pid());
+    EXPECT_LT(during - before, 48 * 1024) << "RSS grew from " << before << " to " << during;
+    ::close(fd);
+    auto status = m_daemon.call("status");
+    ASSERT_TRUE(status);
+    EXPECT_FALSE(status->is_error);
+}
+
+// ---- reload and the master key --------------------------------------------------------------
+
+TEST_F(SecurityTest, ReloadCannotDropTheMasterKeyWhileListeningBeyondLoopback) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    std::string with_key =
+        one_model_config(m_upstream, "general_settings:\n  master_key: sk-master-0123456789\n");
+    start(with_key, {"--host", "0.0.0.0"});
+    ASSERT_EQ(post(kMessage)->status, 401);
+    m_home.write("config.yaml", one_model_config(m_upstream));
+    RunResult reload = run_ctl(m_home, {"reload"});
+    EXPECT_NE(reload.exit_code, 0) << reload.out << reload.err;
+    EXPECT_NE(reload.err.find("master_key"), std::string::npos) << reload.err;
+    // The old config (and its key) stays: keyless requests are still refused.
+    auto r = post(kMessage);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << r->body;
+    EXPECT_EQ(m_upstream.request_count(), 0u);
+}
+
+// ---- upstream answers -----------------------------------------------------------------------
+
+std::string gzip_of(const std::string& in) {
+    z_stream z{};
+    deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&z, in.size()), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+TEST_F(SecurityTest, AnOversizedWholeAnswerIsCutOffWithAClearError) {
+    FakeReply big = anthropic_fake::text(std::string(3 << 20, 'a'));
+    m_upstream.set_default_reply(big);
+    start(one_model_config(m_upstream, "general_settings:\n  max_response_size_mb: 1\n"));
+    auto r = post(kMessage);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 502) << r->body.substr(0, 300);
+    EXPECT_NE(r->body.find("max_response_size_mb"), std::string::npos) << r->body.substr(0, 300);
+    expect_alive();
+}
+
+TEST_F(SecurityTest, AGzipBombIsRefusedBeforeItInflates) {
+    FakeReply bomb;
+    bomb.body = gzip_of(std::string(256u << 20, ' '));  // 256 MiB of spaces, ~250 KB on the wire
+    bomb.headers = {{"Content-Encoding", "gzip"}};
+    m_upstream.set_default_reply(bomb);
+    start(one_model_config(m_upstream));
+    long before = rss_kib(pid());
+    for (bool stream : {false, true}) {
+        std::string body = stream ? R"({"model":"claude-a","max_tokens":8,"stream":true,)"
+                                    R"("messages":[{"role":"user","content":"hi"}]})"
+                                  : kMessage;
+        auto r = post(body);
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 502) << stream << r->body.substr(0, 300);
+        EXPECT_NE(r->body.find("max_inflate_ratio"), std::string::npos) << r->body.substr(0, 300);
+    }
+    long after = rss_kib(pid());
+    EXPECT_LT(after - before, 64 * 1024) << "RSS grew from " << before << " to " << after;
+    expect_alive();
+}
+
+TEST_F(SecurityTest, AnSseLineThatNeverEndsStopsAtItsLimit) {
+    FakeReply endless;
+    endless.content_type = "text/event-stream";
+    for (int i = 0; i < 40; ++i)
+        endless.chunks.push_back(i == 0 ? "data: {\"type\":\"" : std::string(16384, 'x'));
+    m_upstream.set_default_reply(endless);
+    start(one_model_config(m_upstream, "general_settings:\n  max_sse_line_kb: 64\n"));
+    auto r = post(R"({"model":"claude-a","max_tokens":8,"stream":true,)"
+                  R"("messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_TRUE(r);
+    // Nothing reached the client yet, so it is a proper HTTP error in its format.
+    EXPECT_EQ(r->status, 502) << r->body.substr(0, 300);
+    EXPECT_NE(r->body.find("max_sse_line_kb"), std::string::npos) << r->body.substr(0, 300);
+    expect_alive();
+}
+
+TEST_F(SecurityTest, ATruncatedPassthroughAnswerFallsBack) {
+    FakeUpstream backup;
+    backup.set_default_reply(anthropic_fake::text("from the backup"));
+    FakeReply truncated = anthropic_fake::text("cut");
+    truncated.body.resize(truncated.body.size() / 2);
+    m_upstream.set_default_reply(truncated);
+    start(
+        "model_list:\n"
+        "  - model_name: claude-a\n"
+        "    litellm_params: {model: anthropic/up, api_base: " +
+        m_upstream.base_url() +
+        ", api_key: k}\n"
+        "  - model_name: claude-b\n"
+        "    litellm_params: {model: anthropic/up, api_base: " +
+        backup.base_url() +
+        ", api_key: k}\n"
+        "router_settings:\n  num_retries: 0\n  fallbacks: [{claude-a: [claude-b]}]\n");
+    auto r = post(kMessage);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_NE(r->body.find("from the backup"), std::string::npos) << r->body;
+}
+
+TEST_F(SecurityTest, AClientThatHangsUpCancelsTheRestOfTheChain) {
+    FakeUpstream backup;
+    backup.set_default_reply(anthropic_fake::text("from the backup"));
+    FakeReply slow = anthropic_fake::text("late");
+    slow.delay_before_ms = 3000;
+    m_upstream.set_default_reply(slow);
+    start(
+        "model_list:\n"
+        "  - model_name: claude-a\n"
+        "    litellm_params: {model: anthropic/up, api_base: " +
+        m_upstream.base_url() +
+        ", api_key: k, timeout: 2}\n"
+        "  - model_name: claude-b\n"
+        "    litellm_params: {model: anthropic/up, api_base: " +
+        backup.base_url() +
+        ", api_key: k}\n"
+        "router_settings:\n  num_retries: 0\n  fallbacks: [{claude-a: [claude-b]}]\n");
+    for (bool stream : {false, true}) {
+        std::string body = stream ? R"({"model":"claude-a","max_tokens":8,"stream":true,)"
+                                    R"("messages":[{"role":"user","content":"hi"}]})"
+                                  : kMessage;
+        int fd = connect_tcp(m_port);
+        ASSERT_GE(fd, 0);
+        ASSERT_TRUE(send_all(fd, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                     std::to_string(body.size()) + "\r\n\r\n" + body));
+        std::this_thread::sleep_for(300ms);
+        ::close(fd);  // gone before the upstream (timeout 2 s) gives up
+    }
+    std::this_thread::sleep_for(2500ms);
+    EXPECT_EQ(backup.request_count(), 0u) << "the chain went on for a client that had left";
+    std::string log = log_text();
+    EXPECT_NE(log.find("abandoned: the client went away"), std::string::npos) << log;
+    // The upstream was not blamed: no cooldown.
+    auto cd = m_daemon.call("status");
+    ASSERT_TRUE(cd);
+    EXPECT_EQ(json_stringify(cd->payload()).find("\"cooldowns\":[{"), std::string::npos);
+}
+
+// ---- logs -----------------------------------------------------------------------------------
+
+TEST_F(SecurityTest, LogRecordsAreCappedAndCannotBeForged) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream, "general_settings:\n  max_log_line_kb: 4\n"));
+    std::size_t before = log_text().size();
+    for (int i = 0; i < 5; ++i) {
+        auto r = post(R"({"model":")" + std::string(1 << 20, 'm') +
+                      R"(","max_tokens":1,"messages":[]})");
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 404);
+    }
+    post(R"({"model":"x\n2026-01-01T00:00:00.000Z ERROR daemon: forged line","max_tokens":1,)"
+         R"("messages":[]})");
+    std::this_thread::sleep_for(200ms);  // info lines are flushed in batches
+    std::string log = log_text();
+    EXPECT_LT(log.size() - before, 6u * 5 * 1024) << "the log grew by " << log.size() - before;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+        EXPECT_LE(line.size(), 4u * 1024 + 128) << line.substr(0, 100);
+        EXPECT_NE(line.rfind("2026-01-01T00:00:00.000Z", 0), 0u) << "forged: " << line;
+    }
+    auto tail = m_daemon.call("logs.tail", R"({"n":20})");
+    ASSERT_TRUE(tail);
+    for (const auto& rec : tail->payload()["records"].GetArray())
+        EXPECT_LE(rec["msg"].GetStringLength(), 4u * 1024 + 32);
+}
+
+// ---- connections ----------------------------------------------------------------------------
+
+TEST_F(SecurityTest, ConnectionsBeyondTheLimitGet503AtOnce) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream, "general_settings:\n  max_connections: 16\n"));
+    std::vector<int> idle;
+    for (int i = 0; i < 40; ++i) {
+        int fd = connect_tcp(m_port);
+        ASSERT_GE(fd, 0);
+        idle.push_back(fd);
+    }
+    std::this_thread::sleep_for(300ms);
+    auto started = std::chrono::steady_clock::now();
+    httplib::Client c("127.0.0.1", m_port);
+    c.set_read_timeout(5, 0);
+    auto r = c.Get("/health");
+    auto took = std::chrono::steady_clock::now() - started;
+    ASSERT_TRUE(r) << "a refused connection must still get an answer";
+    EXPECT_EQ(r->status, 503);
+    EXPECT_NE(r->body.find("max_connections"), std::string::npos) << r->body;
+    EXPECT_LT(took, 2s);
+    for (int fd : idle)
+        ::close(fd);
+    bool healthy = false;
+    for (int i = 0; i < 50 && !healthy; ++i) {
+        auto h = c.Get("/health");
+        healthy = h && h->status == 200;
+        if (!healthy) std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(healthy);
+    // One rate-limited line, not one per refused connection.
+    std::string log = log_text();
+    std::size_t lines = 0;
+    for (std::size_t p = log.find("refusing a connection"); p != std::string::npos;
+         p = log.find("refusing a connection", p + 1))
+        ++lines;
+    EXPECT_GE(lines, 1u);
+    EXPECT_LE(lines, 2u);
+}
+
+// ---- secrets --------------------------------------------------------------------------------
+
+TEST_F(SecurityTest, AnUpstreamThatEchoesTheKeyDoesNotLeakIt) {
+    const std::string key = "zq-UNPATTERNED-key-4e1d9c";
+    FakeReply echo;
+    echo.status = 429;
+    echo.body = R"({"type":"error","error":{"type":"rate_limit_error","message":"key )" + key +
+                R"( is over its quota"}})";
+    m_upstream.set_default_reply(echo);
+    std::string config = one_model_config(m_upstream);
+    config.replace(config.find("key-for-tests"), 13, key);
+    start(config);
+    auto r = post(kMessage);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 429);
+    EXPECT_EQ(r->body.find(key), std::string::npos) << r->body;
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"status"}, {"status", "--json"}, {"cooldowns"}, {"rpc", "status"}}) {
+        RunResult out = run_ctl(m_home, args);
+        EXPECT_EQ(out.out.find(key), std::string::npos) << args[0] << ": " << out.out;
+        EXPECT_NE(out.out.find("over its quota"), std::string::npos) << args[0] << out.out;
+    }
+    EXPECT_EQ(log_text().find(key), std::string::npos);
+}
+
+TEST_F(SecurityTest, APasswordInApiBaseIsSentAsBasicAuthAndShownNowhere) {
+    FakeReply fail;
+    fail.status = 500;
+    fail.body = R"({"error":{"message":"upstream broke","type":"server_error"}})";
+    m_upstream.set_default_reply(fail);
+    std::string base = "http://alice:hunter2-pass@127.0.0.1:" + std::to_string(m_upstream.port());
+    start(
+        "model_list:\n"
+        "  - model_name: gpt-o\n"
+        "    litellm_params: {model: openai/up, api_base: '" +
+        base +
+        "/v1'}\n"
+        "router_settings:\n  num_retries: 0\n");
+    auto r = post(R"({"model":"gpt-o","messages":[{"role":"user","content":"hi"}]})",
+                  "/v1/chat/completions");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body.find("hunter2"), std::string::npos) << r->body;
+    ASSERT_EQ(m_upstream.request_count(), 1u);
+    EXPECT_EQ(m_upstream.last_request().header("Authorization"), "Basic YWxpY2U6aHVudGVyMi1wYXNz");
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"status"}, {"status", "--json"}, {"cooldowns"}}) {
+        RunResult out = run_ctl(m_home, args);
+        EXPECT_EQ(out.out.find("hunter2"), std::string::npos) << args[0] << ": " << out.out;
+    }
+    EXPECT_EQ(log_text().find("hunter2"), std::string::npos);
+}
+
+TEST_F(SecurityTest, AKeyDeletedFromDotenvIsGoneAfterReloadAndRestart) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    m_home.write(".env", "LITELLM_SECURITY_TEST_KEY=from-dotenv-123\n");
+    std::string config = one_model_config(m_upstream);
+    config.replace(config.find("key-for-tests"), 13, "os.environ/LITELLM_SECURITY_TEST_KEY");
+    start(config);
+    ASSERT_EQ(post(kMessage)->status, 200);
+    EXPECT_EQ(m_upstream.last_request().header("x-api-key"), "from-dotenv-123");
+    m_home.write(".env", "# the key was revoked\n");
+    RunResult reload = run_ctl(m_home, {"reload"});
+    EXPECT_EQ(reload.exit_code, 0) << reload.err;
+    auto r = post(kMessage);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << r->body;
+    EXPECT_NE(r->body.find("LITELLM_SECURITY_TEST_KEY"), std::string::npos) << r->body;
+    RunResult restart = run_ctl(m_home, {"restart"});
+    EXPECT_EQ(restart.exit_code, 0) << restart.err;
+    m_port = m_daemon.http_port();
+    r = post(kMessage);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << r->body;
+    EXPECT_EQ(m_upstream.request_count(), 1u);
+}
+
+}  // namespace
+}  // namespace litellm::test
