@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "common/providers.hpp"
+#include "common/redact.hpp"
 
 namespace litellm {
 
@@ -368,7 +369,9 @@ class Loader {
             d.line = mark.line + 1;
             d.column = mark.column + 1;
         }
-        d.message = std::move(message);
+        // Messages quote the user's values; one may be a key in the wrong place, and they reach
+        // status, reload replies and logs.
+        d.message = redact(message);
         m_diagnostics.push_back(std::move(d));
     }
 
@@ -524,7 +527,7 @@ class Loader {
         }
         message += " refers to " + secret.env_name + ", which is " + unset.state +
                    "; add it to $LITELLM_HOME/.env";
-        m_diagnostics[unset.diagnostic_index].message = std::move(message);
+        m_diagnostics[unset.diagnostic_index].message = redact(message);
         return secret;
     }
 

@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <thread>
 
@@ -428,7 +429,9 @@ int service_start(const ServiceOptions& o) {
         spawn.stderr_path = paths.logs_dir + "/litellmd.out";
         spawn.new_session = true;
         spawn.env_unset = {"NOTIFY_SOCKET", "LITELLMD_LISTEN_FD"};
-        auto* proc = new Subprocess();  // deliberately leaked: the daemon outlives us
+        // Shared with the liveness check below; going out of scope neither kills nor waits
+        // for the child (the daemon outlives us).
+        auto proc = std::make_shared<Subprocess>();
         if (!proc->spawn(spawn, &error)) {
             std::fprintf(stderr, "litellmctl start: cannot start %s: %s\n", spec.litellmd.c_str(),
                          error.c_str());

@@ -519,6 +519,12 @@ void HttpServer::serve(int fd) {
             if (conn.send_response(res, false)) conn.linger_close();
             return;
         }
+        if (m_proxy->refuse_unauthorized(req, res)) {
+            // Without the key, nothing of the body is read or held.
+            conn.keep_alive = false;
+            if (conn.send_response(res, false)) conn.linger_close();
+            return;
+        }
         if (framing.content_length > limits.max_request_bytes) {
             // Refused before reading it; the connection cannot be reused (the body is coming).
             refuse_body(413);

@@ -372,6 +372,13 @@ void Proxy::write_http_error(const http::Request& req, http::Response& res,
     }
 }
 
+bool Proxy::refuse_unauthorized(const http::Request& req, http::Response& res) {
+    if (req.method != "POST") return false;
+    auto cfg = m_daemon.config();
+    if (!cfg || cfg->general.master_key.value.empty()) return false;
+    return !authorize(req, res, format_for_request(req), *cfg);
+}
+
 bool Proxy::authorize(const http::Request& req, http::Response& res, ApiFormat format,
                       const Config& cfg) {
     const std::string& key = cfg.general.master_key.value;

@@ -54,6 +54,11 @@ class Proxy {
     void write_http_error(const http::Request& req, http::Response& res,
                           const std::string& message = {});
 
+    /// For a POST whose head has arrived: true, with `res` filled (401 in the client's
+    /// format), when the daemon has a master key and the head does not carry it, so that
+    /// nothing of the body need be read or held.
+    bool refuse_unauthorized(const http::Request& req, http::Response& res);
+
     /// Streams being served now.
     int active_streams() const { return m_active_streams.load(); }
 

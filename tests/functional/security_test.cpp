@@ -177,6 +177,55 @@ TEST_F(SecurityTest, DeeplyNestedBodiesAreRefusedNotRecursedInto) {
     expect_alive();
 }
 
+TEST_F(SecurityTest, NestingWithinTheLimitStillTranslatesOnAWorkerStack) {
+    m_upstream.set_default_reply(openai_fake::text("ok"));
+    start(one_model_config(m_upstream, {}, "openai"));
+    // 121 levels of JSON nesting in the schema (125 in the body, the limit being 128), walked
+    // recursively by the translation: the worker stack (and the sanitizer build's larger one)
+    // has room for every depth the limit lets through.
+    std::string schema;
+    for (int i = 0; i < 60; ++i)
+        schema += R"({"type":"object","properties":{"p":)";
+    schema += R"({"type":"string"})";
+    for (int i = 0; i < 60; ++i)
+        schema += "}}";
+    auto r = post(R"({"model":"claude-a","max_tokens":8,"messages":[{"role":"user",)"
+                  R"("content":"hi"}],"tools":[{"name":"t","input_schema":)" +
+                  schema + "}]}");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body.substr(0, 300);
+    ASSERT_EQ(m_upstream.request_count(), 1u);
+    EXPECT_NE(m_upstream.last_request().body.find(R"({"type":"string"})"), std::string::npos);
+}
+
+TEST_F(SecurityTest, WithAMasterKeyAKeylessBodyIsNeverRead) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream, "general_settings:\n  master_key: sk-master-0123456789\n"));
+    long before = rss_kib(pid());
+    std::vector<int> fds;
+    for (int i = 0; i < 20; ++i) {
+        int fd = connect_tcp(m_port);
+        ASSERT_GE(fd, 0);
+        ASSERT_TRUE(send_all(fd,
+                             "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                             "30000000\r\n\r\n" +
+                                 std::string(64 * 1024, ' ')));
+        fds.push_back(fd);
+    }
+    // Each is answered 401 at once, in the Anthropic format, without its body.
+    for (int fd : fds) {
+        std::string answer = read_until(
+            fd, [](const std::string& t) { return t.find("}}") != std::string::npos; }, nullptr,
+            3000);
+        EXPECT_EQ(answer.rfind("HTTP/1.1 401", 0), 0u) << answer;
+        EXPECT_NE(answer.find("authentication_error"), std::string::npos) << answer;
+    }
+    EXPECT_LT(rss_kib(pid()) - before, 32 * 1024);
+    for (int fd : fds)
+        ::close(fd);
+    expect_alive();
+}
+
 TEST_F(SecurityTest, MaxTokensThatDoNotFitAreAClientError) {
     m_upstream.set_default_reply(openai_fake::text("ok"));
     start(one_model_config(m_upstream, {}, "openai"));
