@@ -84,4 +84,7 @@ std::string read_until(int fd, const std::function<bool(const std::string&)>& do
 /// Resident memory of process `pid` in KiB (VmRSS), or -1.
 long rss_kib(int pid);
 
+/// `in` compressed as a gzip member (what an upstream sends with Content-Encoding: gzip).
+std::string gzip(const std::string& in);
+
 }  // namespace litellm::test

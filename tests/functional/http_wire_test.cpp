@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -393,20 +392,6 @@ class RawUpstream {
     std::vector<int> m_open;           // accepted sockets not yet closed
     std::vector<std::thread> m_conns;  // touched by the accept thread only, joined at the end
 };
-
-std::string gzip(const std::string& in) {
-    z_stream z{};
-    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    std::string out(in.size() + 128, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    deflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    return out;
-}
 
 std::string answer_with(const std::string& extra_headers, const std::string& body) {
     return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + extra_headers +

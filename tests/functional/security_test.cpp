@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <cstring>
@@ -91,6 +90,17 @@ class SecurityTest : public ::testing::Test {
         EXPECT_EQ(r->status, 200);
     }
     std::string log_text() { return read_text(m_home.file("logs/litellmd.log")); }
+    // `n` connections to the daemon that each sent `bytes`; fewer when one failed.
+    std::vector<int> open_connections(int n, const std::string& bytes) {
+        std::vector<int> fds;
+        for (int i = 0; i < n; ++i) {
+            int fd = connect_tcp(m_port);
+            if (fd < 0) break;
+            fds.push_back(fd);
+            if (!bytes.empty() && !send_all(fd, bytes)) break;
+        }
+        return fds;
+    }
 
     FakeUpstream m_upstream;
     TempHome m_home;
@@ -105,15 +115,11 @@ TEST_F(SecurityTest, DeclaredHugeBodiesDoNotReserveMemoryBeforeTheBytesArrive) {
     start(one_model_config(m_upstream));
     long before = rss_kib(pid());
     // 60 connections declare 32 MiB each and send one byte: 1.98 GB resident before the fix.
-    std::vector<int> fds;
-    for (int i = 0; i < 60; ++i) {
-        int fd = connect_tcp(m_port);
-        ASSERT_GE(fd, 0);
-        ASSERT_TRUE(send_all(fd,
-                             "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                             "application/json\r\nContent-Length: 33554432\r\n\r\n{"));
-        fds.push_back(fd);
-    }
+    std::vector<int> fds =
+        open_connections(60,
+                         "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                         "application/json\r\nContent-Length: 33554432\r\n\r\n{");
+    ASSERT_EQ(fds.size(), 60u);
     std::this_thread::sleep_for(500ms);
     long during = rss_kib(pid());
     EXPECT_LT(during - before, 64 * 1024)
@@ -202,16 +208,10 @@ TEST_F(SecurityTest, WithAMasterKeyAKeylessBodyIsNeverRead) {
     m_upstream.set_default_reply(anthropic_fake::text("ok"));
     start(one_model_config(m_upstream, "general_settings:\n  master_key: sk-master-0123456789\n"));
     long before = rss_kib(pid());
-    std::vector<int> fds;
-    for (int i = 0; i < 20; ++i) {
-        int fd = connect_tcp(m_port);
-        ASSERT_GE(fd, 0);
-        ASSERT_TRUE(send_all(fd,
-                             "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: "
-                             "30000000\r\n\r\n" +
-                                 std::string(64 * 1024, ' ')));
-        fds.push_back(fd);
-    }
+    std::vector<int> fds = open_connections(
+        20, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n\r\n" +
+                std::string(64 * 1024, ' '));
+    ASSERT_EQ(fds.size(), 20u);
     // Each is answered 401 at once, in the Anthropic format, without its body.
     for (int fd : fds) {
         std::string answer = read_until(
@@ -329,20 +329,6 @@ TEST_F(SecurityTest, ReloadCannotDropTheMasterKeyWhileListeningBeyondLoopback) {
 
 // ---- upstream answers -----------------------------------------------------------------------
 
-std::string gzip_of(const std::string& in) {
-    z_stream z{};
-    deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&z, in.size()), '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    deflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    return out;
-}
-
 TEST_F(SecurityTest, AnOversizedWholeAnswerIsCutOffWithAClearError) {
     FakeReply big = anthropic_fake::text(std::string(3 << 20, 'a'));
     m_upstream.set_default_reply(big);
@@ -356,7 +342,7 @@ TEST_F(SecurityTest, AnOversizedWholeAnswerIsCutOffWithAClearError) {
 
 TEST_F(SecurityTest, AGzipBombIsRefusedBeforeItInflates) {
     FakeReply bomb;
-    bomb.body = gzip_of(std::string(256u << 20, ' '));  // 256 MiB of spaces, ~250 KB on the wire
+    bomb.body = gzip(std::string(256u << 20, ' '));  // 256 MiB of spaces, ~250 KB on the wire
     bomb.headers = {{"Content-Encoding", "gzip"}};
     m_upstream.set_default_reply(bomb);
     start(one_model_config(m_upstream));
@@ -485,12 +471,8 @@ TEST_F(SecurityTest, LogRecordsAreCappedAndCannotBeForged) {
 TEST_F(SecurityTest, ConnectionsBeyondTheLimitGet503AtOnce) {
     m_upstream.set_default_reply(anthropic_fake::text("ok"));
     start(one_model_config(m_upstream, "general_settings:\n  max_connections: 16\n"));
-    std::vector<int> idle;
-    for (int i = 0; i < 40; ++i) {
-        int fd = connect_tcp(m_port);
-        ASSERT_GE(fd, 0);
-        idle.push_back(fd);
-    }
+    std::vector<int> idle = open_connections(40, "");
+    ASSERT_EQ(idle.size(), 40u);
     std::this_thread::sleep_for(300ms);
     auto started = std::chrono::steady_clock::now();
     httplib::Client c("127.0.0.1", m_port);
