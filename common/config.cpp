@@ -966,6 +966,11 @@ class Loader {
                 size(l.max_sse_line_bytes, 1u << 10);
             } else if (f.name == "max_json_depth") {
                 count(l.max_json_depth, 8);
+                // Deeper would let recursive walks outgrow a worker thread's stack again.
+                if (l.max_json_depth > 512) {
+                    error(mark_of(f), what + " must be at most 512");
+                    l.max_json_depth = 512;
+                }
             } else if (f.name == "max_log_line_kb") {
                 size(l.max_log_line_bytes, 1u << 10);
             } else if (f.name == "max_connections") {
@@ -973,6 +978,14 @@ class Loader {
             } else {
                 unknown_key(f, "general_settings");
             }
+        }
+        const Limits& l = m_config.general.limits;
+        if (l.max_buffered_request_bytes < l.max_request_bytes) {
+            // Otherwise a body between the two would be refused as "busy, retry" forever.
+            error(section.key.Mark(), "general_settings.max_buffered_requests_mb (" +
+                                          std::to_string(l.max_buffered_request_bytes >> 20) +
+                                          ") must be at least max_request_size_mb (" +
+                                          std::to_string(l.max_request_bytes >> 20) + ")");
         }
     }
 

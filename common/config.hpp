@@ -95,7 +95,7 @@ struct Limits {
     int max_inflate_ratio = 200;                 ///< a compressed answer's inflated/compressed
     std::size_t max_sse_line_bytes = 8u << 20;   ///< max_sse_line_kb: one SSE line or event
     int max_json_depth = 128;                    ///< nesting of a request or answer body
-    std::size_t max_log_line_bytes = 16u << 10;  ///< max_log_line_kb: one log record's text
+    std::size_t max_log_line_bytes = 8u << 10;   ///< max_log_line_kb: one log record's text
     /// Open client connections; one more is answered 503 and closed. Also capped to what
     /// RLIMIT_NOFILE leaves after upstream connections and the daemon's own files.
     int max_connections = 4096;

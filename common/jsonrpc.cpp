@@ -1,6 +1,7 @@
 #include "common/jsonrpc.hpp"
 
 #include "common/json.hpp"
+#include "proto/limits.hpp"
 
 namespace litellm::rpc {
 
@@ -92,6 +93,14 @@ ParsedLine parse_line(std::string_view line) {
         if (doc.Empty()) {
             out.fatal_reply =
                 error_reply(null_value(), proto::ErrorCode::kInvalidRequest, "empty batch");
+            return out;
+        }
+        if (doc.Size() > proto::kMaxBatchCalls) {
+            // Each call becomes a request of its own: thousands in one line would multiply
+            // the line's size many times over in memory.
+            out.fatal_reply = error_reply(
+                null_value(), proto::ErrorCode::kInvalidRequest,
+                "a batch holds at most " + std::to_string(proto::kMaxBatchCalls) + " calls");
             return out;
         }
         for (const auto& element : doc.GetArray())

@@ -52,25 +52,16 @@ std::string format_log_line(const LogRecord& record) {
 }
 
 std::string log_safe_text(std::string_view message, std::size_t max_bytes) {
-    std::size_t original = message.size();
-    bool cut = original > max_bytes;
-    if (cut) {
-        message = message.substr(0, max_bytes);
-        // Back up to the last word boundary (bounded), so a secret straddling the cut is
-        // dropped whole rather than kept as a prefix the redactor no longer recognises.
-        std::size_t floor = message.size() > 512 ? message.size() - 512 : 0;
-        std::size_t end = message.size();
-        while (end > floor) {
-            unsigned char c = static_cast<unsigned char>(message[end - 1]);
-            if (c == ' ' || c == ',' || c == ';' || c == '\t' || c == '"' || c == '\'') break;
-            --end;
-        }
-        message = message.substr(0, end > floor ? end : floor);
-    }
-    std::string out;
-    out.reserve(message.size() + (cut ? 32 : 0));
     static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(std::min(message.size(), max_bytes) + 32);
+    bool cut = false;
     for (char ch : message) {
+        // The cap applies to the escaped text, and no more input is looked at past it.
+        if (out.size() >= max_bytes) {
+            cut = true;
+            break;
+        }
         auto c = static_cast<unsigned char>(ch);
         if (c >= 0x20 && c != 0x7f) {
             out.push_back(ch);
@@ -86,7 +77,18 @@ std::string log_safe_text(std::string_view message, std::size_t max_bytes) {
             out.push_back(kHex[c & 15]);
         }
     }
-    if (cut) out.append(fmt::format("… ({} bytes)", original));
+    if (!cut) return out;
+    // Back up to the last word boundary (within 512 bytes), so a secret straddling the cut is
+    // dropped whole rather than kept as a prefix the redactor no longer recognises.
+    std::size_t floor = out.size() > 512 ? out.size() - 512 : 0;
+    std::size_t end = out.size();
+    while (end > floor) {
+        char c = out[end - 1];
+        if (c == ' ' || c == ',' || c == ';' || c == '\t' || c == '"' || c == '\'') break;
+        --end;
+    }
+    out.resize(end > floor ? end : floor);
+    out.append(fmt::format("… ({} bytes)", message.size()));
     return out;
 }
 

@@ -426,10 +426,10 @@ void HttpServer::note_refusal(const std::string& why) {
 
 void HttpServer::refuse(int fd, const std::string& why) {
     note_refusal("refusing a connection: " + why);
-    // Take what the client already sent, so closing does not reset the connection before the
-    // answer is read; never block the accept thread.
+    // Take what the client already sent (up to 64 KB), so closing does not reset the
+    // connection before the answer is read; never block or busy the accept thread.
     char scratch[16384];
-    while (::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0) {
+    for (int i = 0; i < 4 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {
     }
     std::string answer = refusal_response(why);
     (void)!::send(fd, answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);

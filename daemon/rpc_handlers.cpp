@@ -263,11 +263,21 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
     bind("logs.tail", [](const Value& params, CallContext&) {
         auto n = static_cast<std::size_t>(json_get_int(params, "n", 100));
         auto records = Logger::instance().tail(n, level_param(params, "level"));
+        // The newest records that fit in one reply line (a client reads at most kMaxLineBytes).
+        std::size_t budget = proto::kMaxLineBytes - 4096, first = records.size();
+        while (first > 0) {
+            const LogRecord& r = records[first - 1];
+            // Quotes and backslashes double when escaped (log text has no control bytes).
+            std::size_t size = 2 * (r.message.size() + r.component.size()) + 96;
+            if (size > budget) break;
+            budget -= size;
+            --first;
+        }
         rapidjson::Document d(rapidjson::kObjectType);
         auto& a = d.GetAllocator();
         Value arr(rapidjson::kArrayType);
-        for (const auto& r : records)
-            arr.PushBack(log_record_json(r, a), a);
+        for (std::size_t i = first; i < records.size(); ++i)
+            arr.PushBack(log_record_json(records[i], a), a);
         d.AddMember("records", arr, a);
         d.AddMember("ring_size", static_cast<uint64_t>(Logger::instance().ring_capacity()), a);
         return ok(std::move(d));
@@ -335,8 +345,22 @@ std::string RpcDispatcher::handle_line(std::string_view line, CallContext& ctx) 
     if (!parsed.fatal_reply.empty()) return parsed.fatal_reply;
     ctx.in_batch = parsed.is_batch;
     std::vector<std::string> replies;
+    std::size_t reply_bytes = 0;
     for (auto& item : parsed.items) {
         std::string reply = item.request ? dispatch(*item.request, ctx) : item.error_reply;
+        reply_bytes += reply.size() + 1;
+        if (parsed.is_batch && reply_bytes > proto::kMaxLineBytes) {
+            // A batch answers in one line, which may not pass the line limit; and one line of
+            // calls must not build replies without bound (1 MiB holds thousands of logs.tail
+            // calls). The calls after this one are not run.
+            ctx.in_batch = false;
+            rapidjson::Value null;
+            return rpc::make_error(
+                null, proto::ErrorCode::kInvalidRequest,
+                fmt::format("the replies to this batch pass {} MiB, so none are sent (the calls "
+                            "before the limit ran, the rest did not); send fewer calls per batch",
+                            proto::kMaxLineBytes >> 20));
+        }
         if (!reply.empty()) replies.push_back(std::move(reply));
     }
     ctx.in_batch = false;

@@ -12,6 +12,8 @@ inline constexpr int kIdleTimeoutSeconds = 60;
 /// Reply bytes queued for one client before the daemon stops reading its requests (a client
 /// that pipelines requests and never reads the replies holds at most this much).
 inline constexpr std::size_t kMaxReplyQueueBytes = 4 * 1024 * 1024;
+/// Calls in one batch; a longer batch gets one error and none of it runs.
+inline constexpr std::size_t kMaxBatchCalls = 256;
 /// Clients connected at once; one more is answered `unavailable` and closed.
 inline constexpr int kMaxClients = 32;
 /// Log records buffered per `logs.follow` subscriber before records are dropped.

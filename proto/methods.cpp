@@ -174,7 +174,8 @@ std::vector<MethodSpec> build_table() {
         },
         {
             .name = "logs.tail",
-            .summary = "Return the most recent log records from the in-memory ring.",
+            .summary = "Return the most recent log records from the in-memory ring (as many as "
+                       "fit in one 1 MiB reply line).",
             .params =
                 {
                     {.name = "n",
@@ -485,9 +486,10 @@ std::string render_protocol_markdown() {
         "connection is closed after {} s; at most {} clients at once; a `logs.follow` client "
         "has a queue of {} records. JSON nested deeper than {} levels is a parse error. A "
         "client that pipelines requests without reading the replies is read from again only "
-        "once fewer than {} MiB of replies wait for it.\n\n",
+        "once no more than {} MiB of replies wait for it. A batch holds at most {} calls, and "
+        "one whose replies would pass the line limit gets one error instead.\n\n",
         kIdleTimeoutSeconds, kMaxClients, kFollowQueueLimit, kMaxJsonDepth,
-        kMaxReplyQueueBytes / (1024 * 1024));
+        kMaxReplyQueueBytes / (2 * 1024 * 1024), kMaxBatchCalls);
     md +=
         "Try it with a plain socket client:\n\n```sh\n"
         "printf '%s\\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}' | "

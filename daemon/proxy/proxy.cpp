@@ -1,9 +1,11 @@
 #include "daemon/proxy/proxy.hpp"
 
 #include <openssl/crypto.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -82,6 +84,24 @@ void scrub_secrets(std::string& text, const Deployment& d, const Config& cfg) {
         }
     }
     text = redact(text);
+}
+
+// Waits up to `seconds` (0: just looks) and says whether the client on `fd` hung up meanwhile
+// (see UpstreamRequest::client_fd for what counts).
+bool client_hung_up(int fd, double seconds) {
+    if (fd < 0) {
+        if (seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+        return false;
+    }
+    pollfd p{fd, POLLRDHUP, 0};
+    auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(seconds));
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        int n = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
+        if (n < 0 && errno == EINTR) continue;
+        return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+    }
 }
 
 std::string trim_slash(std::string s) {
@@ -620,9 +640,12 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
             }
         }
         for (int attempt = 0; attempt <= cfg->router.num_retries; ++attempt) {
-            if (attempt > 0 && cfg->router.retry_after_s > 0) {
-                std::this_thread::sleep_for(
-                    std::chrono::duration<double>(std::min(cfg->router.retry_after_s, 30.0)));
+            // Before each attempt (and through the wait between retries): a client that left
+            // gets no further upstream request, which might be billed.
+            double wait = attempt > 0 ? std::min(cfg->router.retry_after_s, 30.0) : 0;
+            if (attempts > 0 && client_hung_up(req.peer_fd, std::max(wait, 0.0))) {
+                abandon(call, res, d, attempts);
+                return;
             }
             call.deployment = &d;
             call.started_attempt = Clock::now();
@@ -650,14 +673,7 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
             res.erase_header("x-litellm-provider");
             res.erase_header("x-litellm-attempts");
             if (r.client_gone) {
-                // Nobody waits for an answer: the rest of the chain (and its tokens) is spared,
-                // and the upstream is not blamed.
-                log_info("proxy",
-                         "request model={} abandoned: the client went away after {} ms "
-                         "(attempt {} on {})",
-                         call.model, ms_since(call.started), attempts, d.model);
-                res.status = 499;
-                res.set_content("", "text/plain");
+                abandon(call, res, d, attempts);
                 return;
             }
             scrub_secrets(r.error.message, d, *cfg);
@@ -733,6 +749,20 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
     res.set_header("x-litellm-attempts", std::to_string(attempts));
     log_warn("proxy", "request model={} failed after {} attempts in {} ms: {}", call.model,
              attempts, ms_since(call.started), final_error.message);
+}
+
+void Proxy::abandon(const Call& call, http::Response& res, const Deployment& d, int attempts) {
+    // Nobody waits for an answer: the rest of the chain (and its tokens) is spared, and the
+    // upstream is not blamed. The 499 (nginx's "client closed request") is for the record; the
+    // client, having hung up, is not expected to read it.
+    log_info("proxy",
+             "request model={} abandoned: the client went away after {} ms (attempt {} on {})",
+             call.model, ms_since(call.started), attempts, d.model);
+    write_error(res, call.client_format,
+                make_error(wire::ErrorKind::kInvalidRequest,
+                           "the client closed the connection before the answer; litellmd "
+                           "cancelled the request"));
+    res.status = 499;
 }
 
 Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http::Response& res) {
@@ -853,11 +883,16 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     std::string error_body, whole_json;
     std::vector<wire::StreamEvent> events;
 
-    // Notes content, early errors and usage; appends the client bytes for `events`.
+    // Notes content, early errors and usage; appends the client bytes for `events`. True when
+    // one of them was an error.
     auto take_events = [&](std::string& client_bytes) {
+        bool error_seen = false;
         for (auto& e : events) {
             using K = wire::StreamEvent::Kind;
-            if (e.kind == K::kError) scrub_secrets(e.error.message, *call.deployment, *call.cfg);
+            if (e.kind == K::kError) {
+                scrub_secrets(e.error.message, *call.deployment, *call.cfg);
+                error_seen = true;
+            }
             if (e.kind == K::kBlockStart || e.kind == K::kDelta) content_started = true;
             if (e.kind == K::kError && !content_started && !early_error) early_error = e.error;
             if (e.kind == K::kMessageDelta) usage = e.usage;
@@ -865,6 +900,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
             if (encoder) encoder->encode(e, client_bytes);
         }
         events.clear();
+        return error_seen;
     };
     // Sends client bytes, or holds them until the stream commits; false stops the upstream.
     bool seen_committed = false;  // once true it stays true: no lock per chunk from then on
@@ -951,7 +987,14 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 return false;
             }
             std::string client_bytes;
-            take_events(client_bytes);
+            bool error_event = take_events(client_bytes);
+            if (!translate && error_event) {
+                // Passthrough bytes of an in-band error may quote the key too: the client
+                // gets them scrubbed like every other error text.
+                client_bytes.assign(bytes);
+                scrub_secrets(client_bytes, *call.deployment, *call.cfg);
+                return emit(client_bytes);
+            }
             return emit(translate ? std::string_view(client_bytes) : bytes);
         });
     bool committed = hold_guard.close();

@@ -83,6 +83,8 @@ class Proxy {
     /// the deployment cannot be used (unsupported provider, missing credentials).
     std::optional<UpstreamRequest> build_upstream(Call& call, const Deployment& deployment,
                                                   const Config& cfg, wire::Error& error);
+    /// Ends `call` for a client that hung up: logged, no further attempt, no cooldown.
+    void abandon(const Call& call, http::Response& res, const Deployment& d, int attempts);
     /// One attempt without streaming; writes `res` only on success.
     AttemptResult run_whole(Call& call, UpstreamRequest upstream, http::Response& res);
     /// One streamed attempt; commits `res` only once the upstream answered 2xx (and, with

@@ -151,6 +151,26 @@ class Inflater {
     bool finished() const { return m_end; }
 };
 
+// "%40" and the like in URL userinfo stand for the bytes of the credential.
+std::string percent_decode(std::string_view in) {
+    auto hex = [](char c) {
+        return c >= '0' && c <= '9'   ? c - '0'
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                      : -1;
+    };
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(in[i]);
+        }
+    }
+    return out;
+}
+
 std::string base64(std::string_view in) {
     std::string out(4 * ((in.size() + 2) / 3), '\0');
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -478,7 +498,8 @@ class UpstreamConnection {
     /// its socket readable, which is not a hang-up: only POLLRDHUP, POLLHUP and POLLERR count.
     bool wait_readable() {
         pollfd fds[2] = {{m_fd, POLLIN, 0}, {m_watch_fd, POLLRDHUP, 0}};
-        int timeout = m_read_timeout > 0 ? static_cast<int>(m_read_timeout * 1000) : -1;
+        int timeout =
+            m_read_timeout > 0 ? static_cast<int>(std::min(m_read_timeout, 86400.0) * 1000) : -1;
         for (;;) {
             int n = ::poll(fds, 2, timeout);
             if (n < 0 && errno == EINTR) continue;
@@ -564,7 +585,9 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     if (!userinfo.empty() && !has_auth) {
         // An api_base with user:password@ (a gateway behind basic auth): sent as the header,
         // never in the request line.
-        head.append("Authorization: Basic ").append(base64(userinfo)).append("\r\n");
+        head.append("Authorization: Basic ")
+            .append(base64(percent_decode(userinfo)))
+            .append("\r\n");
     }
     head.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n\r\n");
 

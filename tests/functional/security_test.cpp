@@ -131,7 +131,9 @@ TEST_F(SecurityTest, DeclaredHugeBodiesDoNotReserveMemoryBeforeTheBytesArrive) {
 
 TEST_F(SecurityTest, TheDaemonWideBodyBudgetRefusesInTheClientsFormat) {
     m_upstream.set_default_reply(anthropic_fake::text("ok"));
-    start(one_model_config(m_upstream, "general_settings:\n  max_buffered_requests_mb: 4\n"));
+    start(one_model_config(m_upstream,
+                           "general_settings:\n  max_request_size_mb: 3\n"
+                           "  max_buffered_requests_mb: 4\n"));
     // A valid 2 MB request (trailing spaces are JSON whitespace), half of it sent: its buffer
     // holds 2 MB of the 4 MB budget.
     std::string big = std::string(kMessage) + std::string((2u << 20) - std::strlen(kMessage), ' ');
@@ -145,7 +147,7 @@ TEST_F(SecurityTest, TheDaemonWideBodyBudgetRefusesInTheClientsFormat) {
     int second = connect_tcp(m_port);
     ASSERT_GE(second, 0);
     ASSERT_TRUE(send_all(
-        second, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n" +
+        second, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 3000000\r\n\r\n" +
                     std::string(1200 * 1024, ' ')));
     std::string answer = read_until(second, [](const std::string& t) {
         return t.find("\r\n\r\n") != std::string::npos && t.find("}}") != std::string::npos;
@@ -303,6 +305,31 @@ TEST_F(SecurityTest, AControlClientThatNeverReadsHoldsBoundedMemory) {
     long during = rss_kib(pid());
     EXPECT_LT(during - before, 48 * 1024) << "RSS grew from " << before << " to " << during;
     ::close(fd);
+    // The same calls in one batch line: 14,000 fit in 1 MiB, and are refused whole.
+    std::string call = R"({"jsonrpc":"2.0","id":1,"method":"logs.tail","params":{"n":4096}})";
+    auto batch_of = [&](std::size_t max_bytes, std::size_t max_calls) {
+        std::string line = "[" + call;
+        for (std::size_t n = 1; n < max_calls && line.size() + call.size() + 3 < max_bytes; ++n)
+            line += "," + call;
+        return line + "]\n";
+    };
+    auto send_and_read = [&](const std::string& line) {
+        int c = connect_unix(m_daemon.socket_path());
+        EXPECT_GE(c, 0);
+        EXPECT_TRUE(send_all(c, line));
+        std::string reply = read_until(
+            c, [](const std::string& t) { return t.find('\n') != std::string::npos; }, nullptr,
+            5000);
+        ::close(c);
+        return reply;
+    };
+    std::string reply = send_and_read(batch_of(1u << 20, 100000));
+    EXPECT_NE(reply.find("at most 256 calls"), std::string::npos) << reply.substr(0, 200);
+    // 256 calls whose replies would be 256 copies of the ring: one error, past the line limit.
+    reply = send_and_read(batch_of(1u << 20, 256));
+    EXPECT_NE(reply.find("send fewer calls per batch"), std::string::npos) << reply.substr(0, 200);
+    during = rss_kib(pid());
+    EXPECT_LT(during - before, 64 * 1024) << "RSS grew from " << before << " to " << during;
     auto status = m_daemon.call("status");
     ASSERT_TRUE(status);
     EXPECT_FALSE(status->is_error);
@@ -556,26 +583,60 @@ TEST_F(SecurityTest, APasswordInApiBaseIsSentAsBasicAuthAndShownNowhere) {
 
 TEST_F(SecurityTest, AKeyDeletedFromDotenvIsGoneAfterReloadAndRestart) {
     m_upstream.set_default_reply(anthropic_fake::text("ok"));
-    m_home.write(".env", "LITELLM_SECURITY_TEST_KEY=from-dotenv-123\n");
-    std::string config = one_model_config(m_upstream);
-    config.replace(config.find("key-for-tests"), 13, "os.environ/LITELLM_SECURITY_TEST_KEY");
-    start(config);
-    ASSERT_EQ(post(kMessage)->status, 200);
-    EXPECT_EQ(m_upstream.last_request().header("x-api-key"), "from-dotenv-123");
-    m_home.write(".env", "# the key was revoked\n");
+    m_home.write(
+        ".env",
+        "LITELLM_SECURITY_TEST_R=reload-key-123\nLITELLM_SECURITY_TEST_S=restart-key-456\n");
+    std::string base = m_upstream.base_url();
+    start(
+        "model_list:\n"
+        "  - model_name: by-reload\n"
+        "    litellm_params: {model: anthropic/up, api_base: " +
+        base +
+        ", api_key: os.environ/LITELLM_SECURITY_TEST_R}\n"
+        "  - model_name: by-restart\n"
+        "    litellm_params: {model: anthropic/up, api_base: " +
+        base +
+        ", api_key: os.environ/LITELLM_SECURITY_TEST_S}\n"
+        "router_settings:\n  num_retries: 0\n");
+    auto ask = [&](const std::string& model) {
+        auto r = post(R"({"model":")" + model +
+                      R"(","max_tokens":8,"messages":[{"role":"user","content":"hi"}]})");
+        return r ? r->status : 0;
+    };
+    ASSERT_EQ(ask("by-reload"), 200);
+    ASSERT_EQ(ask("by-restart"), 200);
+    EXPECT_EQ(m_upstream.request_count(), 2u);
+
+    // Deleted, then `reload`: the key stops working at once.
+    m_home.write(".env", "LITELLM_SECURITY_TEST_S=restart-key-456\n");
     RunResult reload = run_ctl(m_home, {"reload"});
     EXPECT_EQ(reload.exit_code, 0) << reload.err;
-    auto r = post(kMessage);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 401) << r->body;
-    EXPECT_NE(r->body.find("LITELLM_SECURITY_TEST_KEY"), std::string::npos) << r->body;
+    EXPECT_EQ(ask("by-reload"), 401);
+    EXPECT_EQ(ask("by-restart"), 200);
+
+    // Deleted, then `restart` with no reload in between: the new process must not inherit
+    // what the old one took from .env.
+    m_home.write(".env", "# both keys revoked\n");
     RunResult restart = run_ctl(m_home, {"restart"});
     EXPECT_EQ(restart.exit_code, 0) << restart.err;
     m_port = m_daemon.http_port();
-    r = post(kMessage);
+    EXPECT_EQ(ask("by-restart"), 401);
+    EXPECT_EQ(ask("by-reload"), 401);
+    EXPECT_EQ(m_upstream.request_count(), 3u);
+}
+
+TEST_F(SecurityTest, APercentEncodedPasswordInApiBaseIsDecodedForBasicAuth) {
+    m_upstream.set_default_reply(openai_fake::text("ok"));
+    start(
+        "model_list:\n"
+        "  - model_name: gpt-o\n"
+        "    litellm_params: {model: openai/up, api_base: 'http://bob:p%40ss@127.0.0.1:" +
+        std::to_string(m_upstream.port()) + "/v1'}\n");
+    auto r = post(R"({"model":"gpt-o","messages":[{"role":"user","content":"hi"}]})",
+                  "/v1/chat/completions");
     ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 401) << r->body;
-    EXPECT_EQ(m_upstream.request_count(), 1u);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(m_upstream.last_request().header("Authorization"), "Basic Ym9iOnBAc3M=");  // bob:p@ss
 }
 
 }  // namespace

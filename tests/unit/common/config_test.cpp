@@ -643,6 +643,41 @@ TEST(ConfigWarnings, EmptyModelListWarns) {
     expect_at(find_diag(result, "model_list is empty"), Diagnostic::Severity::kWarning, 1, 1);
 }
 
+TEST(ConfigLimits, DefaultsAndOverrides) {
+    ConfigLoadResult d = load("model_list: []\n");
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d.config->general.limits.max_request_bytes, 32u << 20);
+    EXPECT_EQ(d.config->general.limits.max_log_line_bytes, 8u << 10);
+    ConfigLoadResult r = load(
+        "model_list: []\ngeneral_settings:\n  max_request_size_mb: 4\n"
+        "  max_buffered_requests_mb: 8\n  max_response_size_mb: 2\n  max_inflate_ratio: 50\n"
+        "  max_sse_line_kb: 64\n  max_json_depth: 32\n  max_log_line_kb: 2\n"
+        "  max_connections: 100\n");
+    ASSERT_TRUE(r.ok());
+    const Limits& l = r.config->general.limits;
+    EXPECT_EQ(l.max_request_bytes, 4u << 20);
+    EXPECT_EQ(l.max_buffered_request_bytes, 8u << 20);
+    EXPECT_EQ(l.max_response_bytes, 2u << 20);
+    EXPECT_EQ(l.max_inflate_ratio, 50);
+    EXPECT_EQ(l.max_sse_line_bytes, 64u << 10);
+    EXPECT_EQ(l.max_json_depth, 32);
+    EXPECT_EQ(l.max_log_line_bytes, 2u << 10);
+    EXPECT_EQ(l.max_connections, 100);
+}
+
+TEST(ConfigLimits, UnsafeValuesAreErrors) {
+    // Deeper than 512 would let recursive walks outgrow a worker's stack.
+    expect_single_error("general_settings:\n  max_json_depth: 100000\n", "must be at most 512", 2,
+                        19);
+    // A budget smaller than one body would answer "busy, retry" forever.
+    ConfigLoadResult small =
+        load("general_settings:\n  max_request_size_mb: 64\n  max_buffered_requests_mb: 16\n");
+    EXPECT_FALSE(small.ok());
+    find_diag(small, "must be at least max_request_size_mb");
+    EXPECT_FALSE(load("general_settings:\n  max_response_size_mb: 0\n").ok());
+    EXPECT_FALSE(load("general_settings:\n  max_connections: two\n").ok());
+}
+
 TEST(ConfigWarnings, MissingApiKeyIsNotWarnedAtLoad) {
     ConfigLoadResult result = load(
         "model_list:\n  - model_name: a\n"

@@ -168,6 +168,10 @@ TEST(LogSafeText, TheCutDropsAWordItWouldSplit) {
     std::string cut = log_safe_text(text, 300);
     EXPECT_EQ(cut.find('k', 11), std::string::npos) << cut;
     EXPECT_EQ(log_safe_text("short\ttab", 100), "short\ttab");
+    // The cap holds for the escaped text: control bytes grow fourfold when escaped.
+    std::string escaped = log_safe_text(std::string(10000, '\x01'), 1024);
+    EXPECT_LE(escaped.size(), 1024u + 32u) << escaped.size();
+    EXPECT_NE(escaped.find("(10000 bytes)"), std::string::npos);
 }
 
 }  // namespace
