@@ -282,7 +282,9 @@ class Decoder final : public StreamDecoder {
             bool request_error = etype.find("invalid_request") != std::string_view::npos ||
                                  ecode == "context_length_exceeded";
             e.error = classify_upstream_error(request_error ? 400 : 500, text);
-            close_blocks();
+            // The open block stays open, as Anthropic sends it: Claude Code retries a turn
+            // whose stream errs inside a block, but keeps the partial text (and fails the turn)
+            // when the block was stopped first.
             m_out->push_back(std::move(e));
             m_failed = true;
             return;

@@ -27,7 +27,7 @@ after(async () => {
 });
 
 /// Runs `claude -p <prompt> --model <model> ...extra` in a fresh HOME and working directory.
-async function claude(prompt, model, extra = []) {
+async function claude(prompt, model, extra = [], envOverrides = {}) {
   const dir = path.join(stack.dir, `claude-${++runCount}`);
   const home = path.join(dir, 'home');
   const cwd = path.join(dir, 'work');
@@ -43,6 +43,7 @@ async function claude(prompt, model, extra = []) {
     DISABLE_AUTOUPDATER: '1',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     CLAUDE_CODE_MAX_RETRIES: '0',
+    ...envOverrides,
   });
   const args = ['-p', prompt, '--model', model, ...extra];
   const r = await runBounded(CLAUDE, args, { env, cwd, timeoutMs: CLAUDE_TIMEOUT_MS });
@@ -134,3 +135,23 @@ for (const dep of DEPLOYMENTS) {
     });
   });
 }
+
+// An OpenAI-format upstream that fails mid-stream, after some text (as gateways and vLLM do):
+// litellmd must tell the error inside the still-open block, as Anthropic does, so Claude Code
+// retries the turn instead of keeping the partial text and failing it.
+describe('claude -p through a mid-stream failure', () => {
+  const dep = DEPLOYMENTS.find((d) => d.upstreamPath === '/v1/chat/completions');
+  test('the turn is retried and succeeds', TEST_TIMEOUT, async () => {
+    const since = stack.upstreamCount();
+    const r = await claude('[[midstream-error-once]] hi', dep.name, ['--output-format', 'json'], {
+      CLAUDE_CODE_MAX_RETRIES: '3',
+    });
+    assert.equal(r.code, 0, r.where);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.is_error, false, r.where);
+    assert.ok(String(out.result).includes(FAKE_TEXT), `the retried turn's answer\n${r.where}`);
+    assert.ok(!String(out.result).startsWith('Hel') || String(out.result).includes(FAKE_TEXT), r.where);
+    const ups = chatRequestsSince(since);
+    assert.ok(ups.length >= 2, `the failed attempt and its retry reached the upstream\n${r.where}`);
+  });
+});

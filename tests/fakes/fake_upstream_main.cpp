@@ -44,6 +44,8 @@ constexpr const char* kToolInput = R"({"city":"Paris"})";
 const std::vector<std::string> kToolInputFragments = {R"({"ci)", R"(ty":"Pa)", R"(ris"})"};
 
 std::atomic<unsigned> g_reply_counter{0};
+// Requests that carried [[midstream-error-once]]: the 1st, 3rd, ... fail mid-stream.
+std::atomic<unsigned> g_midstream_marked{0};
 
 // What the last message of a request says.
 struct LastMessage {
@@ -209,6 +211,13 @@ FakeReply chat_reply(Format f, const RecordedRequest& req) {
                          : openai_fake::error(500, "server_error",
                                               "The server had an error while processing your "
                                               "request. Sorry about that!");
+    }
+    if (stream && t.find("[[midstream-error-once]]") != std::string::npos &&
+        g_midstream_marked++ % 2 == 0) {
+        // Some text, then an in-band error: the client must see the error inside the open
+        // block and retry; the retry gets the normal answer.
+        return anthropic ? anthropic_fake::stream_error_after_start(opts)
+                         : openai_fake::stream_error_after_start(opts);
     }
     if (t.find("[[context]]") != std::string::npos) {
         return anthropic ? anthropic_fake::context_length_error()

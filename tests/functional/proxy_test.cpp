@@ -459,6 +459,11 @@ TEST_F(ProxyTest, InBandErrorAfterContentEndsTheStreamWithAnErrorEvent) {
     auto s = check_anthropic_stream(res->body);
     EXPECT_TRUE(s.saw_error) << res->body;
     EXPECT_FALSE(s.text.empty());
+    // The error arrives inside the open block, as Anthropic sends it (Claude Code then retries
+    // the turn; after a content_block_stop it would keep the partial text and fail).
+    std::size_t error_at = res->body.find("event: error");
+    ASSERT_NE(error_at, std::string::npos);
+    EXPECT_EQ(res->body.rfind("content_block_stop", error_at), std::string::npos) << res->body;
 }
 
 TEST_F(ProxyTest, DeadUpstreamIsABadGatewayInTheClientsFormat) {

@@ -860,8 +860,9 @@ TEST(OpenAiStreamDecoder, ErrorMidStream) {
         R"(data: {"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}})" +
         "\n\n" + chunk(R"({"content":"ignored"})") + kDone;
     AnthropicStream s;
+    // No "stop 0" before the error: the block is left open, as Anthropic does it.
     expect_stream(sse,
-                  {"message_start chatcmpl-1", "start 0 text", "delta 0 text partial", "stop 0",
+                  {"message_start chatcmpl-1", "start 0 text", "delta 0 text partial",
                    "error rate_limit_error Rate limit reached"},
                   false, &s);
     EXPECT_EQ(s.error_type, "rate_limit_error");
