@@ -84,17 +84,37 @@ std::optional<ValueSpan> find_top_level_value(std::string_view json, std::string
     return std::nullopt;
 }
 
-std::optional<std::string_view> top_level_string(std::string_view json, std::string_view key) {
-    auto span = find_top_level_value(json, key);
-    if (!span || json[span->begin] != '"') return std::nullopt;
-    std::string_view raw = json.substr(span->begin + 1, span->end - span->begin - 2);
-    if (raw.find('\\') != std::string_view::npos) return std::nullopt;
-    return raw;
-}
-
-bool top_level_true(std::string_view json, std::string_view key) {
-    auto span = find_top_level_value(json, key);
-    return span && json.substr(span->begin, span->end - span->begin) == "true";
+RoutingFields scan_routing_fields(std::string_view json) {
+    RoutingFields out;
+    size_t i = skip_ws(json, 0);
+    if (i >= json.size() || json[i] != '{') return out;
+    i = skip_ws(json, i + 1);
+    int models = 0, streams = 0;
+    while (i < json.size() && json[i] == '"') {
+        size_t key_end = skip_string(json, i);
+        if (key_end == std::string_view::npos) return out;
+        std::string_view k = json.substr(i + 1, key_end - i - 2);
+        i = skip_ws(json, key_end);
+        if (i >= json.size() || json[i] != ':') return out;
+        i = skip_ws(json, i + 1);
+        size_t value_end = skip_value(json, i);
+        if (value_end == std::string_view::npos) return out;
+        std::string_view value = json.substr(i, value_end - i);
+        // A key written with escapes ("mod\\u0065l") is "model" to a JSON parser but not to
+        // this scan: the body is then decoded like one with duplicates.
+        if (k.find('\\') != std::string_view::npos) models = streams = 2;
+        if (k == "model" && models++ == 0 && value.size() >= 2 && value.front() == '"') {
+            std::string_view raw = value.substr(1, value.size() - 2);
+            if (raw.find('\\') == std::string_view::npos) out.model = raw;
+        } else if (k == "stream" && streams++ == 0) {
+            out.stream = value == "true";
+        }
+        i = skip_ws(json, value_end);
+        if (i < json.size() && json[i] == ',') i = skip_ws(json, i + 1);
+    }
+    out.duplicate = models > 1 || streams > 1;
+    out.complete = i < json.size() && json[i] == '}';
+    return out;
 }
 
 std::string replace_top_level_value(std::string_view json, std::string_view key,

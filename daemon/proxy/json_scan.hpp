@@ -19,12 +19,20 @@ struct ValueSpan {
 /// Finds the value of top-level `key`; nullopt when absent or `json` is not an object.
 std::optional<ValueSpan> find_top_level_value(std::string_view json, std::string_view key);
 
-/// The decoded string value of top-level `key` when it is a string without escapes in its
-/// raw form ("claude-opus-4-6"), else nullopt.
-std::optional<std::string_view> top_level_string(std::string_view json, std::string_view key);
+/// What routing reads from a request body, found in one pass over its top level.
+struct RoutingFields {
+    /// The first `model` when it is a plain string (no escapes in its raw form).
+    std::optional<std::string_view> model;
+    bool stream = false;  ///< the first `stream` is the literal `true`
+    /// `model` or `stream` appears more than once (or a key is written with escapes, which
+    /// may spell either): routers and upstream parsers may disagree on which one counts (first
+    /// or last), so the body must be decoded and re-encoded.
+    bool duplicate = false;
+    bool complete = false;  ///< the whole top level was scanned (false: not an object, or cut)
+};
 
-/// True when top-level `key` is the literal `true`.
-bool top_level_true(std::string_view json, std::string_view key);
+/// Scans the top level of `json` once for the routing fields.
+RoutingFields scan_routing_fields(std::string_view json);
 
 /// `json` with the value of top-level `key` replaced by `value_json` (inserted first when
 /// absent). Returns empty when `json` is not an object.

@@ -297,6 +297,7 @@ struct Proxy::Call {
     std::string model;
     bool stream = false;
     bool passthrough = false;
+    bool reencode = false;  ///< same format, but the body is sent re-encoded, never as it came
     std::optional<wire::Request> canonical;
     const Deployment* deployment = nullptr;
     Clock::time_point started = Clock::now();
@@ -518,7 +519,7 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     for (const auto& [k, v] : d.extra_headers)
         up.headers.emplace_back(k, v);
 
-    if (call.passthrough) {
+    if (call.passthrough && !call.reencode) {
         up.body = replace_top_level_value(body, "model", json_quote(d.upstream_model));
         for (const auto& [k, v] : extras)
             up.body = insert_top_level_if_absent(up.body, k, v);
@@ -569,9 +570,12 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
                    : wire::openai_chat::decode_request(req.body, *call.canonical, error);
     };
     // The model name is found without parsing the body; a full decode happens only when a
-    // route translates, or to explain a body that is not usable.
-    if (auto model = top_level_string(req.body, "model")) {
-        call.model = std::string(*model);
+    // route translates, to explain a body that is not usable, or when the body is ambiguous
+    // (two `model` keys: we would route by one and the upstream obey the other).
+    RoutingFields fields = scan_routing_fields(req.body);
+    call.reencode = fields.duplicate;
+    if (fields.model && !fields.duplicate) {
+        call.model = std::string(*fields.model);
     } else {
         std::string error;
         if (!decode(&error)) {
@@ -581,8 +585,7 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
         }
         call.model = call.canonical->model;
     }
-    // A decoded body already knows; otherwise one scan (memchr from string to string).
-    call.stream = call.canonical ? call.canonical->stream : top_level_true(req.body, "stream");
+    call.stream = call.canonical ? call.canonical->stream : fields.stream;
 
     std::vector<const Deployment*> chain =
         router::resolve_chain(*cfg, call.model, m_rotation.fetch_add(1));

@@ -240,6 +240,32 @@ TEST_F(ProxyTest, AnthropicToAnthropicPassesBytesThroughWithOnlyTheModelChanged)
     EXPECT_EQ(got.body, anthropic_body("up-claude", false));  // only the model differs
 }
 
+TEST_F(ProxyTest, ADuplicateModelKeyIsRoutedAndSentAsOneModel) {
+    // Routed by the first `model` while the upstream's parser would take the last: the body is
+    // decoded and re-encoded, so the upstream sees only the model litellmd routed to.
+    m_anthropic.push_reply(anthropic_fake::text("from claude-a"));
+    auto res =
+        post("/v1/messages", R"({"model":"claude-a","max_tokens":8,"messages":[{"role":"user",)"
+                             R"("content":"hi"}],"stream":false,"model":"gpt-o","stream":true})");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(res->get_header_value("x-litellm-model"), "anthropic/up-claude");
+    ASSERT_EQ(m_anthropic.request_count(), 1u);
+    EXPECT_EQ(m_openai.request_count(), 0u);
+    std::string sent = m_anthropic.last_request().body;
+    auto d = json_of(sent);
+    std::size_t models = 0, streams = 0;
+    for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
+        models += std::string(it->name.GetString()) == "model";
+        streams += std::string(it->name.GetString()) == "stream";
+    }
+    EXPECT_EQ(models, 1u) << sent;
+    EXPECT_LE(streams, 1u) << sent;
+    EXPECT_STREQ(d["model"].GetString(), "up-claude");
+    EXPECT_TRUE(!d.HasMember("stream") || !d["stream"].GetBool()) << sent;  // the first: false
+    EXPECT_EQ(json_of(res->body)["content"][0]["text"], "from claude-a");
+}
+
 TEST_F(ProxyTest, AnthropicToAnthropicStreamsUpstreamBytes) {
     FakeReply reply =
         anthropic_fake::stream_thinking_then_text({"Let me ", "think"}, "sig-1", {"Hel", "lo"});

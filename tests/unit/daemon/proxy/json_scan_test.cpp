@@ -66,20 +66,34 @@ TEST(FindTopLevelValue, WhitespaceEverywhere) {
     EXPECT_EQ(value_of(json, "b"), "null");
 }
 
-TEST(TopLevelString, PlainEscapedAndNonString) {
-    EXPECT_EQ(top_level_string(kBody, "model").value_or("<none>"), "claude-opus-4-6");
-    EXPECT_FALSE(top_level_string(kBody, "max_tokens"));
-    EXPECT_FALSE(top_level_string(R"({"model":"a\"b"})", "model"));  // escapes: not raw-usable
-    EXPECT_FALSE(top_level_string(kBody, "absent"));
-    EXPECT_EQ(top_level_string(R"({"model":""})", "model").value_or("<none>"), "");
+TEST(ScanRoutingFields, ModelAndStreamInOnePass) {
+    RoutingFields f = scan_routing_fields(kBody);
+    EXPECT_TRUE(f.complete);
+    EXPECT_EQ(f.model.value_or("<none>"), "claude-opus-4-6");
+    EXPECT_TRUE(f.stream);
+    EXPECT_FALSE(f.duplicate);
+    EXPECT_FALSE(scan_routing_fields(R"({"model":"a\"b"})").model);  // escapes: not raw-usable
+    EXPECT_FALSE(scan_routing_fields(R"({"model":7})").model);
+    EXPECT_EQ(scan_routing_fields(R"({"model":""})").model.value_or("<none>"), "");
+    EXPECT_FALSE(scan_routing_fields("[1]").complete);
+    EXPECT_FALSE(scan_routing_fields(R"({"model":"a","x":[1,)").complete);
 }
 
-TEST(TopLevelTrue, OnlyTheLiteralTrue) {
-    EXPECT_TRUE(top_level_true(kBody, "stream"));
-    EXPECT_FALSE(top_level_true(R"({"stream":false})", "stream"));
-    EXPECT_FALSE(top_level_true(R"({"stream":"true"})", "stream"));
-    EXPECT_FALSE(top_level_true(R"({"x":{"stream":true}})", "stream"));
-    EXPECT_FALSE(top_level_true("{}", "stream"));
+TEST(ScanRoutingFields, OnlyTheTopLevelLiteralTrueStreams) {
+    EXPECT_FALSE(scan_routing_fields(R"({"stream":false})").stream);
+    EXPECT_FALSE(scan_routing_fields(R"({"stream":"true"})").stream);
+    EXPECT_FALSE(scan_routing_fields(R"({"x":{"stream":true}})").stream);
+    EXPECT_FALSE(scan_routing_fields("{}").stream);
+}
+
+TEST(ScanRoutingFields, DuplicatesAndEscapedKeysAreAmbiguous) {
+    // Routing by the first while an upstream parser takes the last would be a smuggling path.
+    RoutingFields f = scan_routing_fields(R"({"model":"cheap","x":1,"model":"opus"})");
+    EXPECT_TRUE(f.duplicate);
+    EXPECT_EQ(f.model.value_or("<none>"), "cheap");
+    EXPECT_TRUE(scan_routing_fields(R"({"stream":false,"stream":true})").duplicate);
+    EXPECT_TRUE(scan_routing_fields(R"({"model":"cheap","mod\u0065l":"opus"})").duplicate);
+    EXPECT_FALSE(scan_routing_fields(R"({"model":"a","messages":[{"model":"b"}]})").duplicate);
 }
 
 TEST(ReplaceTopLevelValue, ReplacesOnlyTheTopLevelModel) {
