@@ -830,6 +830,11 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     bool translate = !call.passthrough;
     ApiFormat upstream_format = call.upstream_format;
     bool include_usage = call.canonical ? call.canonical->include_usage : false;
+    // Only translated streams to Anthropic clients use it (a passthrough stream carries the
+    // upstream's own usage).
+    std::int64_t input_estimate = anthropic_client && call.canonical && !call.passthrough
+                                      ? estimate_input_tokens(*call.canonical)
+                                      : 0;
     std::string origin = url_host(upstream.url);
     ++m_active_streams;
     struct Count {
@@ -845,7 +850,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     std::unique_ptr<wire::StreamEncoder> encoder;
     if (translate) {
         encoder = anthropic_client
-                      ? wire::anthropic::make_stream_encoder(call.model)
+                      ? wire::anthropic::make_stream_encoder(call.model, input_estimate)
                       : wire::openai_chat::make_stream_encoder(call.model, include_usage);
     }
     // Hold the start of the stream until the first content (bounded): an in-band error right
@@ -1053,9 +1058,10 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 // for, in its own format (also on passthrough routes: SSE clients cannot read
                 // JSON).
                 if (!encoder) {
-                    encoder = anthropic_client ? wire::anthropic::make_stream_encoder(call.model)
-                                               : wire::openai_chat::make_stream_encoder(
-                                                     call.model, include_usage);
+                    encoder =
+                        anthropic_client
+                            ? wire::anthropic::make_stream_encoder(call.model, input_estimate)
+                            : wire::openai_chat::make_stream_encoder(call.model, include_usage);
                 }
                 events = response_to_events(r);
                 take_events(tail_out);

@@ -373,7 +373,8 @@ class Decoder final : public StreamDecoder {
 
 class Encoder final : public StreamEncoder {
   public:
-    explicit Encoder(std::string model) : m_model(std::move(model)) {}
+    Encoder(std::string model, std::int64_t input_estimate)
+        : m_model(std::move(model)), m_input_estimate(input_estimate) {}
 
     void encode(const StreamEvent& e, std::string& out) override {
         if (m_done) return;
@@ -431,6 +432,9 @@ class Encoder final : public StreamEncoder {
                 break;
             }
             case StreamEvent::Kind::kDelta: {
+                if (e.delta_type != StreamEvent::DeltaType::kSignature) {
+                    m_output_bytes += e.text.size();
+                }
                 rapidjson::StringBuffer sb;
                 JsonWriter w(sb);
                 w.StartObject();
@@ -491,7 +495,17 @@ class Encoder final : public StreamEncoder {
                     write_string(w, e.stop_sequence);
                 w.EndObject();
                 w.Key("usage");
-                write_usage(w, e.usage);
+                Usage usage = e.usage;
+                if (usage.input_tokens == 0 && usage.output_tokens == 0 &&
+                    usage.cache_read_tokens == 0 && usage.cache_creation_tokens == 0) {
+                    // The upstream sent no usage (an OpenAI stream without include_usage):
+                    // estimates, since Claude Code's context meter and auto-compaction read
+                    // these and all zeros would say the context is empty. About 3 bytes a
+                    // token errs high, like the input estimate.
+                    usage.input_tokens = m_input_estimate;
+                    usage.output_tokens = static_cast<std::int64_t>((m_output_bytes + 2) / 3);
+                }
+                write_usage(w, usage);
                 w.EndObject();
                 append_sse_event(out, "message_delta", {sb.GetString(), sb.GetSize()});
                 m_delta_sent = true;
@@ -537,7 +551,9 @@ class Encoder final : public StreamEncoder {
         w.Key("message");
         w.StartObject();
         w.Key("id");
-        write_string(w, e.message_id.empty() ? random_id("msg_") : e.message_id);
+        // An id in Anthropic's shape, as encode_response gives: an OpenAI upstream's
+        // "chatcmpl-..." is not one.
+        write_string(w, e.message_id.rfind("msg_", 0) == 0 ? e.message_id : random_id("msg_"));
         w.Key("type");
         w.String("message");
         w.Key("role");
@@ -552,7 +568,12 @@ class Encoder final : public StreamEncoder {
         w.Key("stop_sequence");
         w.Null();
         w.Key("usage");
-        write_usage(w, e.usage);
+        Usage usage = e.usage;
+        // OpenAI streams tell usage only at their end: until then, the estimate.
+        if (usage.input_tokens == 0 && usage.cache_read_tokens == 0) {
+            usage.input_tokens = m_input_estimate;
+        }
+        write_usage(w, usage);
         w.EndObject();
         w.EndObject();
         append_sse_event(out, "message_start", {sb.GetString(), sb.GetSize()});
@@ -571,6 +592,8 @@ class Encoder final : public StreamEncoder {
     }
 
     std::string m_model;
+    std::int64_t m_input_estimate = 0;
+    std::size_t m_output_bytes = 0;  ///< text, thinking and tool input sent, for estimates
     std::vector<int> m_open;
     bool m_started = false;
     bool m_delta_sent = false;
@@ -962,8 +985,9 @@ std::unique_ptr<StreamDecoder> make_stream_decoder() {
     return std::make_unique<Decoder>();
 }
 
-std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model) {
-    return std::make_unique<Encoder>(std::move(model));
+std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model,
+                                                   std::int64_t input_tokens_estimate) {
+    return std::make_unique<Encoder>(std::move(model), input_tokens_estimate);
 }
 
 }  // namespace litellm::wire::anthropic

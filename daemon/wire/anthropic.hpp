@@ -29,7 +29,10 @@ std::string encode_error(const Error& error);
 /// Decoder for an upstream Anthropic SSE stream.
 std::unique_ptr<StreamDecoder> make_stream_decoder();
 
-/// Encoder producing Anthropic SSE for a client; `model` is the name it asked for.
-std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model);
+/// Encoder producing Anthropic SSE for a client; `model` is the name it asked for. Where the
+/// upstream gives no usage (at the start of an OpenAI stream; at its end without
+/// include_usage), `input_tokens_estimate` and an estimate from the output stand in.
+std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model,
+                                                   std::int64_t input_tokens_estimate = 0);
 
 }  // namespace litellm::wire::anthropic

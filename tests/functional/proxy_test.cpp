@@ -346,6 +346,30 @@ TEST_F(ProxyTest, AnthropicToOpenAIStreamReassemblesOddlySplitBytes) {
     EXPECT_EQ(s.stop_reason, "end_turn");
 }
 
+TEST_F(ProxyTest, AnthropicToOpenAIStreamWithoutUsageStartsAndEndsWithEstimates) {
+    // An OpenAI upstream that ignores stream_options.include_usage: no usage anywhere. Claude
+    // Code reads message_start and the final message_delta for its context meter.
+    ReplyOptions opts;
+    opts.include_usage = false;
+    m_openai.push_reply(openai_fake::stream_text({"Hello ", "world"}, opts));
+    auto res = post("/v1/messages", anthropic_body("gpt-o", true));
+    ASSERT_TRUE(res);
+    auto s = check_anthropic_stream(res->body);
+    EXPECT_EQ(s.text, "Hello world");
+    auto events = parse_sse(res->body);
+    ASSERT_FALSE(events.empty());
+    auto start = json_of(events.front().data);
+    EXPECT_EQ(std::string(start["message"]["id"].GetString()).rfind("msg_", 0), 0u)
+        << events.front().data;
+    EXPECT_GT(start["message"]["usage"]["input_tokens"].GetInt64(), 0) << events.front().data;
+    for (const auto& e : events) {
+        if (e.event != "message_delta") continue;
+        auto d = json_of(e.data);
+        EXPECT_GT(d["usage"]["input_tokens"].GetInt64(), 0) << e.data;
+        EXPECT_GT(d["usage"]["output_tokens"].GetInt64(), 0) << e.data;
+    }
+}
+
 // ---- OpenAI in -------------------------------------------------------------------------------
 
 TEST_F(ProxyTest, OpenAIToOpenAIPassesThrough) {

@@ -959,6 +959,33 @@ TEST(AnthropicStreamEncoder, FullMessageKeepsInvariants) {
     EXPECT_EQ(int_at(first, "/message/usage/input_tokens"), 10);
 }
 
+TEST(AnthropicStreamEncoder, WithoutUpstreamUsageItStartsAndEndsWithEstimates) {
+    // An OpenAI upstream: a chatcmpl- id, no usage at the start, none at the end either
+    // (no include_usage). Claude Code's context meter reads both.
+    auto enc = anthropic::make_stream_encoder("m", 1234);
+    StreamEvent start = ev(SK::kMessageStart);
+    start.message_id = "chatcmpl-9";
+    std::string sse =
+        encode_all(*enc, {start, block_start(0, BlockType::kText), delta(0, DT::kText, "abcdef"),
+                          ev(SK::kBlockStop, 0), message_delta(StopReason::kEndTurn, 0, 0),
+                          ev(SK::kMessageStop)});
+    AnthropicStream s;
+    ASSERT_TRUE(check_anthropic_stream(sse, &s)) << sse;
+    auto first = parse(sse_events(sse).front().second);
+    EXPECT_EQ(str_at(first, "/message/id").rfind("msg_", 0), 0u) << sse;
+    EXPECT_EQ(int_at(first, "/message/usage/input_tokens"), 1234);
+    EXPECT_EQ(int_at(s.last_usage, "/input_tokens"), 1234);
+    EXPECT_EQ(int_at(s.last_usage, "/output_tokens"), 2);  // 6 bytes at about 3 a token
+    // Real usage, when it comes, is kept as it is.
+    auto enc2 = anthropic::make_stream_encoder("m", 1234);
+    sse = encode_all(*enc2,
+                     {start, message_delta(StopReason::kEndTurn, 50, 7), ev(SK::kMessageStop)});
+    AnthropicStream s2;
+    ASSERT_TRUE(check_anthropic_stream(sse, &s2)) << sse;
+    EXPECT_EQ(int_at(s2.last_usage, "/input_tokens"), 50);
+    EXPECT_EQ(int_at(s2.last_usage, "/output_tokens"), 7);
+}
+
 TEST(AnthropicStreamEncoder, OpenBlocksAreStoppedBeforeMessageDelta) {
     auto enc = anthropic::make_stream_encoder("m");
     std::string sse = encode_all(
