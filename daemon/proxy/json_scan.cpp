@@ -103,9 +103,8 @@ RoutingFields scan_routing_fields(std::string_view json) {
         // A key written with escapes ("mod\\u0065l") is "model" to a JSON parser but not to
         // this scan: the body is then decoded like one with duplicates.
         if (k.find('\\') != std::string_view::npos) models = streams = 2;
-        if (k == "model" && models++ == 0 && value.size() >= 2 && value.front() == '"') {
-            std::string_view raw = value.substr(1, value.size() - 2);
-            if (raw.find('\\') == std::string_view::npos) out.model = raw;
+        if (k == "model") {
+            ++models;
         } else if (k == "stream" && streams++ == 0) {
             out.stream = value == "true";
         }

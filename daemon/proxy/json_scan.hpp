@@ -19,10 +19,8 @@ struct ValueSpan {
 /// Finds the value of top-level `key`; nullopt when absent or `json` is not an object.
 std::optional<ValueSpan> find_top_level_value(std::string_view json, std::string_view key);
 
-/// What routing reads from a request body, found in one pass over its top level.
+/// What a route that keeps the body's bytes must know of it, from one pass over its top level.
 struct RoutingFields {
-    /// The first `model` when it is a plain string (no escapes in its raw form).
-    std::optional<std::string_view> model;
     bool stream = false;  ///< the first `stream` is the literal `true`
     /// `model` or `stream` appears more than once (or a key is written with escapes, which
     /// may spell either): routers and upstream parsers may disagree on which one counts (first
@@ -31,7 +29,7 @@ struct RoutingFields {
     bool complete = false;  ///< the whole top level was scanned (false: not an object, or cut)
 };
 
-/// Scans the top level of `json` once for the routing fields.
+/// Scans the whole top level of `json` once.
 RoutingFields scan_routing_fields(std::string_view json);
 
 /// `json` with the value of top-level `key` replaced by `value_json` (inserted first when

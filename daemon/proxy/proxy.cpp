@@ -569,23 +569,30 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
                    ? wire::anthropic::decode_request(req.body, *call.canonical, error)
                    : wire::openai_chat::decode_request(req.body, *call.canonical, error);
     };
-    // The model name is found without parsing the body; a full decode happens only when a
-    // route translates, to explain a body that is not usable, or when the body is ambiguous
-    // (two `model` keys: we would route by one and the upstream obey the other).
-    RoutingFields fields = scan_routing_fields(req.body);
-    call.reencode = fields.duplicate;
-    if (fields.model && !fields.duplicate) {
-        call.model = std::string(*fields.model);
+    // The model name is found without parsing the body (the scan stops at the first `model`);
+    // a full decode happens only when a route translates, or to explain a body that is not
+    // usable. Which `model` routes does not matter to a translated route: it is re-encoded
+    // with the deployment's model. A route that keeps the bytes checks the whole top level
+    // first (see below).
+    std::optional<std::string_view> first_model;
+    if (auto span = find_top_level_value(req.body, "model"); span && req.body[span->begin] == '"') {
+        std::string_view raw =
+            std::string_view(req.body).substr(span->begin + 1, span->end - span->begin - 2);
+        if (raw.find('\\') == std::string_view::npos) first_model = raw;
+    }
+    if (first_model) {
+        call.model = std::string(*first_model);
     } else {
         std::string error;
         if (!decode(&error)) {
             write_error(res, format, make_error(wire::ErrorKind::kInvalidRequest, error));
-            log_info("proxy", "{} {} 400: {}", req.method, req.path, error);
+            log_info("proxy", "{} {} model={} 400: {}", req.method, req.path, call.model, error);
             return;
         }
         call.model = call.canonical->model;
     }
-    call.stream = call.canonical ? call.canonical->stream : fields.stream;
+    bool scanned = false;      // the whole top level was scanned for a byte-kept route
+    bool stream_flag = false;  // the first `stream`, from that scan
 
     std::vector<const Deployment*> chain =
         router::resolve_chain(*cfg, call.model, m_rotation.fetch_add(1));
@@ -634,7 +641,17 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
         ApiFormat upstream_format = provider && provider->format == WireFormat::kAnthropicMessages
                                         ? ApiFormat::kAnthropic
                                         : ApiFormat::kOpenAIChat;
-        if (upstream_format != format && !call.canonical) {
+        bool keeps_bytes = upstream_format == format;
+        if (keeps_bytes && !scanned) {
+            // The upstream gets these bytes: a second `model` or `stream` (or a key spelled
+            // with escapes) could make it obey another than the one routed by, so such a
+            // body is decoded and sent re-encoded instead.
+            scanned = true;
+            RoutingFields fields = scan_routing_fields(req.body);
+            stream_flag = fields.stream;
+            call.reencode = fields.duplicate;
+        }
+        if ((!keeps_bytes || call.reencode) && !call.canonical) {
             std::string err;
             if (!decode(&err)) {
                 write_error(res, format, make_error(wire::ErrorKind::kInvalidRequest, err));
@@ -642,6 +659,8 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
                 return;
             }
         }
+        // Both sources give the first `stream`, so the flag stays the same across a chain.
+        call.stream = call.canonical ? call.canonical->stream : stream_flag;
         for (int attempt = 0; attempt <= cfg->router.num_retries; ++attempt) {
             // Before each attempt (and through the wait between retries): a client that left
             // gets no further upstream request, which might be billed.

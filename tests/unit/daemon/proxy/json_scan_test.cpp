@@ -66,15 +66,11 @@ TEST(FindTopLevelValue, WhitespaceEverywhere) {
     EXPECT_EQ(value_of(json, "b"), "null");
 }
 
-TEST(ScanRoutingFields, ModelAndStreamInOnePass) {
+TEST(ScanRoutingFields, TheWholeTopLevelInOnePass) {
     RoutingFields f = scan_routing_fields(kBody);
     EXPECT_TRUE(f.complete);
-    EXPECT_EQ(f.model.value_or("<none>"), "claude-opus-4-6");
     EXPECT_TRUE(f.stream);
     EXPECT_FALSE(f.duplicate);
-    EXPECT_FALSE(scan_routing_fields(R"({"model":"a\"b"})").model);  // escapes: not raw-usable
-    EXPECT_FALSE(scan_routing_fields(R"({"model":7})").model);
-    EXPECT_EQ(scan_routing_fields(R"({"model":""})").model.value_or("<none>"), "");
     EXPECT_FALSE(scan_routing_fields("[1]").complete);
     EXPECT_FALSE(scan_routing_fields(R"({"model":"a","x":[1,)").complete);
 }
@@ -88,9 +84,7 @@ TEST(ScanRoutingFields, OnlyTheTopLevelLiteralTrueStreams) {
 
 TEST(ScanRoutingFields, DuplicatesAndEscapedKeysAreAmbiguous) {
     // Routing by the first while an upstream parser takes the last would be a smuggling path.
-    RoutingFields f = scan_routing_fields(R"({"model":"cheap","x":1,"model":"opus"})");
-    EXPECT_TRUE(f.duplicate);
-    EXPECT_EQ(f.model.value_or("<none>"), "cheap");
+    EXPECT_TRUE(scan_routing_fields(R"({"model":"cheap","x":1,"model":"opus"})").duplicate);
     EXPECT_TRUE(scan_routing_fields(R"({"stream":false,"stream":true})").duplicate);
     EXPECT_TRUE(scan_routing_fields(R"({"model":"cheap","mod\u0065l":"opus"})").duplicate);
     EXPECT_FALSE(scan_routing_fields(R"({"model":"a","messages":[{"model":"b"}]})").duplicate);
