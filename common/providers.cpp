@@ -2,10 +2,12 @@
 
 namespace litellm {
 
-const std::vector<ProviderInfo>& all_providers() {
+namespace {
+
+std::vector<ProviderInfo>& provider_table() {
     // Order matters only for display (`status`, error messages): API-key providers first, then
     // the OAuth ones in the order the original README lists its logins.
-    static const std::vector<ProviderInfo> providers = {
+    static std::vector<ProviderInfo> providers = {
         {"anthropic", "Anthropic", WireFormat::kAnthropicMessages, AuthKind::kApiKey,
          "https://api.anthropic.com", "ANTHROPIC_API_KEY", "", ""},
         {"openai", "OpenAI", WireFormat::kOpenAIChat, AuthKind::kApiKey,
@@ -25,6 +27,18 @@ const std::vector<ProviderInfo>& all_providers() {
          "https://portal.qwen.ai/v1", "", "auth.qwen_portal.json", "litellmctl auth qwen"},
     };
     return providers;
+}
+
+}  // namespace
+
+const std::vector<ProviderInfo>& all_providers() {
+    return provider_table();
+}
+
+bool add_provider_info(const ProviderInfo& info) {
+    if (find_provider(info.prefix)) return false;
+    provider_table().push_back(info);
+    return true;
 }
 
 const ProviderInfo* find_provider(std::string_view prefix) {

@@ -35,8 +35,14 @@ struct ProviderInfo {
     std::string_view login_command;     ///< e.g. "litellmctl auth chatgpt", or empty
 };
 
-/// All known providers, in a stable order.
+/// All known providers, in a stable order: the built-in ones, then any added by
+/// add_provider_info.
 const std::vector<ProviderInfo>& all_providers();
+
+/// Adds a provider prefix the built-in table lacks (a provider linked into one binary only,
+/// such as the tests' own). Static initialisation only: the table is read without a lock.
+/// Returns false when the prefix is taken.
+bool add_provider_info(const ProviderInfo& info);
 
 /// The provider for a `litellm_params.model` prefix, or nullptr when unknown.
 const ProviderInfo* find_provider(std::string_view prefix);

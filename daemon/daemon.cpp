@@ -19,8 +19,9 @@
 #include "common/provider_status.hpp"
 #include "common/providers.hpp"
 #include "common/sd_notify.hpp"
-#include "daemon/control_server.hpp"
-#include "daemon/http_server.hpp"
+#include "daemon/control/server.hpp"
+#include "daemon/http/server.hpp"
+#include "daemon/proxy/proxy.hpp"
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/sse.hpp"
 #include "proto/errors.hpp"
@@ -119,7 +120,7 @@ int Daemon::http_connections() const {
 }
 
 int Daemon::http_streams() const {
-    return m_http ? m_http->active_streams() : 0;
+    return m_proxy ? m_proxy->active_streams() : 0;
 }
 
 std::string Daemon::http_url() const {
@@ -384,7 +385,8 @@ int Daemon::run() {
         m_control->close();
         return static_cast<int>(ExitCode::kConfigInvalid);
     }
-    m_http = std::make_unique<HttpServer>(*this);
+    m_proxy = std::make_unique<proxy::Proxy>(*this, m_cooldowns);
+    m_http = std::make_unique<HttpServer>(*m_proxy);
     bool bound = m_options.inherited_listen_fd >= 0
                      ? m_http->adopt(m_options.inherited_listen_fd, &error)
                      : m_http->bind(m_options.host, m_options.port, &error);

@@ -17,12 +17,16 @@
 #include "common/log.hpp"
 #include "common/paths.hpp"
 #include "common/provider_status.hpp"
+#include "daemon/config_source.hpp"
 #include "daemon/router/cooldown.hpp"
 
 namespace litellm {
 
 class ControlServer;
 class HttpServer;
+namespace proxy {
+class Proxy;
+}
 
 /// Command-line choices for one daemon run.
 struct DaemonOptions {
@@ -44,7 +48,10 @@ struct ReloadResult {
     std::size_t model_count = 0;
 };
 
-class Daemon {
+/// The composition root: builds the control server, the proxy and the HTTP listener and
+/// hands each the narrow interface it needs (ConfigSource, the cooldown table, an
+/// http::Handler). Nothing below includes this header.
+class Daemon final : public ConfigSource {
   public:
     explicit Daemon(DaemonOptions options);
     ~Daemon();
@@ -53,7 +60,7 @@ class Daemon {
     int run();
 
     /// The config in effect (never null after start).
-    std::shared_ptr<const Config> config() const;
+    std::shared_ptr<const Config> config() const override;
     /// Warnings of the config in effect.
     std::vector<std::string> config_warnings() const;
 
@@ -76,7 +83,8 @@ class Daemon {
 
     const DaemonOptions& options() const { return m_options; }
     const HomePaths& paths() const { return m_paths; }
-    std::string config_path() const;
+    std::string config_path() const override;
+    std::string dotenv_path() const override { return m_paths.dotenv; }
     std::chrono::system_clock::time_point started_at() const { return m_started_wall; }
     std::chrono::system_clock::time_point config_loaded_at() const;
     double uptime_seconds() const;
@@ -99,6 +107,7 @@ class Daemon {
     asio::io_context m_io;
     asio::signal_set m_signals;
     std::unique_ptr<ControlServer> m_control;
+    std::unique_ptr<proxy::Proxy> m_proxy;  ///< before m_http: the listener serves through it
     std::unique_ptr<HttpServer> m_http;
     int m_lock_fd = -1;
     bool m_stopping = false;

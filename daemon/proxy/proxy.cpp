@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -18,13 +17,13 @@
 #include "common/provider_status.hpp"
 #include "common/providers.hpp"
 #include "common/redact.hpp"
-#include "daemon/daemon.hpp"
+#include "daemon/api/client_api.hpp"
+#include "daemon/providers/provider.hpp"
 #include "daemon/proxy/json_scan.hpp"
 #include "daemon/router/router.hpp"
-#include "daemon/wire/anthropic.hpp"
 #include "daemon/wire/json_util.hpp"
-#include "daemon/wire/openai_chat.hpp"
 #include "daemon/wire/sse.hpp"
+#include "proto/version.hpp"
 
 namespace litellm::proxy {
 
@@ -104,25 +103,11 @@ bool client_hung_up(int fd, double seconds) {
     }
 }
 
-std::string trim_slash(std::string s) {
-    while (!s.empty() && s.back() == '/')
-        s.pop_back();
-    return s;
-}
-
 double first_positive(std::initializer_list<std::optional<double>> values, double fallback) {
     for (const auto& v : values) {
         if (v && *v > 0) return *v;
     }
     return fallback;
-}
-
-std::optional<double> parse_retry_after(const std::string& value) {
-    if (value.empty()) return std::nullopt;
-    char* end = nullptr;
-    double v = std::strtod(value.c_str(), &end);
-    if (end == value.c_str() || v < 0) return std::nullopt;
-    return v;
 }
 
 wire::Error transport_error(const UpstreamResult& r, const std::string& what) {
@@ -201,53 +186,25 @@ std::vector<wire::StreamEvent> response_to_events(const wire::Response& r) {
     return out;
 }
 
-// A streamed attempt's commit point, shared with the hold timer: the timer may commit the
-// stream from its own thread when the upstream stays silent past stream_hold_timeout. The
-// attempt's thread sets `closed` before it returns, after which the timer leaves `res` alone.
-struct StreamCommit {
-    std::mutex mutex;
-    bool committed = false;  ///< the head went to the client: no fallback from here
-    bool closed = false;
-    bool blocked = false;  ///< an early in-band error: this attempt must not commit
-    bool hold_expired = false;
-    std::string pending;  ///< client bytes held until the commit
-    http::Response* res = nullptr;
-
-    /// Sends the head and the held bytes (mutex held); false when the client is gone.
-    bool commit_locked() {
-        committed = true;
-        res->status = 200;
-        res->set_header("Cache-Control", "no-cache");
-        bool ok = res->begin_stream("text/event-stream");
-        if (ok && !pending.empty()) ok = res->write(pending);
-        std::string().swap(pending);
-        return ok;
-    }
-};
-
 }  // namespace
 
-ApiFormat format_for_request(const http::Request& req) {
-    if (req.path.rfind("/v1/messages", 0) == 0) return ApiFormat::kAnthropic;
-    if (req.path.rfind("/v1/chat", 0) == 0 || req.path.rfind("/chat", 0) == 0) {
-        return ApiFormat::kOpenAIChat;
-    }
-    return req.has_header("anthropic-version") || req.has_header("x-api-key")
-               ? ApiFormat::kAnthropic
-               : ApiFormat::kOpenAIChat;
-}
-
-void write_error(http::Response& res, ApiFormat format, const wire::Error& error) {
-    bool anthropic = format == ApiFormat::kAnthropic;
-    res.status = wire::error_http_status(error.kind, anthropic);
-    res.set_content(
-        anthropic ? wire::anthropic::encode_error(error) : wire::openai_chat::encode_error(error),
-        "application/json");
+void write_error(http::Response& res, const wire::Codec& codec, const wire::Error& error) {
+    res.status = codec.http_status(error.kind);
+    res.set_content(codec.encode_error(error), "application/json");
     if (error.retry_after_s) {
         res.set_header("retry-after",
                        std::to_string(static_cast<long>(std::ceil(*error.retry_after_s))));
     }
 }
+
+namespace {
+
+// The codec of a client API's format (every client API has one).
+const wire::Codec& codec_of(const api::ClientApi& api) {
+    return *wire::find_codec(api.format);
+}
+
+}  // namespace
 
 std::int64_t estimate_input_tokens(const wire::Request& request) {
     // About 3 bytes per token errs high for English and code (closer to 4), which is the safe
@@ -291,8 +248,10 @@ std::int64_t estimate_input_tokens(const wire::Request& request) {
 
 /// One client request on its way through the proxy.
 struct Proxy::Call {
-    ApiFormat client_format = ApiFormat::kAnthropic;
-    ApiFormat upstream_format = ApiFormat::kAnthropic;
+    const api::ClientApi* api = nullptr;
+    const wire::Codec* client_codec = nullptr;    ///< the client's format
+    const wire::Codec* upstream_codec = nullptr;  ///< this attempt's upstream format
+    const providers::Provider* provider = nullptr;
     const http::Request* req = nullptr;
     std::string model;
     bool stream = false;
@@ -307,84 +266,90 @@ struct Proxy::Call {
     const Config* cfg = nullptr;                      ///< the snapshot this request uses
 };
 
-Proxy::Proxy(Daemon& daemon) : m_daemon(daemon) {}
+Proxy::Proxy(const ConfigSource& configs, router::CooldownTable& cooldowns)
+    : m_configs(configs), m_cooldowns(cooldowns) {}
 
 Proxy::~Proxy() = default;
 
-bool Proxy::handle(http::Request& req, http::Response& res) {
-    const std::string& p = req.path;
-    if (req.method == "POST") {
-        if (p == "/v1/messages") {
-            handle_chat(req, res, ApiFormat::kAnthropic);
-        } else if (p == "/v1/chat/completions" || p == "/chat/completions") {
-            handle_chat(req, res, ApiFormat::kOpenAIChat);
-        } else if (p == "/v1/messages/count_tokens") {
-            handle_count_tokens(req, res);
-        } else {
-            return false;
-        }
-        return true;
-    }
-    if (req.method == "GET" || req.method == "HEAD") {
-        if (p == "/v1/models" || p == "/models") {
-            handle_models(req, res);
-        } else if (p == "/api/hello") {
-            res.set_content("", "text/plain");
-        } else {
-            return false;
-        }
-        return true;
-    }
-    return false;
+Limits Proxy::limits() const {
+    auto cfg = m_configs.config();
+    return cfg ? cfg->general.limits : Limits();
 }
 
-void Proxy::write_http_error(const http::Request& req, http::Response& res,
-                             const std::string& message) {
-    ApiFormat format = format_for_request(req);
+void Proxy::handle(http::Request& req, http::Response& res) {
+    bool get = req.method == "GET" || req.method == "HEAD";
+    if (get && req.path == "/health") {
+        auto cfg = m_configs.config();
+        res.set_content(
+            fmt::format(R"({{"status":"healthy","version":{},"models":{}}})",
+                        json_quote(proto::kVersion), cfg ? cfg->model_names().size() : 0),
+            "application/json");
+        return;
+    }
+    // Liveness probes and clients that check the base URL (HEAD /, GET /, HEAD /api/hello).
+    if (get && req.path == "/") {
+        res.set_content("litellmd is running\n", "text/plain");
+        return;
+    }
+    if (get && req.path == "/api/hello") {
+        res.set_content("", "text/plain");
+        return;
+    }
+    auto call = api::match(req);
+    if (!call) {
+        res.status = 404;
+        write_error(req, res, {});
+        return;
+    }
+    switch (call->endpoint) {
+        case api::Endpoint::kGenerate:
+            handle_generate(req, res, *call->api);
+            return;
+        case api::Endpoint::kCountTokens:
+            handle_count_tokens(req, res, *call->api);
+            return;
+        case api::Endpoint::kModels:
+            handle_models(req, res, *call->api);
+            return;
+    }
+}
+
+void Proxy::write_error(const http::Request& req, http::Response& res, const std::string& message) {
+    const wire::Codec& codec = codec_of(api::for_errors(req));
     switch (res.status) {
         case 413:
-            write_error(res, format,
-                        make_error(wire::ErrorKind::kRequestTooLarge,
-                                   message.empty() ? "request body too large" : message));
+            proxy::write_error(res, codec,
+                               make_error(wire::ErrorKind::kRequestTooLarge,
+                                          message.empty() ? "request body too large" : message));
             return;
         case 503:
             // Anthropic clients get 529 overloaded_error (which Claude Code retries), OpenAI
             // clients 503.
-            write_error(
-                res, format,
+            proxy::write_error(
+                res, codec,
                 make_error(wire::ErrorKind::kOverloaded,
                            message.empty() ? "litellmd is overloaded; retry shortly" : message));
             res.set_header("retry-after", "1");
             return;
         case 431:
-            write_error(res, format,
-                        make_error(wire::ErrorKind::kInvalidRequest,
-                                   fmt::format("request headers exceed the {} KB limit",
-                                               http::kMaxHeadBytes / 1024)));
+            proxy::write_error(res, codec,
+                               make_error(wire::ErrorKind::kInvalidRequest,
+                                          fmt::format("request headers exceed the {} KB limit",
+                                                      http::kMaxHeadBytes / 1024)));
             res.status = 431;
             return;
         case 404:
-            if (format == ApiFormat::kOpenAIChat) {
-                // OpenAI's own 404 for a path has no model_not_found code.
-                res.set_content(
-                    fmt::format(
-                        R"({{"error":{{"message":{},"type":"invalid_request_error",)"
-                        R"("param":null,"code":null}}}})",
-                        json_quote(fmt::format("no route for {} {}", req.method, req.path))),
-                    "application/json");
-                return;
-            }
-            write_error(res, format,
-                        make_error(wire::ErrorKind::kNotFound,
-                                   fmt::format("no route for {} {}; litellmd serves "
-                                               "/v1/messages, /v1/chat/completions and "
-                                               "/v1/models",
-                                               req.method, req.path)));
+            proxy::write_error(res, codec,
+                               make_error(wire::ErrorKind::kNoRoute,
+                                          fmt::format("no route for {} {}; litellmd serves "
+                                                      "/v1/messages, /v1/chat/completions and "
+                                                      "/v1/models",
+                                                      req.method, req.path)));
             return;
         default: {
             int status = res.status;
-            write_error(
-                res, format,
+            proxy::write_error(
+                res, codec,
                 make_error(status >= 500 ? wire::ErrorKind::kApi : wire::ErrorKind::kInvalidRequest,
                            fmt::format("malformed HTTP request ({} {})", status,
                                        http::reason_phrase(status))));
@@ -393,75 +358,68 @@ void Proxy::write_http_error(const http::Request& req, http::Response& res,
     }
 }
 
-bool Proxy::refuse_unauthorized(const http::Request& req, http::Response& res) {
+bool Proxy::refuse_early(const http::Request& req, http::Response& res) {
     if (req.method != "POST") return false;
-    auto cfg = m_daemon.config();
+    auto cfg = m_configs.config();
     if (!cfg || cfg->general.master_key.value.empty()) return false;
-    return !authorize(req, res, format_for_request(req), *cfg);
+    auto call = api::match(req);
+    return !authorize(req, res, call ? *call->api : api::for_errors(req), *cfg);
 }
 
-bool Proxy::authorize(const http::Request& req, http::Response& res, ApiFormat format,
+bool Proxy::authorize(const http::Request& req, http::Response& res, const api::ClientApi& api,
                       const Config& cfg) {
     const std::string& key = cfg.general.master_key.value;
     if (key.empty()) return true;  // loopback-only without a key (enforced at bind)
-    std::string presented = req.get_header_value("x-api-key");
-    std::string auth = req.get_header_value("Authorization");
-    if (presented.empty() && auth.size() > 7 &&
-        (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
-        presented = auth.substr(7);
-    }
+    std::string presented = api.presented_key(req);
     // Constant time over the key's length, so timing does not reveal a matching prefix.
     bool ok = presented.size() == key.size() &&
               CRYPTO_memcmp(presented.data(), key.data(), key.size()) == 0;
     if (ok) return true;
-    write_error(res, format,
-                make_error(wire::ErrorKind::kAuthentication,
-                           presented.empty() ? "missing API key: send the litellmd master key as "
-                                               "`Authorization: Bearer <key>` or `x-api-key: <key>`"
-                                             : "invalid API key: it does not match "
-                                               "general_settings.master_key"));
+    proxy::write_error(
+        res, codec_of(api),
+        make_error(wire::ErrorKind::kAuthentication,
+                   presented.empty() ? "missing API key: send the litellmd master key as "
+                                       "`Authorization: Bearer <key>` or `x-api-key: <key>`"
+                                     : "invalid API key: it does not match "
+                                       "general_settings.master_key"));
     return false;
 }
 
 std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deployment& d,
                                                      const Config& cfg, wire::Error& error) {
-    const ProviderInfo* provider = find_provider(d.provider);
-    if (!provider) {
+    const ProviderInfo* info = find_provider(d.provider);
+    const providers::Provider* provider = providers::find(d.provider);
+    const wire::Codec* codec = provider ? wire::find_codec(provider->format()) : nullptr;
+    if (!info || !provider || !codec) {
         error = make_error(
             wire::ErrorKind::kApi,
-            fmt::format("deployment '{}' uses unknown provider '{}'", d.model_name, d.provider));
+            info ? fmt::format("'{}' is served by {}, which this litellmd cannot reach yet "
+                               "(OAuth providers arrive with the token store); pick another "
+                               "model",
+                               d.model_name, info->display_name)
+                 : fmt::format("deployment '{}' uses unknown provider '{}'", d.model_name,
+                               d.provider));
         return std::nullopt;
     }
-    if (provider->format == WireFormat::kAnthropicMessages) {
-        call.upstream_format = ApiFormat::kAnthropic;
-    } else if (provider->format == WireFormat::kOpenAIChat && provider->auth == AuthKind::kApiKey) {
-        call.upstream_format = ApiFormat::kOpenAIChat;
-    } else {
-        error = make_error(wire::ErrorKind::kApi,
-                           fmt::format("'{}' is served by {}, which this litellmd cannot reach "
-                                       "yet (OAuth providers arrive with the token store); "
-                                       "pick another model",
-                                       d.model_name, provider->display_name));
+    call.provider = provider;
+    call.upstream_codec = codec;
+    call.passthrough = codec == call.client_codec;
+    providers::UpstreamCall up_call{
+        d, *info, *call.req, call.client_codec->format, call.passthrough, call.stream};
+    bool keep_bytes = call.passthrough && !call.reencode;
+    std::string missing =
+        provider->missing_credentials(up_call, m_configs.config_path(), m_configs.dotenv_path());
+    if (!missing.empty()) {
+        error = make_error(wire::ErrorKind::kAuthentication, std::move(missing));
         return std::nullopt;
     }
-    call.passthrough = call.upstream_format == call.client_format;
-
-    // Resolved at config load (the provider's default variable included): no getenv here.
-    const std::string& key = d.api_key.value;
-    const std::string& key_env = d.api_key.env_name;
-    std::string base =
-        trim_slash(d.api_base.empty() ? std::string(provider->default_api_base) : d.api_base);
-    bool custom_base = !d.api_base.empty();
-    if (key.empty() && !(call.upstream_format == ApiFormat::kOpenAIChat && custom_base)) {
-        error = make_error(
-            wire::ErrorKind::kAuthentication,
-            key_env.empty()
-                ? fmt::format("no API key for '{}': set litellm_params.api_key in {}", d.model_name,
-                              m_daemon.config_path())
-                : fmt::format("no API key for '{}': add {}=<key> to {} and run `litellmctl "
-                              "reload`",
-                              d.model_name, key_env, m_daemon.paths().dotenv));
-        return std::nullopt;
+    if (!keep_bytes) {
+        // What the client asked for that this format cannot carry is refused, never dropped.
+        std::string unsupported = codec->unsupported(*call.canonical);
+        if (!unsupported.empty()) {
+            error = make_error(wire::ErrorKind::kInvalidRequest, std::move(unsupported));
+            return std::nullopt;
+        }
     }
 
     UpstreamRequest up;
@@ -483,35 +441,8 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     for (const auto& [k, v] : d.extra_params) {
         if (!kNonBodyParams.count(k)) extras.emplace_back(k, v);
     }
-    const std::string& body = call.req->body;
-    if (call.upstream_format == ApiFormat::kAnthropic) {
-        up.url = base + "/v1/messages";
-        if (call.passthrough && call.req->has_param("beta")) {
-            // Anthropic's only value is "true"; anything outside a plain word is not forwarded
-            // (it would be pasted into the upstream request line).
-            std::string beta = call.req->get_param_value("beta");
-            bool plain = !beta.empty() && beta.size() <= 64 &&
-                         std::all_of(beta.begin(), beta.end(), [](unsigned char c) {
-                             return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ',';
-                         });
-            if (plain) up.url += "?beta=" + beta;
-        }
-        up.headers.emplace_back("x-api-key", key);
-        // Anthropic-compatible hosts (Z.AI, DashScope) document Bearer auth.
-        if (url_host(base) != "api.anthropic.com") {
-            up.headers.emplace_back("Authorization", "Bearer " + key);
-        }
-        std::string version = call.client_format == ApiFormat::kAnthropic
-                                  ? call.req->get_header_value("anthropic-version")
-                                  : std::string();
-        up.headers.emplace_back("anthropic-version", version.empty() ? "2023-06-01" : version);
-        if (call.passthrough && call.req->has_header("anthropic-beta")) {
-            up.headers.emplace_back("anthropic-beta", call.req->get_header_value("anthropic-beta"));
-        }
-    } else {
-        up.url = base + "/chat/completions";
-        if (!key.empty()) up.headers.emplace_back("Authorization", "Bearer " + key);
-    }
+    up.url = provider->url(up_call);
+    provider->headers(up_call, up.headers);
     up.headers.emplace_back("Accept", call.stream ? "text/event-stream" : "application/json");
     // No compression from upstreams (a request without Accept-Encoding allows any): it costs
     // CPU on both ends and delays stream chunks, and answers are small next to their latency.
@@ -519,22 +450,19 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     for (const auto& [k, v] : d.extra_headers)
         up.headers.emplace_back(k, v);
 
-    if (call.passthrough && !call.reencode) {
-        up.body = replace_top_level_value(body, "model", json_quote(d.upstream_model));
+    if (keep_bytes) {
+        up.body = replace_top_level_value(call.req->body, "model", json_quote(d.upstream_model));
         for (const auto& [k, v] : extras)
             up.body = insert_top_level_if_absent(up.body, k, v);
     } else {
-        wire::EncodeOptions opts;
+        wire::EncodeOptions opts = provider->encode_options(up_call);
         opts.model = d.upstream_model;
         opts.stream = call.stream;
-        opts.extra_params = extras;
-        bool dashscope = d.provider == "dashscope" || base.find("dashscope") != std::string::npos;
-        opts.keep_cache_control = dashscope;
-        opts.send_reasoning_effort = d.provider == "openai" && !custom_base;
-        if (opts.send_reasoning_effort) opts.max_tokens_field = "max_completion_tokens";
-        up.body = call.upstream_format == ApiFormat::kAnthropic
-                      ? wire::anthropic::encode_request(*call.canonical, opts)
-                      : wire::openai_chat::encode_request(*call.canonical, opts);
+        opts.extra_params = std::move(extras);
+        opts.accepts_signature = [provider](std::string_view family) {
+            return provider->accepts_signature(family);
+        };
+        up.body = codec->encode_request(*call.canonical, opts);
     }
     return up;
 }
@@ -552,22 +480,23 @@ long long ms_since(Clock::time_point t) {
 
 }  // namespace
 
-void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat format) {
-    auto cfg = m_daemon.config();
-    if (!authorize(req, res, format, *cfg)) return;
+void Proxy::handle_generate(const http::Request& req, http::Response& res,
+                            const api::ClientApi& api) {
+    auto cfg = m_configs.config();
+    if (!authorize(req, res, api, *cfg)) return;
+    const wire::Codec& client_codec = codec_of(api);
     // However the request ends, a parser that one large body grew gives its memory back.
     struct TrimParsers {
         ~TrimParsers() { wire::trim_thread_parsers(); }
     } trim;
     Call call;
-    call.client_format = format;
+    call.api = &api;
+    call.client_codec = &client_codec;
     call.req = &req;
     call.cfg = cfg.get();
     auto decode = [&](std::string* error) {
         call.canonical.emplace();
-        return format == ApiFormat::kAnthropic
-                   ? wire::anthropic::decode_request(req.body, *call.canonical, error)
-                   : wire::openai_chat::decode_request(req.body, *call.canonical, error);
+        return client_codec.decode_request(req.body, *call.canonical, error);
     };
     // The model name is found without parsing the body (the scan stops at the first `model`);
     // a full decode happens only when a route translates, or to explain a body that is not
@@ -585,7 +514,8 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
     } else {
         std::string error;
         if (!decode(&error)) {
-            write_error(res, format, make_error(wire::ErrorKind::kInvalidRequest, error));
+            proxy::write_error(res, client_codec,
+                               make_error(wire::ErrorKind::kInvalidRequest, error));
             log_info("proxy", "{} {} model={} 400: {}", req.method, req.path, call.model, error);
             return;
         }
@@ -597,15 +527,15 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
     std::vector<const Deployment*> chain =
         router::resolve_chain(*cfg, call.model, m_rotation.fetch_add(1));
     if (chain.empty()) {
-        write_error(res, format,
-                    make_error(wire::ErrorKind::kNotFound,
-                               fmt::format("model '{}' is not configured in litellmd; "
-                                           "`litellmctl status` lists the models",
-                                           call.model)));
+        proxy::write_error(res, client_codec,
+                           make_error(wire::ErrorKind::kNotFound,
+                                      fmt::format("model '{}' is not configured in litellmd; "
+                                                  "`litellmctl status` lists the models",
+                                                  call.model)));
         log_info("proxy", "{} {} model={} 404: not configured", req.method, req.path, call.model);
         return;
     }
-    router::CooldownTable& cooldowns = m_daemon.cooldowns();
+    router::CooldownTable& cooldowns = m_cooldowns;
     router::CooldownPolicy policy = router::cooldown_policy(cfg->router);
     // Cooling deployments are skipped; when all are cooling, the one that heals first is tried
     // rather than failing outright.
@@ -637,11 +567,8 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
     for (size_t i = 0; i < order.size(); ++i) {
         const Deployment& d = *order[i];
         std::string key = router::deployment_key(d);
-        const ProviderInfo* provider = find_provider(d.provider);
-        ApiFormat upstream_format = provider && provider->format == WireFormat::kAnthropicMessages
-                                        ? ApiFormat::kAnthropic
-                                        : ApiFormat::kOpenAIChat;
-        bool keeps_bytes = upstream_format == format;
+        const providers::Provider* provider = providers::find(d.provider);
+        bool keeps_bytes = provider && provider->format() == api.format;
         if (keeps_bytes && !scanned) {
             // The upstream gets these bytes: a second `model` or `stream` (or a key spelled
             // with escapes) could make it obey another than the one routed by, so such a
@@ -654,7 +581,8 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
         if ((!keeps_bytes || call.reencode) && !call.canonical) {
             std::string err;
             if (!decode(&err)) {
-                write_error(res, format, make_error(wire::ErrorKind::kInvalidRequest, err));
+                proxy::write_error(res, client_codec,
+                                   make_error(wire::ErrorKind::kInvalidRequest, err));
                 log_info("proxy", "{} {} model={} 400: {}", req.method, req.path, call.model, err);
                 return;
             }
@@ -710,7 +638,7 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
             last_error = r.error;
             if (cls == router::FailureClass::kClientError) {
                 tried.push_back(fmt::format("{}: {}", d.model, outcome));
-                write_error(res, format, r.error);
+                proxy::write_error(res, client_codec, r.error);
                 log_info("proxy", "request model={} -> {} error {} after {} ms [{}]", call.model,
                          d.model, res.status, ms_since(call.started), fmt::join(tried, "; "));
                 return;
@@ -721,7 +649,7 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
                                   : router::resolve_context_fallbacks(*cfg, call.model);
                 tried.push_back(fmt::format("{}: {}", d.model, outcome));
                 if (bigger.empty()) {
-                    write_error(res, format, r.error);
+                    proxy::write_error(res, client_codec, r.error);
                     log_info("proxy", "request model={} -> {} context too long after {} ms",
                              call.model, d.model, ms_since(call.started));
                     return;
@@ -767,7 +695,7 @@ void Proxy::handle_chat(const http::Request& req, http::Response& res, ApiFormat
         }
         if (soonest) final_error.retry_after_s = std::max(1.0, *soonest);
     }
-    write_error(res, format, final_error);
+    proxy::write_error(res, client_codec, final_error);
     res.set_header("x-litellm-attempts", std::to_string(attempts));
     log_warn("proxy", "request model={} failed after {} attempts in {} ms: {}", call.model,
              attempts, ms_since(call.started), final_error.message);
@@ -780,10 +708,10 @@ void Proxy::abandon(const Call& call, http::Response& res, const Deployment& d, 
     log_info("proxy",
              "request model={} abandoned: the client went away after {} ms (attempt {} on {})",
              call.model, ms_since(call.started), attempts, d.model);
-    write_error(res, call.client_format,
-                make_error(wire::ErrorKind::kInvalidRequest,
-                           "the client closed the connection before the answer; litellmd "
-                           "cancelled the request"));
+    proxy::write_error(res, *call.client_codec,
+                       make_error(wire::ErrorKind::kInvalidRequest,
+                                  "the client closed the connection before the answer; litellmd "
+                                  "cancelled the request"));
     res.status = 499;
 }
 
@@ -802,15 +730,12 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
         return out;
     }
     if (r.status >= 400) {
-        out.error = wire::classify_upstream_error(r.status, body);
-        out.error.retry_after_s = parse_retry_after(r.header("retry-after"));
+        out.error = call.provider->classify(r.status, body, r.headers);
         return out;
     }
     wire::Response decoded;
     std::string err;
-    bool ok = call.upstream_format == ApiFormat::kAnthropic
-                  ? wire::anthropic::decode_response(body, decoded, &err)
-                  : wire::openai_chat::decode_response(body, decoded, &err);
+    bool ok = call.upstream_codec->decode_response(body, decoded, &err);
     if (!ok && call.passthrough) {
         // Valid JSON the codec does not fully know (a newer block type) still passes through.
         wire::element parsed;
@@ -830,9 +755,7 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
         res.set_content(std::move(body), type.empty() ? "application/json" : type);
     } else {
         res.status = 200;
-        res.set_content(call.client_format == ApiFormat::kAnthropic
-                            ? wire::anthropic::encode_response(decoded, call.model)
-                            : wire::openai_chat::encode_response(decoded, call.model),
+        res.set_content(call.client_codec->encode_response(decoded, call.model),
                         "application/json");
     }
     out.committed = true;
@@ -845,15 +768,14 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
 
 Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, http::Response& res) {
     AttemptResult out;
-    bool anthropic_client = call.client_format == ApiFormat::kAnthropic;
     bool translate = !call.passthrough;
-    ApiFormat upstream_format = call.upstream_format;
-    bool include_usage = call.canonical ? call.canonical->include_usage : false;
-    // Only translated streams to Anthropic clients use it (a passthrough stream carries the
-    // upstream's own usage).
-    std::int64_t input_estimate = anthropic_client && call.canonical && !call.passthrough
-                                      ? estimate_input_tokens(*call.canonical)
-                                      : 0;
+    const wire::Codec& client_codec = *call.client_codec;
+    wire::StreamOptions stream_options;
+    stream_options.model = call.model;
+    stream_options.include_usage = call.canonical ? call.canonical->include_usage : false;
+    // Only translated streams use it (a passthrough stream carries the upstream's own usage).
+    stream_options.input_tokens_estimate =
+        call.canonical && translate ? estimate_input_tokens(*call.canonical) : 0;
     std::string origin = url_host(upstream.url);
     ++m_active_streams;
     struct Count {
@@ -863,40 +785,35 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
 
     // The decoder runs on every route: it translates, and on passthrough routes it still tells
     // content from an early in-band error (for fallback) and reads the usage.
-    std::unique_ptr<wire::StreamDecoder> decoder = upstream_format == ApiFormat::kAnthropic
-                                                       ? wire::anthropic::make_stream_decoder()
-                                                       : wire::openai_chat::make_stream_decoder();
+    std::unique_ptr<wire::StreamDecoder> decoder = call.upstream_codec->stream_decoder();
     std::unique_ptr<wire::StreamEncoder> encoder;
-    if (translate) {
-        encoder = anthropic_client
-                      ? wire::anthropic::make_stream_encoder(call.model, input_estimate)
-                      : wire::openai_chat::make_stream_encoder(call.model, include_usage);
-    }
+    if (translate) encoder = client_codec.stream_encoder(stream_options);
     // Hold the start of the stream until the first content (bounded): an in-band error right
-    // after the 200 can then still fall back instead of reaching the client.
-    double hold = m_daemon.config()->router.stream_hold_timeout_s;
-    auto commit = std::make_shared<StreamCommit>();
-    commit->res = &res;
-    // However this attempt ends (an exception included), the timer must be gone and `closed`
-    // set before `res` and the connection it writes to go out of scope.
-    struct HoldGuard {
-        Watchdog& timer;
-        std::shared_ptr<StreamCommit> commit;
-        std::uint64_t id = 0;
-        bool done = false;
-        /// Ends the timer's access to the response; returns whether the stream committed.
-        bool close() {
-            if (id) timer.cancel(id);
-            id = 0;
-            std::lock_guard lock(commit->mutex);
-            commit->closed = true;
-            done = true;
-            return commit->committed;
-        }
-        ~HoldGuard() {
-            if (!done) close();
-        }
-    } hold_guard{m_hold_timer, commit};
+    // after the 200 can then still fall back instead of reaching the client. The hold is a
+    // deadline this thread keeps while it reads (Wake), so only this thread writes `res`.
+    const double hold = call.cfg->router.stream_hold_timeout_s;
+    bool committed = false;     // the head went to the client: no fallback from here
+    bool blocked = false;       // an early in-band error: this attempt must not commit
+    bool hold_expired = false;  // the hold deadline passed: commit with the next bytes
+    std::string pending;        // client bytes held until the commit
+    bool client_gone = false;
+    // Sends the head and the held bytes; false when the client is gone.
+    auto commit = [&] {
+        committed = true;
+        res.status = 200;
+        res.set_header("Cache-Control", "no-cache");
+        bool ok = res.begin_stream("text/event-stream");
+        if (ok && !pending.empty()) ok = res.write(pending);
+        std::string().swap(pending);
+        if (!ok) client_gone = true;
+        return ok;
+    };
+    Wake hold_wake;
+    hold_wake.fn = [&] {
+        hold_expired = true;
+        // A failed write shows as client_gone, and the watched socket ends the read.
+        if (!committed && !blocked) commit();
+    };
 
     UpstreamResult head;
     const std::size_t max_whole = call.cfg->general.limits.max_response_bytes;
@@ -904,7 +821,6 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     bool streaming_ok = false;  // 2xx: body bytes are client output
     bool json_instead_of_sse = false;
     bool content_started = false;
-    bool client_gone = false;
     std::optional<wire::Error> early_error;
     wire::Usage usage;
     std::string error_body, whole_json;
@@ -930,33 +846,22 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
         return error_seen;
     };
     // Sends client bytes, or holds them until the stream commits; false stops the upstream.
-    bool seen_committed = false;  // once true it stays true: no lock per chunk from then on
     auto emit = [&](std::string_view bytes) {
-        if (!seen_committed) {
-            std::lock_guard lock(commit->mutex);
-            seen_committed = commit->committed;
-            if (!commit->committed) {
-                if (early_error && !content_started) {
-                    commit->blocked = true;  // fall back: this stream never reaches the client
-                    return false;
-                }
-                // Held until the first content, within a bound: an upstream that sends only
-                // keep-alive events commits once they fill it.
-                if (!content_started && hold > 0 && !commit->hold_expired &&
-                    commit->pending.size() + bytes.size() <= kMaxHeldStreamBytes) {
-                    commit->pending.append(bytes);
-                    return true;
-                }
-                seen_committed = true;
-                if (!commit->commit_locked() || !res.write(bytes)) {
-                    client_gone = true;
-                    return false;
-                }
+        if (!committed) {
+            if (early_error && !content_started) {
+                blocked = true;  // fall back: this stream never reaches the client
+                return false;
+            }
+            // Held until the first content, within a bound: an upstream that sends only
+            // keep-alive events commits once they fill it, or once the hold deadline passed.
+            if (!content_started && hold > 0 && !hold_expired && Clock::now() < hold_wake.at &&
+                pending.size() + bytes.size() <= kMaxHeldStreamBytes) {
+                pending.append(bytes);
                 return true;
             }
+            if (!commit()) return false;
         }
-        // Committed: only this thread writes now.
-        if (!res.write(bytes)) {
+        if (!bytes.empty() && !res.write(bytes)) {
             client_gone = true;
             return false;
         }
@@ -973,22 +878,11 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 h.header("content-type").find("event-stream") == std::string::npos &&
                 h.header("content-type").find("json") != std::string::npos;
             if (hold > 0) {
-                hold_guard.id = m_hold_timer.schedule(hold, [commit] {
-                    // The write may block on a client that does not read; it gets its own
-                    // short-lived thread so the timer keeps serving other streams.
-                    std::thread([commit] {
-                        std::lock_guard lock(commit->mutex);
-                        commit->hold_expired = true;
-                        if (!commit->closed && !commit->committed && !commit->blocked) {
-                            commit->commit_locked();  // a failed write shows at the next chunk
-                        }
-                    }).detach();
-                });
+                hold_wake.at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                  std::chrono::duration<double>(hold));
                 return true;
             }
-            std::lock_guard lock(commit->mutex);
-            if (!commit->commit_locked()) client_gone = true;
-            return !client_gone;
+            return commit();
         },
         [&](std::string_view bytes) {
             if (!streaming_ok) {
@@ -1023,8 +917,8 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 return emit(client_bytes);
             }
             return emit(translate ? std::string_view(client_bytes) : bytes);
-        });
-    bool committed = hold_guard.close();
+        },
+        &hold_wake);
     if (result.transport == TransportStatus::kClientGone) {
         // Hung up while the upstream was silent: nothing more to send, nothing to fall back
         // for.
@@ -1041,8 +935,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
 
     if (!streaming_ok) {
         if (head.head_received()) {
-            out.error = wire::classify_upstream_error(head.status, error_body);
-            out.error.retry_after_s = parse_retry_after(head.header("retry-after"));
+            out.error = call.provider->classify(head.status, error_body, head.headers);
         } else {
             out.error = transport_error(result, fmt::format("upstream {}", origin));
             out.transport_failure = true;
@@ -1056,11 +949,8 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     auto in_band_error = [&](const wire::Error& e) {
         if (encoder) {
             encoder->encode_error(e, tail_out);
-        } else if (anthropic_client) {
-            wire::append_sse_event(tail_out, "error", wire::anthropic::encode_error(e));
         } else {
-            wire::append_sse_event(tail_out, {}, wire::openai_chat::encode_error(e));
-            wire::append_sse_event(tail_out, {}, "[DONE]");
+            client_codec.append_stream_error(e, tail_out);
         }
     };
     bool cancelled = result.transport == TransportStatus::kCancelled;
@@ -1069,19 +959,12 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
         if (json_instead_of_sse && !broken) {
             wire::Response r;
             std::string err;
-            bool ok = upstream_format == ApiFormat::kAnthropic
-                          ? wire::anthropic::decode_response(whole_json, r, &err)
-                          : wire::openai_chat::decode_response(whole_json, r, &err);
+            bool ok = call.upstream_codec->decode_response(whole_json, r, &err);
             if (ok) {
                 // A whole answer to a stream request: re-told as the stream the client asked
                 // for, in its own format (also on passthrough routes: SSE clients cannot read
                 // JSON).
-                if (!encoder) {
-                    encoder =
-                        anthropic_client
-                            ? wire::anthropic::make_stream_encoder(call.model, input_estimate)
-                            : wire::openai_chat::make_stream_encoder(call.model, include_usage);
-                }
+                if (!encoder) encoder = client_codec.stream_encoder(stream_options);
                 events = response_to_events(r);
                 take_events(tail_out);
             } else {
@@ -1123,8 +1006,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
             out.transport_failure = broken;
             return out;
         }
-        std::lock_guard lock(commit->mutex);
-        if (!commit->commit_locked()) client_gone = true;
+        commit();
     }
     if (!client_gone && !tail_out.empty() && !res.write(tail_out)) client_gone = true;
     out.committed = true;
@@ -1140,39 +1022,52 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     return out;
 }
 
-void Proxy::handle_count_tokens(const http::Request& req, http::Response& res) {
-    auto cfg = m_daemon.config();
-    if (!authorize(req, res, ApiFormat::kAnthropic, *cfg)) return;
+void Proxy::handle_count_tokens(const http::Request& req, http::Response& res,
+                                const api::ClientApi& api) {
+    auto cfg = m_configs.config();
+    if (!authorize(req, res, api, *cfg)) return;
+    const wire::Codec& client_codec = codec_of(api);
     wire::Request canonical;
     std::string error;
-    if (!wire::anthropic::decode_request(req.body, canonical, &error)) {
-        write_error(res, ApiFormat::kAnthropic,
-                    make_error(wire::ErrorKind::kInvalidRequest, error));
+    if (!client_codec.decode_request(req.body, canonical, &error)) {
+        proxy::write_error(res, client_codec, make_error(wire::ErrorKind::kInvalidRequest, error));
         return;
     }
     auto deployments = cfg->deployments_for(canonical.model);
     if (deployments.empty()) {
-        write_error(
-            res, ApiFormat::kAnthropic,
+        proxy::write_error(
+            res, client_codec,
             make_error(wire::ErrorKind::kNotFound,
                        fmt::format("model '{}' is not configured in litellmd", canonical.model)));
         return;
     }
+    // The first deployment counts when its provider can (and speaks the client's format, so
+    // the body goes as it is); otherwise an estimate that errs high.
     const Deployment& d = *deployments.front();
-    const ProviderInfo* provider = find_provider(d.provider);
-    if (provider && provider->format == WireFormat::kAnthropicMessages) {
-        Call call;
-        call.client_format = ApiFormat::kAnthropic;
-        call.req = &req;
-        call.model = canonical.model;
-        call.deployment = &d;
-        wire::Error e;
-        auto upstream = build_upstream(call, d, *cfg, e);
-        if (upstream) {
-            size_t q = upstream->url.find('?');
-            upstream->url = upstream->url.substr(0, q) + "/count_tokens";
+    const ProviderInfo* info = find_provider(d.provider);
+    const providers::Provider* provider = providers::find(d.provider);
+    if (info && provider && provider->format() == api.format) {
+        providers::UpstreamCall up_call{d, *info, req, api.format, true, false};
+        std::string url = provider->count_tokens_url(up_call);
+        if (!url.empty() &&
+            provider->missing_credentials(up_call, m_configs.config_path(), m_configs.dotenv_path())
+                .empty()) {
+            UpstreamRequest up;
+            up.url = std::move(url);
+            provider->headers(up_call, up.headers);
+            up.headers.emplace_back("Accept", "application/json");
+            up.headers.emplace_back("Accept-Encoding", "identity");
+            for (const auto& [k, v] : d.extra_headers)
+                up.headers.emplace_back(k, v);
+            up.body = replace_top_level_value(req.body, "model", json_quote(d.upstream_model));
+            double timeout = first_positive(
+                {d.timeout_s, cfg->router.timeout_s, cfg->litellm.request_timeout_s}, 600);
+            up.read_timeout_s = timeout;
+            up.connect_timeout_s = std::min(10.0, timeout);
+            up.max_body_bytes = cfg->general.limits.max_response_bytes;
+            up.client_fd = req.peer_fd;
             std::string body;
-            UpstreamResult r = m_pool.send_collect(*upstream, body);
+            UpstreamResult r = m_pool.send_collect(up, body);
             if (r.transport == TransportStatus::kOk && r.status == 200) {
                 res.set_content(body, "application/json");
                 return;
@@ -1187,61 +1082,11 @@ void Proxy::handle_count_tokens(const http::Request& req, http::Response& res) {
                     "application/json");
 }
 
-void Proxy::handle_models(const http::Request& req, http::Response& res) {
-    auto cfg = m_daemon.config();
-    bool anthropic = req.has_header("anthropic-version") || req.has_header("x-api-key");
-    if (!authorize(req, res, anthropic ? ApiFormat::kAnthropic : ApiFormat::kOpenAIChat, *cfg)) {
-        return;
-    }
-    auto names = cfg->model_names();
-    rapidjson::StringBuffer sb;
-    wire::JsonWriter w(sb);
-    w.StartObject();
-    if (!anthropic) {
-        w.Key("object");
-        w.String("list");
-    }
-    w.Key("data");
-    w.StartArray();
-    for (const auto& name : names) {
-        w.StartObject();
-        w.Key("id");
-        wire::write_string(w, name);
-        if (anthropic) {
-            w.Key("type");
-            w.String("model");
-            w.Key("display_name");
-            wire::write_string(w, name);
-            w.Key("created_at");
-            w.String("2025-01-01T00:00:00Z");
-        } else {
-            w.Key("object");
-            w.String("model");
-            w.Key("created");
-            w.Int(0);
-            w.Key("owned_by");
-            auto deps = cfg->deployments_for(name);
-            wire::write_string(w, deps.empty() ? "litellm" : deps.front()->provider);
-        }
-        w.EndObject();
-    }
-    w.EndArray();
-    if (anthropic) {
-        w.Key("has_more");
-        w.Bool(false);
-        w.Key("first_id");
-        if (names.empty())
-            w.Null();
-        else
-            wire::write_string(w, names.front());
-        w.Key("last_id");
-        if (names.empty())
-            w.Null();
-        else
-            wire::write_string(w, names.back());
-    }
-    w.EndObject();
-    res.set_content(std::string(sb.GetString(), sb.GetSize()), "application/json");
+void Proxy::handle_models(const http::Request& req, http::Response& res,
+                          const api::ClientApi& api) {
+    auto cfg = m_configs.config();
+    if (!authorize(req, res, api, *cfg)) return;
+    res.set_content(api.models_body(*cfg), "application/json");
 }
 
 }  // namespace litellm::proxy

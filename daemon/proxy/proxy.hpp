@@ -18,49 +18,40 @@
 #include <string>
 
 #include "common/config.hpp"
+#include "daemon/config_source.hpp"
+#include "daemon/http/handler.hpp"
 #include "daemon/http/message.hpp"
 #include "daemon/proxy/upstream.hpp"
-#include "daemon/wire/model.hpp"
+#include "daemon/router/cooldown.hpp"
+#include "daemon/wire/codec.hpp"
 
-namespace litellm {
-class Daemon;
+namespace litellm::api {
+struct ClientApi;
+}
+namespace litellm::providers {
+class Provider;
 }
 
 namespace litellm::proxy {
 
-/// The API a client speaks (and the error shape it gets).
-enum class ApiFormat { kAnthropic, kOpenAIChat };
-
-/// The API format a request to `path` with these headers expects errors in.
-ApiFormat format_for_request(const http::Request& req);
-
-/// Writes `error` into `res` in the client's format, with status and retry-after.
-void write_error(http::Response& res, ApiFormat format, const wire::Error& error);
+/// Writes `error` into `res` in `codec`'s format, with status and retry-after.
+void write_error(http::Response& res, const wire::Codec& codec, const wire::Error& error);
 
 /// Estimates input tokens for count_tokens when no Anthropic upstream can count; errs high.
 std::int64_t estimate_input_tokens(const wire::Request& request);
 
-class Proxy {
+class Proxy final : public http::Handler {
   public:
-    explicit Proxy(Daemon& daemon);
-    ~Proxy();
+    /// `configs` and `cooldowns` must outlive the proxy.
+    Proxy(const ConfigSource& configs, router::CooldownTable& cooldowns);
+    ~Proxy() override;
 
-    /// Serves `req` when its path is one of the proxy's; false when no route matches.
-    bool handle(http::Request& req, http::Response& res);
-
-    /// Fills `res` (whose status is already set: 400, 404, 413, 431, 503) with an error body
-    /// in the API format the request's path and headers suggest; `message`, when given,
-    /// replaces the default text.
-    void write_http_error(const http::Request& req, http::Response& res,
-                          const std::string& message = {});
-
-    /// For a POST whose head has arrived: true, with `res` filled (401 in the client's
-    /// format), when the daemon has a master key and the head does not carry it, so that
-    /// nothing of the body need be read or held.
-    bool refuse_unauthorized(const http::Request& req, http::Response& res);
-
-    /// Streams being served now.
-    int active_streams() const { return m_active_streams.load(); }
+    Limits limits() const override;
+    bool refuse_early(const http::Request& req, http::Response& res) override;
+    void handle(http::Request& req, http::Response& res) override;
+    void write_error(const http::Request& req, http::Response& res,
+                     const std::string& message) override;
+    int active_streams() const override { return m_active_streams.load(); }
 
   private:
     struct Call;
@@ -73,14 +64,16 @@ class Proxy {
         bool client_gone = false;  ///< the client hung up before anything was sent to it
     };
 
-    void handle_chat(const http::Request& req, http::Response& res, ApiFormat format);
-    void handle_count_tokens(const http::Request& req, http::Response& res);
-    void handle_models(const http::Request& req, http::Response& res);
-    bool authorize(const http::Request& req, http::Response& res, ApiFormat format,
+    void handle_generate(const http::Request& req, http::Response& res, const api::ClientApi& api);
+    void handle_count_tokens(const http::Request& req, http::Response& res,
+                             const api::ClientApi& api);
+    void handle_models(const http::Request& req, http::Response& res, const api::ClientApi& api);
+    bool authorize(const http::Request& req, http::Response& res, const api::ClientApi& api,
                    const Config& cfg);
 
     /// Builds the upstream request for `call` on `deployment`; nullopt with `error` set when
-    /// the deployment cannot be used (unsupported provider, missing credentials).
+    /// the deployment cannot be used (no provider for it yet, missing credentials, a request
+    /// its format cannot carry).
     std::optional<UpstreamRequest> build_upstream(Call& call, const Deployment& deployment,
                                                   const Config& cfg, wire::Error& error);
     /// Ends `call` for a client that hung up: logged, no further attempt, no cooldown.
@@ -91,10 +84,10 @@ class Proxy {
     /// stream_hold_timeout, sent its first content).
     AttemptResult run_stream(Call& call, UpstreamRequest upstream, http::Response& res);
 
-    Daemon& m_daemon;
+    const ConfigSource& m_configs;
+    router::CooldownTable& m_cooldowns;
     UpstreamPool m_pool;
     std::atomic<int> m_active_streams{0};
-    Watchdog m_hold_timer;                ///< commits held streams whose upstream stays silent
     std::atomic<unsigned> m_rotation{0};  ///< round-robin start inside deployment groups
 };
 

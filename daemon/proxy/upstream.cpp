@@ -30,6 +30,8 @@ namespace litellm::proxy {
 
 namespace {
 
+constexpr auto kNever = std::chrono::steady_clock::time_point::max();
+
 // Connections kept per origin; more concurrent requests open extra ones that are closed after.
 constexpr std::size_t kMaxIdlePerOrigin = 64;
 
@@ -215,67 +217,9 @@ bool split_url(const std::string& url, std::string& origin, std::string& path,
     return true;
 }
 
-Watchdog::Watchdog() : m_thread([this] { run(); }) {}
-
-Watchdog::~Watchdog() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_stop = true;
-    }
-    m_cv.notify_all();
-    m_thread.join();
-}
-
-std::uint64_t Watchdog::schedule(double seconds, std::function<void()> fn) {
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                        std::chrono::duration<double>(seconds));
-    std::lock_guard lock(m_mutex);
-    std::uint64_t id = m_next_id++;
-    m_tasks.emplace(id, std::make_pair(deadline, std::move(fn)));
-    m_cv.notify_all();
-    return id;
-}
-
-bool Watchdog::cancel(std::uint64_t id) {
-    std::lock_guard lock(m_mutex);
-    return m_tasks.erase(id) > 0;
-}
-
-void Watchdog::run() {
-    std::unique_lock lock(m_mutex);
-    while (!m_stop) {
-        auto next = m_tasks.end();
-        for (auto it = m_tasks.begin(); it != m_tasks.end(); ++it) {
-            if (next == m_tasks.end() || it->second.first < next->second.first) next = it;
-        }
-        if (next == m_tasks.end()) {
-            m_cv.wait(lock);
-            continue;
-        }
-        // A copy: wait_until keeps reading its argument while the lock is released, and
-        // cancel() may erase the node meanwhile.
-        const auto due = next->second.first;
-        if (std::chrono::steady_clock::now() < due) {
-            m_cv.wait_until(lock, due);
-            continue;
-        }
-        auto fn = std::move(next->second.second);
-        m_tasks.erase(next);
-        // Outside the lock: a callback may block (Client::stop waits for a connect in
-        // progress), and other requests must still schedule and cancel meanwhile.
-        lock.unlock();
-        try {
-            fn();
-        } catch (...) {
-            // A timer callback must never take the daemon down with it.
-        }
-        lock.lock();
-    }
-}
-
-/// One connection to an upstream (TCP, with TLS for https). Used by one request at a time;
-/// abort() may be called from another thread (the first-byte timer).
+/// One connection to an upstream (TCP, with TLS for https). Used by one request at a time, on
+/// that request's thread: its deadlines live in the thread's poll(), no other thread
+/// touches it.
 class UpstreamConnection {
   public:
     explicit UpstreamConnection(std::string origin) : m_origin(std::move(origin)) {}
@@ -425,7 +369,8 @@ class UpstreamConnection {
         char* dst = m_buf.data.get() + m_buf.end;
         std::size_t room = m_buf.cap - m_buf.end;
         ssize_t n;
-        if (m_watch_fd >= 0 && !(m_ssl && SSL_pending(m_ssl) > 0) && !wait_readable()) return -1;
+        bool deadlines = m_watch_fd >= 0 || m_wake || m_first_byte_deadline != kNever;
+        if (deadlines && !(m_ssl && SSL_pending(m_ssl) > 0) && !wait_readable()) return -1;
         if (m_ssl) {
             ERR_clear_error();
             errno = 0;
@@ -454,7 +399,6 @@ class UpstreamConnection {
             }
         }
         if (n > 0) m_buf.end += static_cast<std::size_t>(n);
-        if (m_aborted) m_timed_out = false;
         return n;
     }
 
@@ -471,11 +415,14 @@ class UpstreamConnection {
         return ::poll(&p, 1, 0) == 0;
     }
 
-    /// Unblocks a read or write in progress (from any thread); the connection is then dead.
-    void abort() {
-        m_aborted = true;
-        ::shutdown(m_fd, SHUT_RDWR);
+    /// Until `at`, a read waits for the response head at most; past it, reads fail and
+    /// first_byte_expired() is true. kNever clears it.
+    void set_first_byte_deadline(std::chrono::steady_clock::time_point at) {
+        m_first_byte_deadline = at;
     }
+    bool first_byte_expired() const { return m_first_byte_expired; }
+    /// Kept while waiting for bytes (see Wake); nullptr clears it.
+    void set_wake(Wake* wake) { m_wake = wake; }
 
     http::Buffer& buffer() { return m_buf; }
     bool timed_out() const { return m_timed_out; }
@@ -487,27 +434,56 @@ class UpstreamConnection {
     SSL* m_ssl = nullptr;
     http::Buffer m_buf;
     double m_read_timeout = -1, m_write_timeout = -1;
-    std::atomic<bool> m_aborted{false};
+    std::chrono::steady_clock::time_point m_first_byte_deadline = kNever;
+    bool m_first_byte_expired = false;
+    Wake* m_wake = nullptr;
     bool m_timed_out = false;
     bool m_client_gone = false;
     int m_watch_fd = -1;
     std::string m_error;
 
-    /// Waits until the upstream has bytes (true), or the read timeout passes or the watched
-    /// client hangs up (false, with the reason set). A client's pipelined next request makes
-    /// its socket readable, which is not a hang-up: only POLLRDHUP, POLLHUP and POLLERR count.
+    /// Waits until the upstream has bytes (true), or the read timeout or first-byte deadline
+    /// passes or the watched client hangs up (false, with the reason set). A wake deadline
+    /// that passes runs its function and the wait goes on. A client's pipelined next request
+    /// makes its socket readable, which is not a hang-up: only POLLRDHUP, POLLHUP and POLLERR
+    /// count.
     bool wait_readable() {
+        using Clock = std::chrono::steady_clock;
         pollfd fds[2] = {{m_fd, POLLIN, 0}, {m_watch_fd, POLLRDHUP, 0}};
-        int timeout =
-            m_read_timeout > 0 ? static_cast<int>(std::min(m_read_timeout, 86400.0) * 1000) : -1;
+        auto read_deadline =
+            m_read_timeout > 0
+                ? Clock::now() +
+                      std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(std::min(m_read_timeout, 86400.0)))
+                : kNever;
         for (;;) {
-            int n = ::poll(fds, 2, timeout);
-            if (n < 0 && errno == EINTR) continue;
-            if (n == 0) {
-                m_timed_out = !m_aborted;
+            auto now = Clock::now();
+            if (m_wake && m_wake->at <= now) {
+                auto fn = m_wake->fn;
+                m_wake->at = kNever;
+                if (fn) fn();
+                continue;
+            }
+            if (m_first_byte_deadline <= now) {
+                m_first_byte_expired = m_timed_out = true;
+                m_error = "no response head before the first-byte deadline";
+                return false;
+            }
+            if (read_deadline <= now) {
+                m_timed_out = true;
                 m_error = "read timed out";
                 return false;
             }
+            auto next =
+                std::min({read_deadline, m_first_byte_deadline, m_wake ? m_wake->at : kNever});
+            int timeout = -1;
+            if (next != kNever) {
+                auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - now).count();
+                timeout = static_cast<int>(std::clamp<long long>(ms, 0, 86400000));
+            }
+            int n = ::poll(fds, 2, timeout);
+            if (n < 0 && errno == EINTR) continue;
+            if (n == 0) continue;  // a deadline: the checks above tell which
             if (n > 0 && (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
                 m_client_gone = true;
                 m_error = "the client went away";
@@ -541,7 +517,7 @@ void UpstreamPool::release(std::shared_ptr<UpstreamConnection> conn) {
 }
 
 UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHandler& on_head,
-                                  const BodyHandler& on_body) {
+                                  const BodyHandler& on_body, Wake* wake) {
     UpstreamResult result;
     std::string origin, path, userinfo;
     OriginParts parts;
@@ -608,21 +584,24 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
                 return fail(status, error);
             }
         }
-        conn->set_timeouts(request.read_timeout_s, request.read_timeout_s);
         conn->set_watch(request.client_fd);
-        auto expired = std::make_shared<std::atomic<bool>>(false);
-        std::uint64_t watch = 0;
+        // The first-byte deadline bounds sending the request too: a write waits no longer
+        // than what is left of it.
+        auto first_byte_at = kNever;
+        double write_timeout = request.read_timeout_s;
         if (request.first_byte_timeout_s > 0) {
-            // The callback shares the connection, so it stays valid however late it runs.
-            watch = m_watchdog.schedule(request.first_byte_timeout_s, [conn, expired] {
-                *expired = true;
-                conn->abort();
-            });
+            first_byte_at = std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(request.first_byte_timeout_s));
+            write_timeout = std::min(write_timeout, request.first_byte_timeout_s);
         }
-        auto stop_watch = [&] {
-            if (watch && !m_watchdog.cancel(watch)) *expired = true;
-            watch = 0;
+        conn->set_timeouts(request.read_timeout_s, write_timeout);
+        conn->set_first_byte_deadline(first_byte_at);
+        auto expired = [&] {
+            return conn->first_byte_expired() ||
+                   (first_byte_at != kNever && std::chrono::steady_clock::now() >= first_byte_at);
         };
+        auto stop_watch = [&] { conn->set_first_byte_deadline(kNever); };
         auto first_byte_timeout = [&] {
             result = UpstreamResult();
             return fail(TransportStatus::kTimeout,
@@ -634,7 +613,7 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
         bool retry_fresh = reused && attempt == 0;
         if (!conn->write_all(head, request.body)) {
             stop_watch();
-            if (*expired) return first_byte_timeout();
+            if (conn->timed_out() && expired()) return first_byte_timeout();
             if (retry_fresh) continue;
             return fail(
                 conn->timed_out() ? TransportStatus::kTimeout : TransportStatus::kBrokenRead,
@@ -670,7 +649,7 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
             }
             stop_watch();
             if (conn->client_gone()) return fail(TransportStatus::kClientGone, conn->error());
-            if (*expired) return first_byte_timeout();
+            if (conn->first_byte_expired()) return first_byte_timeout();
             // EOF or a reset (not a timeout) before any byte: the upstream had closed it.
             if (!got_bytes && retry_fresh && (n == 0 || !conn->timed_out())) {
                 retry = true;
@@ -690,10 +669,18 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
             continue;
         }
         stop_watch();
-        // The deadline already fired: the attempt is a timeout even if the head just arrived.
-        if (*expired) return first_byte_timeout();
+        // The head came in time: from here the read timeout alone bounds the silences, and
+        // the caller's wake deadline is kept while waiting for body bytes.
+        if (write_timeout != request.read_timeout_s) {
+            conn->set_timeouts(request.read_timeout_s, request.read_timeout_s);
+        }
         result.status = status;
         if (on_head && !on_head(result)) return fail(TransportStatus::kCancelled, "cancelled");
+        conn->set_wake(wake);
+        struct ClearWake {
+            UpstreamConnection& c;
+            ~ClearWake() { c.set_wake(nullptr); }
+        } clear_wake{*conn};
 
         // The body: chunked, Content-Length, or up to the end of the connection.
         bool chunked = false, has_length = false;

@@ -7,14 +7,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -66,27 +64,13 @@ using BodyHandler = std::function<bool(std::string_view bytes)>;
 bool split_url(const std::string& url, std::string& origin, std::string& path,
                std::string* userinfo = nullptr);
 
-/// Runs callbacks at deadlines on one thread (time-to-first-byte limits). cancel() returning
-/// true means the callback will never run; false means it ran or is running (outside the lock,
-/// so a blocking callback never stalls other requests).
-class Watchdog {
-  public:
-    Watchdog();
-    ~Watchdog();
-    /// Schedules `fn` after `seconds`; returns an id for cancel().
-    std::uint64_t schedule(double seconds, std::function<void()> fn);
-    /// Cancels a scheduled callback; true when it had not run.
-    bool cancel(std::uint64_t id);
-
-  private:
-    void run();
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    std::map<std::uint64_t, std::pair<std::chrono::steady_clock::time_point, std::function<void()>>>
-        m_tasks;
-    std::uint64_t m_next_id = 1;
-    bool m_stop = false;
-    std::thread m_thread;
+/// A deadline the reading thread keeps while it waits for the upstream: when the upstream
+/// stays silent until `at`, `fn` runs on that same thread (and `at` is cleared first, so `fn`
+/// may set a new one). The proxy holds a stream's head this way (stream_hold_timeout) without
+/// a timer thread.
+struct Wake {
+    std::chrono::steady_clock::time_point at = std::chrono::steady_clock::time_point::max();
+    std::function<void()> fn;
 };
 
 class UpstreamConnection;
@@ -96,9 +80,11 @@ class UpstreamPool {
     UpstreamPool();
     ~UpstreamPool();
 
-    /// Performs `request`, streaming the response through the handlers. Blocking.
+    /// Performs `request`, streaming the response through the handlers, on the calling
+    /// thread (every deadline is kept in its poll()). `wake`, when given, is checked while
+    /// waiting for body bytes. Blocking.
     UpstreamResult send(const UpstreamRequest& request, const HeadHandler& on_head,
-                        const BodyHandler& on_body);
+                        const BodyHandler& on_body, Wake* wake = nullptr);
 
     /// Convenience: the whole response body collected into `body`.
     UpstreamResult send_collect(const UpstreamRequest& request, std::string& body);
@@ -110,7 +96,6 @@ class UpstreamPool {
 
     mutable std::mutex m_mutex;
     std::map<std::string, std::vector<std::shared_ptr<UpstreamConnection>>> m_idle;
-    Watchdog m_watchdog;
 };
 
 }  // namespace litellm::proxy

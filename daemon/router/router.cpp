@@ -63,6 +63,7 @@ FailureClass classify_failure(const wire::Error& error, bool transport_failure) 
         case wire::ErrorKind::kAuthentication:
         case wire::ErrorKind::kPermission:
         case wire::ErrorKind::kNotFound:
+        case wire::ErrorKind::kNoRoute:  // an upstream path that is not there: try the next
             return FailureClass::kCredentials;
         case wire::ErrorKind::kInvalidRequest:
         case wire::ErrorKind::kRequestTooLarge:

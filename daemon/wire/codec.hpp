@@ -1,14 +1,17 @@
 #pragma once
-// The codec interface: per wire format, one request decoder/encoder, one response
-// decoder/encoder, one stream decoder (upstream bytes -> canonical events) and one stream
-// encoder (canonical events -> client bytes). anthropic.hpp and openai_chat.hpp implement it.
+// The codec table: per wire format, one request decoder/encoder, one response decoder/encoder,
+// one stream decoder (upstream bytes -> canonical events) and one stream encoder (canonical
+// events -> client bytes). This is the one place that knows which wire formats have a codec;
+// the proxy, the client APIs and the providers reach a format only through `find_codec`.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/providers.hpp"
 #include "daemon/wire/model.hpp"
 
 namespace litellm::wire {
@@ -25,6 +28,12 @@ struct EncodeOptions {
     bool send_reasoning_effort = false;
     /// OpenAI: name of the output-limit field ("max_tokens" or "max_completion_tokens").
     std::string max_tokens_field = "max_tokens";
+    /// OpenAI: fold system messages after the first into the leading one (strict chat
+    /// templates refuse a later system message).
+    bool fold_system_messages = false;
+    /// Whether the upstream takes thinking blocks whose signature `family` minted (see
+    /// Block::signature_origin); unset: it takes none.
+    std::function<bool(std::string_view family)> accepts_signature;
     /// Anthropic: max_tokens when the client gave none (the field is required there).
     std::int64_t default_max_tokens = 8192;
 };
@@ -55,5 +64,40 @@ class StreamEncoder {
     /// True once the stream's end marker was written.
     virtual bool done() const = 0;
 };
+
+/// What a stream encoder needs to know about the client's request.
+struct StreamOptions {
+    std::string model;  ///< the name the client asked for
+    /// Where the upstream gives no usage (at the start of an OpenAI stream; at its end without
+    /// include_usage), this estimate and one from the output stand in (Anthropic clients).
+    std::int64_t input_tokens_estimate = 0;
+    bool include_usage = false;  ///< OpenAI stream_options.include_usage
+};
+
+/// One wire format's functions. Every member is set for every row in the table.
+struct Codec {
+    WireFormat format;
+    std::string_view name;
+    /// A client's request body; false with a client-facing `error` when it is not valid.
+    bool (*decode_request)(std::string_view body, Request& out, std::string* error);
+    /// What of `request` this format cannot carry (n>1, logprobs, ...): a client-facing
+    /// reason, or empty when it can carry all of it.
+    std::string (*unsupported)(const Request& request);
+    std::string (*encode_request)(const Request& request, const EncodeOptions& options);
+    bool (*decode_response)(std::string_view body, Response& out, std::string* error);
+    /// `client_model` is the name the client asked for.
+    std::string (*encode_response)(const Response& response, std::string_view client_model);
+    std::string (*encode_error)(const Error& error);
+    /// The HTTP status a client of this format gets for `kind`.
+    int (*http_status)(ErrorKind kind);
+    std::unique_ptr<StreamDecoder> (*stream_decoder)();
+    std::unique_ptr<StreamEncoder> (*stream_encoder)(const StreamOptions& options);
+    /// Appends an in-band error and the stream's end to a stream whose bytes passed through
+    /// untranslated (no encoder state to close).
+    void (*append_stream_error)(const Error& error, std::string& out);
+};
+
+/// The codec for `format`, or nullptr while that format has none.
+const Codec* find_codec(WireFormat format);
 
 }  // namespace litellm::wire

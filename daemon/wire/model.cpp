@@ -67,6 +67,7 @@ int error_http_status(ErrorKind kind, bool anthropic_client) {
         case ErrorKind::kPermission:
             return 403;
         case ErrorKind::kNotFound:
+        case ErrorKind::kNoRoute:
             return 404;
         case ErrorKind::kRequestTooLarge:
             return 413;
@@ -92,6 +93,7 @@ const char* error_type_anthropic(ErrorKind kind) {
         case ErrorKind::kPermission:
             return "permission_error";
         case ErrorKind::kNotFound:
+        case ErrorKind::kNoRoute:
             return "not_found_error";
         case ErrorKind::kRequestTooLarge:
             return "request_too_large";
@@ -112,6 +114,7 @@ const char* error_type_openai(ErrorKind kind) {
         case ErrorKind::kContextLength:
         case ErrorKind::kAuthentication:
         case ErrorKind::kNotFound:
+        case ErrorKind::kNoRoute:
         case ErrorKind::kRequestTooLarge:
             return "invalid_request_error";
         case ErrorKind::kPermission:

@@ -30,6 +30,10 @@ struct Block {
     BlockType type = BlockType::kText;
     std::string text;       ///< text; thinking text; tool_result plain-text content
     std::string signature;  ///< thinking signature; redacted_thinking data
+    /// The provider family that minted `signature` ("anthropic"), empty when none did (a
+    /// thinking block litellmd made from another format's reasoning). A thinking block goes
+    /// only to an upstream that accepts its family (EncodeOptions::accepts_signature).
+    std::string signature_origin;
     // Image / document source.
     bool source_is_url = false;
     std::string media_type;  ///< "image/png", "application/pdf", "text/plain"
@@ -53,9 +57,10 @@ struct Message {
 struct Tool {
     std::string name;
     std::string description;
-    std::string schema_json;      ///< JSON Schema object as text ("" = none)
-    std::string raw_json;         ///< the whole tool as sent, for server tools (web_search, ...)
-    bool is_server_tool = false;  ///< Anthropic server tool: has `type`, no input_schema
+    std::string schema_json;         ///< JSON Schema object as text ("" = none)
+    std::string cache_control_json;  ///< raw cache_control of the tool, for Anthropic upstreams
+    std::string raw_json;            ///< the whole tool as sent, for server tools (web_search, ...)
+    bool is_server_tool = false;     ///< Anthropic server tool: has `type`, no input_schema
 };
 
 struct ToolChoice {
@@ -71,6 +76,15 @@ struct Thinking {
     std::int64_t budget_tokens = 0;
     std::string
         effort;  ///< "low".."max" (Anthropic output_config.effort / OpenAI reasoning_effort)
+};
+
+/// What shape the answer must take (OpenAI response_format, Anthropic output_format).
+struct OutputFormat {
+    enum class Kind { kText, kJsonObject, kJsonSchema };
+    Kind kind = Kind::kText;
+    std::string name;         ///< json_schema's name (OpenAI requires one)
+    std::string schema_json;  ///< the JSON Schema, as text
+    bool strict = false;
 };
 
 /// A chat request in canonical form.
@@ -89,6 +103,9 @@ struct Request {
     bool include_usage = false;  ///< OpenAI stream_options.include_usage
     Thinking thinking;
     std::string user;  ///< Anthropic metadata.user_id / OpenAI user
+    OutputFormat output_format;
+    std::int64_t n = 1;     ///< OpenAI: choices per request
+    bool logprobs = false;  ///< OpenAI: logprobs or top_logprobs asked for
 };
 
 enum class StopReason {
@@ -126,7 +143,8 @@ enum class ErrorKind {
     kContextLength,  ///< Anthropic clients must see "prompt is too long"
     kAuthentication,
     kPermission,
-    kNotFound,
+    kNotFound,  ///< an unknown model
+    kNoRoute,   ///< an unknown path (OpenAI's own 404 for it carries no code)
     kRequestTooLarge,
     kRateLimit,
     kOverloaded,

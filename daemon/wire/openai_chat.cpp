@@ -825,6 +825,16 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
     for (const auto& b : request.system) {
         if (!is_billing_header(b) && b.type == BlockType::kText) system.push_back(&b);
     }
+    if (options.fold_system_messages) {
+        // Later system messages join the leading one, in order: a strict chat template
+        // takes one system message, first.
+        for (const auto& m : request.messages) {
+            if (m.role != Role::kSystem) continue;
+            for (const auto& b : m.blocks) {
+                if (b.type == BlockType::kText && !is_billing_header(b)) system.push_back(&b);
+            }
+        }
+    }
     if (!system.empty()) {
         w.StartObject();
         w.Key("role");
@@ -835,6 +845,7 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
     }
     for (const auto& m : request.messages) {
         if (m.role == Role::kSystem) {
+            if (options.fold_system_messages) continue;  // written with the leading one
             std::vector<const Block*> parts;
             for (const auto& b : m.blocks) {
                 if (b.type == BlockType::kText && !is_billing_header(b)) parts.push_back(&b);

@@ -82,7 +82,7 @@ std::string DaemonProcess::stderr_text() const {
 
 bool DaemonProcess::start(const std::vector<std::string>& extra_args, std::string* error) {
     SpawnOptions opts;
-    opts.argv = {LITELLMD_BIN, "--home", m_home.path(), "--port", "0"};
+    opts.argv = {m_binary, "--home", m_home.path(), "--port", "0"};
     for (const auto& a : extra_args)
         opts.argv.push_back(a);
     opts.stdout_path = m_home.file("daemon.stdout");

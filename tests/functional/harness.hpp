@@ -34,7 +34,9 @@ class TempHome {
 /// The real litellmd binary, running on a temp home.
 class DaemonProcess {
   public:
-    explicit DaemonProcess(const TempHome& home) : m_home(home) {}
+    /// `binary` is litellmd, or a test build of it (litellmd_test_provider).
+    explicit DaemonProcess(const TempHome& home, std::string binary = LITELLMD_BIN)
+        : m_home(home), m_binary(std::move(binary)) {}
     ~DaemonProcess();
 
     /// Starts litellmd with `extra_args` and waits until it answers on its control socket.
@@ -59,6 +61,7 @@ class DaemonProcess {
 
   private:
     const TempHome& m_home;
+    std::string m_binary;
     Subprocess m_proc;
     bool m_started = false;
 };

@@ -1,4 +1,4 @@
-#include "daemon/http_server.hpp"
+#include "daemon/http/server.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -23,10 +23,9 @@
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/net.hpp"
-#include "daemon/daemon.hpp"
-#include "daemon/elastic_pool.hpp"
+#include "daemon/http/elastic_pool.hpp"
+#include "daemon/http/handler.hpp"
 #include "daemon/http/message.hpp"
-#include "daemon/proxy/proxy.hpp"
 #include "proto/version.hpp"
 
 namespace litellm {
@@ -239,11 +238,10 @@ class HttpServer::BodyBudget {
     std::size_t m_held = 0;
 };
 
-HttpServer::HttpServer(Daemon& daemon)
-    : m_daemon(daemon), m_workers(std::make_unique<ElasticPool>(kMaxWorkerThreads)) {
+HttpServer::HttpServer(http::Handler& handler)
+    : m_handler(handler), m_workers(std::make_unique<ElasticPool>(kMaxWorkerThreads)) {
     m_accept_wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     m_drain_wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    m_proxy = std::make_unique<proxy::Proxy>(m_daemon);
     // Every client connection may hold an upstream connection too: two descriptors each.
     rlimit nofile{};
     if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
@@ -365,8 +363,7 @@ void HttpServer::accept_loop() {
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
         timeval tv{kWriteTimeoutSeconds, 0};
         ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        auto cfg = m_daemon.config();
-        int limit = std::min(cfg ? cfg->general.limits.max_connections : 4096, m_fd_connection_cap);
+        int limit = std::min(m_handler.limits().max_connections, m_fd_connection_cap);
         bool full;
         {
             std::lock_guard lock(m_mutex);
@@ -485,9 +482,7 @@ void HttpServer::serve(int fd) {
         buf.consume(head_len);
         conn.chunked = req.minor_version >= 1;
         conn.deadline = std::chrono::steady_clock::now() + kRequestDeadline;
-        auto cfg = m_daemon.config();
-        const Limits limits = cfg ? cfg->general.limits : Limits();
-        cfg.reset();
+        const Limits limits = m_handler.limits();
         BodyBudget budget(m_buffered_body_bytes, limits.max_buffered_request_bytes);
         auto refuse_body = [&](int status) {
             conn.keep_alive = false;
@@ -519,7 +514,7 @@ void HttpServer::serve(int fd) {
             if (conn.send_response(res, false)) conn.linger_close();
             return;
         }
-        if (m_proxy->refuse_unauthorized(req, res)) {
+        if (m_handler.refuse_early(req, res)) {
             // Without the key, nothing of the body is read or held.
             conn.keep_alive = false;
             if (conn.send_response(res, false)) conn.linger_close();
@@ -624,30 +619,12 @@ void HttpServer::serve(int fd) {
 }
 
 void HttpServer::dispatch(http::Request& req, http::Response& res) {
-    bool get = req.method == "GET" || req.method == "HEAD";
-    if (get && req.path == "/health") {
-        auto cfg = m_daemon.config();
-        rapidjson::Document doc(rapidjson::kObjectType);
-        auto& a = doc.GetAllocator();
-        doc.AddMember("status", "healthy", a);
-        doc.AddMember("version", rapidjson::StringRef(proto::kVersion), a);
-        doc.AddMember("models", static_cast<uint64_t>(cfg ? cfg->model_names().size() : 0), a);
-        res.set_content(json_stringify(doc), "application/json");
-        return;
-    }
-    // Liveness probes and clients that check the base URL (HEAD / and GET /).
-    if (get && req.path == "/") {
-        res.set_content("litellmd is running\n", "text/plain");
-        return;
-    }
-    if (m_proxy->handle(req, res)) return;
-    res.status = 404;
-    write_error(req, res);
+    m_handler.handle(req, res);
 }
 
 void HttpServer::write_error(const http::Request& req, http::Response& res,
                              const std::string& message) {
-    m_proxy->write_http_error(req, res, message);
+    m_handler.write_error(req, res, message);
 }
 
 int HttpServer::begin_handover() {
@@ -685,7 +662,7 @@ void HttpServer::join() {
 }
 
 int HttpServer::active_streams() const {
-    return m_proxy->active_streams();
+    return m_handler.active_streams();
 }
 
 int HttpServer::connections() const {

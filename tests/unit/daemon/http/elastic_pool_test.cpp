@@ -1,4 +1,4 @@
-#include "daemon/elastic_pool.hpp"
+#include "daemon/http/elastic_pool.hpp"
 
 #include <atomic>
 #include <chrono>

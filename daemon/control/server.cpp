@@ -1,4 +1,4 @@
-#include "daemon/control_server.hpp"
+#include "daemon/control/server.hpp"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@
 #include "common/jsonrpc.hpp"
 #include "common/log.hpp"
 #include "daemon/daemon.hpp"
-#include "daemon/rpc_handlers.hpp"
+#include "daemon/control/handlers.hpp"
 #include "proto/limits.hpp"
 
 namespace litellm {

@@ -1,4 +1,4 @@
-#include "daemon/rpc_handlers.hpp"
+#include "daemon/control/handlers.hpp"
 
 #include <unistd.h>
 

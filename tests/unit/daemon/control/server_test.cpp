@@ -1,4 +1,4 @@
-#include "daemon/control_server.hpp"
+#include "daemon/control/server.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,8 +2,8 @@
 // The HTTP listener: HTTP/1.1 on blocking sockets, one thread per open connection (taken from
 // an elastic pool), so a request costs a poll() and a recv() on the way in and one sendmsg()
 // on the way out, and a stream's handler writes its chunks to the client itself. Parsing and
-// serialising live in daemon/http/message.hpp. It serves /health and / itself; daemon/proxy
-// handles the API paths and formats errors in the client's API format.
+// serialising live in daemon/http/message.hpp. Every request goes to an http::Handler (the
+// proxy), which also formats errors in the client's API format.
 
 #include <atomic>
 #include <chrono>
@@ -16,19 +16,17 @@
 
 namespace litellm {
 
-class Daemon;
 class ElasticPool;
-namespace proxy {
-class Proxy;
-}
 namespace http {
+class Handler;
 struct Request;
 class Response;
 }  // namespace http
 
 class HttpServer {
   public:
-    explicit HttpServer(Daemon& daemon);
+    /// Serves every request through `handler`, which must outlive the server.
+    explicit HttpServer(http::Handler& handler);
     ~HttpServer();
 
     /// Binds host:port (port 0 = any free port); false with `error` set, naming who holds the
@@ -85,8 +83,7 @@ class HttpServer {
     void refuse(int fd, const std::string& why);
     class BodyBudget;
 
-    Daemon& m_daemon;
-    std::unique_ptr<proxy::Proxy> m_proxy;
+    http::Handler& m_handler;
     std::unique_ptr<ElasticPool> m_workers;
     int m_listen_fd = -1;
     int m_accept_wake = -1;  ///< eventfd: ends the accept loop

@@ -1,0 +1,60 @@
+#pragma once
+// The inbound seam: each API litellmd serves to clients (its paths, where the model name is,
+// which headers carry the client's key, the shape of its model list) is one `ClientApi` row.
+// The proxy matches a request against the table and never compares paths itself.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/config.hpp"
+#include "common/providers.hpp"
+#include "daemon/http/message.hpp"
+
+namespace litellm::api {
+
+/// What a matched request asks for.
+enum class Endpoint {
+    kGenerate,     ///< a chat turn (whole or streamed)
+    kCountTokens,  ///< count the input tokens of a turn
+    kModels,       ///< list the models
+};
+
+struct ClientApi;
+
+/// A request matched to an API.
+struct InboundCall {
+    const ClientApi* api = nullptr;
+    Endpoint endpoint = Endpoint::kGenerate;
+};
+
+struct ClientApi {
+    std::string_view name;
+    WireFormat format;
+    /// The endpoint `req` (method and path) asks for, or nullopt when this API has no such
+    /// route.
+    std::optional<Endpoint> (*match)(const http::Request& req);
+    /// True when `req`, matched by no route, still looks like this API's client (its path
+    /// prefix or headers): its errors then take this API's shape.
+    bool (*claims)(const http::Request& req);
+    /// The key the client presented, from this API's own headers; empty when none.
+    std::string (*presented_key)(const http::Request& req);
+    /// The body of the model list, in this API's shape.
+    std::string (*models_body)(const Config& cfg);
+};
+
+/// The rows (one file each in daemon/api/).
+const ClientApi& anthropic_messages_api();
+const ClientApi& openai_chat_api();
+
+/// `x-api-key`, else an `Authorization: Bearer` token: what the Anthropic and OpenAI SDKs
+/// send (Claude Code sends either, an apiKeyHelper both).
+std::string presented_key_default(const http::Request& req);
+
+/// The API and endpoint `req` is for, or nullopt (a 404).
+std::optional<InboundCall> match(const http::Request& req);
+
+/// The API whose error shape a request gets when no route (or no usable body) tells.
+const ClientApi& for_errors(const http::Request& req);
+
+}  // namespace litellm::api

@@ -1,0 +1,87 @@
+#pragma once
+// The outbound seam: everything one upstream family does differently (URL, headers, auth,
+// encode options, which thinking signatures it takes, how its errors read) lives behind
+// `Provider`, in the family's own file. The proxy asks; it never sniffs hosts or prefixes.
+//
+// A provider joins the daemon with one row: `ProviderRegistration` in its own file, linked
+// into the binary (see daemon/providers/registry.cpp for the lookup).
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/config.hpp"
+#include "common/providers.hpp"
+#include "daemon/wire/codec.hpp"
+
+namespace litellm::http {
+struct Request;
+}
+
+namespace litellm::providers {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// One attempt on one deployment, as a provider sees it.
+struct UpstreamCall {
+    const Deployment& deployment;
+    const ProviderInfo& info;     ///< the static facts of the deployment's prefix
+    const http::Request& client;  ///< the client's request (headers, query)
+    WireFormat client_format;     ///< the API the client speaks
+    bool passthrough = false;     ///< the client's bytes go upstream (same format)
+    bool stream = false;
+
+    /// api_base, or the provider's default, without a trailing slash.
+    std::string base() const;
+    /// True when the deployment sets its own api_base.
+    bool custom_base() const { return !deployment.api_base.empty(); }
+    /// The key resolved at config load (never read from the environment here).
+    const std::string& key() const { return deployment.api_key.value; }
+};
+
+class Provider {
+  public:
+    virtual ~Provider() = default;
+
+    /// The wire format this provider's upstream speaks.
+    virtual WireFormat format() const = 0;
+    /// The family whose thinking signatures this upstream mints ("anthropic"); empty when
+    /// it mints none.
+    virtual std::string_view signature_family() const { return {}; }
+    /// True when thinking blocks whose signature `family` minted may be sent to it.
+    virtual bool accepts_signature(std::string_view family) const { return false; }
+    /// Empty when `call` can go out; else a client-facing reason (a missing key, naming
+    /// where to put it).
+    virtual std::string missing_credentials(const UpstreamCall& call,
+                                            const std::string& config_path,
+                                            const std::string& dotenv_path) const;
+    /// The absolute URL of the chat endpoint.
+    virtual std::string url(const UpstreamCall& call) const = 0;
+    /// The count-tokens URL, or empty when the upstream cannot count.
+    virtual std::string count_tokens_url(const UpstreamCall& call) const { return {}; }
+    /// Appends auth and protocol headers (not Accept, not the deployment's extra_headers).
+    virtual void headers(const UpstreamCall& call, Headers& out) const = 0;
+    /// How a canonical request is encoded for this upstream (model and stream set by the
+    /// caller).
+    virtual wire::EncodeOptions encode_options(const UpstreamCall& call) const { return {}; }
+    /// An upstream failure in canonical form, with the retry hint it carries.
+    virtual wire::Error classify(int status, std::string_view body, const Headers& headers) const;
+};
+
+/// Registers `impl` for `prefix` (static initialisation of the provider's file). `info` adds
+/// the prefix to the provider table when the built-in table lacks it.
+class ProviderRegistration {
+  public:
+    ProviderRegistration(std::string_view prefix, const Provider& impl,
+                         const ProviderInfo* info = nullptr);
+};
+
+/// The provider registered for `prefix`, or nullptr (unknown, or not reachable by this
+/// daemon yet).
+const Provider* find(std::string_view prefix);
+
+/// Prefixes with a registered provider, in registration order.
+std::vector<std::string_view> registered_prefixes();
+
+}  // namespace litellm::providers
