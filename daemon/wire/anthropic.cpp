@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "daemon/wire/json_util.hpp"
+#include "daemon/wire/normalize.hpp"
 #include "daemon/wire/sse.hpp"
 
 namespace litellm::wire::anthropic {
@@ -86,9 +87,13 @@ bool decode_block(element e, Block& b, std::string* error) {
         b.type = BlockType::kThinking;
         b.text = std::string(get_string(e, "thinking").value_or(""));
         b.signature = std::string(get_string(e, "signature").value_or(""));
+        // A signature in Anthropic's format was minted by Anthropic (a passthrough answer);
+        // thinking litellmd made from another format's reasoning has none.
+        if (!b.signature.empty()) b.signature_origin = "anthropic";
     } else if (type == "redacted_thinking") {
         b.type = BlockType::kRedactedThinking;
         b.signature = std::string(get_string(e, "data").value_or(""));
+        if (!b.signature.empty()) b.signature_origin = "anthropic";
     } else {
         b.type = BlockType::kText;  // unknown (e.g. web_search_tool_result): dropped by caller
     }
@@ -266,7 +271,7 @@ class Decoder final : public StreamDecoder {
   private:
     void on_event(std::string_view name, std::string_view data) {
         element doc;
-        if (!parse_json(data, doc, nullptr)) return;  // keep going past garbage
+        if (!parse_stream_event(data, doc, m_repair, "anthropic-stream")) return;  // logged
         std::string_view type = get_string(doc, "type").value_or(name);
         StreamEvent e;
         if (type == "message_start") {
@@ -363,6 +368,7 @@ class Decoder final : public StreamDecoder {
     }
 
     SseParser m_parser;
+    StreamTextRepair m_repair;  ///< text cut between events
     std::vector<StreamEvent>* m_out = nullptr;
     Usage m_usage;
     bool m_complete = false;
@@ -730,6 +736,32 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
     bool thinking_on = (request.thinking.mode == Thinking::Mode::kEnabled ||
                         request.thinking.mode == Thinking::Mode::kAdaptive) &&
                        !forced_tool;
+    // Thinking goes back only to an upstream that takes its signature (Anthropic rejects
+    // empty and foreign ones); the rest is dropped from the history.
+    auto kept = [&](const Block& b) {
+        if (b.type != BlockType::kThinking && b.type != BlockType::kRedactedThinking) {
+            return !(b.type == BlockType::kText && b.text.empty());
+        }
+        return !b.signature.empty() && !b.signature_origin.empty() && options.accepts_signature &&
+               options.accepts_signature(b.signature_origin);
+    };
+    if (thinking_on) {
+        // With thinking on, Anthropic requires the assistant turn that made the pending tool
+        // calls to start with its thinking block; when that block was not kept (or never
+        // existed: the turn came from another format), this request goes without thinking.
+        for (auto m = request.messages.rbegin(); m != request.messages.rend(); ++m) {
+            if (m->role != Role::kAssistant) continue;
+            bool tool_use = false, thinking = false;
+            for (const auto& b : m->blocks) {
+                tool_use |= b.type == BlockType::kToolUse;
+                thinking |=
+                    (b.type == BlockType::kThinking || b.type == BlockType::kRedactedThinking) &&
+                    kept(b);
+            }
+            if (tool_use && !thinking) thinking_on = false;
+            break;
+        }
+    }
     std::int64_t budget = request.thinking.budget_tokens;
     if (thinking_on && budget <= 0) budget = budget_for_effort(request.thinking.effort);
     if (thinking_on) budget = std::max<std::int64_t>(budget, 1024);
@@ -763,11 +795,9 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
     const auto& msgs = request.messages;
     // System messages are hoisted and all-empty messages write nothing; neither may split a
     // same-role run (user, <empty assistant>, user must become one user turn).
-    auto skipped = [](const Message& m) {
-        return m.role == Role::kSystem ||
-               std::all_of(m.blocks.begin(), m.blocks.end(), [](const Block& b) {
-                   return b.type == BlockType::kText && b.text.empty();
-               });
+    auto skipped = [&](const Message& m) {
+        return m.role == Role::kSystem || std::none_of(m.blocks.begin(), m.blocks.end(),
+                                                       [&](const Block& b) { return kept(b); });
     };
     while (i < msgs.size()) {
         if (skipped(msgs[i])) {
@@ -780,7 +810,7 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         for (; j < msgs.size() && (msgs[j].role == role || skipped(msgs[j])); ++j) {
             if (msgs[j].role == Role::kSystem) continue;
             for (const auto& b : msgs[j].blocks) {
-                if (b.type == BlockType::kText && b.text.empty()) continue;
+                if (!kept(b)) continue;
                 bool goes_first = role == Role::kUser ? b.type == BlockType::kToolResult
                                                       : b.type != BlockType::kToolUse;
                 (goes_first ? first : rest).push_back(&b);
@@ -945,12 +975,7 @@ std::string encode_response(const Response& response, std::string_view model) {
         write_block(w, b);
     }
     w.EndArray();
-    // An emitted tool call decides the stop reason; a claimed one without a call does not.
-    StopReason stop = response.stop_reason;
-    if (saw_tool)
-        stop = StopReason::kToolUse;
-    else if (stop == StopReason::kToolUse)
-        stop = StopReason::kEndTurn;
+    StopReason stop = normalize_stop_reason(response.stop_reason, saw_tool);
     w.Key("stop_reason");
     w.String(stop_reason_anthropic(stop));
     w.Key("stop_sequence");

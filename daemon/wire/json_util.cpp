@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "common/log.hpp"
+
 namespace litellm::wire {
 
 namespace {
@@ -271,6 +273,176 @@ std::string random_id(std::string_view prefix) {
     for (int i = 0; i < 24; ++i)
         id.push_back(kAlphabet[rng() % 62]);
     return id;
+}
+
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The code unit of a `\uXXXX` escape at `s[i]` (the backslash), or -1.
+int escape_unit(std::string_view s, std::size_t i) {
+    if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return -1;
+    int v = 0;
+    for (std::size_t k = i + 2; k < i + 6; ++k) {
+        int h = hex_value(s[k]);
+        if (h < 0) return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+// Length of the UTF-8 sequence led by `lead`, 0 when it cannot lead one.
+int utf8_length(unsigned char lead) {
+    if (lead >= 0xC2 && lead <= 0xDF) return 2;
+    if (lead >= 0xE0 && lead <= 0xEF) return 3;
+    if (lead >= 0xF0 && lead <= 0xF4) return 4;
+    return 0;
+}
+
+// Whether `b` may follow `lead` as the sequence's second byte (no overlongs, no surrogates,
+// nothing past U+10FFFF).
+bool valid_second(unsigned char lead, unsigned char b) {
+    if (lead == 0xE0) return b >= 0xA0 && b <= 0xBF;
+    if (lead == 0xED) return b >= 0x80 && b <= 0x9F;
+    if (lead == 0xF0) return b >= 0x90 && b <= 0xBF;
+    if (lead == 0xF4) return b >= 0x80 && b <= 0x8F;
+    return b >= 0x80 && b <= 0xBF;
+}
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+}  // namespace
+
+std::string StreamTextRepair::repair(std::string_view s, bool* changed) {
+    std::string out;
+    out.reserve(s.size() + 8);
+    bool any = false;
+    bool in_string = false;
+    bool at_string_start = false;
+    std::string carry_utf8 = std::move(m_carry_utf8);
+    std::string carry_escape = std::move(m_carry_escape);
+    m_carry_utf8.clear();
+    m_carry_escape.clear();
+    std::size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (!in_string) {
+            out.push_back(static_cast<char>(c));
+            ++i;
+            if (c == '"') in_string = at_string_start = true;
+            continue;
+        }
+        if (at_string_start) {
+            at_string_start = false;
+            // The other half of what the previous event cut off.
+            int unit = escape_unit(s, i);
+            if (!carry_escape.empty() && unit >= 0xDC00 && unit <= 0xDFFF) {
+                out += carry_escape;
+                out.append(s.substr(i, 6));
+                i += 6;
+                carry_escape.clear();
+                any = true;
+                continue;
+            } else if (!carry_utf8.empty() && (c & 0xC0) == 0x80) {
+                std::size_t need = utf8_length(static_cast<unsigned char>(carry_utf8[0]));
+                std::size_t have = carry_utf8.size();
+                bool fits = i + (need - have) <= s.size();
+                for (std::size_t k = 0; fits && k < need - have; ++k) {
+                    unsigned char b = static_cast<unsigned char>(s[i + k]);
+                    fits = have + k == 1
+                               ? valid_second(static_cast<unsigned char>(carry_utf8[0]), b)
+                               : (b & 0xC0) == 0x80;
+                }
+                if (fits) {
+                    out += carry_utf8;
+                    out.append(s.substr(i, need - have));
+                    i += need - have;
+                    carry_utf8.clear();
+                    any = true;
+                    continue;
+                }
+            }
+        }
+        if (c == '"') {
+            in_string = false;
+            out.push_back('"');
+            ++i;
+        } else if (c == '\\') {
+            int unit = escape_unit(s, i);
+            if (unit >= 0xD800 && unit <= 0xDBFF) {
+                int next = escape_unit(s, i + 6);
+                if (next >= 0xDC00 && next <= 0xDFFF) {
+                    out.append(s.substr(i, 12));
+                    i += 12;
+                } else if (i + 6 < s.size() && s[i + 6] == '"') {
+                    m_carry_escape.assign(s.substr(i, 6));  // its pair may start the next event
+                    i += 6;
+                    any = true;
+                } else {
+                    out += "\\ufffd";
+                    i += 6;
+                    any = true;
+                }
+            } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+                out += "\\ufffd";
+                i += 6;
+                any = true;
+            } else {
+                std::size_t n = unit >= 0 ? 6 : std::min<std::size_t>(2, s.size() - i);
+                out.append(s.substr(i, n));
+                i += n;
+            }
+        } else if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+            ++i;
+        } else {
+            int len = utf8_length(c);
+            if (len == 0) {  // a stray continuation byte, or a byte UTF-8 never uses
+                out += kReplacement;
+                ++i;
+                any = true;
+                continue;
+            }
+            int ok = 1;  // bytes of the sequence that are valid so far
+            while (ok > 0 && ok < len && i + ok < s.size()) {
+                unsigned char b = static_cast<unsigned char>(s[i + ok]);
+                if (!(ok == 1 ? valid_second(c, b) : (b & 0xC0) == 0x80)) break;
+                ++ok;
+            }
+            if (ok == len) {
+                out.append(s.substr(i, len));
+                i += len;
+            } else if (i + ok < s.size() && s[i + ok] == '"') {
+                m_carry_utf8.assign(s.substr(i, ok));  // completed by the next event
+                i += ok;
+                any = true;
+            } else {
+                out += kReplacement;
+                ++i;
+                any = true;
+            }
+        }
+    }
+    if (changed) *changed = any;
+    return out;
+}
+
+bool parse_stream_event(std::string_view data, element& out, StreamTextRepair& repair,
+                        const char* component) {
+    if (parse_json(data, out, nullptr)) return true;
+    bool changed = false;
+    std::string fixed = repair.repair(data, &changed);
+    std::string error;
+    if (changed && parse_json(fixed, out, &error)) return true;
+    if (error.empty()) parse_json(data, out, &error);
+    log_warn(component, "dropped an upstream stream event that is not valid JSON ({}): {}", error,
+             log_safe_text(data, 512));
+    return false;
 }
 
 }  // namespace litellm::wire

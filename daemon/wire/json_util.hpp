@@ -77,4 +77,24 @@ void write_raw(JsonWriter& w, std::string_view json_text);
 /// A random id with `prefix`, e.g. "msg_01AbC..." (24 base62 characters).
 std::string random_id(std::string_view prefix);
 
+/// Makes an upstream stream event's JSON parseable when it was not: upstreams cut a stream
+/// into events by bytes or UTF-16 units, so a UTF-8 sequence or a surrogate pair may end one
+/// event's string and begin the next one's. Such a cut part is carried to the next string
+/// that starts with its other half; any other invalid byte or lone surrogate becomes U+FFFD.
+/// One per stream (it carries state between events).
+class StreamTextRepair {
+  public:
+    /// `data` repaired; `changed` (optional) tells whether anything was.
+    std::string repair(std::string_view data, bool* changed = nullptr);
+
+  private:
+    std::string m_carry_utf8;    ///< the first bytes of a sequence cut at a string's end
+    std::string m_carry_escape;  ///< a high-surrogate escape cut at a string's end
+};
+
+/// Parses one stream event, repairing it (see StreamTextRepair) when it does not parse as it
+/// is; false, after logging what was dropped under `component`, when even that fails.
+bool parse_stream_event(std::string_view data, element& out, StreamTextRepair& repair,
+                        const char* component);
+
 }  // namespace litellm::wire

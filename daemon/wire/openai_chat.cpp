@@ -5,6 +5,7 @@
 #include <map>
 
 #include "daemon/wire/json_util.hpp"
+#include "daemon/wire/normalize.hpp"
 #include "daemon/wire/sse.hpp"
 
 namespace litellm::wire::openai_chat {
@@ -270,7 +271,7 @@ class Decoder final : public StreamDecoder {
             return;
         }
         element doc;
-        if (!parse_json(data, doc, nullptr)) return;
+        if (!parse_stream_event(data, doc, m_repair, "openai-stream")) return;  // logged
         if (auto err = get_field(doc, "error")) {
             StreamEvent e;
             e.kind = StreamEvent::Kind::kError;
@@ -330,8 +331,11 @@ class Decoder final : public StreamDecoder {
             if (m_thinking_block < 0) m_thinking_block = open_block(BlockType::kThinking);
             emit_delta(m_thinking_block, StreamEvent::DeltaType::kThinking, *reasoning);
         }
-        auto content = get_string(delta, "content");
-        if (content && !content->empty()) {
+        // A refusal streams as text (what Anthropic clients show) and ends as a refusal.
+        for (const char* field : {"content", "refusal"}) {
+            auto content = get_string(delta, field);
+            if (!content || content->empty()) continue;
+            if (field[0] == 'r') m_refused = true;
             if (m_thinking_block >= 0) close_block(m_thinking_block);
             if (m_text_block < 0) m_text_block = open_block(BlockType::kText);
             emit_delta(m_text_block, StreamEvent::DeltaType::kText, *content);
@@ -431,12 +435,10 @@ class Decoder final : public StreamDecoder {
         close_blocks();
         StreamEvent d;
         d.kind = StreamEvent::Kind::kMessageDelta;
-        StopReason stop = m_finish_reason.value_or(StopReason::kEndTurn);
-        if (m_saw_tool)
-            stop = StopReason::kToolUse;
-        else if (stop == StopReason::kToolUse)
-            stop = StopReason::kEndTurn;
-        d.stop_reason = stop;
+        StopReason said = m_finish_reason.value_or(StopReason::kEndTurn);
+        // A refusal stays one even when the upstream ends it with a plain "stop".
+        if (m_refused) said = StopReason::kRefusal;
+        d.stop_reason = normalize_stop_reason(said, m_saw_tool);
         d.usage = m_usage;
         m_out->push_back(std::move(d));
         StreamEvent s;
@@ -446,6 +448,7 @@ class Decoder final : public StreamDecoder {
     }
 
     SseParser m_parser;
+    StreamTextRepair m_repair;  ///< text cut between events
     std::vector<StreamEvent>* m_out = nullptr;
     std::string m_message_id;
     std::string m_model;
@@ -459,6 +462,7 @@ class Decoder final : public StreamDecoder {
     bool m_have_usage = false;
     bool m_started = false;
     bool m_saw_tool = false;
+    bool m_refused = false;  ///< a `refusal` delta arrived
     bool m_done_marker = false;
     bool m_stopped = false;
     bool m_failed = false;
@@ -566,11 +570,8 @@ class Encoder final : public StreamEncoder {
                     m_usage = e.usage;
                     break;
                 }
-                StopReason stop = e.stop_reason.value_or(StopReason::kEndTurn);
-                if (m_next_tool > 0)
-                    stop = StopReason::kToolUse;
-                else if (stop == StopReason::kToolUse)
-                    stop = StopReason::kEndTurn;
+                StopReason stop = normalize_stop_reason(
+                    e.stop_reason.value_or(StopReason::kEndTurn), m_next_tool > 0);
                 m_usage = e.usage;
                 chunk(
                     out, [](JsonWriter&) {}, stop_reason_openai(stop));
@@ -1071,7 +1072,12 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
         std::string err;
         decode_parts(*content, out.content, &err);
     }
-    bool saw_tool = false;
+    if (auto refusal = get_string(*message, "refusal"); refusal && !refusal->empty()) {
+        Block b;
+        b.text = std::string(*refusal);
+        out.content.push_back(std::move(b));
+        out.stop_reason = StopReason::kRefusal;
+    }
     if (auto calls = get_field(*message, "tool_calls"); calls && calls->is_array()) {
         int n = 0;
         for (element c : as_array(*calls)) {
@@ -1088,14 +1094,10 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
                                    : "{}";
             }
             out.content.push_back(std::move(b));
-            saw_tool = true;
             ++n;
         }
     }
-    if (saw_tool)
-        out.stop_reason = StopReason::kToolUse;
-    else if (out.stop_reason == StopReason::kToolUse)
-        out.stop_reason = StopReason::kEndTurn;
+    normalize(out);
     return true;
 }
 
@@ -1131,10 +1133,16 @@ std::string encode_response(const Response& response, std::string_view model) {
             calls.push_back(&b);
     }
     w.Key("content");
-    if (text.empty() && !calls.empty())
+    // A refusal is OpenAI's own field (what the SDKs' parse helpers read), content null.
+    bool refusal = response.stop_reason == StopReason::kRefusal && calls.empty();
+    if ((text.empty() && !calls.empty()) || refusal)
         w.Null();
     else
         write_string(w, text);
+    if (refusal) {
+        w.Key("refusal");
+        write_string(w, text);
+    }
     if (!reasoning.empty()) {
         w.Key("reasoning_content");
         write_string(w, reasoning);
@@ -1160,11 +1168,7 @@ std::string encode_response(const Response& response, std::string_view model) {
         w.EndArray();
     }
     w.EndObject();
-    StopReason stop = response.stop_reason;
-    if (!calls.empty())
-        stop = StopReason::kToolUse;
-    else if (stop == StopReason::kToolUse)
-        stop = StopReason::kEndTurn;
+    StopReason stop = normalize_stop_reason(response.stop_reason, !calls.empty());
     w.Key("finish_reason");
     w.String(stop_reason_openai(stop));
     w.EndObject();

@@ -265,10 +265,12 @@ Request from_openai(std::string_view body) {
     return r;
 }
 
+// What the Anthropic provider hands the encoder: it takes signatures Anthropic minted.
 EncodeOptions anthropic_options(bool stream = false) {
     EncodeOptions o;
     o.model = "claude-sonnet-4-5";
     o.stream = stream;
+    o.accepts_signature = [](std::string_view family) { return family == "anthropic"; };
     return o;
 }
 
@@ -411,6 +413,7 @@ TEST(AnthropicEncodeRequest, ToolUseLastInAssistantTurnThinkingKept) {
     thinking.type = BlockType::kThinking;
     thinking.text = "hmm";
     thinking.signature = "sig";
+    thinking.signature_origin = "anthropic";
     Block text;
     text.text = "Running ls.";
     a.blocks = {thinking, use, text};
@@ -1103,6 +1106,73 @@ TEST(AnthropicStream, EncoderCarriesTextAndUsageToOpenAiClient) {
         text += json_get_string(at(c, "/choices/0/delta"), "content");
     }
     EXPECT_EQ(text, "Hello, \"world\"\n");
+}
+
+}  // namespace
+}  // namespace litellm::wire
+
+// ---- issue 11 defects -----------------------------------------------------------------------
+
+namespace litellm::wire {
+namespace {
+
+using namespace test_support;
+
+// Defect 4: thinking litellmd made from OpenAI reasoning carries an empty signature, and a
+// thinking block another provider signed is not Anthropic's: neither may reach Anthropic.
+TEST(AnthropicEncodeRequest, ThinkingWhoseSignatureAnthropicDidNotMintIsDropped) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(
+        R"({"model":"m","max_tokens":100,"messages":[
+            {"role":"user","content":"q1"},
+            {"role":"assistant","content":[{"type":"thinking","thinking":"from gpt","signature":""},
+                                           {"type":"text","text":"a1"}]},
+            {"role":"user","content":"q2"},
+            {"role":"assistant","content":[{"type":"thinking","thinking":"real","signature":"EqSig"},
+                                           {"type":"text","text":"a2"}]},
+            {"role":"user","content":"q3"}]})",
+        r, &error))
+        << error;
+    auto d = parse(anthropic::encode_request(r, anthropic_options()));
+    ASSERT_EQ(size_at(d, "/messages/1/content"), 1u);
+    EXPECT_EQ(str_at(d, "/messages/1/content/0/type"), "text");
+    ASSERT_EQ(size_at(d, "/messages/3/content"), 2u);
+    EXPECT_EQ(str_at(d, "/messages/3/content/0/signature"), "EqSig");
+    // A provider that accepts no family gets no thinking at all.
+    EncodeOptions none = anthropic_options();
+    none.accepts_signature = nullptr;
+    auto n = parse(anthropic::encode_request(r, none));
+    EXPECT_EQ(size_at(n, "/messages/3/content"), 1u);
+    // An assistant turn that was only unsigned thinking leaves no empty message behind.
+    Request only;
+    ASSERT_TRUE(anthropic::decode_request(
+        R"({"model":"m","max_tokens":100,"messages":[{"role":"user","content":"q1"},
+            {"role":"assistant","content":[{"type":"thinking","thinking":"x","signature":""}]},
+            {"role":"user","content":"q2"}]})",
+        only, &error));
+    auto o = parse(anthropic::encode_request(only, anthropic_options()));
+    EXPECT_EQ(size_at(o, "/messages"), 1u);
+}
+
+// Defect 5: an OpenAI client with reasoning_effort and tools: turn 2 carries an assistant turn
+// of only tool_calls (no thinking block), which Anthropic rejects with thinking enabled.
+TEST(AnthropicEncodeRequest, ThinkingOffWhenThePendingToolTurnHasNoThinking) {
+    Request r = from_openai(R"({"model":"o","reasoning_effort":"high","max_tokens":4000,
+        "temperature":0.3,
+        "tools":[{"type":"function","function":{"name":"ls","parameters":{"type":"object"}}}],
+        "messages":[{"role":"user","content":"list"},
+          {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",
+           "function":{"name":"ls","arguments":"{}"}}]},
+          {"role":"tool","tool_call_id":"call_1","content":"a.txt"}]})");
+    auto d = parse(anthropic::encode_request(r, anthropic_options()));
+    EXPECT_FALSE(has(d, "/thinking")) << json_stringify(d);
+    EXPECT_TRUE(has(d, "/temperature"));
+    // Turn 1 (no tool turn yet) keeps thinking on.
+    Request first = from_openai(R"({"model":"o","reasoning_effort":"high","max_tokens":4000,
+        "messages":[{"role":"user","content":"list"}]})");
+    auto f = parse(anthropic::encode_request(first, anthropic_options()));
+    EXPECT_EQ(str_at(f, "/thinking/type"), "enabled");
 }
 
 }  // namespace

@@ -1212,3 +1212,155 @@ TEST(OpenAiStream, AnthropicUpstreamToOpenAiClient) {
 
 }  // namespace
 }  // namespace litellm::wire
+
+// ---- issue 11 defects -----------------------------------------------------------------------
+
+namespace litellm::wire {
+namespace {
+
+using namespace test_support;
+
+// Defect 2: an emoji whose surrogate pair is split across two deltas, and a UTF-8 character
+// split across two events, used to make both events unparseable and lose their text.
+TEST(OpenAiStreamDecoder, SurrogatePairSplitAcrossDeltasIsJoined) {
+    std::string sse = kRole + chunk(R"({"content":"smile \ud83d"})") +
+                      chunk(R"({"content":"\ude00 done"})") + chunk("{}", R"("stop")") + kDone;
+    AnthropicStream s;
+    expect_stream(sse,
+                  {"message_start chatcmpl-1", "start 0 text", "delta 0 text smile ",
+                   "delta 0 text \xF0\x9F\x98\x80 done", "stop 0",
+                   "message_delta end_turn in=0 out=0 cache_read=0", "message_stop"},
+                  true, &s);
+    EXPECT_EQ(s.block_text[0], "smile \xF0\x9F\x98\x80 done");
+}
+
+TEST(OpenAiStreamDecoder, Utf8CharacterSplitAcrossEventsIsJoined) {
+    // "€" is E2 82 AC: its first two bytes end one event, the last begins the next.
+    std::string sse = kRole + chunk("{\"content\":\"cost 5\xE2\x82\"}") +
+                      chunk("{\"content\":\"\xAC today\"}") + chunk("{}", R"("stop")") + kDone;
+    AnthropicStream s;
+    expect_stream(sse,
+                  {"message_start chatcmpl-1", "start 0 text", "delta 0 text cost 5",
+                   "delta 0 text \xE2\x82\xAC today", "stop 0",
+                   "message_delta end_turn in=0 out=0 cache_read=0", "message_stop"},
+                  true, &s);
+    EXPECT_EQ(s.block_text[0], "cost 5\xE2\x82\xAC today");
+}
+
+TEST(OpenAiStreamDecoder, InvalidBytesAndLoneSurrogatesBecomeReplacementCharacters) {
+    std::string sse = kRole +
+                      chunk(
+                          "{\"content\":\"a\xFF"
+                          "b \\udc00 c \\ud800x\"}") +
+                      chunk("{}", R"("stop")") + kDone;
+    auto events = decode_whole(sse);
+    std::string text;
+    for (const auto& e : events) {
+        if (e.kind == StreamEvent::Kind::kDelta) text += e.text;
+    }
+    EXPECT_EQ(text,
+              "a\xEF\xBF\xBD"
+              "b \xEF\xBF\xBD c \xEF\xBF\xBDx");
+}
+
+// Defect 3: a refusal reached Anthropic clients as an empty answer with end_turn.
+TEST(OpenAiStreamDecoder, StreamedRefusalIsTextWithStopReasonRefusal) {
+    std::string sse = kRole + chunk(R"({"refusal":"I can't "})") +
+                      chunk(R"({"refusal":"help with that."})") + chunk("{}", R"("stop")") + kDone;
+    AnthropicStream s;
+    expect_stream(sse,
+                  {"message_start chatcmpl-1", "start 0 text", "delta 0 text I can't ",
+                   "delta 0 text help with that.", "stop 0",
+                   "message_delta refusal in=0 out=0 cache_read=0", "message_stop"},
+                  true, &s);
+    EXPECT_EQ(s.stop_reason, "refusal");
+}
+
+TEST(OpenAiResponse, WholeRefusalIsTextWithStopReasonRefusalAndBack) {
+    Response r;
+    std::string error;
+    ASSERT_TRUE(openai_chat::decode_response(
+        R"({"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,
+            "message":{"role":"assistant","content":null,"refusal":"I can't help with that."},
+            "finish_reason":"stop"}]})",
+        r, &error))
+        << error;
+    ASSERT_EQ(r.content.size(), 1u);
+    EXPECT_EQ(r.content[0].type, BlockType::kText);
+    EXPECT_EQ(r.content[0].text, "I can't help with that.");
+    EXPECT_EQ(r.stop_reason, StopReason::kRefusal);
+    // Back to an OpenAI client: its own refusal field, content null.
+    auto d = parse(openai_chat::encode_response(r, "gpt"));
+    EXPECT_TRUE(at(d, "/choices/0/message/content").IsNull());
+    EXPECT_EQ(str_at(d, "/choices/0/message/refusal"), "I can't help with that.");
+    EXPECT_EQ(str_at(d, "/choices/0/finish_reason"), "content_filter");
+}
+
+// Defect 8: a tool call cut off by the token limit was reported as a finished tool_use.
+TEST(OpenAiStreamDecoder, ToolCallCutByTheLimitEndsAsMaxTokens) {
+    std::string sse =
+        kRole +
+        chunk(
+            R"({"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"Write","arguments":"{\"path\":\"a.txt\",\"content\":\"lo"}}]})") +
+        chunk("{}", R"("length")") + kDone;
+    auto events = decode_whole(sse);
+    ASSERT_GE(events.size(), 2u);
+    const StreamEvent& md = events[events.size() - 2];
+    ASSERT_EQ(md.kind, StreamEvent::Kind::kMessageDelta);
+    EXPECT_EQ(md.stop_reason, StopReason::kMaxTokens);
+}
+
+TEST(OpenAiResponse, TruncatedToolCallIsMaxTokensAndBackIsLength) {
+    Response r;
+    std::string error;
+    ASSERT_TRUE(openai_chat::decode_response(
+        R"({"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,
+            "message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1",
+            "type":"function","function":{"name":"Write","arguments":"{\"path\":\"a"}}]},
+            "finish_reason":"length"}]})",
+        r, &error))
+        << error;
+    EXPECT_EQ(r.stop_reason, StopReason::kMaxTokens);
+    auto d = parse(openai_chat::encode_response(r, "gpt"));
+    EXPECT_EQ(str_at(d, "/choices/0/finish_reason"), "length");
+    // And from an Anthropic upstream: max_tokens with a tool_use block stays length.
+    Response a;
+    a.stop_reason = StopReason::kMaxTokens;
+    Block use;
+    use.type = BlockType::kToolUse;
+    use.id = "toolu_1";
+    use.name = "Write";
+    use.input_json = "{}";
+    a.content = {use};
+    EXPECT_EQ(str_at(parse(openai_chat::encode_response(a, "gpt")), "/choices/0/finish_reason"),
+              "length");
+}
+
+// Defect 6: Claude Code's mid-conversation system messages, for a strict chat template.
+TEST(OpenAiEncodeRequest, LaterSystemMessagesFoldIntoTheFirstWhenAsked) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(
+        R"({"model":"m","max_tokens":10,"system":"rules","messages":[
+            {"role":"user","content":"hi"},{"role":"assistant","content":"yes"},
+            {"role":"system","content":"now in French"},{"role":"user","content":"go"}]})",
+        r, &error))
+        << error;
+    EncodeOptions o;
+    o.model = "qwen";
+    o.fold_system_messages = true;
+    auto d = parse(openai_chat::encode_request(r, o));
+    ASSERT_EQ(size_at(d, "/messages"), 4u);
+    EXPECT_EQ(str_at(d, "/messages/0/role"), "system");
+    EXPECT_EQ(str_at(d, "/messages/0/content"), "rules\nnow in French");
+    for (size_t i = 1; i < 4; ++i)
+        EXPECT_NE(str_at(d, "/messages/" + std::to_string(i) + "/role"), "system");
+    // Without the option (real OpenAI), the message stays where it was.
+    o.fold_system_messages = false;
+    auto kept = parse(openai_chat::encode_request(r, o));
+    EXPECT_EQ(size_at(kept, "/messages"), 5u);
+    EXPECT_EQ(str_at(kept, "/messages/3/role"), "system");
+}
+
+}  // namespace
+}  // namespace litellm::wire
