@@ -39,6 +39,13 @@ class Anthropic final : public Provider {
         return call.base() + "/v1/messages/count_tokens";
     }
 
+    wire::EncodeOptions encode_options(const UpstreamCall& call) const override {
+        wire::EncodeOptions o;
+        // Anthropic's own API has output_config.format; compatible hosts are not known to.
+        o.native_structured_output = url_host(call.base()) == "api.anthropic.com";
+        return o;
+    }
+
     void headers(const UpstreamCall& call, Headers& out) const override {
         out.emplace_back("x-api-key", call.key());
         // Anthropic-compatible hosts (Z.AI, DashScope) document Bearer auth.

@@ -21,7 +21,9 @@
 #include "daemon/providers/provider.hpp"
 #include "daemon/proxy/json_scan.hpp"
 #include "daemon/router/router.hpp"
+#include "daemon/wire/events.hpp"
 #include "daemon/wire/json_util.hpp"
+#include "daemon/wire/normalize.hpp"
 #include "daemon/wire/sse.hpp"
 #include "proto/version.hpp"
 
@@ -125,65 +127,6 @@ wire::Error transport_error(const UpstreamResult& r, const std::string& what) {
             return make_error(wire::ErrorKind::kApi,
                               fmt::format("connection to {} failed: {}", what, r.transport_error));
     }
-}
-
-// The events a whole response would have streamed, for upstreams that ignore `stream:true`.
-std::vector<wire::StreamEvent> response_to_events(const wire::Response& r) {
-    using K = wire::StreamEvent::Kind;
-    std::vector<wire::StreamEvent> out;
-    wire::StreamEvent start;
-    start.kind = K::kMessageStart;
-    start.message_id = r.id;
-    start.model = r.model;
-    out.push_back(start);
-    int index = 0;
-    for (const auto& b : r.content) {
-        if (b.type == wire::BlockType::kText && b.text.empty()) continue;
-        wire::StreamEvent s;
-        s.kind = K::kBlockStart;
-        s.index = index;
-        s.block_type = b.type == wire::BlockType::kToolUse    ? wire::BlockType::kToolUse
-                       : b.type == wire::BlockType::kThinking ? wire::BlockType::kThinking
-                                                              : wire::BlockType::kText;
-        s.id = b.id;
-        s.name = b.name;
-        out.push_back(s);
-        wire::StreamEvent d;
-        d.kind = K::kDelta;
-        d.index = index;
-        if (b.type == wire::BlockType::kToolUse) {
-            d.delta_type = wire::StreamEvent::DeltaType::kInputJson;
-            d.text = b.input_json;
-        } else if (b.type == wire::BlockType::kThinking) {
-            d.delta_type = wire::StreamEvent::DeltaType::kThinking;
-            d.text = b.text;
-        } else {
-            d.text = b.text;
-        }
-        out.push_back(d);
-        if (b.type == wire::BlockType::kThinking && !b.signature.empty()) {
-            wire::StreamEvent sig;
-            sig.kind = K::kDelta;
-            sig.index = index;
-            sig.delta_type = wire::StreamEvent::DeltaType::kSignature;
-            sig.text = b.signature;
-            out.push_back(sig);
-        }
-        wire::StreamEvent stop;
-        stop.kind = K::kBlockStop;
-        stop.index = index++;
-        out.push_back(stop);
-    }
-    wire::StreamEvent md;
-    md.kind = K::kMessageDelta;
-    md.stop_reason = r.stop_reason;
-    md.stop_sequence = r.stop_sequence;
-    md.usage = r.usage;
-    out.push_back(md);
-    wire::StreamEvent ms;
-    ms.kind = K::kMessageStop;
-    out.push_back(ms);
-    return out;
 }
 
 }  // namespace
@@ -749,6 +692,10 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
         out.transport_failure = true;
         return out;
     }
+    if (!call.passthrough && call.canonical &&
+        call.canonical->output_format.kind != wire::OutputFormat::Kind::kText) {
+        wire::StructuredOutputUnwrap::apply(decoded);
+    }
     if (call.passthrough) {
         res.status = r.status;
         std::string type = r.header("content-type");
@@ -828,7 +775,14 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
 
     // Notes content, early errors and usage; appends the client bytes for `events`. True when
     // one of them was an error.
+    // A structured output asked for with a forced tool goes back as the text it stands for.
+    std::optional<wire::StructuredOutputUnwrap> unwrap;
+    if (translate && call.canonical &&
+        call.canonical->output_format.kind != wire::OutputFormat::Kind::kText) {
+        unwrap.emplace();
+    }
     auto take_events = [&](std::string& client_bytes) {
+        if (unwrap) unwrap->apply(events);
         bool error_seen = false;
         for (auto& e : events) {
             using K = wire::StreamEvent::Kind;
@@ -965,7 +919,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 // for, in its own format (also on passthrough routes: SSE clients cannot read
                 // JSON).
                 if (!encoder) encoder = client_codec.stream_encoder(stream_options);
-                events = response_to_events(r);
+                events = wire::response_to_events(r);
                 take_events(tail_out);
             } else {
                 wire::Error e =

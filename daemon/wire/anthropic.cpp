@@ -709,8 +709,24 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
                                                  : M::kUnset;
         out.thinking.budget_tokens = get_int(*th, "budget_tokens").value_or(0);
     }
+    // Structured output: output_config.format (GA) or output_format (the beta's spelling).
+    std::optional<element> format;
     if (auto oc = get_field(doc, "output_config")) {
         out.thinking.effort = std::string(get_string(*oc, "effort").value_or(""));
+        format = get_field(*oc, "format");
+    }
+    if (!format) format = get_field(doc, "output_format");
+    if (format && !format->is_null()) {
+        auto schema = get_field(*format, "schema");
+        if (get_string(*format, "type").value_or("") != "json_schema" || !schema ||
+            !schema->is_object()) {
+            if (error)
+                *error = "output format: must be {\"type\":\"json_schema\",\"schema\":{...}}";
+            return false;
+        }
+        out.output_format.kind = OutputFormat::Kind::kJsonSchema;
+        out.output_format.schema_json = to_json_text(*schema);
+        out.output_format.strict = true;  // Anthropic's structured output always is
     }
     if (auto md = get_field(doc, "metadata")) {
         out.user = std::string(get_string(*md, "user_id").value_or(""));
@@ -731,8 +747,14 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
     write_string(w, options.model);
     // Anthropic refuses thinking together with a forced tool choice; the client's explicit
     // tool choice wins over a translated effort hint.
+    // Structured output: Anthropic's own where the upstream has it, else a forced tool whose
+    // input is the answer (unwrapped back into text by StructuredOutputUnwrap).
+    const OutputFormat& of = request.output_format;
+    bool native_format =
+        of.kind == OutputFormat::Kind::kJsonSchema && options.native_structured_output;
+    bool format_tool = of.kind != OutputFormat::Kind::kText && !native_format;
     bool forced_tool = request.tool_choice.kind == ToolChoice::Kind::kAny ||
-                       request.tool_choice.kind == ToolChoice::Kind::kTool;
+                       request.tool_choice.kind == ToolChoice::Kind::kTool || format_tool;
     bool thinking_on = (request.thinking.mode == Thinking::Mode::kEnabled ||
                         request.thinking.mode == Thinking::Mode::kAdaptive) &&
                        !forced_tool;
@@ -831,9 +853,20 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         w.EndObject();
     }
     w.EndArray();
-    if (!request.tools.empty()) {
+    if (!request.tools.empty() || format_tool) {
         key("tools");
         w.StartArray();
+        if (format_tool) {
+            w.StartObject();
+            w.Key("name");
+            w.String(kStructuredOutputTool);
+            w.Key("description");
+            w.String("Give the answer by calling this tool; its input is the whole answer.");
+            w.Key("input_schema");
+            write_raw(w, of.kind == OutputFormat::Kind::kJsonSchema ? of.schema_json
+                                                                    : R"({"type":"object"})");
+            w.EndObject();
+        }
         for (const auto& t : request.tools) {
             if (t.is_server_tool) {
                 write_raw(w, t.raw_json);
@@ -853,8 +886,17 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         }
         w.EndArray();
     }
-    // Anthropic rejects tool_choice without tools (OpenAI clients send "none"/"auto" alone).
-    if (request.tool_choice.kind != ToolChoice::Kind::kUnset && !request.tools.empty()) {
+    if (format_tool) {
+        key("tool_choice");
+        w.StartObject();
+        w.Key("type");
+        w.String("tool");
+        w.Key("name");
+        w.String(kStructuredOutputTool);
+        w.EndObject();
+    } else if (request.tool_choice.kind != ToolChoice::Kind::kUnset && !request.tools.empty()) {
+        // Anthropic rejects tool_choice without tools (OpenAI clients send "none"/"auto"
+        // alone).
         key("tool_choice");
         w.StartObject();
         w.Key("type");
@@ -914,6 +956,18 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         w.StartObject();
         w.Key("type");
         w.String("disabled");
+        w.EndObject();
+    }
+    if (native_format) {
+        key("output_config");
+        w.StartObject();
+        w.Key("format");
+        w.StartObject();
+        w.Key("type");
+        w.String("json_schema");
+        w.Key("schema");
+        write_raw(w, of.schema_json);
+        w.EndObject();
         w.EndObject();
     }
     if (!request.user.empty()) {

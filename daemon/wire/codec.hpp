@@ -34,6 +34,9 @@ struct EncodeOptions {
     /// Whether the upstream takes thinking blocks whose signature `family` minted (see
     /// Block::signature_origin); unset: it takes none.
     std::function<bool(std::string_view family)> accepts_signature;
+    /// Anthropic: the upstream has structured output (output_config.format); without it a
+    /// JSON schema is asked for with a forced tool.
+    bool native_structured_output = false;
     /// Anthropic: max_tokens when the client gave none (the field is required there).
     std::int64_t default_max_tokens = 8192;
 };

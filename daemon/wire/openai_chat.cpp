@@ -713,6 +713,37 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
         }
     }
     out.user = std::string(get_string(doc, "user").value_or(""));
+    if (auto rf = get_field(doc, "response_format"); rf && rf->is_object()) {
+        std::string_view type = get_string(*rf, "type").value_or("text");
+        if (type == "json_object") {
+            out.output_format.kind = OutputFormat::Kind::kJsonObject;
+        } else if (type == "json_schema") {
+            auto js = get_field(*rf, "json_schema");
+            auto schema = js ? get_field(*js, "schema") : std::nullopt;
+            if (!schema || !schema->is_object()) {
+                if (error)
+                    *error = "response_format.json_schema.schema: must be a JSON Schema object";
+                return false;
+            }
+            out.output_format.kind = OutputFormat::Kind::kJsonSchema;
+            out.output_format.name = std::string(get_string(*js, "name").value_or(""));
+            out.output_format.schema_json = to_json_text(*schema);
+            out.output_format.strict = get_bool(*js, "strict").value_or(false);
+        } else if (type != "text") {
+            if (error) *error = "response_format.type: must be text, json_object or json_schema";
+            return false;
+        }
+    }
+    if (auto n = get_field(doc, "n"); n && !n->is_null()) {
+        auto v = get_int(doc, "n");
+        if (!v || *v < 1 || *v > 128) {
+            if (error) *error = "n: must be a whole number from 1 to 128";
+            return false;
+        }
+        out.n = *v;
+    }
+    out.logprobs =
+        get_bool(doc, "logprobs").value_or(false) || get_int(doc, "top_logprobs").value_or(0) > 0;
     if (auto effort = get_string(doc, "reasoning_effort")) {
         out.thinking.effort = std::string(*effort);
         out.thinking.mode =
@@ -1024,6 +1055,30 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             effort = "xhigh";
         key("reasoning_effort");
         write_string(w, effort);
+    }
+    if (request.output_format.kind != OutputFormat::Kind::kText) {
+        key("response_format");
+        w.StartObject();
+        w.Key("type");
+        if (request.output_format.kind == OutputFormat::Kind::kJsonObject) {
+            w.String("json_object");
+        } else {
+            w.String("json_schema");
+            w.Key("json_schema");
+            w.StartObject();
+            w.Key("name");
+            // OpenAI requires a name; Anthropic's output format has none.
+            write_string(w, request.output_format.name.empty() ? std::string("response")
+                                                               : request.output_format.name);
+            w.Key("schema");
+            write_raw(w, request.output_format.schema_json);
+            if (request.output_format.strict) {
+                w.Key("strict");
+                w.Bool(true);
+            }
+            w.EndObject();
+        }
+        w.EndObject();
     }
     key("stream");
     w.Bool(options.stream);

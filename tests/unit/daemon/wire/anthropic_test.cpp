@@ -13,6 +13,7 @@
 #include <rapidjson/pointer.h>
 
 #include "common/json.hpp"
+#include "daemon/wire/normalize.hpp"
 #include "daemon/wire/openai_chat.hpp"
 #include "daemon/wire/sse.hpp"
 #include "wire_test_support.hpp"
@@ -1173,6 +1174,59 @@ TEST(AnthropicEncodeRequest, ThinkingOffWhenThePendingToolTurnHasNoThinking) {
         "messages":[{"role":"user","content":"list"}]})");
     auto f = parse(anthropic::encode_request(first, anthropic_options()));
     EXPECT_EQ(str_at(f, "/thinking/type"), "enabled");
+}
+
+}  // namespace
+}  // namespace litellm::wire
+
+namespace litellm::wire {
+namespace {
+
+using namespace test_support;
+
+// Defect 7: structured output both ways.
+TEST(AnthropicEncodeRequest, JsonSchemaIsNativeWhereTheUpstreamHasItElseAForcedTool) {
+    Request r = from_openai(R"({"model":"o","messages":[{"role":"user","content":"q"}],
+        "reasoning_effort":"high",
+        "response_format":{"type":"json_schema","json_schema":{"name":"a","strict":true,
+          "schema":{"type":"object","properties":{"x":{"type":"integer"}}}}}})");
+    EncodeOptions native = anthropic_options();
+    native.native_structured_output = true;
+    auto n = parse(anthropic::encode_request(r, native));
+    EXPECT_EQ(str_at(n, "/output_config/format/type"), "json_schema");
+    EXPECT_EQ(str_at(n, "/output_config/format/schema/properties/x/type"), "integer");
+    EXPECT_FALSE(has(n, "/tools"));
+
+    auto f = parse(anthropic::encode_request(r, anthropic_options()));
+    EXPECT_FALSE(has(f, "/output_config"));
+    EXPECT_EQ(str_at(f, "/tools/0/name"), kStructuredOutputTool);
+    EXPECT_EQ(str_at(f, "/tool_choice/type"), "tool");
+    EXPECT_FALSE(has(f, "/thinking"));  // Anthropic refuses thinking with a forced tool
+
+    Request obj = from_openai(R"({"model":"o","messages":[{"role":"user","content":"q"}],
+        "response_format":{"type":"json_object"}})");
+    auto o = parse(anthropic::encode_request(obj, native));
+    EXPECT_EQ(str_at(o, "/tools/0/input_schema/type"), "object");
+}
+
+TEST(AnthropicDecodeRequest, OutputFormatInBothSpellings) {
+    for (const char* body :
+         {R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"q"}],
+              "output_config":{"effort":"low","format":{"type":"json_schema","schema":{"type":"object"}}}})",
+          R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"q"}],
+              "output_format":{"type":"json_schema","schema":{"type":"object"}}})"}) {
+        Request r;
+        std::string error;
+        ASSERT_TRUE(anthropic::decode_request(body, r, &error)) << error;
+        EXPECT_EQ(r.output_format.kind, OutputFormat::Kind::kJsonSchema);
+        EXPECT_EQ(r.output_format.schema_json, R"({"type":"object"})");
+    }
+    Request bad;
+    std::string error;
+    EXPECT_FALSE(anthropic::decode_request(
+        R"({"model":"m","max_tokens":5,"messages":[],"output_format":{"type":"xml"}})", bad,
+        &error));
+    EXPECT_NE(error.find("json_schema"), std::string::npos) << error;
 }
 
 }  // namespace

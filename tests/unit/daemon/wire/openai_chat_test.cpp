@@ -1364,3 +1364,33 @@ TEST(OpenAiEncodeRequest, LaterSystemMessagesFoldIntoTheFirstWhenAsked) {
 
 }  // namespace
 }  // namespace litellm::wire
+
+namespace litellm::wire {
+namespace {
+
+TEST(OpenAiDecodeRequest, ResponseFormatNAndLogprobs) {
+    Request r = decode_ok(R"({"model":"m","messages":[{"role":"user","content":"q"}],"n":3,
+        "top_logprobs":2,"response_format":{"type":"json_schema","json_schema":{"name":"a",
+        "schema":{"type":"object"},"strict":true}}})");
+    EXPECT_EQ(r.n, 3);
+    EXPECT_TRUE(r.logprobs);
+    EXPECT_EQ(r.output_format.kind, OutputFormat::Kind::kJsonSchema);
+    EXPECT_EQ(r.output_format.name, "a");
+    EXPECT_TRUE(r.output_format.strict);
+    // And out again to an OpenAI-compatible upstream.
+    EncodeOptions o;
+    o.model = "m";
+    auto d = test_support::parse(openai_chat::encode_request(r, o));
+    EXPECT_EQ(test_support::str_at(d, "/response_format/json_schema/name"), "a");
+    EXPECT_TRUE(test_support::bool_at(d, "/response_format/json_schema/strict"));
+
+    Request bad;
+    std::string error;
+    EXPECT_FALSE(openai_chat::decode_request(
+        R"({"model":"m","messages":[],"response_format":{"type":"json_schema"}})", bad, &error));
+    EXPECT_NE(error.find("json_schema.schema"), std::string::npos) << error;
+    EXPECT_FALSE(openai_chat::decode_request(R"({"model":"m","messages":[],"n":0})", bad, &error));
+}
+
+}  // namespace
+}  // namespace litellm::wire

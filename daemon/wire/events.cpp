@@ -1,0 +1,143 @@
+#include "daemon/wire/events.hpp"
+
+namespace litellm::wire {
+
+// The events a whole response would have streamed, for upstreams that ignore `stream:true`.
+std::vector<StreamEvent> response_to_events(const Response& r) {
+    using K = StreamEvent::Kind;
+    std::vector<StreamEvent> out;
+    StreamEvent start;
+    start.kind = K::kMessageStart;
+    start.message_id = r.id;
+    start.model = r.model;
+    out.push_back(start);
+    int index = 0;
+    for (const auto& b : r.content) {
+        if (b.type == BlockType::kText && b.text.empty()) continue;
+        if (b.type == BlockType::kRedactedThinking) {
+            // Its data rides on the block start; it has no deltas.
+            StreamEvent s;
+            s.kind = K::kBlockStart;
+            s.index = index;
+            s.block_type = BlockType::kRedactedThinking;
+            s.text = b.signature;
+            out.push_back(s);
+            StreamEvent stop;
+            stop.kind = K::kBlockStop;
+            stop.index = index++;
+            out.push_back(stop);
+            continue;
+        }
+        StreamEvent s;
+        s.kind = K::kBlockStart;
+        s.index = index;
+        s.block_type = b.type == BlockType::kToolUse    ? BlockType::kToolUse
+                       : b.type == BlockType::kThinking ? BlockType::kThinking
+                                                        : BlockType::kText;
+        s.id = b.id;
+        s.name = b.name;
+        out.push_back(s);
+        StreamEvent d;
+        d.kind = K::kDelta;
+        d.index = index;
+        if (b.type == BlockType::kToolUse) {
+            d.delta_type = StreamEvent::DeltaType::kInputJson;
+            d.text = b.input_json;
+        } else if (b.type == BlockType::kThinking) {
+            d.delta_type = StreamEvent::DeltaType::kThinking;
+            d.text = b.text;
+        } else {
+            d.text = b.text;
+        }
+        out.push_back(d);
+        if (b.type == BlockType::kThinking && !b.signature.empty()) {
+            StreamEvent sig;
+            sig.kind = K::kDelta;
+            sig.index = index;
+            sig.delta_type = StreamEvent::DeltaType::kSignature;
+            sig.text = b.signature;
+            out.push_back(sig);
+        }
+        StreamEvent stop;
+        stop.kind = K::kBlockStop;
+        stop.index = index++;
+        out.push_back(stop);
+    }
+    StreamEvent md;
+    md.kind = K::kMessageDelta;
+    md.stop_reason = r.stop_reason;
+    md.stop_sequence = r.stop_sequence;
+    md.usage = r.usage;
+    out.push_back(md);
+    StreamEvent ms;
+    ms.kind = K::kMessageStop;
+    out.push_back(ms);
+    return out;
+}
+
+void EventAggregator::add(const StreamEvent& e) {
+    using K = StreamEvent::Kind;
+    switch (e.kind) {
+        case K::kMessageStart:
+            m_response.id = e.message_id;
+            m_response.model = e.model;
+            m_response.usage = e.usage;
+            break;
+        case K::kBlockStart: {
+            if (e.index < 0) break;
+            if (static_cast<std::size_t>(e.index) >= m_block_of_index.size()) {
+                m_block_of_index.resize(e.index + 1, -1);
+            }
+            m_block_of_index[e.index] = static_cast<int>(m_response.content.size());
+            Block b;
+            b.type = e.block_type;
+            b.id = e.id;
+            b.name = e.name;
+            if (e.block_type == BlockType::kRedactedThinking) b.signature = e.text;
+            m_response.content.push_back(std::move(b));
+            break;
+        }
+        case K::kDelta: {
+            if (e.index < 0 || static_cast<std::size_t>(e.index) >= m_block_of_index.size() ||
+                m_block_of_index[e.index] < 0) {
+                break;  // a delta to a block that never opened: nothing to add it to
+            }
+            Block& b = m_response.content[m_block_of_index[e.index]];
+            switch (e.delta_type) {
+                case StreamEvent::DeltaType::kText:
+                case StreamEvent::DeltaType::kThinking:
+                    b.text += e.text;
+                    break;
+                case StreamEvent::DeltaType::kSignature:
+                    b.signature += e.text;
+                    break;
+                case StreamEvent::DeltaType::kInputJson:
+                    b.input_json += e.text;
+                    break;
+            }
+            break;
+        }
+        case K::kMessageDelta:
+            if (e.stop_reason) m_response.stop_reason = *e.stop_reason;
+            m_response.stop_sequence = e.stop_sequence;
+            m_response.usage = e.usage;
+            break;
+        case K::kMessageStop:
+            m_complete = true;
+            break;
+        case K::kError:
+            m_error = e.error;
+            m_failed = true;
+            break;
+        case K::kBlockStop:
+        case K::kPing:
+            break;
+    }
+    if (e.kind == K::kMessageStop) {
+        for (Block& b : m_response.content) {
+            if (b.type == BlockType::kToolUse && b.input_json.empty()) b.input_json = "{}";
+        }
+    }
+}
+
+}  // namespace litellm::wire
