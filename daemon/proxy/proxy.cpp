@@ -238,6 +238,8 @@ void Proxy::handle(http::Request& req, http::Response& res) {
         res.set_content("", "text/plain");
         return;
     }
+    // The body is parsed in place (no padded copy) for the whole request.
+    wire::PaddedInput padded(req.body);
     auto call = api::match(req);
     if (!call) {
         res.status = 404;
@@ -401,6 +403,7 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         wire::EncodeOptions opts = provider->encode_options(up_call);
         opts.model = d.upstream_model;
         opts.stream = call.stream;
+        opts.size_hint = call.req->body.size();
         opts.extra_params = std::move(extras);
         opts.accepts_signature = [provider](std::string_view family) {
             return provider->accepts_signature(family);

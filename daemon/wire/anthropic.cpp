@@ -43,12 +43,15 @@ bool decode_blocks(element content, std::vector<Block>& out, std::string* error)
         if (error) *error = "content must be a string or an array of blocks";
         return false;
     }
-    for (element item : as_array(content)) {
-        Block b;
+    simdjson::dom::array items = as_array(content);
+    out.reserve(out.size() + items.size());  // a Block is large: no regrowth moves
+    for (element item : items) {
+        Block& b = out.emplace_back();
         if (!decode_block(item, b, error)) return false;
         // Unknown block types decode to an empty text block; skip those.
-        if (b.type == BlockType::kText && b.text.empty() && b.cache_control_json.empty()) continue;
-        out.push_back(std::move(b));
+        if (b.type == BlockType::kText && b.text.empty() && b.cache_control_json.empty()) {
+            out.pop_back();
+        }
     }
     return true;
 }
@@ -63,6 +66,9 @@ bool decode_block(element e, Block& b, std::string* error) {
     if (type == "text") {
         b.type = BlockType::kText;
         b.text = std::string(get_string(e, "text").value_or(""));
+        if (auto c = get_field(e, "citations"); c && c->is_array()) {
+            b.citations_json = to_json_text(*c);
+        }
     } else if (type == "image" || type == "document") {
         b.type = type == "image" ? BlockType::kImage : BlockType::kDocument;
         auto src = get_field(e, "source");
@@ -144,6 +150,10 @@ void write_block(JsonWriter& w, const Block& b) {
             w.String("text");
             w.Key("text");
             write_string(w, b.text);
+            if (!b.citations_json.empty()) {
+                w.Key("citations");
+                write_raw(w, b.citations_json);
+            }
             break;
         case BlockType::kImage:
         case BlockType::kDocument:
@@ -650,7 +660,9 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
         return false;
     }
     size_t i = 0;
-    for (element m : as_array(*messages)) {
+    simdjson::dom::array message_items = as_array(*messages);
+    out.messages.reserve(message_items.size());
+    for (element m : message_items) {
         Message msg;
         auto role = get_string(m, "role").value_or("");
         if (role == "user")
@@ -680,6 +692,8 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
             Tool tool;
             tool.name = std::string(get_string(t, "name").value_or(""));
             tool.description = std::string(get_string(t, "description").value_or(""));
+            if (auto cc = get_field(t, "cache_control"))
+                tool.cache_control_json = to_json_text(*cc);
             if (auto schema = get_field(t, "input_schema")) {
                 tool.schema_json = to_json_text(*schema);
             } else if (get_string(t, "type")) {
@@ -735,7 +749,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
 }
 
 std::string encode_request(const Request& request, const EncodeOptions& options) {
-    rapidjson::StringBuffer sb;
+    rapidjson::StringBuffer sb(nullptr, encode_capacity(options.size_hint));
     JsonWriter w(sb);
     std::vector<std::string> written;
     auto key = [&](const char* k) {
@@ -882,6 +896,12 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             w.Key("input_schema");
             write_raw(
                 w, t.schema_json.empty() ? R"({"type":"object","properties":{}})" : t.schema_json);
+            // The cache breakpoint Claude Code sets on its last tool: without it the
+            // tool list is re-billed in full on every turn.
+            if (!t.cache_control_json.empty()) {
+                w.Key("cache_control");
+                write_raw(w, t.cache_control_json);
+            }
             w.EndObject();
         }
         w.EndArray();

@@ -20,6 +20,7 @@ namespace litellm::wire {
 struct EncodeOptions {
     std::string model;  ///< upstream model id
     bool stream = false;
+    std::size_t size_hint = 0;  ///< the client body's size, to size the output buffer once
     /// Deployment litellm_params to merge at the top level (key, JSON text), unless set already.
     std::vector<std::pair<std::string, std::string>> extra_params;
     /// Keep cache_control on text parts (DashScope-like OpenAI upstreams use it).

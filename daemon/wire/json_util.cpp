@@ -35,6 +35,25 @@ void trim_thread_parsers() {
     }
 }
 
+namespace {
+// The text PaddedInput vouches for on this thread (nullptr: none).
+thread_local const char* t_padded_data = nullptr;
+thread_local std::size_t t_padded_size = 0;
+}  // namespace
+
+PaddedInput::PaddedInput(std::string& body) {
+    if (body.capacity() - body.size() < simdjson::SIMDJSON_PADDING) {
+        body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    }
+    t_padded_data = body.data();
+    t_padded_size = body.size();
+}
+
+PaddedInput::~PaddedInput() {
+    t_padded_data = nullptr;
+    t_padded_size = 0;
+}
+
 bool parse_json(std::string_view text, element& out, std::string* error, int slot) {
     auto& parser = t_parsers[slot == 0 ? 0 : 1];
     // The depth bound is what keeps every recursive walk over a parsed body (tool schemas,
@@ -44,7 +63,9 @@ bool parse_json(std::string_view text, element& out, std::string* error, int slo
         if (error) *error = "out of memory";
         return false;
     }
-    auto result = parser.parse(text.data(), text.size(), true);
+    // Text known to be padded is read in place; any other is copied into a padded buffer.
+    bool padded = text.data() == t_padded_data && text.size() == t_padded_size;
+    auto result = parser.parse(text.data(), text.size(), !padded);
     if (result.error() == simdjson::DEPTH_ERROR) {
         if (error) *error = fmt::format("JSON nested deeper than {} levels", depth);
         return false;

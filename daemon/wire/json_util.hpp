@@ -27,6 +27,35 @@ class JsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
 
     /// Writes already-serialized JSON text of `type` as the next value.
     void raw_json(std::string_view json, rapidjson::Type type);
+
+    /// Keys and string values go through fast_string too (RapidJSON's own writes a byte at
+    /// a time); these hide the base class's overloads, so every call site takes them.
+    bool Key(std::string_view k) {
+        fast_string(k);
+        return true;
+    }
+    bool String(std::string_view s) {
+        fast_string(s);
+        return true;
+    }
+};
+
+/// The initial capacity of a buffer that will hold a body re-encoded from one of `hint`
+/// bytes: room for the body and for fast_string's worst-case reservation of its longer
+/// strings, so the buffer is not regrown (and copied) on the way.
+inline std::size_t encode_capacity(std::size_t hint) {
+    return hint == 0 ? 4096 : hint + hint / 2 + 64 * 1024;
+}
+
+/// Marks `body` (which must have at least simdjson::SIMDJSON_PADDING bytes of capacity past
+/// its end) as safe for simdjson to read in place, for this thread, while the guard lives:
+/// parse_json then skips its padded copy of the text.
+class PaddedInput {
+  public:
+    explicit PaddedInput(std::string& body);
+    ~PaddedInput();
+    PaddedInput(const PaddedInput&) = delete;
+    PaddedInput& operator=(const PaddedInput&) = delete;
 };
 using simdjson::dom::element;
 

@@ -45,6 +45,7 @@ struct Block {
     std::vector<Block> content;  ///< tool_result content blocks (text, image)
     bool is_error = false;
     std::string cache_control_json;  ///< raw cache_control object, kept for Anthropic upstreams
+    std::string citations_json;      ///< a text block's citations array (Anthropic), as text
 };
 
 enum class Role { kUser, kAssistant, kSystem };

@@ -841,7 +841,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
 }
 
 std::string encode_request(const Request& request, const EncodeOptions& options) {
-    rapidjson::StringBuffer sb;
+    rapidjson::StringBuffer sb(nullptr, encode_capacity(options.size_hint));
     JsonWriter w(sb);
     std::vector<std::string> written;
     auto key = [&](const char* k) {

@@ -1231,3 +1231,31 @@ TEST(AnthropicDecodeRequest, OutputFormatInBothSpellings) {
 
 }  // namespace
 }  // namespace litellm::wire
+
+namespace litellm::wire {
+namespace {
+
+using namespace test_support;
+
+TEST(AnthropicEncodeRequest, ToolCacheControlAndCitationsSurviveAReEncode) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(
+        R"({"model":"m","max_tokens":5,
+            "tools":[{"name":"a","input_schema":{"type":"object"}},
+                     {"name":"b","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}],
+            "messages":[{"role":"user","content":"q"},
+              {"role":"assistant","content":[{"type":"text","text":"cited",
+                "citations":[{"type":"char_location","cited_text":"x","document_index":0,
+                              "start_char_index":0,"end_char_index":1}]}]},
+              {"role":"user","content":"more"}]})",
+        r, &error))
+        << error;
+    auto d = parse(anthropic::encode_request(r, anthropic_options()));
+    EXPECT_FALSE(has(d, "/tools/0/cache_control"));
+    EXPECT_EQ(str_at(d, "/tools/1/cache_control/type"), "ephemeral");
+    EXPECT_EQ(str_at(d, "/messages/1/content/0/citations/0/cited_text"), "x");
+}
+
+}  // namespace
+}  // namespace litellm::wire
