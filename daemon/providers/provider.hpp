@@ -6,6 +6,7 @@
 // A provider joins the daemon with one row: `ProviderRegistration` in its own file, linked
 // into the binary (see daemon/providers/registry.cpp for the lookup).
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -68,6 +69,11 @@ class Provider {
     /// An upstream failure in canonical form, with the retry hint it carries.
     virtual wire::Error classify(int status, std::string_view body, const Headers& headers) const;
 };
+
+/// A retry delay an error body states in words or fields ("Please try again in 20s",
+/// "try again in 350ms", "retry after 30 seconds", "retry_after": 12, "resets_in_seconds": 9),
+/// in seconds; nullopt when it states none.
+std::optional<double> retry_hint_in_body(std::string_view body);
 
 /// Registers `impl` for `prefix` (static initialisation of the provider's file). `info` adds
 /// the prefix to the provider table when the built-in table lacks it.

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 
@@ -47,6 +48,43 @@ std::string Provider::missing_credentials(const UpstreamCall& call, const std::s
                        d.model_name, d.api_key.env_name, dotenv_path);
 }
 
+std::optional<double> retry_hint_in_body(std::string_view body) {
+    auto lower = [](std::string_view s) {
+        std::string out(s.substr(0, 64 * 1024));
+        for (char& c : out)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
+    };
+    std::string text = lower(body);
+    // A number right after `at`, skipping spaces, quotes and a colon; its unit after it.
+    auto number_at = [&](std::size_t at) -> std::optional<double> {
+        while (at < text.size() && (text[at] == ' ' || text[at] == '"' || text[at] == ':'))
+            ++at;
+        if (at >= text.size() || !std::isdigit(static_cast<unsigned char>(text[at]))) {
+            return std::nullopt;
+        }
+        char* end = nullptr;
+        double v = std::strtod(text.c_str() + at, &end);
+        if (!std::isfinite(v) || v < 0) return std::nullopt;
+        std::string_view unit(end, text.size() - static_cast<std::size_t>(end - text.c_str()));
+        while (!unit.empty() && unit.front() == ' ')
+            unit.remove_prefix(1);
+        if (unit.rfind("ms", 0) == 0)
+            v /= 1000;
+        else if (unit.rfind("m", 0) == 0 && unit.rfind("mi", 0) == 0)
+            v *= 60;  // minutes
+        return v;
+    };
+    for (std::string_view phrase : {"try again in", "retry after", "retry in", "\"retry_after\"",
+                                    "\"resets_in_seconds\"", "\"retry_after_seconds\""}) {
+        for (std::size_t at = text.find(phrase); at != std::string::npos;
+             at = text.find(phrase, at + 1)) {
+            if (auto v = number_at(at + phrase.size())) return v;
+        }
+    }
+    return std::nullopt;
+}
+
 wire::Error Provider::classify(int status, std::string_view body, const Headers& headers) const {
     wire::Error e = wire::classify_upstream_error(status, body);
     for (const auto& [k, v] : headers) {
@@ -55,6 +93,11 @@ wire::Error Provider::classify(int status, std::string_view body, const Headers&
         double s = std::strtod(v.c_str(), &end);
         if (end != v.c_str() && s >= 0 && std::isfinite(s)) e.retry_after_s = s;
         break;
+    }
+    // Without the header, a rate limit or overload often says in its body when to come back.
+    if (!e.retry_after_s &&
+        (e.kind == wire::ErrorKind::kRateLimit || e.kind == wire::ErrorKind::kOverloaded)) {
+        e.retry_after_s = retry_hint_in_body(body);
     }
     return e;
 }
