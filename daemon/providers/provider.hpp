@@ -6,6 +6,7 @@
 // A provider joins the daemon with one row: `ProviderRegistration` in its own file, linked
 // into the binary (see daemon/providers/registry.cpp for the lookup).
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,16 @@ class Provider {
     /// How a canonical request is encoded for this upstream (model and stream set by the
     /// caller).
     virtual wire::EncodeOptions encode_options(const UpstreamCall& call) const { return {}; }
+    /// True when the upstream answers only as a stream (Codex): a whole answer for the
+    /// client is gathered from the stream's events.
+    virtual bool always_streams() const { return false; }
+    /// The request body as the upstream takes it (an envelope, as Code Assist wants).
+    virtual std::string wrap(std::string body, const UpstreamCall& call) const { return body; }
+    /// The decoder for this upstream's streams: the format's own, unless the provider
+    /// unwraps an envelope around each event.
+    virtual std::unique_ptr<wire::StreamDecoder> stream_decoder(const wire::Codec& codec) const {
+        return codec.stream_decoder();
+    }
     /// An upstream failure in canonical form, with the retry hint it carries.
     virtual wire::Error classify(int status, std::string_view body, const Headers& headers) const;
 };

@@ -348,9 +348,10 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     }
     call.provider = provider;
     call.upstream_codec = codec;
-    call.passthrough = codec == call.client_codec;
+    call.passthrough = codec == call.client_codec && !provider->always_streams();
+    const bool upstream_streams = call.stream || provider->always_streams();
     providers::UpstreamCall up_call{
-        d, *info, *call.req, call.client_codec->format, call.passthrough, call.stream};
+        d, *info, *call.req, call.client_codec->format, call.passthrough, upstream_streams};
     bool keep_bytes = call.passthrough && !call.reencode;
     std::string missing =
         provider->missing_credentials(up_call, m_configs.config_path(), m_configs.dotenv_path());
@@ -388,7 +389,7 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     }
     up.url = provider->url(up_call);
     provider->headers(up_call, up.headers);
-    up.headers.emplace_back("Accept", call.stream ? "text/event-stream" : "application/json");
+    up.headers.emplace_back("Accept", upstream_streams ? "text/event-stream" : "application/json");
     // No compression from upstreams (a request without Accept-Encoding allows any): it costs
     // CPU on both ends and delays stream chunks, and answers are small next to their latency.
     up.headers.emplace_back("Accept-Encoding", "identity");
@@ -402,7 +403,7 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     } else {
         wire::EncodeOptions opts = provider->encode_options(up_call);
         opts.model = d.upstream_model;
-        opts.stream = call.stream;
+        opts.stream = upstream_streams;
         opts.size_hint = call.req->body.size();
         opts.extra_params = std::move(extras);
         opts.accepts_signature = [provider](std::string_view family) {
@@ -410,6 +411,7 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         };
         up.body = codec->encode_request(*call.canonical, opts);
     }
+    up.body = provider->wrap(std::move(up.body), up_call);
     return up;
 }
 
@@ -514,7 +516,10 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
         const Deployment& d = *order[i];
         std::string key = router::deployment_key(d);
         const providers::Provider* provider = providers::find(d.provider);
-        bool keeps_bytes = provider && provider->format() == api.format;
+        // An upstream that only streams gets a body re-encoded to stream, whatever the
+        // client asked for.
+        bool keeps_bytes =
+            provider && provider->format() == api.format && !provider->always_streams();
         if (keeps_bytes && !scanned) {
             // The upstream gets these bytes: a second `model` or `stream` (or a key spelled
             // with escapes) could make it obey another than the one routed by, so such a
@@ -560,7 +565,9 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
             call.attempts = attempts;
             call.tried = &tried;
             AttemptResult r = call.stream ? run_stream(call, std::move(*upstream), res)
-                                          : run_whole(call, std::move(*upstream), res);
+                              : call.provider->always_streams()
+                                  ? run_gathered(call, std::move(*upstream), res)
+                                  : run_whole(call, std::move(*upstream), res);
             if (r.committed) {
                 cooldowns.record_success(key);
                 return;
@@ -716,6 +723,89 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
     return out;
 }
 
+Proxy::AttemptResult Proxy::run_gathered(Call& call, UpstreamRequest upstream,
+                                         http::Response& res) {
+    AttemptResult out;
+    std::unique_ptr<wire::StreamDecoder> decoder =
+        call.provider->stream_decoder(*call.upstream_codec);
+    wire::EventAggregator gathered;
+    std::vector<wire::StreamEvent> events;
+    std::string error_body;
+    bool ok_status = false;
+    bool overflow = false;
+    UpstreamResult r = m_pool.send(
+        upstream,
+        [&](const UpstreamResult& head) {
+            ok_status = head.status >= 200 && head.status < 300;
+            return true;
+        },
+        [&](std::string_view bytes) {
+            if (!ok_status) {
+                if (error_body.size() < kMaxErrorBody) error_body.append(bytes);
+                return true;
+            }
+            decoder->feed(bytes, events);
+            for (const auto& e : events)
+                gathered.add(e);
+            events.clear();
+            if (decoder->overflowed()) {
+                overflow = true;
+                return false;
+            }
+            return true;
+        });
+    if (r.transport == TransportStatus::kClientGone) {
+        out.client_gone = true;
+        return out;
+    }
+    if (overflow) {
+        out.error = make_error(wire::ErrorKind::kApi,
+                               fmt::format("the upstream sent an SSE event over {} KB "
+                                           "(general_settings.max_sse_line_kb)",
+                                           call.cfg->general.limits.max_sse_line_bytes >> 10));
+        out.transport_failure = true;
+        return out;
+    }
+    if (r.head_received() && !ok_status) {
+        out.error = call.provider->classify(r.status, error_body, r.headers);
+        return out;
+    }
+    if (r.transport != TransportStatus::kOk) {
+        out.error = transport_error(r, fmt::format("upstream {}", url_host(upstream.url)));
+        out.transport_failure = true;
+        return out;
+    }
+    decoder->finish(events);
+    for (const auto& e : events)
+        gathered.add(e);
+    if (gathered.error()) {
+        // Nothing reached the client: an in-band error is an attempt that failed, so a
+        // fallback may still answer.
+        out.error = *gathered.error();
+        scrub_secrets(out.error.message, *call.deployment, *call.cfg);
+        out.transport_failure = out.error.kind == wire::ErrorKind::kApi;
+        return out;
+    }
+    if (!gathered.complete()) {
+        out.error = make_error(wire::ErrorKind::kApi, "upstream stream ended before its end");
+        out.transport_failure = true;
+        return out;
+    }
+    wire::Response response = gathered.response();
+    wire::normalize(response);
+    if (call.canonical && call.canonical->output_format.kind != wire::OutputFormat::Kind::kText) {
+        wire::StructuredOutputUnwrap::apply(response);
+    }
+    res.status = 200;
+    res.set_content(call.client_codec->encode_response(response, call.model), "application/json");
+    out.committed = true;
+    log_info("proxy", "request model={} -> {} 200 in {} ms attempts={} {} gathered from a stream{}",
+             call.model, call.deployment->model, ms_since(call.started), call.attempts,
+             usage_text(response.usage),
+             call.tried->empty() ? "" : fmt::format(" [{}]", fmt::join(*call.tried, "; ")));
+    return out;
+}
+
 Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, http::Response& res) {
     AttemptResult out;
     bool translate = !call.passthrough;
@@ -735,7 +825,8 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
 
     // The decoder runs on every route: it translates, and on passthrough routes it still tells
     // content from an early in-band error (for fallback) and reads the usage.
-    std::unique_ptr<wire::StreamDecoder> decoder = call.upstream_codec->stream_decoder();
+    std::unique_ptr<wire::StreamDecoder> decoder =
+        call.provider->stream_decoder(*call.upstream_codec);
     std::unique_ptr<wire::StreamEncoder> encoder;
     if (translate) encoder = client_codec.stream_encoder(stream_options);
     // Hold the start of the stream until the first content (bounded): an in-band error right

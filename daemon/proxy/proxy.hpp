@@ -80,6 +80,9 @@ class Proxy final : public http::Handler {
     void abandon(const Call& call, http::Response& res, const Deployment& d, int attempts);
     /// One attempt without streaming; writes `res` only on success.
     AttemptResult run_whole(Call& call, UpstreamRequest upstream, http::Response& res);
+    /// One attempt for a whole answer on an upstream that only streams: the stream's events
+    /// are gathered into the response; writes `res` only on success.
+    AttemptResult run_gathered(Call& call, UpstreamRequest upstream, http::Response& res);
     /// One streamed attempt; commits `res` only once the upstream answered 2xx (and, with
     /// stream_hold_timeout, sent its first content).
     AttemptResult run_stream(Call& call, UpstreamRequest upstream, http::Response& res);
