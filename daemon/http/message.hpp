@@ -128,6 +128,9 @@ enum class ParseStatus {
 
 /// Largest request head (request line and headers) accepted.
 inline constexpr std::size_t kMaxHeadBytes = 64 * 1024;
+/// Spare capacity a request body keeps past its end, so a parser that reads ahead in blocks
+/// (simdjson reads up to 64 bytes) can parse it where it lies instead of copying it.
+constexpr std::size_t kBodyPadding = 64;
 /// Most header lines accepted.
 inline constexpr std::size_t kMaxHeaders = 128;
 

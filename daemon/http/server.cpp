@@ -575,6 +575,7 @@ void HttpServer::serve(int fd) {
                 refuse_body(503);
                 return;
             }
+            req.body.reserve(next + http::kBodyPadding);
             req.body.resize(next);
             std::memcpy(req.body.data(), buf.view().data(), filled);
             buf.consume(filled);
@@ -588,6 +589,7 @@ void HttpServer::serve(int fd) {
                     refuse_body(503);
                     return;
                 }
+                req.body.reserve(next + http::kBodyPadding);
                 req.body.resize(next);
             }
         }

@@ -241,41 +241,47 @@ void JsonWriter::fast_string(std::string_view s) {
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i control = _mm_set1_epi8(0x1F);
-    while (b < e) {
-        const char* run = b;
-        // 16 bytes at a time to the next byte that needs escaping: '"', '\\' or <= 0x1F
-        // (max(x, 0x1F) == 0x1F exactly for those).
-        for (;;) {
-            if (e - b < 16) {
-                while (b < e && !kEscape[static_cast<unsigned char>(*b)])
-                    ++b;
-                break;
-            }
-            __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
-            __m128i hit =
-                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                             _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
-            int mask = _mm_movemask_epi8(hit);
-            if (mask != 0) {
-                b += __builtin_ctz(static_cast<unsigned>(mask));
-                break;
-            }
-            b += 16;
-        }
-        std::memcpy(p, run, static_cast<std::size_t>(b - run));
-        p += b - run;
-        if (b == e) break;
-        char esc = kEscape[static_cast<unsigned char>(*b)];
+    auto escape = [&](unsigned char c) {
+        char esc = kEscape[c];
         *p++ = '\\';
         *p++ = esc;
         if (esc == 'u') {
             static constexpr char kHex[] = "0123456789ABCDEF";
             *p++ = '0';
             *p++ = '0';
-            *p++ = kHex[static_cast<unsigned char>(*b) >> 4];
-            *p++ = kHex[static_cast<unsigned char>(*b) & 15];
+            *p++ = kHex[c >> 4];
+            *p++ = kHex[c & 15];
         }
-        ++b;
+    };
+    // 16 bytes at a time: each block is stored whole before it is checked (the reservation
+    // leaves room: at least 16 input bytes are left, so at least 90 output bytes are), and
+    // only the part before the first byte that needs escaping ('"', '\\' or <= 0x1F, which
+    // max(x, 0x1F) == 0x1F finds) is kept. No memcpy call per run: Claude Code's texts have
+    // a newline every few dozen bytes.
+    while (e - b >= 16) {
+        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p), x);
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                         _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
+        unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+        if (mask == 0) {
+            b += 16;
+            p += 16;
+            continue;
+        }
+        unsigned n = static_cast<unsigned>(__builtin_ctz(mask));
+        b += n;
+        p += n;
+        escape(static_cast<unsigned char>(*b++));
+    }
+    for (; b < e; ++b) {
+        unsigned char c = static_cast<unsigned char>(*b);
+        if (kEscape[c]) {
+            escape(c);
+        } else {
+            *p++ = static_cast<char>(c);
+        }
     }
     *p++ = '"';
     os_->Pop(worst - static_cast<std::size_t>(p - out));
