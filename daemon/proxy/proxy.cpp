@@ -19,15 +19,21 @@
 #include "common/redact.hpp"
 #include "daemon/api/client_api.hpp"
 #include "daemon/providers/provider.hpp"
-#include "daemon/proxy/json_scan.hpp"
 #include "daemon/router/router.hpp"
 #include "daemon/wire/events.hpp"
+#include "daemon/wire/json_scan.hpp"
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/normalize.hpp"
 #include "daemon/wire/sse.hpp"
 #include "proto/version.hpp"
 
 namespace litellm::proxy {
+
+using wire::find_top_level_value;
+using wire::insert_top_level_if_absent;
+using wire::replace_top_level_value;
+using wire::RoutingFields;
+using wire::scan_routing_fields;
 
 namespace {
 
@@ -400,6 +406,9 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         up.body = replace_top_level_value(call.req->body, "model", json_quote(d.upstream_model));
         for (const auto& [k, v] : extras)
             up.body = insert_top_level_if_absent(up.body, k, v);
+        // What the format's own upstream refuses even from its own clients (thinking with
+        // a signature nobody minted, replayed after a fallback) is cut out of the bytes.
+        if (auto fixed = codec->passthrough_fixup(up.body)) up.body = std::move(*fixed);
     } else {
         wire::EncodeOptions opts = provider->encode_options(up_call);
         opts.model = d.upstream_model;

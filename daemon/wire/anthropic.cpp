@@ -1,7 +1,10 @@
 #include "daemon/wire/anthropic.hpp"
 
+#include <string.h>
+
 #include <algorithm>
 
+#include "daemon/wire/json_scan.hpp"
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/normalize.hpp"
 #include "daemon/wire/sse.hpp"
@@ -1078,6 +1081,97 @@ std::string encode_error(const Error& error) {
     w.EndObject();
     w.EndObject();
     return std::string(sb.GetString(), sb.GetSize());
+}
+
+std::optional<std::string> strip_unsigned_thinking(std::string_view body) {
+    // Most bodies have no empty signature at all: two memmem calls (the compact spelling of
+    // JSON.stringify and the spaced one of Python's json) settle it.
+    auto contains = [&](std::string_view needle) {
+        return ::memmem(body.data(), body.size(), needle.data(), needle.size()) != nullptr;
+    };
+    if (!contains(R"("signature":"")") && !contains(R"("signature": "")")) return std::nullopt;
+
+    auto text_of = [](std::string_view json, const ValueSpan& v) {
+        return json.substr(v.begin, v.end - v.begin);
+    };
+    auto messages = find_top_level_value(body, "messages");
+    if (!messages) return std::nullopt;
+    std::string_view msgs = text_of(body, *messages);
+    auto items = array_elements(msgs);
+    if (!items) return std::nullopt;
+
+    // The messages array rebuilt from byte slices: unchanged messages as they are, changed
+    // ones with the unsigned thinking blocks left out of their content array.
+    std::string rebuilt = "[";
+    bool changed = false, first = true;
+    bool last_assistant_tool_use = false, last_assistant_thinking = false;
+    for (const ValueSpan& item : *items) {
+        std::string_view m = text_of(msgs, item);
+        std::string_view out = m;
+        std::string edited;
+        auto role = find_top_level_value(m, "role");
+        auto content = find_top_level_value(m, "content");
+        bool assistant = role && text_of(m, *role) == R"("assistant")";
+        if (assistant && content && m[content->begin] == '[') {
+            std::string_view c = text_of(m, *content);
+            auto blocks = array_elements(c);
+            bool tool_use = false, thinking = false;
+            std::string kept = "[";
+            bool dropped = false, any_kept = false;
+            for (const ValueSpan& bs : blocks ? *blocks : std::vector<ValueSpan>{}) {
+                std::string_view b = text_of(c, bs);
+                auto type = find_top_level_value(b, "type");
+                std::string_view t = type ? text_of(b, *type) : std::string_view();
+                tool_use |= t == R"("tool_use")";
+                if (t == R"("thinking")") {
+                    auto sig = find_top_level_value(b, "signature");
+                    if (!sig || text_of(b, *sig) == R"("")") {
+                        dropped = true;
+                        continue;
+                    }
+                    thinking = true;
+                }
+                thinking |= t == R"("redacted_thinking")";
+                if (any_kept) kept += ',';
+                kept.append(b);
+                any_kept = true;
+            }
+            kept += ']';
+            last_assistant_tool_use = tool_use;
+            last_assistant_thinking = thinking;
+            if (dropped) {
+                changed = true;
+                if (!any_kept) continue;  // nothing left of the turn: it goes
+                edited.reserve(m.size());
+                edited.append(m.substr(0, content->begin))
+                    .append(kept)
+                    .append(m.substr(content->end));
+                out = edited;
+            }
+        }
+        if (!first) rebuilt += ',';
+        rebuilt.append(out);
+        first = false;
+    }
+    if (!changed) return std::nullopt;
+    rebuilt += ']';
+    std::string result;
+    result.reserve(body.size());
+    result.append(body.substr(0, messages->begin))
+        .append(rebuilt)
+        .append(body.substr(messages->end));
+    // With thinking on, the turn whose tool calls are pending must start with its thinking
+    // block; without one left, this request goes without thinking.
+    if (last_assistant_tool_use && !last_assistant_thinking) {
+        if (auto th = find_top_level_value(result, "thinking")) {
+            std::string_view v = text_of(result, *th);
+            if (v.find(R"("enabled")") != std::string_view::npos ||
+                v.find(R"("adaptive")") != std::string_view::npos) {
+                result = replace_top_level_value(result, "thinking", R"({"type":"disabled"})");
+            }
+        }
+    }
+    return result;
 }
 
 std::unique_ptr<StreamDecoder> make_stream_decoder() {

@@ -2,6 +2,7 @@
 // Anthropic Messages: /v1/messages requests, responses, SSE streams and error bodies.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,13 @@ std::string encode_response(const Response& response, std::string_view model);
 /// The error body `{"type":"error","error":{...}}`; context-length errors read "prompt is too
 /// long", which is what Claude Code compacts on.
 std::string encode_error(const Error& error);
+
+/// For a body that goes to Anthropic as the client sent it: the body without the thinking
+/// blocks whose signature is empty (Anthropic rejects them; litellmd itself made them from
+/// another format's reasoning, and a client replays them after a fallback), with thinking
+/// turned off when that leaves the pending tool turn without its thinking block. nullopt
+/// when there is nothing to cut. Byte level: the rest of the body is kept as it is.
+std::optional<std::string> strip_unsigned_thinking(std::string_view body);
 
 /// Decoder for an upstream Anthropic SSE stream.
 std::unique_ptr<StreamDecoder> make_stream_decoder();

@@ -29,6 +29,10 @@ std::string openai_unsupported(const Request&) {
     return {};
 }
 
+std::optional<std::string> no_fixup(std::string_view) {
+    return std::nullopt;
+}
+
 const Codec kAnthropic{
     WireFormat::kAnthropicMessages,
     "anthropic",
@@ -46,6 +50,7 @@ const Codec kAnthropic{
     [](const Error& e, std::string& out) {
         append_sse_event(out, "error", anthropic::encode_error(e));
     },
+    anthropic::strip_unsigned_thinking,
 };
 
 const Codec kOpenAIChat{
@@ -66,6 +71,7 @@ const Codec kOpenAIChat{
         append_sse_event(out, {}, openai_chat::encode_error(e));
         append_sse_event(out, {}, "[DONE]");
     },
+    no_fixup,
 };
 
 // Indexed by WireFormat; a format without a codec yet has nullptr.

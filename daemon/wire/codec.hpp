@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -99,6 +100,9 @@ struct Codec {
     /// Appends an in-band error and the stream's end to a stream whose bytes passed through
     /// untranslated (no encoder state to close).
     void (*append_stream_error)(const Error& error, std::string& out);
+    /// A same-format body with what this format's upstreams refuse cut out (at byte level),
+    /// or nullopt when the body goes as it is.
+    std::optional<std::string> (*passthrough_fixup)(std::string_view body);
 };
 
 /// The codec for `format`, or nullptr while that format has none.

@@ -125,8 +125,11 @@ TEST_F(TranslationTest, UnsignedThinkingNeverReachesAnthropic) {
         {"role":"user","content":"q2"}]})");
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 200) << res->body;
-    // Same format, so the bytes would pass through: the client's own history is its
-    // business there. Through a translated route it is litellmd's: see the OpenAI client.
+    // Same format, so the bytes pass through, but not that block (Anthropic would refuse it).
+    std::string passed = m_anthropic.last_request().body;
+    EXPECT_EQ(passed.find("gpt thought"), std::string::npos) << passed;
+    EXPECT_NE(passed.find(R"("text":"a1")"), std::string::npos) << passed;
+    // Through a translated route too: an OpenAI client's reasoning_content.
     m_anthropic.push_reply(anthropic_fake::text("fine"));
     res = chat(R"({"model":"claude-a","max_tokens":50,"messages":[
         {"role":"user","content":"q1"},

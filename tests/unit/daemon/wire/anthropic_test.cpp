@@ -1259,3 +1259,65 @@ TEST(AnthropicEncodeRequest, ToolCacheControlAndCitationsSurviveAReEncode) {
 
 }  // namespace
 }  // namespace litellm::wire
+
+namespace litellm::wire {
+namespace {
+
+using namespace test_support;
+
+// Defect 4 on the route that keeps the bytes: Claude Code replays thinking litellmd made from
+// OpenAI reasoning (signature "") to an Anthropic deployment after a fallback.
+TEST(AnthropicStripUnsignedThinking, NothingToCutLeavesTheBodyAlone) {
+    EXPECT_EQ(
+        anthropic::strip_unsigned_thinking(
+            R"({"model":"m","messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"t","signature":"EqS"}]}]})"),
+        std::nullopt);
+    EXPECT_EQ(anthropic::strip_unsigned_thinking(R"({"model":"m","messages":[]})"), std::nullopt);
+}
+
+TEST(AnthropicStripUnsignedThinking, CutsOnlyTheUnsignedBlocksByteForByte) {
+    std::string body =
+        R"({"model":"m","system":[{"type":"text","text":"sys"}],"thinking":{"type":"enabled","budget_tokens":2048},"messages":[)"
+        R"({"role":"user","content":"q1"},)"
+        R"({"role":"assistant","content":[{"type":"thinking","thinking":"from gpt","signature":""},{"type":"text","text":"a1"}]},)"
+        R"({"role":"user","content":"q2"},)"
+        R"({"role":"assistant","content":[{"type":"thinking","thinking":"ok","signature":"EqSig"},{"type":"text","text":"a2"}]},)"
+        R"({"role":"user","content":"q3"}],"stream":true})";
+    auto out = anthropic::strip_unsigned_thinking(body);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(
+        *out,
+        R"({"model":"m","system":[{"type":"text","text":"sys"}],"thinking":{"type":"enabled","budget_tokens":2048},"messages":[)"
+        R"({"role":"user","content":"q1"},)"
+        R"({"role":"assistant","content":[{"type":"text","text":"a1"}]},)"
+        R"({"role":"user","content":"q2"},)"
+        R"({"role":"assistant","content":[{"type":"thinking","thinking":"ok","signature":"EqSig"},{"type":"text","text":"a2"}]},)"
+        R"({"role":"user","content":"q3"}],"stream":true})");
+}
+
+TEST(AnthropicStripUnsignedThinking, AToolTurnLeftWithoutThinkingTurnsThinkingOff) {
+    std::string body =
+        R"({"model": "m", "thinking": {"type": "enabled", "budget_tokens": 2048}, "messages": [)"
+        R"({"role": "user", "content": "list"}, )"
+        R"({"role": "assistant", "content": [{"type": "thinking", "thinking": "x", "signature": ""}, )"
+        R"({"type": "tool_use", "id": "toolu_1", "name": "ls", "input": {}}]}, )"
+        R"({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "a"}]}]})";
+    auto out = anthropic::strip_unsigned_thinking(body);
+    ASSERT_TRUE(out);
+    auto d = parse(*out);
+    EXPECT_EQ(str_at(d, "/thinking/type"), "disabled");
+    EXPECT_EQ(size_at(d, "/messages/1/content"), 1u);
+    EXPECT_EQ(str_at(d, "/messages/1/content/0/type"), "tool_use");
+}
+
+TEST(AnthropicStripUnsignedThinking, ATurnOfOnlyUnsignedThinkingGoes) {
+    auto out = anthropic::strip_unsigned_thinking(
+        R"({"model":"m","messages":[{"role":"user","content":"q1"},{"role":"assistant","content":[{"type":"thinking","thinking":"x","signature":""}]},{"role":"user","content":"q2"}]})");
+    ASSERT_TRUE(out);
+    EXPECT_EQ(
+        *out,
+        R"({"model":"m","messages":[{"role":"user","content":"q1"},{"role":"user","content":"q2"}]})");
+}
+
+}  // namespace
+}  // namespace litellm::wire

@@ -1,11 +1,11 @@
-#include "daemon/proxy/json_scan.hpp"
+#include "daemon/wire/json_scan.hpp"
 
 #include <cstdio>
 #include <cstring>
 
 #include "common/json.hpp"
 
-namespace litellm::proxy {
+namespace litellm::wire {
 
 namespace {
 
@@ -63,6 +63,24 @@ size_t skip_value(std::string_view s, size_t i) {
 }
 
 }  // namespace
+
+std::optional<std::vector<ValueSpan>> array_elements(std::string_view json) {
+    size_t i = skip_ws(json, 0);
+    if (i >= json.size() || json[i] != '[') return std::nullopt;
+    std::vector<ValueSpan> out;
+    i = skip_ws(json, i + 1);
+    if (i < json.size() && json[i] == ']') return out;
+    for (;;) {
+        size_t end = skip_value(json, i);
+        if (end == std::string_view::npos || end == i) return std::nullopt;
+        out.push_back({i, end});
+        i = skip_ws(json, end);
+        if (i >= json.size()) return std::nullopt;
+        if (json[i] == ']') return out;
+        if (json[i] != ',') return std::nullopt;
+        i = skip_ws(json, i + 1);
+    }
+}
 
 std::optional<ValueSpan> find_top_level_value(std::string_view json, std::string_view key) {
     size_t i = skip_ws(json, 0);
@@ -146,4 +164,4 @@ std::string insert_top_level_if_absent(std::string_view json, std::string_view k
     return out;
 }
 
-}  // namespace litellm::proxy
+}  // namespace litellm::wire

@@ -1,4 +1,4 @@
-#include "daemon/proxy/json_scan.hpp"
+#include "daemon/wire/json_scan.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "common/json.hpp"
 
-namespace litellm::proxy {
+namespace litellm::wire {
 namespace {
 
 std::string value_of(std::string_view json, std::string_view key) {
@@ -168,4 +168,28 @@ TEST(JsonQuote, EscapesSpecialAndControlCharacters) {
 }
 
 }  // namespace
-}  // namespace litellm::proxy
+}  // namespace litellm::wire
+
+namespace litellm::wire {
+namespace {
+
+TEST(ArrayElements, SpansOfEachElementAndNothingForNonArrays) {
+    std::string_view a = R"( [ {"a":"],"} , 2,"x\"]" ,[1,[2]] ] )";
+    auto els = array_elements(a);
+    ASSERT_TRUE(els);
+    ASSERT_EQ(els->size(), 4u);
+    auto at = [&](std::size_t i) {
+        return a.substr((*els)[i].begin, (*els)[i].end - (*els)[i].begin);
+    };
+    EXPECT_EQ(at(0), R"({"a":"],"})");
+    EXPECT_EQ(at(1), "2");
+    EXPECT_EQ(at(2), R"("x\"]")");
+    EXPECT_EQ(at(3), "[1,[2]]");
+    EXPECT_TRUE(array_elements("[]")->empty());
+    EXPECT_FALSE(array_elements("{}"));
+    EXPECT_FALSE(array_elements("[1,"));
+    EXPECT_FALSE(array_elements("[1 2]"));
+}
+
+}  // namespace
+}  // namespace litellm::wire

@@ -1,14 +1,16 @@
 #pragma once
-// Byte-level edits of a JSON object for passthrough routes: find a top-level member's value
-// and replace it, or insert a member, without parsing or re-serializing the rest of the body.
+// Byte-level reads and edits of JSON for passthrough routes: find a member's value and
+// replace it, insert a member, walk an array's elements, without parsing or re-serializing the
+// rest of the body.
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/json.hpp"
 
-namespace litellm::proxy {
+namespace litellm::wire {
 
 /// Span [begin, end) of the value of top-level key `key` in the object `json`.
 struct ValueSpan {
@@ -18,6 +20,10 @@ struct ValueSpan {
 
 /// Finds the value of top-level `key`; nullopt when absent or `json` is not an object.
 std::optional<ValueSpan> find_top_level_value(std::string_view json, std::string_view key);
+
+/// The spans of the elements of the array `json` (positions within `json`); nullopt when it
+/// is not a well-formed array.
+std::optional<std::vector<ValueSpan>> array_elements(std::string_view json);
 
 /// What a route that keeps the body's bytes must know of it, from one pass over its top level.
 struct RoutingFields {
@@ -43,4 +49,4 @@ std::string insert_top_level_if_absent(std::string_view json, std::string_view k
 
 using litellm::json_quote;  // common/json.hpp
 
-}  // namespace litellm::proxy
+}  // namespace litellm::wire
