@@ -97,8 +97,14 @@ bool decode_block(element e, Block& b, std::string* error) {
         b.text = std::string(get_string(e, "thinking").value_or(""));
         b.signature = std::string(get_string(e, "signature").value_or(""));
         // A signature in Anthropic's format was minted by Anthropic (a passthrough answer);
-        // thinking litellmd made from another format's reasoning has none.
-        if (!b.signature.empty()) b.signature_origin = "anthropic";
+        // thinking litellmd made from another format's reasoning has none, or carries that
+        // provider's own state (opaque_signature).
+        if (auto opaque = parse_opaque_signature(b.signature)) {
+            b.signature_origin = opaque->family;
+            b.opaque = std::move(*opaque);
+        } else if (!b.signature.empty()) {
+            b.signature_origin = "anthropic";
+        }
     } else if (type == "redacted_thinking") {
         b.type = BlockType::kRedactedThinking;
         b.signature = std::string(get_string(e, "data").value_or(""));
@@ -195,7 +201,7 @@ void write_block(JsonWriter& w, const Block& b) {
             w.Key("thinking");
             write_string(w, b.text);
             w.Key("signature");
-            write_string(w, b.signature);
+            write_string(w, client_signature(b));
             break;
         case BlockType::kRedactedThinking:
             w.Key("type");
@@ -1089,7 +1095,10 @@ std::optional<std::string> strip_unsigned_thinking(std::string_view body) {
     auto contains = [&](std::string_view needle) {
         return ::memmem(body.data(), body.size(), needle.data(), needle.size()) != nullptr;
     };
-    if (!contains(R"("signature":"")") && !contains(R"("signature": "")")) return std::nullopt;
+    if (!contains(R"("signature":"")") && !contains(R"("signature": "")") &&
+        !contains(R"("signature":"litellm1:)") && !contains(R"("signature": "litellm1:)")) {
+        return std::nullopt;
+    }
 
     auto text_of = [](std::string_view json, const ValueSpan& v) {
         return json.substr(v.begin, v.end - v.begin);
@@ -1124,8 +1133,11 @@ std::optional<std::string> strip_unsigned_thinking(std::string_view body) {
                 std::string_view t = type ? text_of(b, *type) : std::string_view();
                 tool_use |= t == R"("tool_use")";
                 if (t == R"("thinking")") {
+                    // No signature, or another provider's state (opaque_signature):
+                    // Anthropic refuses both.
                     auto sig = find_top_level_value(b, "signature");
-                    if (!sig || text_of(b, *sig) == R"("")") {
+                    std::string_view sv = sig ? text_of(b, *sig) : std::string_view();
+                    if (!sig || sv == R"("")" || sv.rfind(R"("litellm1:)", 0) == 0) {
                         dropped = true;
                         continue;
                     }

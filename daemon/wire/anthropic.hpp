@@ -28,10 +28,10 @@ std::string encode_response(const Response& response, std::string_view model);
 std::string encode_error(const Error& error);
 
 /// For a body that goes to Anthropic as the client sent it: the body without the thinking
-/// blocks whose signature is empty (Anthropic rejects them; litellmd itself made them from
-/// another format's reasoning, and a client replays them after a fallback), with thinking
-/// turned off when that leaves the pending tool turn without its thinking block. nullopt
-/// when there is nothing to cut. Byte level: the rest of the body is kept as it is.
+/// blocks whose signature is empty or another provider's state (Anthropic rejects them; litellmd
+/// itself made them from another format's reasoning, and a client replays them after a fallback),
+/// with thinking turned off when that leaves the pending tool turn without its thinking block.
+/// nullopt when there is nothing to cut. Byte level: the rest of the body is kept as it is.
 std::optional<std::string> strip_unsigned_thinking(std::string_view body);
 
 /// Decoder for an upstream Anthropic SSE stream.

@@ -50,12 +50,12 @@ std::vector<StreamEvent> response_to_events(const Response& r) {
             d.text = b.text;
         }
         out.push_back(d);
-        if (b.type == BlockType::kThinking && !b.signature.empty()) {
+        if (b.type == BlockType::kThinking && (!b.signature.empty() || b.opaque)) {
             StreamEvent sig;
             sig.kind = K::kDelta;
             sig.index = index;
             sig.delta_type = StreamEvent::DeltaType::kSignature;
-            sig.text = b.signature;
+            sig.text = client_signature(b);
             out.push_back(sig);
         }
         StreamEvent stop;

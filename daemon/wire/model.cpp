@@ -6,6 +6,30 @@
 
 namespace litellm::wire {
 
+std::string opaque_signature(const Opaque& opaque) {
+    std::string out(kOpaqueSignaturePrefix);
+    out.append(opaque.family).append(":").append(opaque.json);
+    return out;
+}
+
+std::optional<Opaque> parse_opaque_signature(std::string_view signature) {
+    if (signature.substr(0, kOpaqueSignaturePrefix.size()) != kOpaqueSignaturePrefix) {
+        return std::nullopt;
+    }
+    signature.remove_prefix(kOpaqueSignaturePrefix.size());
+    std::size_t colon = signature.find(':');
+    if (colon == 0 || colon == std::string_view::npos || colon + 1 >= signature.size()) {
+        return std::nullopt;
+    }
+    return Opaque{std::string(signature.substr(0, colon)),
+                  std::string(signature.substr(colon + 1))};
+}
+
+std::string client_signature(const Block& block) {
+    if (!block.signature.empty() || !block.opaque) return block.signature;
+    return opaque_signature(*block.opaque);
+}
+
 const char* stop_reason_anthropic(StopReason reason) {
     switch (reason) {
         case StopReason::kEndTurn:

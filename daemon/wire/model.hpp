@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace litellm::wire {
@@ -25,6 +26,22 @@ enum class BlockType {
     kRedactedThinking,
 };
 
+/// A provider's own state that must come back to it with the next turn (a Responses
+/// reasoning item's encrypted_content, a Gemini thoughtSignature), carried through clients of
+/// other formats untouched: toward an Anthropic client it rides in the thinking block's
+/// signature (see opaque_signature), and only the family that made it is sent it again.
+struct Opaque {
+    std::string family;  ///< the provider family that made it ("chatgpt", "gemini")
+    std::string json;    ///< its JSON text, as that family's codec wrote it
+};
+
+/// The signature an Anthropic client stores for `opaque`: "litellm1:<family>:<json>".
+std::string opaque_signature(const Opaque& opaque);
+/// The Opaque a signature made by opaque_signature carries; nullopt for any other signature.
+std::optional<Opaque> parse_opaque_signature(std::string_view signature);
+/// The prefix of every signature opaque_signature makes (never one a provider mints).
+inline constexpr std::string_view kOpaqueSignaturePrefix = "litellm1:";
+
 /// One content block. Only the fields of its type are meaningful.
 struct Block {
     BlockType type = BlockType::kText;
@@ -34,6 +51,8 @@ struct Block {
     /// thinking block litellmd made from another format's reasoning). A thinking block goes
     /// only to an upstream that accepts its family (EncodeOptions::accepts_signature).
     std::string signature_origin;
+    /// Thinking: another provider's state for the next turn (its family is signature_origin).
+    std::optional<Opaque> opaque;
     // Image / document source.
     bool source_is_url = false;
     std::string media_type;  ///< "image/png", "application/pdf", "text/plain"
@@ -47,6 +66,9 @@ struct Block {
     std::string cache_control_json;  ///< raw cache_control object, kept for Anthropic upstreams
     std::string citations_json;      ///< a text block's citations array (Anthropic), as text
 };
+
+/// The signature a client is given for a thinking block: its own, or its opaque state's.
+std::string client_signature(const Block& block);
 
 enum class Role { kUser, kAssistant, kSystem };
 

@@ -1321,3 +1321,59 @@ TEST(AnthropicStripUnsignedThinking, ATurnOfOnlyUnsignedThinkingGoes) {
 
 }  // namespace
 }  // namespace litellm::wire
+
+namespace litellm::wire {
+namespace {
+
+using namespace test_support;
+
+// The opaque round-trip slot: another provider's state rides to an Anthropic client in the
+// thinking signature and comes back tagged with its family; Anthropic never gets it.
+TEST(OpaqueSignature, RoundTripsThroughAnAnthropicClient) {
+    Opaque o{"chatgpt", R"({"type":"reasoning","encrypted_content":"gAAA=="})"};
+    std::string sig = opaque_signature(o);
+    EXPECT_EQ(sig.rfind(kOpaqueSignaturePrefix, 0), 0u);
+    auto back = parse_opaque_signature(sig);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->family, "chatgpt");
+    EXPECT_EQ(back->json, o.json);
+    EXPECT_FALSE(parse_opaque_signature("EqSig"));
+    EXPECT_FALSE(parse_opaque_signature("litellm1:"));
+    EXPECT_FALSE(parse_opaque_signature("litellm1::{}"));
+
+    // Out to the client in a whole answer...
+    Response r;
+    Block thinking;
+    thinking.type = BlockType::kThinking;
+    thinking.text = "summary";
+    thinking.opaque = o;
+    thinking.signature_origin = "chatgpt";
+    Block text;
+    text.text = "done";
+    r.content = {thinking, text};
+    auto d = parse(anthropic::encode_response(r, "claude"));
+    EXPECT_EQ(str_at(d, "/content/0/signature"), sig);
+
+    // ...and back in the next turn's history.
+    std::string body = R"({"model":"m","max_tokens":10,"messages":[{"role":"user","content":"q"},
+        {"role":"assistant","content":[{"type":"thinking","thinking":"summary","signature":)" +
+                       json_quote(sig) + R"(},{"type":"text","text":"done"}]},
+        {"role":"user","content":"more"}]})";
+    Request req;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(body, req, &error)) << error;
+    const Block& got = req.messages[1].blocks[0];
+    EXPECT_EQ(got.signature_origin, "chatgpt");
+    ASSERT_TRUE(got.opaque);
+    EXPECT_EQ(got.opaque->json, o.json);
+    // Anthropic takes only its own family: the block stays home.
+    auto a = parse(anthropic::encode_request(req, anthropic_options()));
+    EXPECT_EQ(size_at(a, "/messages/1/content"), 1u);
+    // And on a passthrough route the bytes lose it too.
+    auto cut = anthropic::strip_unsigned_thinking(body);
+    ASSERT_TRUE(cut);
+    EXPECT_EQ(cut->find("litellm1:"), std::string::npos) << *cut;
+}
+
+}  // namespace
+}  // namespace litellm::wire
