@@ -14,8 +14,8 @@
 #include "common/json.hpp"
 #include "common/jsonrpc.hpp"
 #include "common/log.hpp"
-#include "daemon/daemon.hpp"
 #include "daemon/control/handlers.hpp"
+#include "daemon/daemon.hpp"
 #include "proto/limits.hpp"
 
 namespace litellm {
