@@ -231,8 +231,9 @@ constexpr std::array<char, 256> kEscape = [] {
 
 void JsonWriter::fast_string(std::string_view s) {
     Prefix(rapidjson::kStringType);
-    // Worst case every byte becomes \u00XX; the unused tail is given back below.
-    std::size_t worst = s.size() * 6 + 2;
+    // Worst case every byte becomes \u00XX, plus room for one 16-byte store past the last
+    // byte written; the unused tail is given back below.
+    std::size_t worst = s.size() * 6 + 2 + 16;
     char* out = os_->Push(worst);
     char* p = out;
     *p++ = '"';
@@ -254,7 +255,7 @@ void JsonWriter::fast_string(std::string_view s) {
         }
     };
     // 16 bytes at a time: each block is stored whole before it is checked (the reservation
-    // leaves room: at least 16 input bytes are left, so at least 90 output bytes are), and
+    // leaves room for it), and
     // only the part before the first byte that needs escaping ('"', '\\' or <= 0x1F, which
     // max(x, 0x1F) == 0x1F finds) is kept. No memcpy call per run: Claude Code's texts have
     // a newline every few dozen bytes.
@@ -275,12 +276,28 @@ void JsonWriter::fast_string(std::string_view s) {
         p += n;
         escape(static_cast<unsigned char>(*b++));
     }
-    for (; b < e; ++b) {
-        unsigned char c = static_cast<unsigned char>(*b);
-        if (kEscape[c]) {
-            escape(c);
-        } else {
-            *p++ = static_cast<char>(c);
+    // The last 1-15 bytes (all of a key or an id) the same way, from a zeroed copy the loads
+    // may read past; the bytes past the end are masked out.
+    if (b < e) {
+        alignas(16) char tail[32] = {};
+        const unsigned n = static_cast<unsigned>(e - b);
+        std::memcpy(tail, b, n);
+        unsigned k = 0;
+        while (k < n) {
+            __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tail + k));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(p), x);
+            __m128i hit =
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                             _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
+            unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit)) & ((1u << (n - k)) - 1);
+            if (mask == 0) {
+                p += n - k;
+                break;
+            }
+            unsigned j = static_cast<unsigned>(__builtin_ctz(mask));
+            p += j;
+            k += j;
+            escape(static_cast<unsigned char>(tail[k++]));
         }
     }
     *p++ = '"';
