@@ -1117,6 +1117,9 @@ void Proxy::handle_count_tokens(const http::Request& req, http::Response& res,
             for (const auto& [k, v] : d.extra_headers)
                 up.headers.emplace_back(k, v);
             up.body = replace_top_level_value(req.body, "model", json_quote(d.upstream_model));
+            // The same history as the turn it counts for: what the turn would not send, the
+            // count does not either.
+            if (auto fixed = client_codec.passthrough_fixup(up.body)) up.body = std::move(*fixed);
             double timeout = first_positive(
                 {d.timeout_s, cfg->router.timeout_s, cfg->litellm.request_timeout_s}, 600);
             up.read_timeout_s = timeout;

@@ -1090,14 +1090,26 @@ std::string encode_error(const Error& error) {
 }
 
 std::optional<std::string> strip_unsigned_thinking(std::string_view body) {
-    // Most bodies have no empty signature at all: two memmem calls (the compact spelling of
-    // JSON.stringify and the spaced one of Python's json) settle it.
-    auto contains = [&](std::string_view needle) {
-        return ::memmem(body.data(), body.size(), needle.data(), needle.size()) != nullptr;
-    };
-    if (!contains(R"("signature":"")") && !contains(R"("signature": "")") &&
-        !contains(R"("signature":"litellm1:)") && !contains(R"("signature": "litellm1:)")) {
-        return std::nullopt;
+    // One pass over the body's "signature" keys settles most bodies: only an empty one or
+    // another provider's state (opaque_signature) needs the walk below.
+    {
+        constexpr std::string_view kKey = R"("signature")";
+        bool suspect = false;
+        for (const char* at = body.data(); !suspect;) {
+            std::size_t left = body.size() - static_cast<std::size_t>(at - body.data());
+            const void* hit = ::memmem(at, left, kKey.data(), kKey.size());
+            if (!hit) break;
+            std::string_view rest =
+                body.substr(static_cast<std::size_t>(static_cast<const char*>(hit) - body.data()) +
+                            kKey.size());
+            std::size_t v = rest.find_first_not_of(" \t\r\n:");
+            if (v != std::string_view::npos) {
+                std::string_view value = rest.substr(v);
+                suspect = value.rfind(R"("")", 0) == 0 || value.rfind(R"("litellm1:)", 0) == 0;
+            }
+            at = static_cast<const char*>(hit) + kKey.size();
+        }
+        if (!suspect) return std::nullopt;
     }
 
     auto text_of = [](std::string_view json, const ValueSpan& v) {

@@ -141,6 +141,24 @@ TEST_F(TranslationTest, UnsignedThinkingNeverReachesAnthropic) {
     EXPECT_EQ(sent.find("thinking"), std::string::npos) << sent;
 }
 
+// The count for a turn sees the history the turn would send.
+TEST_F(TranslationTest, CountTokensSendsNoUnsignedThinkingEither) {
+    m_anthropic.push_reply(json_reply(R"({"input_tokens":42})"));
+    httplib::Client c("127.0.0.1", m_port);
+    auto res = c.Post("/v1/messages/count_tokens", {{"anthropic-version", "2023-06-01"}},
+                      R"({"model":"claude-a","messages":[{"role":"user","content":"q1"},
+        {"role":"assistant","content":[{"type":"thinking","thinking":"gpt thought","signature":""},
+                                       {"type":"text","text":"a1"}]},
+        {"role":"user","content":"q2"}]})",
+                      "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(parse_json(res->body)["input_tokens"].GetInt(), 42);
+    RecordedRequest up = m_anthropic.last_request();
+    EXPECT_EQ(up.path, "/v1/messages/count_tokens");
+    EXPECT_EQ(up.body.find("gpt thought"), std::string::npos) << up.body;
+}
+
 // Defect 5: reasoning_effort with tools from an OpenAI client: turn 2 went out with thinking
 // on and a tool-only assistant turn, which Anthropic rejects.
 TEST_F(TranslationTest, AToolTurnWithoutThinkingTurnsThinkingOff) {

@@ -1377,3 +1377,20 @@ TEST(OpaqueSignature, RoundTripsThroughAnAnthropicClient) {
 
 }  // namespace
 }  // namespace litellm::wire
+
+namespace litellm::wire {
+namespace {
+
+// The quick pass must not miss a spaced or multi-line spelling, and must not be fooled by the
+// word inside a string.
+TEST(AnthropicStripUnsignedThinking, FindsEverySpellingAndNothingInsideText) {
+    EXPECT_TRUE(anthropic::strip_unsigned_thinking(
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":"
+        "\"thinking\",\"thinking\":\"x\",\"signature\" :\n \"\"},{\"type\":\"text\",\"text\":"
+        "\"a\"}]}]}"));
+    EXPECT_FALSE(anthropic::strip_unsigned_thinking(
+        R"({"model":"m","messages":[{"role":"user","content":"say \"signature\": \"\" please"}]})"));
+}
+
+}  // namespace
+}  // namespace litellm::wire
