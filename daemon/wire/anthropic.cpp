@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "daemon/wire/json_scan.hpp"
 #include "daemon/wire/json_util.hpp"
@@ -12,108 +13,6 @@
 namespace litellm::wire::anthropic {
 
 namespace {
-
-// ---- request decoding -----------------------------------------------------------------------
-
-bool decode_source(element src, Block& b, std::string* error) {
-    auto type = get_string(src, "type").value_or("");
-    if (type == "base64") {
-        b.media_type = std::string(get_string(src, "media_type").value_or(""));
-        b.data = std::string(get_string(src, "data").value_or(""));
-    } else if (type == "url") {
-        b.source_is_url = true;
-        b.data = std::string(get_string(src, "url").value_or(""));
-    } else if (type == "text") {
-        b.media_type = std::string(get_string(src, "media_type").value_or("text/plain"));
-        b.text = std::string(get_string(src, "data").value_or(""));
-    } else {
-        if (error) *error = "unsupported source type '" + std::string(type) + "'";
-        return false;
-    }
-    return true;
-}
-
-bool decode_block(element e, Block& b, std::string* error);
-
-bool decode_blocks(element content, std::vector<Block>& out, std::string* error) {
-    if (content.is_string()) {
-        Block b;
-        b.text = std::string(content.get_string().value_unsafe());
-        out.push_back(std::move(b));
-        return true;
-    }
-    if (!content.is_array()) {
-        if (error) *error = "content must be a string or an array of blocks";
-        return false;
-    }
-    simdjson::dom::array items = as_array(content);
-    out.reserve(out.size() + items.size());  // a Block is large: no regrowth moves
-    for (element item : items) {
-        Block& b = out.emplace_back();
-        if (!decode_block(item, b, error)) return false;
-        // Unknown block types decode to an empty text block; skip those.
-        if (b.type == BlockType::kText && b.text.empty() && b.cache_control_json.empty()) {
-            out.pop_back();
-        }
-    }
-    return true;
-}
-
-bool decode_block(element e, Block& b, std::string* error) {
-    if (!e.is_object()) {
-        if (error) *error = "each content block must be an object";
-        return false;
-    }
-    auto type = get_string(e, "type").value_or("");
-    if (auto cc = get_field(e, "cache_control")) b.cache_control_json = to_json_text(*cc);
-    if (type == "text") {
-        b.type = BlockType::kText;
-        b.text = std::string(get_string(e, "text").value_or(""));
-        if (auto c = get_field(e, "citations"); c && c->is_array()) {
-            b.citations_json = to_json_text(*c);
-        }
-    } else if (type == "image" || type == "document") {
-        b.type = type == "image" ? BlockType::kImage : BlockType::kDocument;
-        auto src = get_field(e, "source");
-        if (!src || !decode_source(*src, b, error)) {
-            if (error && error->empty()) *error = std::string(type) + " block needs a source";
-            return false;
-        }
-    } else if (type == "tool_use") {
-        b.type = BlockType::kToolUse;
-        b.id = std::string(get_string(e, "id").value_or(""));
-        b.name = std::string(get_string(e, "name").value_or(""));
-        auto input = get_field(e, "input");
-        b.input_json = input ? to_json_text(*input) : "{}";
-    } else if (type == "tool_result") {
-        b.type = BlockType::kToolResult;
-        b.id = std::string(get_string(e, "tool_use_id").value_or(""));
-        b.is_error = get_bool(e, "is_error").value_or(false);
-        if (auto content = get_field(e, "content")) {
-            if (!decode_blocks(*content, b.content, error)) return false;
-        }
-    } else if (type == "thinking") {
-        b.type = BlockType::kThinking;
-        b.text = std::string(get_string(e, "thinking").value_or(""));
-        b.signature = std::string(get_string(e, "signature").value_or(""));
-        // A signature in Anthropic's format was minted by Anthropic (a passthrough answer);
-        // thinking litellmd made from another format's reasoning has none, or carries that
-        // provider's own state (opaque_signature).
-        if (auto opaque = parse_opaque_signature(b.signature)) {
-            b.signature_origin = opaque->family;
-            b.opaque = std::move(*opaque);
-        } else if (!b.signature.empty()) {
-            b.signature_origin = "anthropic";
-        }
-    } else if (type == "redacted_thinking") {
-        b.type = BlockType::kRedactedThinking;
-        b.signature = std::string(get_string(e, "data").value_or(""));
-        if (!b.signature.empty()) b.signature_origin = "anthropic";
-    } else {
-        b.type = BlockType::kText;  // unknown (e.g. web_search_tool_result): dropped by caller
-    }
-    return true;
-}
 
 // ---- request encoding -----------------------------------------------------------------------
 
@@ -126,21 +25,21 @@ void write_source(JsonWriter& w, const Block& b) {
         w.Key("type");
         w.String("url");
         w.Key("url");
-        write_string(w, b.data);
+        write_text(w, b.data);
     } else if (b.type == BlockType::kDocument && !b.text.empty()) {
         w.Key("type");
         w.String("text");
         w.Key("media_type");
         write_string(w, b.media_type.empty() ? "text/plain" : b.media_type);
         w.Key("data");
-        write_string(w, b.text);
+        write_text(w, b.text);
     } else {
         w.Key("type");
         w.String("base64");
         w.Key("media_type");
         write_string(w, b.media_type);
         w.Key("data");
-        write_string(w, b.data);
+        write_text(w, b.data);
     }
     w.EndObject();
 }
@@ -158,7 +57,7 @@ void write_block(JsonWriter& w, const Block& b) {
             w.Key("type");
             w.String("text");
             w.Key("text");
-            write_string(w, b.text);
+            write_text(w, b.text);
             if (!b.citations_json.empty()) {
                 w.Key("citations");
                 write_raw(w, b.citations_json);
@@ -199,7 +98,7 @@ void write_block(JsonWriter& w, const Block& b) {
             w.Key("type");
             w.String("thinking");
             w.Key("thinking");
-            write_string(w, b.text);
+            write_text(w, b.text);
             w.Key("signature");
             write_string(w, client_signature(b));
             break;
@@ -625,134 +524,638 @@ class Encoder final : public StreamEncoder {
     bool m_done = false;
 };
 
+// ---- request decoding (on demand: strings stay views into the body) -------------------------
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+// A body error from simdjson in the words every decoder uses.
+bool json_fail(error_code e, std::string* error) {
+    if (error)
+        *error = std::string("request body is not valid JSON: ") + simdjson::error_message(e);
+    return false;
+}
+
+// What a decode walk needs: whether Texts may view the body (a request) or must be decoded
+// copies (an upstream answer, whose buffer goes away), and the document, for a value's end.
+struct Walk {
+    od::document* doc = nullptr;
+    bool views = true;
+};
+
+// A string value as the walk keeps text: its escaped form in the body (views), or decoded
+// into the parser's buffer (valid until the document is done).
+error_code read_text_view(const Walk& walk, od::value v, std::string_view& out) {
+    return walk.views ? escaped_string_of(v, out) : v.get_string().get(out);
+}
+
+// The Text a read_text_view result becomes.
+Text make_text(const Walk& walk, std::string_view s) {
+    return walk.views ? Text::json_view(s) : Text(std::string(s));
+}
+
+error_code read_text(const Walk& walk, od::value v, Text& out) {
+    std::string_view s;
+    if (auto err = read_text_view(walk, v, s)) return err;
+    out = make_text(walk, s);
+    return simdjson::SUCCESS;
+}
+
+// A string field's decoded value as a view into the parser's buffer, empty when it is not a
+// string.
+error_code read_string_view(od::value v, std::string_view& out) {
+    od::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    if (type != od::json_type::string) return simdjson::SUCCESS;
+    return v.get_string().get(out);
+}
+
+// A string field's value (decoded), empty when it is not a string; only errors of the
+// document itself fail.
+error_code read_string(od::value v, std::string& out) {
+    od::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    if (type != od::json_type::string) return simdjson::SUCCESS;
+    std::string_view s;
+    if (auto err = v.get_string().get(s)) return err;
+    out.assign(s);
+    return simdjson::SUCCESS;
+}
+
+// Raw JSON that goes out again (schemas, inputs, cache_control): its nesting is checked here,
+// because nothing else walks it.
+error_code read_raw_view(od::value v, std::string_view& raw, std::string* error) {
+    if (auto err = raw_json_of(v, raw)) return err;
+    if (!depth_within(raw, json_depth_limit())) {
+        if (error)
+            *error = "request body is not valid JSON: JSON nested deeper than " +
+                     std::to_string(json_depth_limit()) + " levels";
+        return simdjson::DEPTH_ERROR;
+    }
+    return simdjson::SUCCESS;
+}
+
+error_code read_raw(od::value v, std::string& out, std::string* error) {
+    std::string_view raw;
+    if (auto err = read_raw_view(v, raw, error)) return err;
+    out.assign(raw);
+    return simdjson::SUCCESS;
+}
+
+// The fields of a block that matter, read in whatever order they come (as views into the
+// body or the parser's buffer, both alive until the walk ends); interpreted once the block's
+// `type` is known.
+struct BlockFields {
+    std::string_view type, source_type, media_type;
+    bool has_source = false, source_is_object = false, has_media_type = false;
+    std::string_view text, thinking, data, source_data, source_url;
+    std::string_view signature, id, name, tool_use_id, input, cache_control, citations;
+    bool has_input = false, is_error = false;
+};
+
+bool decode_blocks(const Walk& walk, od::value content, std::vector<Block>& out, std::string* error,
+                   int level);
+
+error_code read_source(const Walk& walk, od::value v, BlockFields& f) {
+    f.has_source = true;
+    od::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    if (type != od::json_type::object) return simdjson::SUCCESS;
+    f.source_is_object = true;
+    od::object obj;
+    if (auto err = v.get_object().get(obj)) return err;
+    for (auto field : obj) {
+        std::string_view key;
+        if (auto err = field.unescaped_key().get(key)) return err;
+        od::value fv;
+        if (auto err = field.value().get(fv)) return err;
+        error_code err = simdjson::SUCCESS;
+        if (key == "type") {
+            err = read_string_view(fv, f.source_type);
+        } else if (key == "media_type") {
+            f.has_media_type = true;
+            err = read_string_view(fv, f.media_type);
+        } else if (key == "data" || key == "url") {
+            std::string_view& slot = key == "data" ? f.source_data : f.source_url;
+            od::json_type t;
+            if ((err = fv.type().get(t))) return err;
+            if (t == od::json_type::string) err = read_text_view(walk, fv, slot);
+        }
+        if (err) return err;
+    }
+    return simdjson::SUCCESS;
+}
+
+// Decodes one block; false (with `error`) for a block the client must fix or a bad body.
+bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, int level) {
+    od::json_type vtype;
+    if (auto err = v.type().get(vtype)) return json_fail(err, error);
+    if (vtype != od::json_type::object) {
+        if (error) *error = "each content block must be an object";
+        return false;
+    }
+    od::object obj;
+    if (auto err = v.get_object().get(obj)) return json_fail(err, error);
+    BlockFields f;
+    for (auto field : obj) {
+        std::string_view key;
+        if (auto err = field.unescaped_key().get(key)) return json_fail(err, error);
+        od::value fv;
+        if (auto err = field.value().get(fv)) return json_fail(err, error);
+        error_code err = simdjson::SUCCESS;
+        od::json_type t;
+        if ((err = fv.type().get(t))) return json_fail(err, error);
+        const bool is_string = t == od::json_type::string;
+        if (key == "type") {
+            err = read_string_view(fv, f.type);
+        } else if (key == "text") {
+            if (is_string) err = read_text_view(walk, fv, f.text);
+        } else if (key == "thinking") {
+            if (is_string) err = read_text_view(walk, fv, f.thinking);
+        } else if (key == "signature") {
+            err = read_string_view(fv, f.signature);
+        } else if (key == "data") {
+            if (is_string) err = read_text_view(walk, fv, f.data);
+        } else if (key == "id") {
+            err = read_string_view(fv, f.id);
+        } else if (key == "name") {
+            err = read_string_view(fv, f.name);
+        } else if (key == "tool_use_id") {
+            err = read_string_view(fv, f.tool_use_id);
+        } else if (key == "is_error") {
+            if (t == od::json_type::boolean) err = fv.get_bool().get(f.is_error);
+        } else if (key == "input") {
+            f.has_input = true;
+            err = read_raw_view(fv, f.input, error);
+        } else if (key == "cache_control") {
+            err = read_raw_view(fv, f.cache_control, error);
+        } else if (key == "citations") {
+            if (t == od::json_type::array) err = read_raw_view(fv, f.citations, error);
+        } else if (key == "source") {
+            err = read_source(walk, fv, f);
+        } else if (key == "content") {
+            // Only a tool_result has content blocks, and its own hold no deeper ones.
+            if (level > 0) {
+                if (error) *error = "content blocks nest only inside a tool_result";
+                return false;
+            }
+            if (!decode_blocks(walk, fv, b.content, error, level + 1)) return false;
+        }
+        if (err == simdjson::DEPTH_ERROR) return false;  // read_raw said why
+        if (err) return json_fail(err, error);
+    }
+    b.cache_control_json.assign(f.cache_control);
+    const std::string_view type = f.type;
+    if (type != "tool_result" && !b.content.empty()) b.content.clear();
+    if (type == "text") {
+        b.type = BlockType::kText;
+        b.text = make_text(walk, f.text);
+        b.citations_json.assign(f.citations);
+    } else if (type == "image" || type == "document") {
+        b.type = type == "image" ? BlockType::kImage : BlockType::kDocument;
+        if (!f.has_source || !f.source_is_object) {
+            if (error) *error = std::string(type) + " block needs a source";
+            return false;
+        }
+        if (f.source_type == "base64") {
+            b.data = make_text(walk, f.source_data);
+        } else if (f.source_type == "url") {
+            b.source_is_url = true;
+            b.data = make_text(walk, f.source_url);
+        } else if (f.source_type == "text") {
+            if (!f.has_media_type) f.media_type = "text/plain";
+            b.text = make_text(walk, f.source_data);
+        } else {
+            if (error) *error = "unsupported source type '" + std::string(f.source_type) + "'";
+            return false;
+        }
+        b.media_type.assign(f.media_type);
+    } else if (type == "tool_use") {
+        b.type = BlockType::kToolUse;
+        b.id.assign(f.id);
+        b.name.assign(f.name);
+        b.input_json.assign(f.has_input ? f.input : std::string_view("{}"));
+    } else if (type == "tool_result") {
+        b.type = BlockType::kToolResult;
+        b.id.assign(f.tool_use_id);
+        b.is_error = f.is_error;
+    } else if (type == "thinking") {
+        b.type = BlockType::kThinking;
+        b.text = make_text(walk, f.thinking);
+        b.signature.assign(f.signature);
+        // A signature in Anthropic's format was minted by Anthropic (a passthrough answer);
+        // thinking litellmd made from another format's reasoning has none, or carries that
+        // provider's own state (opaque_signature).
+        if (auto opaque = parse_opaque_signature(b.signature)) {
+            b.signature_origin = opaque->family;
+            b.opaque = std::move(*opaque);
+        } else if (!b.signature.empty()) {
+            b.signature_origin = "anthropic";
+        }
+    } else if (type == "redacted_thinking") {
+        b.type = BlockType::kRedactedThinking;
+        b.signature = make_text(walk, f.data).str();
+        if (!b.signature.empty()) b.signature_origin = "anthropic";
+    } else {
+        b.type = BlockType::kText;  // unknown (e.g. web_search_tool_result): dropped by caller
+    }
+    return true;
+}
+
+bool decode_blocks(const Walk& walk, od::value content, std::vector<Block>& out, std::string* error,
+                   int level) {
+    od::json_type type;
+    if (auto err = content.type().get(type)) return json_fail(err, error);
+    if (type == od::json_type::string) {
+        Block b;
+        if (auto err = read_text(walk, content, b.text)) return json_fail(err, error);
+        out.push_back(std::move(b));
+        return true;
+    }
+    if (type != od::json_type::array) {
+        if (error) *error = "content must be a string or an array of blocks";
+        return false;
+    }
+    od::array items;
+    if (auto err = content.get_array().get(items)) return json_fail(err, error);
+    std::size_t count = 0;  // a Block is large: counted first, so none is moved by regrowth
+    if (auto err = items.count_elements().get(count)) return json_fail(err, error);
+    out.reserve(out.size() + count);
+    for (auto item : items) {
+        od::value v;
+        if (auto err = item.get(v)) return json_fail(err, error);
+        Block& b = out.emplace_back();
+        if (!decode_block(walk, v, b, error, level)) return false;
+        // Unknown block types decode to an empty text block; skip those.
+        if (b.type == BlockType::kText && b.text.empty() && b.cache_control_json.empty()) {
+            out.pop_back();
+        }
+    }
+    return true;
+}
+
+// A number field: `out` set when it is one (an integer, or a float with no fraction).
+error_code read_int(od::value v, std::optional<std::int64_t>& out, bool* is_number = nullptr) {
+    od::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    if (is_number) *is_number = type == od::json_type::number;
+    if (type != od::json_type::number) return simdjson::SUCCESS;
+    od::number n;
+    if (auto err = v.get_number().get(n)) return err;
+    if (n.is_int64()) {
+        out = n.get_int64();
+    } else if (n.is_double()) {
+        double d = n.get_double();
+        // In range before the cast (out of range is undefined behaviour), then whole.
+        if (d >= -9.2e18 && d <= 9.2e18 && d == std::floor(d)) out = static_cast<std::int64_t>(d);
+    }
+    return simdjson::SUCCESS;
+}
+
+error_code read_double(od::value v, std::optional<double>& out) {
+    od::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    if (type != od::json_type::number) return simdjson::SUCCESS;
+    double d;
+    if (auto err = v.get_double().get(d)) return err;
+    out = d;
+    return simdjson::SUCCESS;
+}
+
+error_code read_bool(od::value v, std::optional<bool>& out) {
+    od::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    if (type != od::json_type::boolean) return simdjson::SUCCESS;
+    bool b;
+    if (auto err = v.get_bool().get(b)) return err;
+    out = b;
+    return simdjson::SUCCESS;
+}
+
+// Calls fn(key, value) for each field of `v` when it is an object (none otherwise); fn
+// returns an error_code.
+template <class Fn>
+error_code for_each_field(od::value v, Fn&& fn) {
+    od::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    if (type != od::json_type::object) return simdjson::SUCCESS;
+    od::object obj;
+    if (auto err = v.get_object().get(obj)) return err;
+    for (auto field : obj) {
+        std::string_view key;
+        if (auto err = field.unescaped_key().get(key)) return err;
+        od::value fv;
+        if (auto err = field.value().get(fv)) return err;
+        if (auto err = fn(key, fv)) return err;
+    }
+    return simdjson::SUCCESS;
+}
+
+// A structured-output format object ({"type":"json_schema","schema":{...}}), as found.
+struct FormatFields {
+    bool present = false, is_null = false;
+    std::string type, schema;
+    bool schema_is_object = false;
+};
+
+error_code read_format(od::value v, FormatFields& f, std::string* error) {
+    f.present = true;
+    od::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    if (type == od::json_type::null) {
+        f.is_null = true;
+        return simdjson::SUCCESS;
+    }
+    return for_each_field(v, [&](std::string_view key, od::value fv) -> error_code {
+        if (key == "type") return read_string(fv, f.type);
+        if (key == "schema") {
+            od::json_type t;
+            if (auto err = fv.type().get(t)) return err;
+            f.schema_is_object = t == od::json_type::object;
+            return read_raw(fv, f.schema, error);
+        }
+        return simdjson::SUCCESS;
+    });
+}
+
+// One tool; `start` is where its object begins in the body (for a server tool's whole text).
+bool decode_tool(const Walk& walk, od::value v, Tool& tool, std::string* error) {
+    std::string_view start = v.raw_json_token();
+    bool has_schema = false, has_type = false, is_object = false;
+    error_code err = for_each_field(v, [&](std::string_view key, od::value fv) -> error_code {
+        is_object = true;
+        if (key == "name") return read_string(fv, tool.name);
+        if (key == "description") {
+            od::json_type t;
+            if (auto e = fv.type().get(t)) return e;
+            return t == od::json_type::string ? read_text(walk, fv, tool.description)
+                                              : simdjson::SUCCESS;
+        }
+        if (key == "cache_control") return read_raw(fv, tool.cache_control_json, error);
+        if (key == "input_schema") {
+            has_schema = true;
+            return read_raw(fv, tool.schema_json, error);
+        }
+        if (key == "type") {
+            od::json_type t;
+            if (auto e = fv.type().get(t)) return e;
+            has_type = t == od::json_type::string;
+        }
+        return simdjson::SUCCESS;
+    });
+    if (err == simdjson::DEPTH_ERROR) return false;
+    if (err) return json_fail(err, error);
+    if (!has_schema && has_type && is_object) {
+        // Only server tools are re-sent whole: from the object's '{' to where the walk is now.
+        const char* end = nullptr;
+        if ((err = walk.doc->current_location().get(end))) return json_fail(err, error);
+        tool.is_server_tool = true;
+        tool.raw_json.assign(trim_json_right(std::string_view(start.data(), end - start.data())));
+        if (!tool.raw_json.empty() && tool.raw_json.back() == ',') tool.raw_json.pop_back();
+        tool.raw_json = std::string(trim_json_right(tool.raw_json));
+    }
+    return true;
+}
+
 }  // namespace
 
 bool decode_request(std::string_view body, Request& out, std::string* error) {
-    element doc;
-    if (!parse_request_body(body, doc, error)) return false;
-    auto model = get_string(doc, "model");
+    od::document doc;
+    od::object root;
+    if (!iterate_request_body(body, doc, root, out.source, error)) return false;
+    Walk walk{&doc, true};
+    std::optional<std::string> model;
+    bool max_tokens_seen = false, max_tokens_number = false, messages_seen = false;
+    FormatFields config_format, top_format;
+    bool has_output_config = false;
+    std::optional<std::int64_t> max_tokens;
+    std::vector<std::string_view> seen;  // keys point into the parser's buffer, valid here
+    seen.reserve(16);
+    for (auto field : root) {
+        std::string_view key;
+        if (auto err = field.unescaped_key().get(key)) return json_fail(err, error);
+        od::value v;
+        if (auto err = field.value().get(v)) return json_fail(err, error);
+        error_code err = simdjson::SUCCESS;
+        // A repeated top-level key is ignored: the proxy routes and streams by the first
+        // `model` and `stream` (its byte scan stops there), so the first of each counts.
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+        seen.push_back(key);
+        if (key == "model") {
+            model.emplace();
+            err = read_string(v, *model);
+        } else if (key == "max_tokens") {
+            max_tokens_seen = true;
+            max_tokens.reset();
+            err = read_int(v, max_tokens, &max_tokens_number);
+        } else if (key == "temperature") {
+            err = read_double(v, out.temperature);
+        } else if (key == "top_p") {
+            err = read_double(v, out.top_p);
+        } else if (key == "top_k") {
+            err = read_int(v, out.top_k);
+        } else if (key == "stream") {
+            std::optional<bool> stream;
+            err = read_bool(v, stream);
+            out.stream = stream.value_or(false);
+        } else if (key == "stop_sequences") {
+            od::json_type t;
+            if ((err = v.type().get(t))) return json_fail(err, error);
+            if (t == od::json_type::array) {
+                out.stop.clear();
+                od::array items;
+                if ((err = v.get_array().get(items))) return json_fail(err, error);
+                for (auto item : items) {
+                    od::value s;
+                    if ((err = item.get(s))) return json_fail(err, error);
+                    std::string stop;
+                    od::json_type st;
+                    if ((err = s.type().get(st))) return json_fail(err, error);
+                    if (st != od::json_type::string) continue;
+                    if ((err = read_string(s, stop))) return json_fail(err, error);
+                    out.stop.push_back(std::move(stop));
+                }
+            }
+        } else if (key == "system") {
+            out.system.clear();
+            std::string e;
+            if (!decode_blocks(walk, v, out.system, &e, 0)) {
+                if (error) *error = e.rfind("request body", 0) == 0 ? e : "system: " + e;
+                return false;
+            }
+        } else if (key == "messages") {
+            messages_seen = true;
+            out.messages.clear();
+            od::json_type t;
+            if ((err = v.type().get(t))) return json_fail(err, error);
+            if (t != od::json_type::array) {
+                messages_seen = false;
+                continue;
+            }
+            od::array items;
+            if ((err = v.get_array().get(items))) return json_fail(err, error);
+            std::size_t i = 0;
+            for (auto item : items) {
+                od::value m;
+                if ((err = item.get(m))) return json_fail(err, error);
+                Message& msg = out.messages.emplace_back();
+                std::string_view role;
+                bool has_content = false;
+                std::string e;
+                bool content_ok = true;
+                err = for_each_field(m, [&](std::string_view k, od::value fv) -> error_code {
+                    if (k == "role") return read_string_view(fv, role);
+                    if (k == "content") {
+                        has_content = true;
+                        msg.blocks.clear();
+                        content_ok = decode_blocks(walk, fv, msg.blocks, &e, 0);
+                        if (!content_ok) return simdjson::INCORRECT_TYPE;  // e says why
+                    }
+                    return simdjson::SUCCESS;
+                });
+                if (!content_ok) {
+                    if (error)
+                        *error = e.rfind("request body", 0) == 0
+                                     ? e
+                                     : "messages." + std::to_string(i) + ".content: " + e;
+                    return false;
+                }
+                if (err) return json_fail(err, error);
+                if (role == "user")
+                    msg.role = Role::kUser;
+                else if (role == "assistant")
+                    msg.role = Role::kAssistant;
+                else if (role == "system")
+                    msg.role = Role::kSystem;  // Claude Code's mid-conversation system
+                else {
+                    if (error)
+                        *error =
+                            "messages." + std::to_string(i) + ".role: must be user or assistant";
+                    return false;
+                }
+                if (!has_content) {
+                    if (error)
+                        *error = "messages." + std::to_string(i) + ".content: field required";
+                    return false;
+                }
+                ++i;
+            }
+        } else if (key == "tools") {
+            od::json_type t;
+            if ((err = v.type().get(t))) return json_fail(err, error);
+            if (t != od::json_type::array) continue;
+            out.tools.clear();
+            od::array items;
+            if ((err = v.get_array().get(items))) return json_fail(err, error);
+            std::size_t count = 0;
+            if ((err = items.count_elements().get(count))) return json_fail(err, error);
+            out.tools.reserve(count);
+            for (auto item : items) {
+                od::value tv;
+                if ((err = item.get(tv))) return json_fail(err, error);
+                if (!decode_tool(walk, tv, out.tools.emplace_back(), error)) return false;
+            }
+        } else if (key == "tool_choice") {
+            ToolChoice choice;
+            std::string type;
+            bool is_object = false;
+            std::optional<bool> disable;
+            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+                is_object = true;
+                if (k == "type") return read_string(fv, type);
+                if (k == "name") return read_string(fv, choice.name);
+                if (k == "disable_parallel_tool_use") return read_bool(fv, disable);
+                return simdjson::SUCCESS;
+            });
+            if (err) return json_fail(err, error);
+            if (!is_object) {
+                od::json_type t;  // an empty object is still an object
+                is_object = !v.type().get(t) && t == od::json_type::object;
+            }
+            if (is_object) {
+                using K = ToolChoice::Kind;
+                if (type.empty()) type = "auto";
+                choice.kind = type == "any"    ? K::kAny
+                              : type == "tool" ? K::kTool
+                              : type == "none" ? K::kNone
+                                               : K::kAuto;
+                choice.disable_parallel = disable.value_or(false);
+                out.tool_choice = std::move(choice);
+            }
+        } else if (key == "thinking") {
+            std::string type;
+            std::optional<std::int64_t> budget;
+            bool is_object = false;
+            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+                is_object = true;
+                if (k == "type") return read_string(fv, type);
+                if (k == "budget_tokens") return read_int(fv, budget);
+                return simdjson::SUCCESS;
+            });
+            if (err) return json_fail(err, error);
+            using M = Thinking::Mode;
+            out.thinking.mode = type == "enabled"    ? M::kEnabled
+                                : type == "disabled" ? M::kDisabled
+                                : type == "adaptive" ? M::kAdaptive
+                                                     : M::kUnset;
+            out.thinking.budget_tokens = budget.value_or(0);
+        } else if (key == "output_config") {
+            has_output_config = true;
+            config_format = FormatFields{};
+            out.thinking.effort.clear();
+            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+                if (k == "effort") return read_string(fv, out.thinking.effort);
+                if (k == "format") return read_format(fv, config_format, error);
+                return simdjson::SUCCESS;
+            });
+        } else if (key == "output_format") {
+            top_format = FormatFields{};
+            err = read_format(v, top_format, error);
+        } else if (key == "metadata") {
+            out.user.clear();
+            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+                return k == "user_id" ? read_string(fv, out.user) : simdjson::SUCCESS;
+            });
+        }
+        if (err == simdjson::DEPTH_ERROR) return false;  // read_raw said why
+        if (err) return json_fail(err, error);
+    }
+    // Anything after the object is an error (current_location fails only at the end).
+    if (const char* rest = nullptr; !doc.current_location().get(rest)) {
+        return json_fail(simdjson::TRAILING_CONTENT, error);
+    }
     if (!model || model->empty()) {
         if (error) *error = "model: field required";
         return false;
     }
-    out.model = std::string(*model);
-    if (auto f = get_field(doc, "max_tokens")) {
-        if (!f->is_number()) {
+    out.model = std::move(*model);
+    if (max_tokens_seen) {
+        if (!max_tokens_number) {
             if (error) *error = "max_tokens: must be an integer";
             return false;
         }
-        out.max_tokens = get_int(doc, "max_tokens");
-        if (!out.max_tokens || *out.max_tokens < 1) {
+        if (!max_tokens || *max_tokens < 1) {
             if (error) *error = "max_tokens: must be a whole number from 1 to 2^63-1";
             return false;
         }
+        out.max_tokens = max_tokens;
     }
-    out.temperature = get_double(doc, "temperature");
-    out.top_p = get_double(doc, "top_p");
-    out.top_k = get_int(doc, "top_k");
-    out.stream = get_bool(doc, "stream").value_or(false);
-    if (auto stops = get_field(doc, "stop_sequences"); stops && stops->is_array()) {
-        for (element s : as_array(*stops)) {
-            if (s.is_string()) out.stop.emplace_back(s.get_string().value_unsafe());
-        }
-    }
-    if (auto sys = get_field(doc, "system")) {
-        std::string err;
-        if (!decode_blocks(*sys, out.system, &err)) {
-            if (error) *error = "system: " + err;
-            return false;
-        }
-    }
-    auto messages = get_field(doc, "messages");
-    if (!messages || !messages->is_array()) {
+    if (!messages_seen) {
         if (error) *error = "messages: field required (an array)";
         return false;
     }
-    size_t i = 0;
-    simdjson::dom::array message_items = as_array(*messages);
-    out.messages.reserve(message_items.size());
-    for (element m : message_items) {
-        Message msg;
-        auto role = get_string(m, "role").value_or("");
-        if (role == "user")
-            msg.role = Role::kUser;
-        else if (role == "assistant")
-            msg.role = Role::kAssistant;
-        else if (role == "system")
-            msg.role = Role::kSystem;  // Claude Code's mid-conversation system
-        else {
-            if (error)
-                *error = "messages." + std::to_string(i) + ".role: must be user or assistant";
-            return false;
-        }
-        auto content = get_field(m, "content");
-        std::string err;
-        if (!content || !decode_blocks(*content, msg.blocks, &err)) {
-            if (error)
-                *error = "messages." + std::to_string(i) +
-                         ".content: " + (err.empty() ? "field required" : err);
-            return false;
-        }
-        out.messages.push_back(std::move(msg));
-        ++i;
-    }
-    if (auto tools = get_field(doc, "tools"); tools && tools->is_array()) {
-        for (element t : as_array(*tools)) {
-            Tool tool;
-            tool.name = std::string(get_string(t, "name").value_or(""));
-            tool.description = std::string(get_string(t, "description").value_or(""));
-            if (auto cc = get_field(t, "cache_control"))
-                tool.cache_control_json = to_json_text(*cc);
-            if (auto schema = get_field(t, "input_schema")) {
-                tool.schema_json = to_json_text(*schema);
-            } else if (get_string(t, "type")) {
-                tool.is_server_tool = true;
-                tool.raw_json = to_json_text(t);  // only server tools are re-sent whole
-            }
-            out.tools.push_back(std::move(tool));
-        }
-    }
-    if (auto tc = get_field(doc, "tool_choice"); tc && tc->is_object()) {
-        auto type = get_string(*tc, "type").value_or("auto");
-        using K = ToolChoice::Kind;
-        out.tool_choice.kind = type == "any"    ? K::kAny
-                               : type == "tool" ? K::kTool
-                               : type == "none" ? K::kNone
-                                                : K::kAuto;
-        out.tool_choice.name = std::string(get_string(*tc, "name").value_or(""));
-        out.tool_choice.disable_parallel =
-            get_bool(*tc, "disable_parallel_tool_use").value_or(false);
-    }
-    if (auto th = get_field(doc, "thinking"); th && th->is_object()) {
-        auto type = get_string(*th, "type").value_or("");
-        using M = Thinking::Mode;
-        out.thinking.mode = type == "enabled"    ? M::kEnabled
-                            : type == "disabled" ? M::kDisabled
-                            : type == "adaptive" ? M::kAdaptive
-                                                 : M::kUnset;
-        out.thinking.budget_tokens = get_int(*th, "budget_tokens").value_or(0);
-    }
     // Structured output: output_config.format (GA) or output_format (the beta's spelling).
-    std::optional<element> format;
-    if (auto oc = get_field(doc, "output_config")) {
-        out.thinking.effort = std::string(get_string(*oc, "effort").value_or(""));
-        format = get_field(*oc, "format");
-    }
-    if (!format) format = get_field(doc, "output_format");
-    if (format && !format->is_null()) {
-        auto schema = get_field(*format, "schema");
-        if (get_string(*format, "type").value_or("") != "json_schema" || !schema ||
-            !schema->is_object()) {
+    const FormatFields& format =
+        has_output_config && config_format.present ? config_format : top_format;
+    if (format.present && !format.is_null) {
+        if (format.type != "json_schema" || !format.schema_is_object) {
             if (error)
                 *error = "output format: must be {\"type\":\"json_schema\",\"schema\":{...}}";
             return false;
         }
         out.output_format.kind = OutputFormat::Kind::kJsonSchema;
-        out.output_format.schema_json = to_json_text(*schema);
+        out.output_format.schema_json = format.schema;
         out.output_format.strict = true;  // Anthropic's structured output always is
-    }
-    if (auto md = get_field(doc, "metadata")) {
-        out.user = std::string(get_string(*md, "user_id").value_or(""));
     }
     return true;
 }
@@ -900,7 +1303,7 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             write_string(w, t.name);
             if (!t.description.empty()) {
                 w.Key("description");
-                write_string(w, t.description);
+                write_text(w, t.description);
             }
             w.Key("input_schema");
             write_raw(
@@ -1018,22 +1421,57 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
 }
 
 bool decode_response(std::string_view body, Response& out, std::string* error) {
-    element doc;
-    if (!parse_json(body, doc, error)) return false;
-    if (!doc.is_object() || !get_field(doc, "content")) {
+    od::document doc;
+    od::object root;
+    std::shared_ptr<const std::string> copy;  // the answer's buffer is not padded
+    std::string perr;
+    if (!iterate_request_body(body, doc, root, copy, &perr)) {
+        if (error) *error = "upstream response is not an Anthropic message: " + perr;
+        return false;
+    }
+    Walk walk{&doc, false};  // decoded copies: the answer's buffer goes away
+    bool has_content = false;
+    for (auto field : root) {
+        std::string_view key;
+        if (auto err = field.unescaped_key().get(key)) return json_fail(err, error);
+        od::value v;
+        if (auto err = field.value().get(v)) return json_fail(err, error);
+        error_code err = simdjson::SUCCESS;
+        if (key == "id") {
+            err = read_string(v, out.id);
+        } else if (key == "model") {
+            err = read_string(v, out.model);
+        } else if (key == "content") {
+            has_content = true;
+            out.content.clear();
+            if (!decode_blocks(walk, v, out.content, error, 0)) return false;
+        } else if (key == "stop_reason") {
+            std::string reason;
+            err = read_string(v, reason);
+            out.stop_reason = parse_anthropic_stop_reason(reason);
+        } else if (key == "stop_sequence") {
+            err = read_string(v, out.stop_sequence);
+        } else if (key == "usage") {
+            std::optional<std::int64_t> in, outp, cache_read, cache_write;
+            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+                if (k == "input_tokens") return read_int(fv, in);
+                if (k == "output_tokens") return read_int(fv, outp);
+                if (k == "cache_read_input_tokens") return read_int(fv, cache_read);
+                if (k == "cache_creation_input_tokens") return read_int(fv, cache_write);
+                return simdjson::SUCCESS;
+            });
+            out.usage.input_tokens = in.value_or(0);
+            out.usage.output_tokens = outp.value_or(0);
+            out.usage.cache_read_tokens = cache_read.value_or(0);
+            out.usage.cache_creation_tokens = cache_write.value_or(0);
+        }
+        if (err == simdjson::DEPTH_ERROR) return false;
+        if (err) return json_fail(err, error);
+    }
+    if (!has_content) {
         if (error) *error = "upstream response is not an Anthropic message";
         return false;
     }
-    out.id = std::string(get_string(doc, "id").value_or(""));
-    out.model = std::string(get_string(doc, "model").value_or(""));
-    std::string err;
-    if (!decode_blocks(*get_field(doc, "content"), out.content, &err)) {
-        if (error) *error = err;
-        return false;
-    }
-    out.stop_reason = parse_anthropic_stop_reason(get_string(doc, "stop_reason").value_or(""));
-    out.stop_sequence = std::string(get_string(doc, "stop_sequence").value_or(""));
-    if (auto u = get_field(doc, "usage")) out.usage = decode_usage(*u);
     return true;
 }
 

@@ -45,9 +45,9 @@ std::vector<StreamEvent> response_to_events(const Response& r) {
             d.text = b.input_json;
         } else if (b.type == BlockType::kThinking) {
             d.delta_type = StreamEvent::DeltaType::kThinking;
-            d.text = b.text;
+            d.text = b.text.str();
         } else {
-            d.text = b.text;
+            d.text = b.text.str();
         }
         out.push_back(d);
         if (b.type == BlockType::kThinking && (!b.signature.empty() || b.opaque)) {
@@ -106,7 +106,7 @@ void EventAggregator::add(const StreamEvent& e) {
             switch (e.delta_type) {
                 case StreamEvent::DeltaType::kText:
                 case StreamEvent::DeltaType::kThinking:
-                    b.text += e.text;
+                    b.text.value() += e.text;
                     break;
                 case StreamEvent::DeltaType::kSignature:
                     b.signature += e.text;

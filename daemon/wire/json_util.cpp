@@ -19,6 +19,8 @@ namespace {
 
 // Two per thread, reused so steady-state parsing allocates nothing (see parse_json's slot).
 thread_local simdjson::dom::parser t_parsers[2];
+// The on-demand parser request bodies are decoded with (see iterate_request_body).
+thread_local simdjson::ondemand::parser t_ondemand;
 std::atomic<std::size_t> g_max_depth{128};
 // A parser that grew past this for one large body gives the memory back after the request.
 constexpr std::size_t kKeptParserCapacity = 4u << 20;
@@ -33,6 +35,11 @@ void trim_thread_parsers() {
     for (auto& p : t_parsers) {
         if (p.capacity() > kKeptParserCapacity) p = simdjson::dom::parser();
     }
+    if (t_ondemand.capacity() > kKeptParserCapacity) t_ondemand = simdjson::ondemand::parser();
+}
+
+std::size_t json_depth_limit() {
+    return g_max_depth.load(std::memory_order_relaxed);
 }
 
 namespace {
@@ -87,6 +94,116 @@ bool parse_request_body(std::string_view body, element& out, std::string* error)
     if (!out.is_object()) {
         if (error) *error = "request body must be a JSON object";
         return false;
+    }
+    return true;
+}
+
+bool iterate_request_body(std::string_view body, simdjson::ondemand::document& doc,
+                          simdjson::ondemand::object& root,
+                          std::shared_ptr<const std::string>& copy, std::string* error) {
+    auto fail = [&](simdjson::error_code e) {
+        if (error)
+            *error = std::string("request body is not valid JSON: ") + simdjson::error_message(e);
+        return false;
+    };
+    const char* data = body.data();
+    std::size_t capacity = body.size() + simdjson::SIMDJSON_PADDING;
+    if (!(body.data() == t_padded_data && body.size() == t_padded_size)) {
+        // Not known to be padded: the decoder's own copy, which the views then point into.
+        auto owned = std::make_shared<std::string>();
+        owned->reserve(capacity);
+        owned->assign(body);
+        data = owned->data();
+        capacity = owned->capacity();
+        copy = std::move(owned);
+    }
+    auto err =
+        t_ondemand.iterate(simdjson::padded_string_view(data, body.size(), capacity)).get(doc);
+    if (err) return fail(err);
+    simdjson::ondemand::json_type type;
+    if ((err = doc.type().get(type))) return fail(err);
+    if (type != simdjson::ondemand::json_type::object) {
+        // Not an object: the DOM parser says whether it is JSON at all (on demand reads a
+        // scalar only when asked).
+        element ignored;
+        return parse_request_body(body, ignored, error) && false;
+    }
+    if ((err = doc.get_object().get(root))) return fail(err);
+    return true;
+}
+
+std::string_view trim_json_right(std::string_view raw) {
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
+        raw.remove_suffix(1);
+    }
+    return raw;
+}
+
+simdjson::error_code raw_json_of(simdjson::ondemand::value v, std::string_view& out) {
+    simdjson::ondemand::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    simdjson::error_code err = simdjson::SUCCESS;
+    if (type == simdjson::ondemand::json_type::object) {
+        simdjson::ondemand::object o;
+        if ((err = v.get_object().get(o))) return err;
+        err = o.raw_json().get(out);
+    } else if (type == simdjson::ondemand::json_type::array) {
+        simdjson::ondemand::array a;
+        if ((err = v.get_array().get(a))) return err;
+        err = a.raw_json().get(out);
+    } else {
+        out = v.raw_json_token();
+    }
+    out = trim_json_right(out);
+    return err;
+}
+
+simdjson::error_code escaped_string_of(simdjson::ondemand::value v, std::string_view& out) {
+    simdjson::ondemand::json_type type;
+    if (auto err = v.type().get(type)) return err;
+    if (type != simdjson::ondemand::json_type::string) return simdjson::INCORRECT_TYPE;
+    std::string_view token;
+    token = trim_json_right(v.raw_json_token());
+    if (token.size() < 2 || token.back() != '"') return simdjson::STRING_ERROR;
+    out = token.substr(1, token.size() - 2);
+    return simdjson::SUCCESS;
+}
+
+bool depth_within(std::string_view json, std::size_t limit) {
+    // Every level opens with '{' or '[': text with no more of them than the limit is within
+    // it (the usual case, counted 16 bytes at a time); only other text is walked exactly.
+    std::size_t opens = 0;
+    const char* p = json.data();
+    const char* e = p + json.size();
+    const __m128i brace = _mm_set1_epi8('{');
+    const __m128i bracket = _mm_set1_epi8('[');
+    for (; e - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        unsigned m = static_cast<unsigned>(
+            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, brace), _mm_cmpeq_epi8(x, bracket))));
+        for (; m != 0; m &= m - 1)  // most blocks have none
+            ++opens;
+    }
+    for (; p < e; ++p)
+        opens += (*p == '{' || *p == '[');
+    if (opens <= limit) return true;
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        char c = json[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > limit) return false;
+        } else if (c == '}' || c == ']') {
+            if (depth > 0) --depth;
+        }
     }
     return true;
 }
@@ -229,14 +346,10 @@ constexpr std::array<char, 256> kEscape = [] {
 
 }  // namespace
 
-void JsonWriter::fast_string(std::string_view s) {
-    Prefix(rapidjson::kStringType);
-    // Worst case every byte becomes \u00XX, plus room for one 16-byte store past the last
-    // byte written; the unused tail is given back below.
-    std::size_t worst = s.size() * 6 + 2 + 16;
-    char* out = os_->Push(worst);
-    char* p = out;
-    *p++ = '"';
+namespace {
+
+// Writes `s` escaped at `p`, which has room for s.size() * 6 + 16 bytes; returns the end.
+char* escape_to(char* p, std::string_view s) {
     const char* b = s.data();
     const char* e = b + s.size();
     const __m128i quote = _mm_set1_epi8('"');
@@ -300,8 +413,60 @@ void JsonWriter::fast_string(std::string_view s) {
             escape(static_cast<unsigned char>(tail[k++]));
         }
     }
+    return p;
+}
+
+}  // namespace
+
+void JsonWriter::fast_string(std::string_view s) {
+    Prefix(rapidjson::kStringType);
+    // Worst case every byte becomes \u00XX, plus room for one 16-byte store past the last
+    // byte written; the unused tail is given back below.
+    std::size_t worst = s.size() * 6 + 2 + 16;
+    char* out = os_->Push(worst);
+    char* p = out;
+    *p++ = '"';
+    p = escape_to(p, s);
     *p++ = '"';
     os_->Pop(worst - static_cast<std::size_t>(p - out));
+}
+
+void JsonWriter::text(const Text& t) {
+    if (!t.is_json()) {
+        fast_string(t.decoded());
+        return;
+    }
+    Prefix(rapidjson::kStringType);
+    std::string_view j = t.json();
+    char* p = os_->Push(j.size() + 2);
+    *p++ = '"';
+    std::memcpy(p, j.data(), j.size());
+    p[j.size()] = '"';
+}
+
+void JsonWriter::begin_string() {
+    Prefix(rapidjson::kStringType);
+    *os_->Push(1) = '"';
+}
+
+void JsonWriter::append(std::string_view plain) {
+    std::size_t worst = plain.size() * 6 + 16;
+    char* out = os_->Push(worst);
+    char* p = escape_to(out, plain);
+    os_->Pop(worst - static_cast<std::size_t>(p - out));
+}
+
+void JsonWriter::append(const Text& t) {
+    if (!t.is_json()) {
+        append(t.decoded());
+        return;
+    }
+    std::string_view j = t.json();
+    std::memcpy(os_->Push(j.size()), j.data(), j.size());
+}
+
+void JsonWriter::end_string() {
+    *os_->Push(1) = '"';
 }
 
 void JsonWriter::raw_json(std::string_view json, rapidjson::Type type) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <simdjson.h>
+
+#include "daemon/wire/model.hpp"
 
 namespace litellm::wire {
 
@@ -25,6 +28,17 @@ class JsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
     /// (RapidJSON 1.1.0's SSE2 scan lets some of them through raw, which is invalid JSON).
     void fast_string(std::string_view s);
 
+    /// Writes a Text as a string value: a view of escaped JSON is copied as it is.
+    void text(const Text& t);
+
+    /// One string value written in pieces: begin_string, any number of append, end_string.
+    void begin_string();
+    /// Appends `plain` (decoded text), escaped, to the string begun.
+    void append(std::string_view plain);
+    /// Appends a Text to the string begun.
+    void append(const Text& t);
+    void end_string();
+
     /// Writes already-serialized JSON text of `type` as the next value.
     void raw_json(std::string_view json, rapidjson::Type type);
 
@@ -38,6 +52,30 @@ class JsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
         fast_string(s);
         return true;
     }
+    /// String literals (every constant key and value the codecs write) need no escaping:
+    /// copied with their quotes in one store. Only for literals without '"', '\\' or
+    /// control characters.
+    template <std::size_t N>
+    bool Key(const char (&literal)[N]) {
+        write_literal(literal, N - 1);
+        return true;
+    }
+    template <std::size_t N>
+    bool String(const char (&literal)[N]) {
+        write_literal(literal, N - 1);
+        return true;
+    }
+
+  private:
+    void write_literal(const char* s, std::size_t n) {
+        Prefix(rapidjson::kStringType);
+        char* p = os_->Push(n + 2);
+        p[0] = '"';
+        std::memcpy(p + 1, s, n);
+        p[n + 1] = '"';
+    }
+
+  public:
 };
 
 /// The initial capacity of a buffer that will hold a body re-encoded from one of `hint`
@@ -74,6 +112,25 @@ bool parse_json(std::string_view text, element& out, std::string* error, int slo
 /// `error` ("request body is not valid JSON: ...") otherwise.
 bool parse_request_body(std::string_view body, element& out, std::string* error);
 
+/// The deepest nesting accepted (general_settings.max_json_depth).
+std::size_t json_depth_limit();
+
+/// Starts on-demand iteration of a client request body, which must be a JSON object: read in
+/// place when PaddedInput vouches for it, else from a copy put in `copy` (views taken from
+/// the iteration then point into it). false with a client-facing `error` otherwise. The
+/// document lives until this thread's next call.
+bool iterate_request_body(std::string_view body, simdjson::ondemand::document& doc,
+                          simdjson::ondemand::object& root,
+                          std::shared_ptr<const std::string>& copy, std::string* error);
+/// `raw` without trailing JSON whitespace.
+std::string_view trim_json_right(std::string_view raw);
+/// The JSON text of any value, as it is in the body (consumes the value).
+simdjson::error_code raw_json_of(simdjson::ondemand::value v, std::string_view& out);
+/// A string value's escaped contents (between its quotes), as they are in the body.
+simdjson::error_code escaped_string_of(simdjson::ondemand::value v, std::string_view& out);
+/// Whether `json` (valid JSON text) nests no deeper than `limit`.
+bool depth_within(std::string_view json, std::size_t limit);
+
 /// `obj[key]` as a string_view, or nullopt when absent or not a string.
 std::optional<std::string_view> get_string(element obj, std::string_view key);
 /// `obj[key]` as an integer (also from a float with no fraction), or nullopt.
@@ -95,6 +152,10 @@ std::string to_json_text(element e);
 /// Writes a string value.
 inline void write_string(JsonWriter& w, std::string_view s) {
     w.fast_string(s);
+}
+/// Writes a Text value.
+inline void write_text(JsonWriter& w, const Text& t) {
+    w.text(t);
 }
 /// Writes a key.
 inline void write_key(JsonWriter& w, std::string_view k) {

@@ -6,6 +6,145 @@
 
 namespace litellm::wire {
 
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The code unit of "\uXXXX" at `s[i]` (i at the backslash), or -1.
+long utf16_unit_at(std::string_view s, std::size_t i) {
+    if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return -1;
+    long unit = 0;
+    for (std::size_t k = i + 2; k < i + 6; ++k) {
+        int h = hex_value(s[k]);
+        if (h < 0) return -1;
+        unit = unit * 16 + h;
+    }
+    return unit;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+void unescape_into(std::string_view s, std::string& out) {
+    out.reserve(out.size() + s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t bs = s.find('\\', i);
+        if (bs == std::string_view::npos) {
+            out.append(s.substr(i));
+            return;
+        }
+        out.append(s.substr(i, bs - i));
+        if (bs + 1 >= s.size()) {  // a lone trailing backslash
+            append_utf8(out, 0xFFFD);
+            return;
+        }
+        char c = s[bs + 1];
+        i = bs + 2;
+        switch (c) {
+            case '"':
+                out += '"';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            case '/':
+                out += '/';
+                break;
+            case 'b':
+                out += '\b';
+                break;
+            case 'f':
+                out += '\f';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 't':
+                out += '\t';
+                break;
+            case 'u': {
+                long unit = utf16_unit_at(s, bs);
+                if (unit < 0) {
+                    append_utf8(out, 0xFFFD);
+                    break;
+                }
+                i = bs + 6;
+                if (unit >= 0xD800 && unit <= 0xDBFF) {
+                    long low = utf16_unit_at(s, i);
+                    if (low >= 0xDC00 && low <= 0xDFFF) {
+                        append_utf8(out, 0x10000 +
+                                             ((static_cast<std::uint32_t>(unit) - 0xD800) << 10) +
+                                             (static_cast<std::uint32_t>(low) - 0xDC00));
+                        i += 6;
+                    } else {
+                        append_utf8(out, 0xFFFD);
+                    }
+                } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+                    append_utf8(out, 0xFFFD);
+                } else {
+                    append_utf8(out, static_cast<std::uint32_t>(unit));
+                }
+                break;
+            }
+            default:
+                append_utf8(out, 0xFFFD);
+        }
+    }
+}
+
+}  // namespace
+
+std::string unescape_json(std::string_view escaped) {
+    std::string out;
+    unescape_into(escaped, out);
+    return out;
+}
+
+std::string Text::str() const {
+    if (!m_is_json) return m_value;
+    return unescape_json(m_json);
+}
+
+void Text::append_to(std::string& out) const {
+    if (m_is_json)
+        unescape_into(m_json, out);
+    else
+        out.append(m_value);
+}
+
+std::string& Text::value() {
+    if (m_is_json) {
+        m_value = unescape_json(m_json);
+        m_json = {};
+        m_is_json = false;
+    }
+    return m_value;
+}
+
 std::string opaque_signature(const Opaque& opaque) {
     std::string out(kOpaqueSignaturePrefix);
     out.append(opaque.family).append(":").append(opaque.json);

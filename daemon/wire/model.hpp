@@ -8,12 +8,73 @@
 // formats, never interpreted, and keeping the text avoids a parse/serialize round trip.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace litellm::wire {
+
+/// Free text the model carries (a text block, a tool's description, an image's base64): either
+/// decoded, or still in the JSON-escaped form it had in a client's body (the characters between
+/// the quotes), as a view into that body. Text that crosses formats unchanged is then copied
+/// into the next body as it is, never unescaped and escaped again: most of what a translated
+/// request costs. A view is valid as long as the body it points into (see Request::source).
+class Text {
+  public:
+    Text() = default;
+    Text(std::string decoded) : m_value(std::move(decoded)) {}
+    Text(std::string_view decoded) : m_value(decoded) {}
+    Text(const char* decoded) : m_value(decoded) {}
+
+    /// Text that is `escaped` (valid between a JSON string's quotes), viewed, not copied.
+    static Text json_view(std::string_view escaped) {
+        Text t;
+        t.m_json = escaped;
+        t.m_is_json = true;
+        return t;
+    }
+
+    bool empty() const { return m_is_json ? m_json.empty() : m_value.empty(); }
+    /// Whether this is a view of escaped JSON (json()) rather than decoded (value()).
+    bool is_json() const { return m_is_json; }
+    /// The escaped form; meaningful only when is_json().
+    std::string_view json() const { return m_json; }
+    /// The decoded text, without a copy; meaningful only when !is_json().
+    std::string_view decoded() const { return m_value; }
+    /// The decoded text (a copy; decodes a view).
+    std::string str() const;
+    /// Appends the decoded text to `out`.
+    void append_to(std::string& out) const;
+    /// The decoded text to change in place (a view is decoded into an owned copy first).
+    std::string& value();
+    /// Bytes in the form held: exact when decoded, an upper bound for a view.
+    std::size_t size() const { return m_is_json ? m_json.size() : m_value.size(); }
+    /// Whether the decoded text starts with `prefix` (which must need no escaping).
+    bool starts_with(std::string_view prefix) const {
+        std::string_view held = m_is_json ? m_json : std::string_view(m_value);
+        return held.substr(0, prefix.size()) == prefix;
+    }
+
+    friend bool operator==(const Text& a, std::string_view b) {
+        return a.m_is_json ? a.str() == b : std::string_view(a.m_value) == b;
+    }
+    friend bool operator==(const Text& a, const char* b) { return a == std::string_view(b); }
+    friend bool operator==(const Text& a, const std::string& b) { return a == std::string_view(b); }
+    friend bool operator==(const Text& a, const Text& b) { return a.str() == b.str(); }
+    friend std::ostream& operator<<(std::ostream& os, const Text& t) { return os << t.str(); }
+
+  private:
+    std::string m_value;
+    std::string_view m_json;
+    bool m_is_json = false;
+};
+
+/// The text of a JSON string's `escaped` contents (between its quotes), decoded leniently:
+/// an invalid escape or a lone surrogate becomes U+FFFD.
+std::string unescape_json(std::string_view escaped);
 
 /// Kinds of content block (Anthropic's vocabulary, the richest of the formats).
 enum class BlockType {
@@ -45,7 +106,7 @@ inline constexpr std::string_view kOpaqueSignaturePrefix = "litellm1:";
 /// One content block. Only the fields of its type are meaningful.
 struct Block {
     BlockType type = BlockType::kText;
-    std::string text;       ///< text; thinking text; tool_result plain-text content
+    Text text;              ///< text; thinking text; tool_result plain-text content
     std::string signature;  ///< thinking signature; redacted_thinking data
     /// The provider family that minted `signature` ("anthropic"), empty when none did (a
     /// thinking block litellmd made from another format's reasoning). A thinking block goes
@@ -56,7 +117,7 @@ struct Block {
     // Image / document source.
     bool source_is_url = false;
     std::string media_type;  ///< "image/png", "application/pdf", "text/plain"
-    std::string data;        ///< base64 payload, or the URL when source_is_url
+    Text data;               ///< base64 payload, or the URL when source_is_url
     // Tool use / result.
     std::string id;              ///< tool_use id, or tool_result's tool_use_id
     std::string name;            ///< tool name (tool_use)
@@ -79,7 +140,7 @@ struct Message {
 
 struct Tool {
     std::string name;
-    std::string description;
+    Text description;
     std::string schema_json;         ///< JSON Schema object as text ("" = none)
     std::string cache_control_json;  ///< raw cache_control of the tool, for Anthropic upstreams
     std::string raw_json;            ///< the whole tool as sent, for server tools (web_search, ...)
@@ -110,8 +171,11 @@ struct OutputFormat {
     bool strict = false;
 };
 
-/// A chat request in canonical form.
+/// A chat request in canonical form. Its Text views point into the body it was decoded from:
+/// the caller's, when that body was marked padded (PaddedInput) and so outlives the request
+/// (the proxy's case), else `source`, the decoder's own copy.
 struct Request {
+    std::shared_ptr<const std::string> source;
     std::string model;
     std::vector<Block> system;      ///< top-level system text blocks
     std::vector<Message> messages;  ///< may contain Role::kSystem messages mid-conversation

@@ -58,7 +58,7 @@ bool decode_parts(element content, std::vector<Block>& out, std::string* error) 
                 iu ? (iu->is_string() ? std::string_view(iu->get_string().value_unsafe())
                                       : get_string(*iu, "url").value_or(""))
                    : "";
-            if (!split_data_url(url, b.media_type, b.data)) {
+            if (!split_data_url(url, b.media_type, b.data.value())) {
                 b.source_is_url = true;
                 b.data = std::string(url);
             }
@@ -66,7 +66,7 @@ bool decode_parts(element content, std::vector<Block>& out, std::string* error) 
             b.type = BlockType::kDocument;
             auto file = get_field(part, "file");
             std::string_view fd = file ? get_string(*file, "file_data").value_or("") : "";
-            if (!split_data_url(fd, b.media_type, b.data)) continue;
+            if (!split_data_url(fd, b.media_type, b.data.value())) continue;
         } else {
             continue;  // input_audio etc.: nothing to carry
         }
@@ -126,14 +126,39 @@ void write_usage(JsonWriter& w, const Usage& u) {
 
 // ---- request encoding helpers ----------------------------------------------------------------
 
-std::string joined_text(const std::vector<Block>& blocks) {
-    std::string out;
-    for (const auto& b : blocks) {
+const Block& deref(const Block& b) {
+    return b;
+}
+const Block& deref(const Block* b) {
+    return *b;
+}
+
+// Appends the text blocks among `blocks` to the string begun in `w`, a newline between
+// them (once anything was written); returns whether anything was.
+template <class BlockPtrs>
+bool append_joined_text(JsonWriter& w, const BlockPtrs& blocks, bool wrote) {
+    for (const auto& item : blocks) {
+        const Block& b = deref(item);
         if (b.type != BlockType::kText) continue;
-        if (!out.empty()) out += "\n";
-        out += b.text;
+        if (wrote) w.append(std::string_view("\n"));
+        w.append(b.text);
+        wrote |= !b.text.empty();
     }
-    return out;
+    return wrote;
+}
+
+// Writes an image or file source as OpenAI takes it: its URL, or a data: URL.
+void write_data_url(JsonWriter& w, const Block& b) {
+    if (b.source_is_url) {
+        w.text(b.data);
+        return;
+    }
+    w.begin_string();
+    w.append(std::string_view("data:"));
+    w.append(std::string_view(b.media_type));
+    w.append(std::string_view(";base64,"));
+    w.append(b.data);
+    w.end_string();
 }
 
 void write_image_part(JsonWriter& w, const Block& b) {
@@ -143,7 +168,7 @@ void write_image_part(JsonWriter& w, const Block& b) {
     w.Key("image_url");
     w.StartObject();
     w.Key("url");
-    write_string(w, b.source_is_url ? b.data : "data:" + b.media_type + ";base64," + b.data);
+    write_data_url(w, b);
     w.EndObject();
     w.EndObject();
 }
@@ -157,12 +182,9 @@ void write_user_content(JsonWriter& w, const std::vector<const Block*>& blocks,
                (!keep_cache_control || b->cache_control_json.empty());
     });
     if (only_text) {
-        std::string text;
-        for (const Block* b : blocks) {
-            if (!text.empty()) text += "\n";
-            text += b->text;
-        }
-        write_string(w, text);
+        w.begin_string();
+        append_joined_text(w, blocks, false);
+        w.end_string();
         return;
     }
     w.StartArray();
@@ -172,7 +194,7 @@ void write_user_content(JsonWriter& w, const std::vector<const Block*>& blocks,
             w.Key("type");
             w.String("text");
             w.Key("text");
-            write_string(w, b->text);
+            write_text(w, b->text);
             if (keep_cache_control && !b->cache_control_json.empty()) {
                 w.Key("cache_control");
                 write_raw(w, b->cache_control_json);
@@ -186,7 +208,7 @@ void write_user_content(JsonWriter& w, const std::vector<const Block*>& blocks,
                 w.Key("type");
                 w.String("text");
                 w.Key("text");
-                write_string(w, b->text);
+                write_text(w, b->text);
                 w.EndObject();
             } else if (!b->source_is_url) {
                 w.StartObject();
@@ -197,7 +219,7 @@ void write_user_content(JsonWriter& w, const std::vector<const Block*>& blocks,
                 w.Key("filename");
                 w.String("document.pdf");
                 w.Key("file_data");
-                write_string(w, "data:" + b->media_type + ";base64," + b->data);
+                write_data_url(w, *b);
                 w.EndObject();
                 w.EndObject();
             }
@@ -207,19 +229,22 @@ void write_user_content(JsonWriter& w, const std::vector<const Block*>& blocks,
 }
 
 // The schema with `properties:{}` added to a bare object schema (OpenAI rejects it otherwise).
-std::string openai_schema(const std::string& schema) {
+std::string_view openai_schema(std::string_view schema, std::string& scratch) {
     if (schema.empty()) return R"({"type":"object","properties":{}})";
-    if (schema.find("\"properties\"") != std::string::npos) return schema;
-    if (schema.find("\"object\"") == std::string::npos || schema.back() != '}') return schema;
-    std::string out = schema;
-    out.insert(out.size() - 1, out.size() > 2 ? R"(,"properties":{})" : R"("properties":{})");
-    return out;
+    if (schema.find("\"properties\"") != std::string_view::npos) return schema;
+    if (schema.find("\"object\"") == std::string_view::npos || schema.back() != '}') return schema;
+    // The schema is the client's text, spacing and all: `{ }` is empty too.
+    std::string_view inside = trim_json_right(schema.substr(0, schema.size() - 1));
+    bool empty = !inside.empty() && inside.back() == '{';
+    scratch.assign(schema);
+    scratch.insert(scratch.size() - 1, empty ? R"("properties":{})" : R"(,"properties":{})");
+    return scratch;
 }
 
 // Claude Code puts a per-request billing line in the system prompt; it defeats caching on
 // every other backend.
 bool is_billing_header(const Block& b) {
-    return b.type == BlockType::kText && b.text.rfind("x-anthropic-billing-header:", 0) == 0;
+    return b.type == BlockType::kText && b.text.starts_with("x-anthropic-billing-header:");
 }
 
 // ---- stream decoding (chunks -> canonical events) -------------------------------------------
@@ -890,23 +915,29 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             write_user_content(w, parts, options.keep_cache_control);
             w.EndObject();
         } else if (m.role == Role::kAssistant) {
-            std::string text;
-            std::vector<const Block*> calls;
+            std::vector<const Block*> texts, calls;
+            bool has_text = false;
             for (const auto& b : m.blocks) {
-                if (b.type == BlockType::kText)
-                    text += b.text;
-                else if (b.type == BlockType::kToolUse)
+                if (b.type == BlockType::kText) {
+                    texts.push_back(&b);
+                    has_text |= !b.text.empty();
+                } else if (b.type == BlockType::kToolUse) {
                     calls.push_back(&b);
+                }
             }
-            if (text.empty() && calls.empty()) continue;
+            if (!has_text && calls.empty()) continue;
             w.StartObject();
             w.Key("role");
             w.String("assistant");
             w.Key("content");
-            if (text.empty())
+            if (!has_text) {
                 w.Null();
-            else
-                write_string(w, text);
+            } else {
+                w.begin_string();  // an assistant's text blocks, joined as they were
+                for (const Block* b : texts)
+                    w.append(b->text);
+                w.end_string();
+            }
             if (!calls.empty()) {
                 w.Key("tool_calls");
                 w.StartArray();
@@ -921,7 +952,8 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
                     w.Key("name");
                     write_string(w, c->name);
                     w.Key("arguments");
-                    write_string(w, c->input_json.empty() ? "{}" : c->input_json);
+                    write_string(w, c->input_json.empty() ? std::string_view("{}")
+                                                          : std::string_view(c->input_json));
                     w.EndObject();
                     w.EndObject();
                 }
@@ -941,7 +973,6 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
                     }
                     continue;
                 }
-                std::string text = joined_text(b.content);
                 bool has_image = false;
                 for (const auto& c : b.content) {
                     if (c.type == BlockType::kImage) {
@@ -949,16 +980,19 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
                         has_image = true;
                     }
                 }
-                if (has_image)
-                    text += (text.empty() ? "" : "\n") + std::string("[image attached below]");
-                if (b.is_error) text = "Error: " + text;
                 w.StartObject();
                 w.Key("role");
                 w.String("tool");
                 w.Key("tool_call_id");
                 write_string(w, b.id);
                 w.Key("content");
-                write_string(w, text);
+                w.begin_string();
+                if (b.is_error) w.append(std::string_view("Error: "));
+                bool wrote = append_joined_text(w, b.content, false);
+                if (has_image)
+                    w.append(std::string_view(wrote ? "\n[image attached below]"
+                                                    : "[image attached below]"));
+                w.end_string();
                 w.EndObject();
             }
             rest.insert(rest.begin(), result_images.begin(), result_images.end());
@@ -989,10 +1023,11 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             write_string(w, t->name);
             if (!t->description.empty()) {
                 w.Key("description");
-                write_string(w, t->description);
+                write_text(w, t->description);
             }
             w.Key("parameters");
-            write_raw(w, openai_schema(t->schema_json));
+            std::string scratch;
+            write_raw(w, openai_schema(t->schema_json, scratch));
             w.EndObject();
             w.EndObject();
         }
@@ -1181,9 +1216,9 @@ std::string encode_response(const Response& response, std::string_view model) {
     std::vector<const Block*> calls;
     for (const auto& b : response.content) {
         if (b.type == BlockType::kText)
-            text += b.text;
+            b.text.append_to(text);
         else if (b.type == BlockType::kThinking)
-            reasoning += b.text;
+            b.text.append_to(reasoning);
         else if (b.type == BlockType::kToolUse)
             calls.push_back(&b);
     }
@@ -1216,7 +1251,8 @@ std::string encode_response(const Response& response, std::string_view model) {
             w.Key("name");
             write_string(w, c->name);
             w.Key("arguments");
-            write_string(w, c->input_json.empty() ? "{}" : c->input_json);
+            write_string(w, c->input_json.empty() ? std::string_view("{}")
+                                                  : std::string_view(c->input_json));
             w.EndObject();
             w.EndObject();
         }

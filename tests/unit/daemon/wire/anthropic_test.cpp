@@ -93,7 +93,7 @@ TEST(AnthropicDecodeRequest, ClaudeCodeShapedBody) {
     EXPECT_EQ(r.user, "user_abc_account_x_session_y");
 
     ASSERT_EQ(r.system.size(), 2u);
-    EXPECT_EQ(r.system[0].text.rfind("x-anthropic-billing-header:", 0), 0u);
+    EXPECT_TRUE(r.system[0].text.starts_with("x-anthropic-billing-header:"));
     EXPECT_TRUE(r.system[0].cache_control_json.empty());
     EXPECT_EQ(r.system[1].text, "You are Claude Code.");
     EXPECT_EQ(parse(r.system[1].cache_control_json), parse(R"({"type":"ephemeral"})"));
