@@ -35,7 +35,7 @@ bool claims(const http::Request& req) {
 
 std::string models_body(const Config& cfg) {
     auto names = cfg.model_names();
-    rapidjson::StringBuffer sb;
+    wire::JsonOut sb;
     wire::JsonWriter w(sb);
     w.StartObject();
     w.Key("data");
@@ -68,7 +68,7 @@ std::string models_body(const Config& cfg) {
         wire::write_string(w, names.back());
     }
     w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
+    return sb.take();
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ bool claims(const http::Request& req) {
 }
 
 std::string models_body(const Config& cfg) {
-    rapidjson::StringBuffer sb;
+    wire::JsonOut sb;
     wire::JsonWriter w(sb);
     w.StartObject();
     w.Key("object");
@@ -47,7 +47,7 @@ std::string models_body(const Config& cfg) {
     }
     w.EndArray();
     w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
+    return sb.take();
 }
 
 }  // namespace

@@ -308,7 +308,7 @@ class Encoder final : public StreamEncoder {
                 break;
             case StreamEvent::Kind::kBlockStart: {
                 start_message_if_needed(out);
-                rapidjson::StringBuffer sb;
+                JsonOut sb;
                 JsonWriter w(sb);
                 w.StartObject();
                 w.Key("type");
@@ -359,7 +359,7 @@ class Encoder final : public StreamEncoder {
                 if (e.delta_type != StreamEvent::DeltaType::kSignature) {
                     m_output_bytes += e.text.size();
                 }
-                rapidjson::StringBuffer sb;
+                JsonOut sb;
                 JsonWriter w(sb);
                 w.StartObject();
                 w.Key("type");
@@ -403,7 +403,7 @@ class Encoder final : public StreamEncoder {
                 start_message_if_needed(out);
                 while (!m_open.empty())
                     stop_block(m_open.front(), out);
-                rapidjson::StringBuffer sb;
+                JsonOut sb;
                 JsonWriter w(sb);
                 w.StartObject();
                 w.Key("type");
@@ -467,7 +467,7 @@ class Encoder final : public StreamEncoder {
     void start_message(const StreamEvent& e, std::string& out) {
         if (m_started) return;
         m_started = true;
-        rapidjson::StringBuffer sb;
+        JsonOut sb;
         JsonWriter w(sb);
         w.StartObject();
         w.Key("type");
@@ -546,7 +546,8 @@ struct Walk {
 // A string value as the walk keeps text: its escaped form in the body (views), or decoded
 // into the parser's buffer (valid until the document is done).
 error_code read_text_view(const Walk& walk, od::value v, std::string_view& out) {
-    return walk.views ? escaped_string_of(v, out) : v.get_string().get(out);
+    error_code err = walk.views ? escaped_string_of(v, out) : v.get_string().get(out);
+    return err == simdjson::INCORRECT_TYPE ? simdjson::SUCCESS : err;  // not a string: none
 }
 
 // The Text a read_text_view result becomes.
@@ -564,10 +565,10 @@ error_code read_text(const Walk& walk, od::value v, Text& out) {
 // A string field's decoded value as a view into the parser's buffer, empty when it is not a
 // string.
 error_code read_string_view(od::value v, std::string_view& out) {
-    od::json_type type;
-    if (auto err = v.type().get(type)) return err;
-    if (type != od::json_type::string) return simdjson::SUCCESS;
-    return v.get_string().get(out);
+    // Asked straight away: a value of another type is left as it is (INCORRECT_TYPE does
+    // not consume it), which saves a type() peek on every field.
+    error_code err = v.get_string().get(out);
+    return err == simdjson::INCORRECT_TYPE ? simdjson::SUCCESS : err;
 }
 
 // A string field's value (decoded), empty when it is not a string; only errors of the
@@ -647,15 +648,62 @@ error_code read_source(const Walk& walk, od::value v, BlockFields& f) {
 }
 
 // Decodes one block; false (with `error`) for a block the client must fix or a bad body.
+// The block fields the decoder reads, found by length first (one compare per key).
+enum class BlockKey {
+    kOther,
+    kType,
+    kText,
+    kThinking,
+    kSignature,
+    kData,
+    kId,
+    kName,
+    kToolUseId,
+    kIsError,
+    kInput,
+    kCacheControl,
+    kCitations,
+    kSource,
+    kContent,
+};
+
+BlockKey block_key(std::string_view k) {
+    using K = BlockKey;
+    switch (k.size()) {
+        case 2:
+            return k == "id" ? K::kId : K::kOther;
+        case 4:
+            return k == "type"   ? K::kType
+                   : k == "text" ? K::kText
+                   : k == "data" ? K::kData
+                   : k == "name" ? K::kName
+                                 : K::kOther;
+        case 5:
+            return k == "input" ? K::kInput : K::kOther;
+        case 6:
+            return k == "source" ? K::kSource : K::kOther;
+        case 7:
+            return k == "content" ? K::kContent : K::kOther;
+        case 8:
+            return k == "thinking" ? K::kThinking : k == "is_error" ? K::kIsError : K::kOther;
+        case 9:
+            return k == "signature" ? K::kSignature : k == "citations" ? K::kCitations : K::kOther;
+        case 11:
+            return k == "tool_use_id" ? K::kToolUseId : K::kOther;
+        case 13:
+            return k == "cache_control" ? K::kCacheControl : K::kOther;
+        default:
+            return K::kOther;
+    }
+}
+
 bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, int level) {
-    od::json_type vtype;
-    if (auto err = v.type().get(vtype)) return json_fail(err, error);
-    if (vtype != od::json_type::object) {
+    od::object obj;
+    if (auto err = v.get_object().get(obj)) {
+        if (err != simdjson::INCORRECT_TYPE) return json_fail(err, error);
         if (error) *error = "each content block must be an object";
         return false;
     }
-    od::object obj;
-    if (auto err = v.get_object().get(obj)) return json_fail(err, error);
     BlockFields f;
     for (auto field : obj) {
         std::string_view key;
@@ -663,43 +711,60 @@ bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, i
         od::value fv;
         if (auto err = field.value().get(fv)) return json_fail(err, error);
         error_code err = simdjson::SUCCESS;
-        od::json_type t;
-        if ((err = fv.type().get(t))) return json_fail(err, error);
-        const bool is_string = t == od::json_type::string;
-        if (key == "type") {
-            err = read_string_view(fv, f.type);
-        } else if (key == "text") {
-            if (is_string) err = read_text_view(walk, fv, f.text);
-        } else if (key == "thinking") {
-            if (is_string) err = read_text_view(walk, fv, f.thinking);
-        } else if (key == "signature") {
-            err = read_string_view(fv, f.signature);
-        } else if (key == "data") {
-            if (is_string) err = read_text_view(walk, fv, f.data);
-        } else if (key == "id") {
-            err = read_string_view(fv, f.id);
-        } else if (key == "name") {
-            err = read_string_view(fv, f.name);
-        } else if (key == "tool_use_id") {
-            err = read_string_view(fv, f.tool_use_id);
-        } else if (key == "is_error") {
-            if (t == od::json_type::boolean) err = fv.get_bool().get(f.is_error);
-        } else if (key == "input") {
-            f.has_input = true;
-            err = read_raw_view(fv, f.input, error);
-        } else if (key == "cache_control") {
-            err = read_raw_view(fv, f.cache_control, error);
-        } else if (key == "citations") {
-            if (t == od::json_type::array) err = read_raw_view(fv, f.citations, error);
-        } else if (key == "source") {
-            err = read_source(walk, fv, f);
-        } else if (key == "content") {
-            // Only a tool_result has content blocks, and its own hold no deeper ones.
-            if (level > 0) {
-                if (error) *error = "content blocks nest only inside a tool_result";
-                return false;
-            }
-            if (!decode_blocks(walk, fv, b.content, error, level + 1)) return false;
+        // Each reader leaves a value of another type alone (see read_string_view).
+        switch (block_key(key)) {
+            case BlockKey::kType:
+                err = read_string_view(fv, f.type);
+                break;
+            case BlockKey::kText:
+                err = read_text_view(walk, fv, f.text);
+                break;
+            case BlockKey::kThinking:
+                err = read_text_view(walk, fv, f.thinking);
+                break;
+            case BlockKey::kSignature:
+                err = read_string_view(fv, f.signature);
+                break;
+            case BlockKey::kData:
+                err = read_text_view(walk, fv, f.data);
+                break;
+            case BlockKey::kId:
+                err = read_string_view(fv, f.id);
+                break;
+            case BlockKey::kName:
+                err = read_string_view(fv, f.name);
+                break;
+            case BlockKey::kToolUseId:
+                err = read_string_view(fv, f.tool_use_id);
+                break;
+            case BlockKey::kIsError:
+                err = fv.get_bool().get(f.is_error);
+                if (err == simdjson::INCORRECT_TYPE) err = simdjson::SUCCESS;
+                break;
+            case BlockKey::kInput:
+                f.has_input = true;
+                err = read_raw_view(fv, f.input, error);
+                break;
+            case BlockKey::kCacheControl:
+                err = read_raw_view(fv, f.cache_control, error);
+                break;
+            case BlockKey::kCitations:
+                if (fv.raw_json_token().substr(0, 1) == "[")
+                    err = read_raw_view(fv, f.citations, error);
+                break;
+            case BlockKey::kSource:
+                err = read_source(walk, fv, f);
+                break;
+            case BlockKey::kContent:
+                // Only a tool_result has content blocks, and its own hold no deeper ones.
+                if (level > 0) {
+                    if (error) *error = "content blocks nest only inside a tool_result";
+                    return false;
+                }
+                if (!decode_blocks(walk, fv, b.content, error, level + 1)) return false;
+                break;
+            case BlockKey::kOther:
+                break;
         }
         if (err == simdjson::DEPTH_ERROR) return false;  // read_raw said why
         if (err) return json_fail(err, error);
@@ -1161,7 +1226,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
 }
 
 std::string encode_request(const Request& request, const EncodeOptions& options) {
-    rapidjson::StringBuffer sb(nullptr, encode_capacity(options.size_hint));
+    JsonOut sb(nullptr, encode_capacity(options.size_hint));
     JsonWriter w(sb);
     std::vector<std::string> written;
     auto key = [&](const char* k) {
@@ -1417,7 +1482,7 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         write_raw(w, v);
     }
     w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
+    return sb.take();
 }
 
 bool decode_response(std::string_view body, Response& out, std::string* error) {
@@ -1476,7 +1541,7 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
 }
 
 std::string encode_response(const Response& response, std::string_view model) {
-    rapidjson::StringBuffer sb;
+    JsonOut sb;
     JsonWriter w(sb);
     w.StartObject();
     w.Key("id");
@@ -1507,11 +1572,11 @@ std::string encode_response(const Response& response, std::string_view model) {
     w.Key("usage");
     write_usage(w, response.usage);
     w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
+    return sb.take();
 }
 
 std::string encode_error(const Error& error) {
-    rapidjson::StringBuffer sb;
+    JsonOut sb;
     JsonWriter w(sb);
     w.StartObject();
     w.Key("type");
@@ -1524,7 +1589,7 @@ std::string encode_error(const Error& error) {
     write_string(w, error_message_for(error));
     w.EndObject();
     w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
+    return sb.take();
 }
 
 std::optional<std::string> strip_unsigned_thinking(std::string_view body) {

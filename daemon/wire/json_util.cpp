@@ -141,30 +141,27 @@ std::string_view trim_json_right(std::string_view raw) {
 }
 
 simdjson::error_code raw_json_of(simdjson::ondemand::value v, std::string_view& out) {
-    simdjson::ondemand::json_type type;
-    if (auto err = v.type().get(type)) return err;
+    // The first byte of the token tells the type (no type() peek).
+    std::string_view token = v.raw_json_token();
     simdjson::error_code err = simdjson::SUCCESS;
-    if (type == simdjson::ondemand::json_type::object) {
+    if (!token.empty() && token.front() == '{') {
         simdjson::ondemand::object o;
         if ((err = v.get_object().get(o))) return err;
         err = o.raw_json().get(out);
-    } else if (type == simdjson::ondemand::json_type::array) {
+    } else if (!token.empty() && token.front() == '[') {
         simdjson::ondemand::array a;
         if ((err = v.get_array().get(a))) return err;
         err = a.raw_json().get(out);
     } else {
-        out = v.raw_json_token();
+        out = token;
     }
     out = trim_json_right(out);
     return err;
 }
 
 simdjson::error_code escaped_string_of(simdjson::ondemand::value v, std::string_view& out) {
-    simdjson::ondemand::json_type type;
-    if (auto err = v.type().get(type)) return err;
-    if (type != simdjson::ondemand::json_type::string) return simdjson::INCORRECT_TYPE;
-    std::string_view token;
-    token = trim_json_right(v.raw_json_token());
+    std::string_view token = trim_json_right(v.raw_json_token());
+    if (token.empty() || token.front() != '"') return simdjson::INCORRECT_TYPE;
     if (token.size() < 2 || token.back() != '"') return simdjson::STRING_ERROR;
     out = token.substr(1, token.size() - 2);
     return simdjson::SUCCESS;
@@ -306,7 +303,7 @@ void write_element(JsonWriter& w, element e) {
 }  // namespace
 
 std::string to_json_text(element e) {
-    thread_local rapidjson::StringBuffer sb;
+    thread_local JsonOut sb;
     sb.Clear();
     JsonWriter w(sb);
     write_element(w, e);
@@ -438,10 +435,9 @@ void JsonWriter::text(const Text& t) {
     }
     Prefix(rapidjson::kStringType);
     std::string_view j = t.json();
-    char* p = os_->Push(j.size() + 2);
-    *p++ = '"';
-    std::memcpy(p, j.data(), j.size());
-    p[j.size()] = '"';
+    os_->Put('"');
+    os_->append(j.data(), j.size());
+    os_->Put('"');
 }
 
 void JsonWriter::begin_string() {
@@ -462,7 +458,7 @@ void JsonWriter::append(const Text& t) {
         return;
     }
     std::string_view j = t.json();
-    std::memcpy(os_->Push(j.size()), j.data(), j.size());
+    os_->append(j.data(), j.size());
 }
 
 void JsonWriter::end_string() {
@@ -471,7 +467,7 @@ void JsonWriter::end_string() {
 
 void JsonWriter::raw_json(std::string_view json, rapidjson::Type type) {
     Prefix(type);
-    std::memcpy(os_->Push(json.size()), json.data(), json.size());
+    os_->append(json.data(), json.size());
 }
 
 std::string random_id(std::string_view prefix) {

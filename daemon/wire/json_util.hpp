@@ -16,13 +16,46 @@
 
 namespace litellm::wire {
 
+/// The stream JsonWriter writes into: a std::string grown in place, so a finished body is
+/// moved out (take), not copied out of a RapidJSON buffer. Push/Pop are the reservations
+/// the writer's fast paths make (RapidJSON's StringBuffer has the same two).
+class JsonOut {
+  public:
+    using Ch = char;
+    JsonOut() = default;
+    /// Starts with room for `capacity` bytes (encode_capacity of the body it replaces).
+    JsonOut(std::nullptr_t, std::size_t capacity) { m_buf.reserve(capacity); }
+
+    void Put(char c) { m_buf.push_back(c); }
+    void Flush() {}
+    /// Room for `n` more bytes at the end, returned for writing.
+    char* Push(std::size_t n) {
+        std::size_t at = m_buf.size();
+        m_buf.resize(at + n);
+        return m_buf.data() + at;
+    }
+    /// Appends `n` bytes (no zero-filled reservation first, unlike Push).
+    void append(const char* data, std::size_t n) { m_buf.append(data, n); }
+    /// Gives back the last `n` bytes.
+    void Pop(std::size_t n) { m_buf.resize(m_buf.size() - n); }
+    const char* GetString() const { return m_buf.c_str(); }
+    std::size_t GetSize() const { return m_buf.size(); }
+    void Clear() { m_buf.clear(); }
+    void ShrinkToFit() { m_buf.shrink_to_fit(); }
+    /// The text written, moved out; the stream is empty after.
+    std::string take() { return std::move(m_buf); }
+
+  private:
+    std::string m_buf;
+};
+
 /// RapidJSON's writer with two faster paths the codecs use for every string they copy: a
 /// table-driven escaper that copies unescaped runs with memcpy (RapidJSON's own falls back to
 /// one character at a time after the first escape, and Claude Code's texts are full of
 /// newlines), and raw JSON appended in one copy.
-class JsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
+class JsonWriter : public rapidjson::Writer<JsonOut> {
   public:
-    explicit JsonWriter(rapidjson::StringBuffer& sb) : Writer(sb) {}
+    explicit JsonWriter(JsonOut& sb) : Writer(sb) {}
 
     /// Writes a string value or key, escaped as RFC 8259 asks: every byte below 0x20 too
     /// (RapidJSON 1.1.0's SSE2 scan lets some of them through raw, which is invalid JSON).

@@ -631,7 +631,7 @@ class Encoder final : public StreamEncoder {
   private:
     template <typename Fn>
     void chunk(std::string& out, Fn&& delta_body, const char* finish_reason = nullptr) {
-        rapidjson::StringBuffer sb;
+        JsonOut sb;
         JsonWriter w(sb);
         w.StartObject();
         w.Key("id");
@@ -663,7 +663,7 @@ class Encoder final : public StreamEncoder {
     }
 
     void usage_chunk(std::string& out) {
-        rapidjson::StringBuffer sb;
+        JsonOut sb;
         JsonWriter w(sb);
         w.StartObject();
         w.Key("id");
@@ -866,7 +866,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
 }
 
 std::string encode_request(const Request& request, const EncodeOptions& options) {
-    rapidjson::StringBuffer sb(nullptr, encode_capacity(options.size_hint));
+    JsonOut sb(nullptr, encode_capacity(options.size_hint));
     JsonWriter w(sb);
     std::vector<std::string> written;
     auto key = [&](const char* k) {
@@ -900,10 +900,13 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         write_user_content(w, system, options.keep_cache_control);
         w.EndObject();
     }
+    // One set of scratch lists for every message (cleared, not reallocated, per message).
+    std::vector<const Block*> texts, calls, rest, result_images;
     for (const auto& m : request.messages) {
         if (m.role == Role::kSystem) {
             if (options.fold_system_messages) continue;  // written with the leading one
-            std::vector<const Block*> parts;
+            std::vector<const Block*>& parts = rest;
+            parts.clear();
             for (const auto& b : m.blocks) {
                 if (b.type == BlockType::kText && !is_billing_header(b)) parts.push_back(&b);
             }
@@ -915,7 +918,8 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             write_user_content(w, parts, options.keep_cache_control);
             w.EndObject();
         } else if (m.role == Role::kAssistant) {
-            std::vector<const Block*> texts, calls;
+            texts.clear();
+            calls.clear();
             bool has_text = false;
             for (const auto& b : m.blocks) {
                 if (b.type == BlockType::kText) {
@@ -964,7 +968,8 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             // Tool results become `tool` messages, which must directly follow the assistant's
             // tool_calls: they go before this turn's other content. Images in results are not
             // allowed in `tool` messages, so they move to a user message after them.
-            std::vector<const Block*> rest, result_images;
+            rest.clear();
+            result_images.clear();
             for (const auto& b : m.blocks) {
                 if (b.type != BlockType::kToolResult) {
                     if (b.type != BlockType::kThinking && b.type != BlockType::kRedactedThinking &&
@@ -1130,7 +1135,7 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         write_raw(w, v);
     }
     w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
+    return sb.take();
 }
 
 bool decode_response(std::string_view body, Response& out, std::string* error) {
@@ -1192,7 +1197,7 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
 }
 
 std::string encode_response(const Response& response, std::string_view model) {
-    rapidjson::StringBuffer sb;
+    JsonOut sb;
     JsonWriter w(sb);
     w.StartObject();
     w.Key("id");
@@ -1267,11 +1272,11 @@ std::string encode_response(const Response& response, std::string_view model) {
     w.Key("usage");
     write_usage(w, response.usage);
     w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
+    return sb.take();
 }
 
 std::string encode_error(const Error& error) {
-    rapidjson::StringBuffer sb;
+    JsonOut sb;
     JsonWriter w(sb);
     w.StartObject();
     w.Key("error");
@@ -1289,7 +1294,7 @@ std::string encode_error(const Error& error) {
         w.Null();
     w.EndObject();
     w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
+    return sb.take();
 }
 
 std::unique_ptr<StreamDecoder> make_stream_decoder() {

@@ -38,7 +38,7 @@ std::string reference_array(const std::vector<std::string>& values) {
 }
 
 std::string fast_array(const std::vector<std::string>& values) {
-    rapidjson::StringBuffer sb;
+    JsonOut sb;
     JsonWriter w(sb);
     w.StartArray();
     for (const auto& v : values)
@@ -70,7 +70,7 @@ TEST(JsonWriterFastString, MatchesTheReferenceOnRandomText) {
 }
 
 TEST(JsonWriterFastString, KeysAndRawValuesKeepTheWriterState) {
-    rapidjson::StringBuffer sb;
+    JsonOut sb;
     JsonWriter w(sb);
     w.StartObject();
     write_key(w, "a\"b");
