@@ -536,6 +536,39 @@ bool json_fail(error_code e, std::string* error) {
     return false;
 }
 
+// A field's key as it is in the body (no unescaping copy): compared against the names the
+// decoder looks for, which need no escapes. A key that has escapes matches none of them, as
+// the client's own spelling of an unknown field would.
+class RawKey {
+  public:
+    RawKey() = default;
+    explicit RawKey(const char* p) : m_p(p) {}
+    /// Whether the key is exactly `name` (reads at most sizeof name bytes: inside the padded
+    /// body, which has a quote and a value after every key).
+    template <std::size_t N>
+    bool operator==(const char (&name)[N]) const {
+        return std::memcmp(m_p, name, N - 1) == 0 && m_p[N - 1] == '"';
+    }
+    /// The key's bytes up to its closing quote.
+    std::string_view view() const {
+        const char* q = m_p;
+        while (*q != '"')
+            q += *q == '\\' ? 2 : 1;
+        return std::string_view(m_p, static_cast<std::size_t>(q - m_p));
+    }
+    char first() const { return *m_p; }
+
+  private:
+    const char* m_p = "\"";
+};
+
+error_code raw_key(simdjson::simdjson_result<od::field>& field, RawKey& out) {
+    od::raw_json_string k;
+    if (auto err = field.key().get(k)) return err;
+    out = RawKey(k.raw());
+    return simdjson::SUCCESS;
+}
+
 // What a decode walk needs: whether Texts may view the body (a request) or must be decoded
 // copies (an upstream answer, whose buffer goes away), and the document, for a value's end.
 struct Walk {
@@ -626,8 +659,8 @@ error_code read_source(const Walk& walk, od::value v, BlockFields& f) {
     od::object obj;
     if (auto err = v.get_object().get(obj)) return err;
     for (auto field : obj) {
-        std::string_view key;
-        if (auto err = field.unescaped_key().get(key)) return err;
+        RawKey key;
+        if (auto err = raw_key(field, key)) return err;
         od::value fv;
         if (auto err = field.value().get(fv)) return err;
         error_code err = simdjson::SUCCESS;
@@ -667,31 +700,31 @@ enum class BlockKey {
     kContent,
 };
 
-BlockKey block_key(std::string_view k) {
+BlockKey block_key(RawKey k) {
     using K = BlockKey;
-    switch (k.size()) {
-        case 2:
-            return k == "id" ? K::kId : K::kOther;
-        case 4:
-            return k == "type"   ? K::kType
-                   : k == "text" ? K::kText
-                   : k == "data" ? K::kData
-                   : k == "name" ? K::kName
-                                 : K::kOther;
-        case 5:
-            return k == "input" ? K::kInput : K::kOther;
-        case 6:
-            return k == "source" ? K::kSource : K::kOther;
-        case 7:
-            return k == "content" ? K::kContent : K::kOther;
-        case 8:
-            return k == "thinking" ? K::kThinking : k == "is_error" ? K::kIsError : K::kOther;
-        case 9:
-            return k == "signature" ? K::kSignature : k == "citations" ? K::kCitations : K::kOther;
-        case 11:
-            return k == "tool_use_id" ? K::kToolUseId : K::kOther;
-        case 13:
-            return k == "cache_control" ? K::kCacheControl : K::kOther;
+    switch (k.first()) {
+        case 't':
+            return k == "type"          ? K::kType
+                   : k == "text"        ? K::kText
+                   : k == "thinking"    ? K::kThinking
+                   : k == "tool_use_id" ? K::kToolUseId
+                                        : K::kOther;
+        case 'i':
+            return k == "id"         ? K::kId
+                   : k == "input"    ? K::kInput
+                   : k == "is_error" ? K::kIsError
+                                     : K::kOther;
+        case 'd':
+            return k == "data" ? K::kData : K::kOther;
+        case 'n':
+            return k == "name" ? K::kName : K::kOther;
+        case 's':
+            return k == "signature" ? K::kSignature : k == "source" ? K::kSource : K::kOther;
+        case 'c':
+            return k == "content"         ? K::kContent
+                   : k == "cache_control" ? K::kCacheControl
+                   : k == "citations"     ? K::kCitations
+                                          : K::kOther;
         default:
             return K::kOther;
     }
@@ -706,8 +739,8 @@ bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, i
     }
     BlockFields f;
     for (auto field : obj) {
-        std::string_view key;
-        if (auto err = field.unescaped_key().get(key)) return json_fail(err, error);
+        RawKey key;
+        if (auto err = raw_key(field, key)) return json_fail(err, error);
         od::value fv;
         if (auto err = field.value().get(fv)) return json_fail(err, error);
         error_code err = simdjson::SUCCESS;
@@ -769,13 +802,13 @@ bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, i
         if (err == simdjson::DEPTH_ERROR) return false;  // read_raw said why
         if (err) return json_fail(err, error);
     }
-    b.cache_control_json.assign(f.cache_control);
+    if (!f.cache_control.empty()) b.cache_control_json.assign(f.cache_control);
     const std::string_view type = f.type;
-    if (type != "tool_result" && !b.content.empty()) b.content.clear();
+    if (!b.content.empty() && type != "tool_result") b.content.clear();
     if (type == "text") {
         b.type = BlockType::kText;
         b.text = make_text(walk, f.text);
-        b.citations_json.assign(f.citations);
+        if (!f.citations.empty()) b.citations_json.assign(f.citations);
     } else if (type == "image" || type == "document") {
         b.type = type == "image" ? BlockType::kImage : BlockType::kDocument;
         if (!f.has_source || !f.source_is_object) {
@@ -907,8 +940,8 @@ error_code for_each_field(od::value v, Fn&& fn) {
     od::object obj;
     if (auto err = v.get_object().get(obj)) return err;
     for (auto field : obj) {
-        std::string_view key;
-        if (auto err = field.unescaped_key().get(key)) return err;
+        RawKey key;
+        if (auto err = raw_key(field, key)) return err;
         od::value fv;
         if (auto err = field.value().get(fv)) return err;
         if (auto err = fn(key, fv)) return err;
@@ -931,7 +964,7 @@ error_code read_format(od::value v, FormatFields& f, std::string* error) {
         f.is_null = true;
         return simdjson::SUCCESS;
     }
-    return for_each_field(v, [&](std::string_view key, od::value fv) -> error_code {
+    return for_each_field(v, [&](RawKey key, od::value fv) -> error_code {
         if (key == "type") return read_string(fv, f.type);
         if (key == "schema") {
             od::json_type t;
@@ -947,7 +980,7 @@ error_code read_format(od::value v, FormatFields& f, std::string* error) {
 bool decode_tool(const Walk& walk, od::value v, Tool& tool, std::string* error) {
     std::string_view start = v.raw_json_token();
     bool has_schema = false, has_type = false, is_object = false;
-    error_code err = for_each_field(v, [&](std::string_view key, od::value fv) -> error_code {
+    error_code err = for_each_field(v, [&](RawKey key, od::value fv) -> error_code {
         is_object = true;
         if (key == "name") return read_string(fv, tool.name);
         if (key == "description") {
@@ -994,18 +1027,19 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
     FormatFields config_format, top_format;
     bool has_output_config = false;
     std::optional<std::int64_t> max_tokens;
-    std::vector<std::string_view> seen;  // keys point into the parser's buffer, valid here
+    std::vector<std::string_view> seen;  // views into the body
     seen.reserve(16);
     for (auto field : root) {
-        std::string_view key;
-        if (auto err = field.unescaped_key().get(key)) return json_fail(err, error);
+        RawKey key;
+        if (auto err = raw_key(field, key)) return json_fail(err, error);
         od::value v;
         if (auto err = field.value().get(v)) return json_fail(err, error);
         error_code err = simdjson::SUCCESS;
         // A repeated top-level key is ignored: the proxy routes and streams by the first
         // `model` and `stream` (its byte scan stops there), so the first of each counts.
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
-        seen.push_back(key);
+        std::string_view name = key.view();
+        if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+        seen.push_back(name);
         if (key == "model") {
             model.emplace();
             err = read_string(v, *model);
@@ -1068,7 +1102,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
                 bool has_content = false;
                 std::string e;
                 bool content_ok = true;
-                err = for_each_field(m, [&](std::string_view k, od::value fv) -> error_code {
+                err = for_each_field(m, [&](RawKey k, od::value fv) -> error_code {
                     if (k == "role") return read_string_view(fv, role);
                     if (k == "content") {
                         has_content = true;
@@ -1125,7 +1159,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
             std::string type;
             bool is_object = false;
             std::optional<bool> disable;
-            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+            err = for_each_field(v, [&](RawKey k, od::value fv) -> error_code {
                 is_object = true;
                 if (k == "type") return read_string(fv, type);
                 if (k == "name") return read_string(fv, choice.name);
@@ -1151,7 +1185,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
             std::string type;
             std::optional<std::int64_t> budget;
             bool is_object = false;
-            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+            err = for_each_field(v, [&](RawKey k, od::value fv) -> error_code {
                 is_object = true;
                 if (k == "type") return read_string(fv, type);
                 if (k == "budget_tokens") return read_int(fv, budget);
@@ -1168,7 +1202,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
             has_output_config = true;
             config_format = FormatFields{};
             out.thinking.effort.clear();
-            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+            err = for_each_field(v, [&](RawKey k, od::value fv) -> error_code {
                 if (k == "effort") return read_string(fv, out.thinking.effort);
                 if (k == "format") return read_format(fv, config_format, error);
                 return simdjson::SUCCESS;
@@ -1178,7 +1212,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
             err = read_format(v, top_format, error);
         } else if (key == "metadata") {
             out.user.clear();
-            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+            err = for_each_field(v, [&](RawKey k, od::value fv) -> error_code {
                 return k == "user_id" ? read_string(fv, out.user) : simdjson::SUCCESS;
             });
         }
@@ -1497,8 +1531,8 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
     Walk walk{&doc, false};  // decoded copies: the answer's buffer goes away
     bool has_content = false;
     for (auto field : root) {
-        std::string_view key;
-        if (auto err = field.unescaped_key().get(key)) return json_fail(err, error);
+        RawKey key;
+        if (auto err = raw_key(field, key)) return json_fail(err, error);
         od::value v;
         if (auto err = field.value().get(v)) return json_fail(err, error);
         error_code err = simdjson::SUCCESS;
@@ -1518,7 +1552,7 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
             err = read_string(v, out.stop_sequence);
         } else if (key == "usage") {
             std::optional<std::int64_t> in, outp, cache_read, cache_write;
-            err = for_each_field(v, [&](std::string_view k, od::value fv) -> error_code {
+            err = for_each_field(v, [&](RawKey k, od::value fv) -> error_code {
                 if (k == "input_tokens") return read_int(fv, in);
                 if (k == "output_tokens") return read_int(fv, outp);
                 if (k == "cache_read_input_tokens") return read_int(fv, cache_read);

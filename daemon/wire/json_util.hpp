@@ -1,6 +1,7 @@
 #pragma once
 // simdjson (parsing, on the hot path) and RapidJSON (writing) helpers for the codecs.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -17,8 +18,9 @@
 namespace litellm::wire {
 
 /// The stream JsonWriter writes into: a std::string grown in place, so a finished body is
-/// moved out (take), not copied out of a RapidJSON buffer. Push/Pop are the reservations
-/// the writer's fast paths make (RapidJSON's StringBuffer has the same two).
+/// moved out (take), not copied out of a RapidJSON buffer. The string's size runs ahead of
+/// what was written in steps under glibc's `rep stosb` threshold (growing a std::string
+/// zero-fills it), and long runs are appended straight (no fill at all).
 class JsonOut {
   public:
     using Ch = char;
@@ -26,27 +28,59 @@ class JsonOut {
     /// Starts with room for `capacity` bytes (encode_capacity of the body it replaces).
     JsonOut(std::nullptr_t, std::size_t capacity) { m_buf.reserve(capacity); }
 
-    void Put(char c) { m_buf.push_back(c); }
+    void Put(char c) {
+        if (m_len == m_buf.size()) grow(1);
+        m_buf[m_len++] = c;
+    }
     void Flush() {}
     /// Room for `n` more bytes at the end, returned for writing.
     char* Push(std::size_t n) {
-        std::size_t at = m_buf.size();
-        m_buf.resize(at + n);
-        return m_buf.data() + at;
+        if (m_buf.size() - m_len < n) grow(n);
+        char* p = m_buf.data() + m_len;
+        m_len += n;
+        return p;
     }
-    /// Appends `n` bytes (no zero-filled reservation first, unlike Push).
-    void append(const char* data, std::size_t n) { m_buf.append(data, n); }
     /// Gives back the last `n` bytes.
-    void Pop(std::size_t n) { m_buf.resize(m_buf.size() - n); }
-    const char* GetString() const { return m_buf.c_str(); }
-    std::size_t GetSize() const { return m_buf.size(); }
-    void Clear() { m_buf.clear(); }
-    void ShrinkToFit() { m_buf.shrink_to_fit(); }
+    void Pop(std::size_t n) { m_len -= n; }
+    /// Appends `n` bytes.
+    void append(const char* data, std::size_t n) {
+        if (n >= kStep) {  // long: straight after what was written, never zero-filled first
+            m_buf.resize(m_len);
+            m_buf.append(data, n);
+            m_len = m_buf.size();
+            return;
+        }
+        std::memcpy(Push(n), data, n);
+    }
+    /// Appends `n` bytes between quotes.
+    void append_quoted(const char* data, std::size_t n) {
+        char* p = Push(n + 2);
+        p[0] = '"';
+        std::memcpy(p + 1, data, n);
+        p[n + 1] = '"';
+    }
+    /// The bytes written (not NUL-terminated).
+    const char* GetString() const { return m_buf.data(); }
+    std::size_t GetSize() const { return m_len; }
+    std::string_view view() const { return std::string_view(m_buf.data(), m_len); }
+    void Clear() { m_len = 0; }
+    void ShrinkToFit() {
+        m_buf.resize(m_len);
+        m_buf.shrink_to_fit();
+    }
     /// The text written, moved out; the stream is empty after.
-    std::string take() { return std::move(m_buf); }
+    std::string take() {
+        m_buf.resize(m_len);
+        m_len = 0;
+        return std::move(m_buf);
+    }
 
   private:
+    static constexpr std::size_t kStep = 1536;
+    void grow(std::size_t n) { m_buf.resize(m_len + std::max(n, kStep)); }
+
     std::string m_buf;
+    std::size_t m_len = 0;  ///< bytes written; m_buf.size() may run ahead
 };
 
 /// RapidJSON's writer with two faster paths the codecs use for every string they copy: a
@@ -102,10 +136,7 @@ class JsonWriter : public rapidjson::Writer<JsonOut> {
   private:
     void write_literal(const char* s, std::size_t n) {
         Prefix(rapidjson::kStringType);
-        char* p = os_->Push(n + 2);
-        p[0] = '"';
-        std::memcpy(p + 1, s, n);
-        p[n + 1] = '"';
+        os_->append_quoted(s, n);
     }
 
   public:

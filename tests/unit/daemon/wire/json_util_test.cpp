@@ -81,7 +81,7 @@ TEST(JsonWriterFastString, KeysAndRawValuesKeepTheWriterState) {
     w.Int(3);
     w.EndObject();
     EXPECT_TRUE(w.IsComplete());
-    EXPECT_EQ(std::string(sb.GetString()), R"({"a\"b":{"x":[1,2]},"list":[true],"n":3})");
+    EXPECT_EQ(std::string(sb.view()), R"({"a\"b":{"x":[1,2]},"list":[true],"n":3})");
 }
 
 TEST(ToJsonText, SameTextAsSimdjsonMinify) {
