@@ -529,6 +529,10 @@ class Encoder final : public StreamEncoder {
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
+// What a reader returns when it has put the client-facing reason in `error` itself (a raw
+// value nested too deep or with brackets that do not match).
+constexpr error_code kExplained = simdjson::DEPTH_ERROR;
+
 // A body error from simdjson in the words every decoder uses.
 bool json_fail(error_code e, std::string* error) {
     if (error)
@@ -620,13 +624,19 @@ error_code read_string(od::value v, std::string& out) {
 // because nothing else walks it.
 error_code read_raw_view(od::value v, std::string_view& raw, std::string* error) {
     if (auto err = raw_json_of(v, raw)) return err;
-    if (!depth_within(raw, json_depth_limit())) {
-        if (error)
-            *error = "request body is not valid JSON: JSON nested deeper than " +
-                     std::to_string(json_depth_limit()) + " levels";
-        return simdjson::DEPTH_ERROR;
+    switch (check_raw_json(raw, json_depth_limit())) {
+        case RawJsonCheck::kOk:
+            return simdjson::SUCCESS;
+        case RawJsonCheck::kTooDeep:
+            if (error)
+                *error = "request body is not valid JSON: JSON nested deeper than " +
+                         std::to_string(json_depth_limit()) + " levels";
+            return kExplained;
+        case RawJsonCheck::kMalformed:
+            break;
     }
-    return simdjson::SUCCESS;
+    if (error) *error = "request body is not valid JSON: brackets do not match";
+    return kExplained;
 }
 
 error_code read_raw(od::value v, std::string& out, std::string* error) {
@@ -799,7 +809,7 @@ bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, i
             case BlockKey::kOther:
                 break;
         }
-        if (err == simdjson::DEPTH_ERROR) return false;  // read_raw said why
+        if (err == kExplained) return false;
         if (err) return json_fail(err, error);
     }
     if (!f.cache_control.empty()) b.cache_control_json.assign(f.cache_control);
@@ -1001,7 +1011,7 @@ bool decode_tool(const Walk& walk, od::value v, Tool& tool, std::string* error) 
         }
         return simdjson::SUCCESS;
     });
-    if (err == simdjson::DEPTH_ERROR) return false;
+    if (err == kExplained) return false;
     if (err) return json_fail(err, error);
     if (!has_schema && has_type && is_object) {
         // Only server tools are re-sent whole: from the object's '{' to where the walk is now.
@@ -1216,7 +1226,7 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
                 return k == "user_id" ? read_string(fv, out.user) : simdjson::SUCCESS;
             });
         }
-        if (err == simdjson::DEPTH_ERROR) return false;  // read_raw said why
+        if (err == kExplained) return false;
         if (err) return json_fail(err, error);
     }
     // Anything after the object is an error (current_location fails only at the end).
@@ -1564,7 +1574,7 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
             out.usage.cache_read_tokens = cache_read.value_or(0);
             out.usage.cache_creation_tokens = cache_write.value_or(0);
         }
-        if (err == simdjson::DEPTH_ERROR) return false;
+        if (err == kExplained) return false;
         if (err) return json_fail(err, error);
     }
     if (!has_content) {

@@ -167,25 +167,71 @@ simdjson::error_code escaped_string_of(simdjson::ondemand::value v, std::string_
     return simdjson::SUCCESS;
 }
 
-bool depth_within(std::string_view json, std::size_t limit) {
-    // Every level opens with '{' or '[': text with no more of them than the limit is within
-    // it (the usual case, counted 16 bytes at a time); only other text is walked exactly.
-    std::size_t opens = 0;
+RawJsonCheck check_raw_json(std::string_view json, std::size_t limit) {
+    // On-demand parsing skips what it does not read by counting brackets of either kind, so a
+    // slice it hands out can hold `[1}}`. Balanced counts of each kind with no more opens than
+    // the limit (the usual case, counted 16 bytes at a time) are enough to pass; any other
+    // text is walked exactly, strings skipped, and must nest properly. What the counts let
+    // through (`[1}]`: balanced, crossed) cannot end the slice early in the body it goes into
+    // (it ends where the skip ended) and is a syntax error to any JSON parser upstream.
+    unsigned counts[4] = {0, 0, 0, 0};  // { } [ ]
     const char* p = json.data();
     const char* e = p + json.size();
-    const __m128i brace = _mm_set1_epi8('{');
-    const __m128i bracket = _mm_set1_epi8('[');
-    for (; e - p >= 16; p += 16) {
-        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        unsigned m = static_cast<unsigned>(
-            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, brace), _mm_cmpeq_epi8(x, bracket))));
-        for (; m != 0; m &= m - 1)  // most blocks have none
-            ++opens;
+    const __m128i brace_open = _mm_set1_epi8('{');
+    const __m128i brace_close = _mm_set1_epi8('}');
+    const __m128i bracket_open = _mm_set1_epi8('[');
+    const __m128i bracket_close = _mm_set1_epi8(']');
+    // Per-byte-lane counters (a match is -1, subtracted), summed before they could wrap.
+    const __m128i zero = _mm_setzero_si128();
+    auto lanes_sum = [&](__m128i acc) {
+        __m128i sums = _mm_sad_epu8(acc, zero);
+        return static_cast<unsigned>(_mm_cvtsi128_si32(sums) +
+                                     _mm_cvtsi128_si32(_mm_srli_si128(sums, 8)));
+    };
+    while (e - p >= 16) {
+        __m128i acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
+        for (int round = 0; round < 255 && e - p >= 16; ++round, p += 16) {
+            __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            acc0 = _mm_sub_epi8(acc0, _mm_cmpeq_epi8(x, brace_open));
+            acc1 = _mm_sub_epi8(acc1, _mm_cmpeq_epi8(x, brace_close));
+            acc2 = _mm_sub_epi8(acc2, _mm_cmpeq_epi8(x, bracket_open));
+            acc3 = _mm_sub_epi8(acc3, _mm_cmpeq_epi8(x, bracket_close));
+        }
+        counts[0] += lanes_sum(acc0);
+        counts[1] += lanes_sum(acc1);
+        counts[2] += lanes_sum(acc2);
+        counts[3] += lanes_sum(acc3);
     }
-    for (; p < e; ++p)
-        opens += (*p == '{' || *p == '[');
-    if (opens <= limit) return true;
-    std::size_t depth = 0;
+    if (p < e && json.size() >= 16) {
+        // The last 1-15 bytes: the 16 that end the text, with the lanes already counted off.
+        const int rem = static_cast<int>(e - p);
+        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e - 16));
+        const __m128i lane = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        const __m128i fresh = _mm_cmpgt_epi8(lane, _mm_set1_epi8(static_cast<char>(15 - rem)));
+        auto count = [&](__m128i c) {
+            unsigned m = static_cast<unsigned>(
+                _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(x, c), fresh)));
+            unsigned n = 0;
+            for (; m != 0; m &= m - 1)
+                ++n;
+            return n;
+        };
+        counts[0] += count(brace_open);
+        counts[1] += count(brace_close);
+        counts[2] += count(bracket_open);
+        counts[3] += count(bracket_close);
+        p = e;
+    }
+    for (; p < e; ++p) {
+        counts[0] += *p == '{';
+        counts[1] += *p == '}';
+        counts[2] += *p == '[';
+        counts[3] += *p == ']';
+    }
+    if (counts[0] == counts[1] && counts[2] == counts[3] && counts[0] + counts[2] <= limit) {
+        return RawJsonCheck::kOk;
+    }
+    std::string stack;  // the closers owed, innermost last
     bool in_string = false;
     for (std::size_t i = 0; i < json.size(); ++i) {
         char c = json[i];
@@ -197,12 +243,14 @@ bool depth_within(std::string_view json, std::size_t limit) {
         } else if (c == '"') {
             in_string = true;
         } else if (c == '{' || c == '[') {
-            if (++depth > limit) return false;
+            if (stack.size() >= limit) return RawJsonCheck::kTooDeep;
+            stack.push_back(c == '{' ? '}' : ']');
         } else if (c == '}' || c == ']') {
-            if (depth > 0) --depth;
+            if (stack.empty() || stack.back() != c) return RawJsonCheck::kMalformed;
+            stack.pop_back();
         }
     }
-    return true;
+    return stack.empty() && !in_string ? RawJsonCheck::kOk : RawJsonCheck::kMalformed;
 }
 
 std::optional<element> get_field(element obj, std::string_view key) {

@@ -192,8 +192,10 @@ std::string_view trim_json_right(std::string_view raw);
 simdjson::error_code raw_json_of(simdjson::ondemand::value v, std::string_view& out);
 /// A string value's escaped contents (between its quotes), as they are in the body.
 simdjson::error_code escaped_string_of(simdjson::ondemand::value v, std::string_view& out);
-/// Whether `json` (valid JSON text) nests no deeper than `limit`.
-bool depth_within(std::string_view json, std::size_t limit);
+enum class RawJsonCheck { kOk, kTooDeep, kMalformed };
+/// Whether a value's text from an on-demand walk (which checks only what it reads) nests
+/// properly and no deeper than `limit`.
+RawJsonCheck check_raw_json(std::string_view json, std::size_t limit);
 
 /// `obj[key]` as a string_view, or nullopt when absent or not a string.
 std::optional<std::string_view> get_string(element obj, std::string_view key);

@@ -13,6 +13,7 @@
 #include <rapidjson/pointer.h>
 
 #include "common/json.hpp"
+#include "daemon/wire/json_util.hpp"
 #include "daemon/wire/normalize.hpp"
 #include "daemon/wire/openai_chat.hpp"
 #include "daemon/wire/sse.hpp"
@@ -215,6 +216,59 @@ struct BadBody {
     const char* error_contains;
 };
 
+TEST(AnthropicDecodeRequest, TextViewsPointIntoAPaddedBodyOrIntoTheirOwnCopy) {
+    const std::string text_json = R"(two\nlines, a \"quote\", \u00e9 and \ud83d\ude00)";
+    std::string body = R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":")" +
+                       text_json +
+                       R"("}],"tools":[{"name":"t","description":"d\tx",)"
+                       R"("input_schema":{ "type" : "object" }}]})";
+    {
+        // The proxy's case: the body is marked padded and outlives the request.
+        PaddedInput padded(body);
+        Request r;
+        std::string error;
+        ASSERT_TRUE(anthropic::decode_request(body, r, &error)) << error;
+        EXPECT_EQ(r.source, nullptr);
+        const Text& t = r.messages[0].blocks[0].text;
+        ASSERT_TRUE(t.is_json());
+        EXPECT_EQ(t.json(), text_json);
+        EXPECT_GE(t.json().data(), body.data());
+        EXPECT_LE(t.json().data() + t.json().size(), body.data() + body.size());
+        EXPECT_EQ(t, "two\nlines, a \"quote\", \xc3\xa9 and \xf0\x9f\x98\x80");
+        EXPECT_EQ(r.tools[0].description, "d\tx");
+        EXPECT_EQ(r.tools[0].schema_json, R"({ "type" : "object" })");  // as the client wrote it
+    }
+    // Any other caller: the request keeps its own copy, so the views outlive the caller's
+    // buffer (an address sanitizer build checks this).
+    Request r;
+    {
+        std::string temporary = body;
+        std::string error;
+        ASSERT_TRUE(anthropic::decode_request(temporary, r, &error)) << error;
+        temporary.assign(temporary.size(), 'x');
+    }
+    ASSERT_NE(r.source, nullptr);
+    EXPECT_EQ(r.messages[0].blocks[0].text.json(), text_json);
+    // And the text goes out to an OpenAI upstream as it came in, escapes and all.
+    std::string sent = openai_chat::encode_request(r, EncodeOptions{});
+    EXPECT_NE(sent.find("\"content\":\"" + text_json + "\""), std::string::npos) << sent;
+    auto d = parse(sent);
+    EXPECT_EQ(str_at(d, "/messages/0/content"), r.messages[0].blocks[0].text.str());
+    // A bare object schema written with spaces still gains its properties.
+    EXPECT_TRUE(at(d, "/tools/0/function/parameters/properties").IsObject()) << sent;
+}
+
+TEST(AnthropicDecodeRequest, TheFirstOfARepeatedTopLevelKeyCounts) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(anthropic::decode_request(
+        R"({"model":"a","stream":true,"max_tokens":5,"messages":[],"model":"b","stream":false})", r,
+        &error))
+        << error;
+    EXPECT_EQ(r.model, "a");
+    EXPECT_TRUE(r.stream);
+}
+
 TEST(AnthropicDecodeRequest, InvalidInputsGiveClearErrors) {
     const BadBody cases[] = {
         {"not json", "request body is not valid JSON"},
@@ -245,6 +299,16 @@ TEST(AnthropicDecodeRequest, InvalidInputsGiveClearErrors) {
          "messages.0.content: unsupported source type 'file'"},
         {R"({"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":{}}]}]}]})",
          "messages.0.content: unsupported source type ''"},
+        // What the on-demand walk would otherwise let through in the text it re-sends raw.
+        {R"({"model":"m","messages":[],"tools":[{"name":"t","input_schema":{"a":[1}}]}]})",
+         "request body is not valid JSON"},
+        {R"({"model":"m","messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"n","input":{"a":[}}]}]})",
+         "request body is not valid JSON"},
+        {R"({"model":"m","messages":[]} trailing)", "request body is not valid JSON"},
+        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"tool_result","content":[]}]}]}]})",
+         "content blocks nest only inside a tool_result"},
+        // Keys are matched as spelled: an escaped "model" is not the model.
+        {R"({"\u006dodel":"m","messages":[]})", "model: field required"},
     };
     for (const auto& c : cases) {
         Request r;

@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 
 #include <cctype>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -113,6 +114,104 @@ TEST(JsonUtil, IntegersThatDoNotFitAreNotIntegers) {
     EXPECT_EQ(get_int(doc, "c"), -4);
     EXPECT_EQ(get_int(doc, "d"), 2);
     EXPECT_FALSE(get_int(doc, "e"));
+}
+
+TEST(JsonOut, GrowsInStepsAndMovesItsTextOut) {
+    JsonOut out(nullptr, 16);
+    std::string expect;
+    for (int i = 0; i < 5000; ++i) {
+        out.Put(static_cast<char>('a' + i % 26));
+        expect += static_cast<char>('a' + i % 26);
+    }
+    std::string long_run(10000, 'z');  // appended straight, past the step
+    out.append(long_run.data(), long_run.size());
+    expect += long_run;
+    char* p = out.Push(10);
+    std::memcpy(p, "0123456789", 10);
+    out.Pop(4);
+    expect += "012345";
+    out.append_quoted("k", 1);
+    expect += "\"k\"";
+    EXPECT_EQ(out.GetSize(), expect.size());
+    EXPECT_EQ(out.view(), expect);
+    std::string taken = out.take();
+    EXPECT_EQ(taken, expect);
+    EXPECT_EQ(out.GetSize(), 0u);
+}
+
+TEST(JsonWriterText, ViewsAreCopiedAndDecodedTextIsEscaped) {
+    JsonOut sb;
+    JsonWriter w(sb);
+    w.StartArray();
+    w.text(Text::json_view(R"(a\nb \"c\")"));
+    w.text(Text("a\nb \"c\""));
+    w.begin_string();
+    w.append(std::string_view("x\n"));
+    w.append(Text::json_view(R"(\t)"));
+    w.end_string();
+    w.EndArray();
+    EXPECT_EQ(sb.view(), R"(["a\nb \"c\"","a\nb \"c\"","x\n\t"])");
+}
+
+TEST(CheckRawJson, CountsFirstAndWalksOnlyWhenItMust) {
+    EXPECT_EQ(check_raw_json(R"({"a":[1,{"b":2}]})", 128), RawJsonCheck::kOk);
+    // Brackets inside strings: counts do not balance, the exact walk says it is fine.
+    EXPECT_EQ(check_raw_json(R"({"d":"array of [strings"})", 128), RawJsonCheck::kOk);
+    // What on-demand skipping lets through: a slice whose kinds do not pair up.
+    EXPECT_EQ(check_raw_json(R"({"a":[1}})", 128), RawJsonCheck::kMalformed);
+    EXPECT_EQ(check_raw_json(R"({"a":[1},"b":2})", 128), RawJsonCheck::kMalformed);
+    EXPECT_EQ(check_raw_json(R"({"a":"[",[}})", 128), RawJsonCheck::kMalformed);
+    std::string deep = std::string(20, '[') + std::string(20, ']');
+    EXPECT_EQ(check_raw_json(deep, 20), RawJsonCheck::kOk);
+    EXPECT_EQ(check_raw_json(deep, 19), RawJsonCheck::kTooDeep);
+    // Long text (the 16-byte path) with one bracket near the end.
+    std::string longer = "{\"d\":\"" + std::string(100, 'x') + "\",\"e\":[1]}";
+    EXPECT_EQ(check_raw_json(longer, 128), RawJsonCheck::kOk);
+    EXPECT_EQ(check_raw_json(longer.substr(0, longer.size() - 1), 128), RawJsonCheck::kMalformed);
+}
+
+// The same decision made a byte at a time: the 16-byte counting must agree for every length.
+RawJsonCheck reference_check(std::string_view json, std::size_t limit) {
+    std::size_t c[4] = {0, 0, 0, 0};
+    for (char ch : json) {
+        c[0] += ch == '{';
+        c[1] += ch == '}';
+        c[2] += ch == '[';
+        c[3] += ch == ']';
+    }
+    if (c[0] == c[1] && c[2] == c[3] && c[0] + c[2] <= limit) return RawJsonCheck::kOk;
+    std::string stack;
+    bool in_string = false;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        char ch = json[i];
+        if (in_string) {
+            if (ch == '\\')
+                ++i;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '{' || ch == '[') {
+            if (stack.size() >= limit) return RawJsonCheck::kTooDeep;
+            stack.push_back(ch == '{' ? '}' : ']');
+        } else if (ch == '}' || ch == ']') {
+            if (stack.empty() || stack.back() != ch) return RawJsonCheck::kMalformed;
+            stack.pop_back();
+        }
+    }
+    return stack.empty() && !in_string ? RawJsonCheck::kOk : RawJsonCheck::kMalformed;
+}
+
+TEST(CheckRawJson, AgreesWithAByteAtATimeCountOnRandomText) {
+    std::mt19937 rng(7);
+    const char alphabet[] = "{}[]\"\\ax:,";
+    for (int i = 0; i < 20000; ++i) {
+        std::string text(rng() % 90, ' ');
+        for (char& ch : text)
+            ch = alphabet[rng() % (sizeof alphabet - 1)];
+        std::size_t limit = 1 + rng() % 8;
+        ASSERT_EQ(check_raw_json(text, limit), reference_check(text, limit)) << text;
+    }
 }
 
 TEST(JsonUtil, NestingDeeperThanTheLimitIsRefused) {

@@ -7,6 +7,46 @@
 namespace litellm::wire {
 namespace {
 
+// ---- Text -----------------------------------------------------------------------------------
+
+TEST(Text, AViewIsDecodedOnlyWhenAsked) {
+    Text view = Text::json_view(R"(line\none \"q\" \u00e9\ud83d\ude00)");
+    EXPECT_TRUE(view.is_json());
+    EXPECT_EQ(view.str(), "line\none \"q\" \xc3\xa9\xf0\x9f\x98\x80");
+    EXPECT_EQ(view, "line\none \"q\" \xc3\xa9\xf0\x9f\x98\x80");
+    EXPECT_FALSE(view.empty());
+    std::string out = "> ";
+    view.append_to(out);
+    EXPECT_EQ(out, "> " + view.str());
+    // Changing it in place turns it into owned, decoded text.
+    view.value() += "!";
+    EXPECT_FALSE(view.is_json());
+    EXPECT_EQ(view.decoded(), view.str());
+    EXPECT_EQ(view.str().back(), '!');
+}
+
+TEST(Text, EmptinessAndPrefixInBothForms) {
+    EXPECT_TRUE(Text().empty());
+    EXPECT_TRUE(Text::json_view("").empty());
+    EXPECT_TRUE(Text("x-anthropic-billing-header: a").starts_with("x-anthropic-billing-header:"));
+    EXPECT_TRUE(Text::json_view("x-anthropic-billing-header: a\\n")
+                    .starts_with("x-anthropic-billing-header:"));
+    EXPECT_FALSE(Text::json_view("x").starts_with("xy"));
+    EXPECT_EQ(Text("a\"b"), Text::json_view(R"(a\"b)"));
+}
+
+TEST(UnescapeJson, BrokenEscapesBecomeReplacementCharacters) {
+    const std::string fffd = "\xef\xbf\xbd";
+    EXPECT_EQ(unescape_json(R"(\ud83d)"), fffd);         // a lone high surrogate
+    EXPECT_EQ(unescape_json(R"(\ude00x)"), fffd + "x");  // a lone low surrogate
+    EXPECT_EQ(unescape_json(R"(\ud83dA)"), fffd + "A");  // high, then no low
+    EXPECT_EQ(unescape_json(R"(\q)"), fffd);             // not an escape
+    EXPECT_EQ(unescape_json(R"(\u12)"), fffd + "12");    // too short
+    EXPECT_EQ(unescape_json(R"(a\)"), "a" + fffd);       // a trailing backslash
+    EXPECT_EQ(unescape_json(R"(\/\b\f\r\t\\)"), "/\b\f\r\t\\");
+    EXPECT_EQ(unescape_json(R"(\u0041\u00DF\u20AC)"), "A\xc3\x9f\xe2\x82\xac");
+}
+
 // ---- stop reasons ---------------------------------------------------------------------------
 
 TEST(StopReason, AnthropicNamesRoundTrip) {
