@@ -4,6 +4,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 #include <cerrno>
@@ -116,6 +119,7 @@ bool Subprocess::spawn(const SpawnOptions& options, std::string* error) {
     }
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 
+    const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
         if (error) *error = std::strerror(errno);
@@ -123,6 +127,12 @@ bool Subprocess::spawn(const SpawnOptions& options, std::string* error) {
     }
     if (pid == 0) {
         if (options.new_session) ::setsid();
+#ifdef __linux__
+        if (options.die_with_parent) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent) ::_exit(127);  // it died before the prctl
+        }
+#endif
         ::signal(SIGPIPE, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);

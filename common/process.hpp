@@ -27,6 +27,9 @@ struct SpawnOptions {
     std::string stderr_path;   ///< same for stderr ("|" = pipe)
     std::string stdin_data;    ///< written to a pipe on stdin when non-empty, else /dev/null
     bool new_session = false;  ///< setsid() in the child (detach from the terminal)
+    /// The child gets SIGKILL when the thread that spawned it dies (Linux), so a test that
+    /// crashes leaves no daemon behind. Never for a daemon meant to outlive its starter.
+    bool die_with_parent = false;
 };
 
 /// A running (or finished) child.

@@ -88,6 +88,7 @@ bool DaemonProcess::start(const std::vector<std::string>& extra_args, std::strin
     opts.stdout_path = m_home.file("daemon.stdout");
     opts.stderr_path = m_home.file("daemon.stderr");
     opts.env_unset = {"LITELLM_SOCKET", "NOTIFY_SOCKET", "LITELLM_HOME"};
+    opts.die_with_parent = true;  // a crashed test leaves no daemon running
     if (!m_proc.spawn(opts, error)) return false;
     m_started = true;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
