@@ -344,6 +344,8 @@ class Loader {
         try {
             parse_root(root);
             check_fallbacks();
+            m_config.proxy =
+                OutboundProxy::from_environment([this](const char* name) { return env(name); });
         } catch (const std::exception& e) {
             // Loading must never throw; anything yaml-cpp still raises becomes a diagnostic.
             add(Diagnostic::Severity::kError, YAML::Mark::null_mark(),
@@ -353,6 +355,15 @@ class Loader {
     }
 
   private:
+    // A variable as the loaded config sees it: the process environment, else the config's own
+    // environment_variables (read before anything refers to them, wherever they stand in the
+    // file). The daemon also puts the latter into its environment, without replacing a set one.
+    const char* env(const std::string& name) const {
+        if (const char* v = std::getenv(name.c_str())) return v;
+        auto it = m_config.environment_variables.find(name);
+        return it == m_config.environment_variables.end() ? nullptr : it->second.c_str();
+    }
+
     std::string m_file;
     Config m_config;
     std::vector<Diagnostic> m_diagnostics;
@@ -504,7 +515,7 @@ class Loader {
             error(mark, subject + " says 'os.environ/' without a variable name");
             return std::nullopt;
         }
-        const char* env = std::getenv(secret.env_name.c_str());
+        const char* env = this->env(secret.env_name);
         if (env != nullptr) secret.value = env;
         if (!secret.value.empty()) return secret;
 
@@ -546,7 +557,13 @@ class Loader {
             return;
         }
         bool saw_model_list = false;
-        for (const Field& field : entries(root, "the top level")) {
+        const std::vector<Field> top = entries(root, "the top level");
+        // environment_variables first: the rest of the file may refer to them.
+        for (const Field& field : top) {
+            if (field.name == "environment_variables") parse_environment_variables(field);
+        }
+        for (const Field& field : top) {
+            if (field.name == "environment_variables") continue;  // read above
             if (field.name == "model_list") {
                 saw_model_list = true;
                 parse_model_list(field);
@@ -556,8 +573,6 @@ class Loader {
                 parse_litellm_settings(field);
             } else if (field.name == "general_settings") {
                 parse_general_settings(field);
-            } else if (field.name == "environment_variables") {
-                parse_environment_variables(field);
             } else {
                 unknown_key(field, "the top level");
             }
@@ -663,7 +678,7 @@ class Loader {
             const ProviderInfo* info = find_provider(deployment.provider);
             if (info && info->auth == AuthKind::kApiKey && !info->default_key_env.empty()) {
                 deployment.api_key.env_name = std::string(info->default_key_env);
-                const char* env = std::getenv(deployment.api_key.env_name.c_str());
+                const char* env = this->env(deployment.api_key.env_name);
                 if (env) deployment.api_key.value = env;
             }
         }
@@ -740,7 +755,7 @@ class Loader {
         if (!text) return false;
         if (text->rfind(kEnvPrefix, 0) == 0) {
             std::string name = text->substr(kEnvPrefix.size());
-            const char* env = name.empty() ? nullptr : std::getenv(name.c_str());
+            const char* env = name.empty() ? nullptr : this->env(name);
             if (name.empty()) {
                 error(field.value.Mark(), subject + " says 'os.environ/' without a variable name");
                 return false;

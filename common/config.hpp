@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/outbound_proxy.hpp"
+
 namespace litellm {
 
 /// One problem found while loading a config file. line/column are 1-based; 0 means unknown.
@@ -114,6 +116,8 @@ struct Config {
     LitellmSettings litellm;
     GeneralSettings general;
     std::map<std::string, std::string> environment_variables;
+    /// The outbound proxies (HTTPS_PROXY, ...), from the environment at load.
+    OutboundProxy proxy;
 
     /// Distinct public model names in file order.
     std::vector<std::string> model_names() const;

@@ -394,6 +394,7 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         if (!kNonBodyParams.count(k)) extras.emplace_back(k, v);
     }
     up.url = provider->url(up_call);
+    up.proxy = cfg.proxy.for_url(up.url);  // resolved at load: HTTPS_PROXY, NO_PROXY, ...
     provider->headers(up_call, up.headers);
     up.headers.emplace_back("Accept", upstream_streams ? "text/event-stream" : "application/json");
     // No compression from upstreams (a request without Accept-Encoding allows any): it costs
@@ -1111,6 +1112,7 @@ void Proxy::handle_count_tokens(const http::Request& req, http::Response& res,
                 .empty()) {
             UpstreamRequest up;
             up.url = std::move(url);
+            up.proxy = cfg->proxy.for_url(up.url);
             provider->headers(up_call, up.headers);
             up.headers.emplace_back("Accept", "application/json");
             up.headers.emplace_back("Accept-Encoding", "identity");

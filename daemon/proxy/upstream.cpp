@@ -1,5 +1,7 @@
 #include "daemon/proxy/upstream.hpp"
 
+#include "common/outbound_proxy.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -232,17 +234,26 @@ class UpstreamConnection {
 
     const std::string& origin() const { return m_origin; }
 
-    /// Connects within `timeout_s` (TLS handshake included); false with `status` and `error`.
-    bool open(const OriginParts& o, double timeout_s, TransportStatus& status, std::string& error) {
+    /// Connects within `timeout_s` (TLS handshake included), through `via` when given;
+    /// false with `status` and `error`.
+    bool open(const OriginParts& o, const ProxyEndpoint* via, double timeout_s,
+              TransportStatus& status, std::string& error) {
+        // Through a proxy the TCP connection goes to the proxy; the name of the upstream is
+        // the proxy's to resolve (a company network's DNS may know only the proxy).
+        const std::string connect_host = via ? via->host : o.host;
+        const std::string connect_port = via ? std::to_string(via->port) : o.port;
+        const std::string what = via ? fmt::format("the proxy {}:{}", via->host, via->port)
+                                     : fmt::format("{}:{}", o.host, o.port);
         addrinfo hints{};
         hints.ai_family = AF_UNSPEC;
         hints.ai_socktype = SOCK_STREAM;
         hints.ai_flags = AI_NUMERICSERV;
         addrinfo* found = nullptr;
-        int gai = ::getaddrinfo(o.host.c_str(), o.port.c_str(), &hints, &found);
+        int gai = ::getaddrinfo(connect_host.c_str(), connect_port.c_str(), &hints, &found);
         if (gai != 0) {
             status = TransportStatus::kConnect;
-            error = fmt::format("cannot resolve {}: {}", o.host, ::gai_strerror(gai));
+            error = fmt::format("cannot resolve {}{}: {}", via ? "the proxy " : "", connect_host,
+                                ::gai_strerror(gai));
             return false;
         }
         auto deadline = std::chrono::steady_clock::now() +
@@ -280,10 +291,9 @@ class UpstreamConnection {
             }
             ::close(fd);
             status = err == ETIMEDOUT ? TransportStatus::kTimeout : TransportStatus::kConnect;
-            error = err == ETIMEDOUT ? fmt::format("connecting to {}:{} timed out after {:g} s",
-                                                   o.host, o.port, timeout_s)
-                                     : fmt::format("connecting to {}:{}: {}", o.host, o.port,
-                                                   std::strerror(err));
+            error = err == ETIMEDOUT
+                        ? fmt::format("connecting to {} timed out after {:g} s", what, timeout_s)
+                        : fmt::format("connecting to {}: {}", what, std::strerror(err));
         }
         ::freeaddrinfo(found);
         if (m_fd < 0) return false;
@@ -291,6 +301,9 @@ class UpstreamConnection {
         ::fcntl(m_fd, F_SETFL, flags & ~O_NONBLOCK);
         int yes = 1;
         ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+        if (via && o.tls && !tunnel(o, *via, remaining_ms() / 1000.0, status, error)) {
+            return false;
+        }
         if (!o.tls) return true;
 
         SSL_CTX* ctx = tls_context();
@@ -327,6 +340,64 @@ class UpstreamConnection {
         }
         m_read_timeout = m_write_timeout = -1;  // the handshake's timeouts are not the request's
         return true;
+    }
+
+    /// Asks the proxy for a tunnel to `o` (CONNECT) within `timeout_s`; false with why.
+    bool tunnel(const OriginParts& o, const ProxyEndpoint& via, double timeout_s,
+                TransportStatus& status, std::string& error) {
+        std::string target = is_ip_literal(o.host) && o.host.find(':') != std::string::npos
+                                 ? "[" + o.host + "]:" + o.port
+                                 : o.host + ":" + o.port;
+        std::string req = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
+        if (!via.userinfo.empty()) {
+            req += "Proxy-Authorization: Basic " + base64(percent_decode(via.userinfo)) + "\r\n";
+        }
+        req += "\r\n";
+        double left = std::max(0.001, timeout_s);
+        set_socket_timeout(m_fd, SO_RCVTIMEO, left);
+        set_socket_timeout(m_fd, SO_SNDTIMEO, left);
+        status = TransportStatus::kConnect;
+        if (::send(m_fd, req.data(), req.size(), MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(req.size())) {
+            error = fmt::format("cannot send CONNECT to the proxy {}:{}: {}", via.host, via.port,
+                                std::strerror(errno));
+            return false;
+        }
+        // The proxy's answer, read a byte at a time up to its blank line: whatever follows
+        // it is the upstream's (TLS), not the proxy's.
+        std::string head;
+        while (head.size() < 16384 &&
+               (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0)) {
+            char c;
+            ssize_t n = ::recv(m_fd, &c, 1, 0);
+            if (n == 1) {
+                head.push_back(c);
+                continue;
+            }
+            bool timed_out = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+            status = timed_out ? TransportStatus::kTimeout : TransportStatus::kConnect;
+            error = timed_out ? fmt::format("the proxy {}:{} did not answer CONNECT within {:g} s",
+                                            via.host, via.port, timeout_s)
+                              : fmt::format("the proxy {}:{} closed the connection during CONNECT",
+                                            via.host, via.port);
+            return false;
+        }
+        int code = 0;
+        std::string_view line(head.data(), std::min(head.find("\r\n"), head.size()));
+        if (line.rfind("HTTP/1.", 0) == 0 && line.size() >= 12) {
+            code = std::atoi(std::string(line.substr(9, 3)).c_str());
+        }
+        if (code >= 200 && code < 300) return true;
+        if (code == 407) {
+            error = fmt::format(
+                "the proxy {}:{} wants credentials (407 Proxy Authentication Required); put "
+                "them in the proxy URL, as user:password@ before the host (percent-encoded)",
+                via.host, via.port);
+        } else {
+            error = fmt::format("the proxy {}:{} refused a tunnel to {}: {}", via.host, via.port,
+                                target, code ? std::string(line) : "no HTTP answer");
+        }
+        return false;
     }
 
     /// Sets the longest silence a read or write may wait (one setsockopt when it changes).
@@ -542,11 +613,38 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
         result.transport_error = "refusing to send a request line or header with line breaks";
         return result;
     }
+    ProxyEndpoint via;
+    if (!request.proxy.empty()) {
+        if (!parse_proxy_url(request.proxy, via)) {
+            result.transport = TransportStatus::kBadUrl;
+            result.transport_error = "bad proxy URL '" + redact_proxy_url(request.proxy) +
+                                     "' (check HTTPS_PROXY / HTTP_PROXY)";
+            return result;
+        }
+        if (via.scheme != "http") {
+            result.transport = TransportStatus::kConnect;
+            result.transport_error =
+                "the proxy " + redact_proxy_url(request.proxy) + " speaks " + via.scheme +
+                ", which litellmd does not; give an http:// proxy URL (it tunnels https too)";
+            return result;
+        }
+    }
+    const bool proxied = !request.proxy.empty();
+    // Connections through a proxy are pooled apart from direct ones (and per proxy).
+    const std::string pool_key = proxied ? origin + " via " + request.proxy : origin;
     // The request head, built once (a retry on a fresh connection sends the same bytes).
+    // Through a proxy, a plain-http request names its whole URL (absolute form).
     std::string head;
     head.reserve(256 + request.headers.size() * 64);
-    head.append("POST ").append(path).append(" HTTP/1.1\r\nHost: ").append(parts.host_header);
+    head.append("POST ");
+    if (proxied && !parts.tls) head.append(origin);
+    head.append(path).append(" HTTP/1.1\r\nHost: ").append(parts.host_header);
     head.append("\r\n");
+    if (proxied && !parts.tls && !via.userinfo.empty()) {
+        head.append("Proxy-Authorization: Basic ")
+            .append(base64(percent_decode(via.userinfo)))
+            .append("\r\n");
+    }
     bool has_type = false, has_auth = false;
     for (const auto& [k, v] : request.headers) {
         if (http::iequals(k, "content-length") || http::iequals(k, "host") ||
@@ -574,13 +672,14 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
     };
     for (int attempt = 0;; ++attempt) {
         // A retry always opens a fresh connection: another pooled one may be just as stale.
-        std::shared_ptr<UpstreamConnection> conn = attempt == 0 ? acquire(origin) : nullptr;
+        std::shared_ptr<UpstreamConnection> conn = attempt == 0 ? acquire(pool_key) : nullptr;
         bool reused = conn != nullptr;
         if (!conn) {
-            conn = std::make_shared<UpstreamConnection>(origin);
+            conn = std::make_shared<UpstreamConnection>(pool_key);
             TransportStatus status = TransportStatus::kConnect;
             std::string error;
-            if (!conn->open(parts, request.connect_timeout_s, status, error)) {
+            if (!conn->open(parts, proxied ? &via : nullptr, request.connect_timeout_s, status,
+                            error)) {
                 return fail(status, error);
             }
         }
@@ -633,6 +732,16 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
                 if (ps == http::ParseStatus::kOk) {
                     buf.consume(head_len);
                     if (status >= 100 && status < 200) continue;
+                    if (status == 407 && proxied && !parts.tls) {
+                        // The proxy's own answer, not the upstream's: said as such.
+                        stop_watch();
+                        return fail(TransportStatus::kConnect,
+                                    fmt::format("the proxy {}:{} wants credentials (407 Proxy "
+                                                "Authentication Required); put them in the "
+                                                "proxy URL, as user:password@ before the host "
+                                                "(percent-encoded)",
+                                                via.host, via.port));
+                    }
                     break;
                 }
                 if (ps != http::ParseStatus::kIncomplete) {

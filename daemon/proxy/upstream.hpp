@@ -1,9 +1,9 @@
 #pragma once
 // The upstream HTTP/1.1 client: blocking sockets, OpenSSL for https (certificates verified
 // against the system store, or SSL_CERT_FILE), one pool of kept-alive connections per
-// scheme://host:port. Each request borrows a connection and returns it when the exchange ended
-// cleanly. A request costs one sendmsg() and, for a small answer, one recv(); a reused
-// connection the upstream closed meanwhile is noticed and the request sent on a fresh one.
+// scheme://host:port (and proxy). Each request borrows a connection and returns it when the
+// exchange ended cleanly. A request costs one sendmsg() and, for a small answer, one recv(); a
+// reused connection the upstream closed meanwhile is noticed and the request sent on a fresh one.
 
 #include <atomic>
 #include <chrono>
@@ -29,6 +29,10 @@ struct UpstreamRequest {
     std::size_t max_body_bytes = 0;   ///< longest answer body (after inflating); 0 = no limit
     int max_inflate_ratio = 200;      ///< a compressed body may inflate this many times, no more
     int client_fd = -1;  ///< the client's socket, watched while reading: its hang-up cancels
+    /// The HTTP proxy to go through ("http://[user:password@]host:port"), "" = direct. An
+    /// https upstream is reached through a CONNECT tunnel, a plain one by absolute-form
+    /// requests. Chosen by the caller (OutboundProxy::for_url): no environment read here.
+    std::string proxy;
 };
 
 /// How an exchange ended.

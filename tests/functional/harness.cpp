@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -210,6 +213,43 @@ std::string gzip(const std::string& in) {
     out.resize(z.total_out);
     deflateEnd(&z);
     return out;
+}
+
+// Writes a fresh self-signed P-256 certificate valid for IP 127.0.0.1 only.
+bool make_test_certificate(const std::string& cert_path, const std::string& key_path) {
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* x = X509_new();
+    if (!key || !x) return false;
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 4242);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key);
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("litellmd test upstream"), -1,
+                               -1, 0);
+    X509_set_issuer_name(x, name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+                              std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+        if (!ext) return false;
+        X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    bool ok = X509_sign(x, key, EVP_sha256()) > 0;
+    FILE* c = std::fopen(cert_path.c_str(), "w");
+    FILE* k = std::fopen(key_path.c_str(), "w");
+    ok = ok && c && k && PEM_write_X509(c, x) &&
+         PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
+    if (c) std::fclose(c);
+    if (k) std::fclose(k);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return ok;
 }
 
 }  // namespace litellm::test

@@ -90,4 +90,8 @@ long rss_kib(int pid);
 /// `in` compressed as a gzip member (what an upstream sends with Content-Encoding: gzip).
 std::string gzip(const std::string& in);
 
+/// Writes a fresh self-signed P-256 certificate (and its key) valid for IP 127.0.0.1 only,
+/// for the tests' https upstreams (trusted through SSL_CERT_FILE).
+bool make_test_certificate(const std::string& cert_path, const std::string& key_path);
+
 }  // namespace litellm::test

@@ -2,10 +2,6 @@
 // trusted through SSL_CERT_FILE (as a user behind a corporate CA would), refused when it is not
 // trusted or does not name the host.
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -20,43 +16,6 @@
 
 namespace litellm::test {
 namespace {
-
-// Writes a fresh self-signed P-256 certificate valid for IP 127.0.0.1 only.
-bool make_certificate(const std::string& cert_path, const std::string& key_path) {
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    X509* x = X509_new();
-    if (!key || !x) return false;
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 4242);
-    X509_gmtime_adj(X509_getm_notBefore(x), -60);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, key);
-    X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("litellmd test upstream"), -1,
-                               -1, 0);
-    X509_set_issuer_name(x, name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-    for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
-                              std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
-        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-        if (!ext) return false;
-        X509_add_ext(x, ext, -1);
-        X509_EXTENSION_free(ext);
-    }
-    bool ok = X509_sign(x, key, EVP_sha256()) > 0;
-    FILE* c = std::fopen(cert_path.c_str(), "w");
-    FILE* k = std::fopen(key_path.c_str(), "w");
-    ok = ok && c && k && PEM_write_X509(c, x) &&
-         PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
-    if (c) std::fclose(c);
-    if (k) std::fclose(k);
-    X509_free(x);
-    EVP_PKEY_free(key);
-    return ok;
-}
 
 constexpr const char* kWholeAnswer =
     R"({"id":"msg_tls","type":"message","role":"assistant","model":"up-claude",)"
@@ -82,7 +41,7 @@ class UpstreamTlsTest : public ::testing::Test {
     void SetUp() override {
         m_cert = m_home.file("upstream-cert.pem");
         m_key = m_home.file("upstream-key.pem");
-        ASSERT_TRUE(make_certificate(m_cert, m_key));
+        ASSERT_TRUE(make_test_certificate(m_cert, m_key));
         m_server = std::make_unique<httplib::SSLServer>(m_cert.c_str(), m_key.c_str());
         ASSERT_TRUE(m_server->is_valid());
         m_server->Post("/v1/messages", [this](const httplib::Request& req, httplib::Response& res) {
