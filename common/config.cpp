@@ -40,6 +40,8 @@ std::vector<std::string> Config::model_names() const {
     std::vector<std::string> names;
     std::set<std::string> seen;
     for (const Deployment& deployment : model_list) {
+        // A wildcard name (`anthropic/*`) is a route, not a model a client can list.
+        if (deployment.model_name.find('*') != std::string::npos) continue;
         if (seen.insert(deployment.model_name).second) names.push_back(deployment.model_name);
     }
     return names;
@@ -57,6 +59,8 @@ const FallbackChain* Config::fallbacks_for(const std::string& model_name) const 
     for (const FallbackChain& chain : router.fallbacks) {
         if (chain.model_name == model_name) return &chain;
     }
+    // default_fallbacks: for every model without a chain of its own (LiteLLM's "*" entry).
+    if (!router.default_fallbacks.fallbacks.empty()) return &router.default_fallbacks;
     return nullptr;
 }
 
@@ -324,6 +328,24 @@ struct UnsetEnv {
     int other_uses = 0;
 };
 
+// What to write instead of a LiteLLM prefix litellmd does not serve.
+std::string unserved_provider_hint(const std::string& provider) {
+    if (provider == "gemini") {
+        return "for a Google AI Studio key write openai/<model> with api_base "
+               "https://generativelanguage.googleapis.com/v1beta/openai and api_key "
+               "os.environ/GEMINI_API_KEY; for a Google login, gemini_cli/<model>";
+    }
+    if (provider == "bedrock" || provider == "sagemaker" || provider == "vertex_ai" ||
+        provider == "vertex_ai_beta") {
+        return "run an OpenAI-compatible gateway for it (LiteLLM's own proxy works) and write "
+               "openai/<model> with that gateway's api_base; Claude on " +
+               provider +
+               " can also be reached as anthropic/<model> through an Anthropic-compatible one";
+    }
+    return "if the server speaks OpenAI chat completions write openai/<model> with its "
+           "api_base; if it speaks Anthropic Messages, anthropic/<model> with its api_base";
+}
+
 class Loader {
   public:
     explicit Loader(std::string file) : m_file(std::move(file)) {}
@@ -343,6 +365,7 @@ class Loader {
         }
         try {
             parse_root(root);
+            merge_litellm_router_settings();
             check_fallbacks();
             m_config.proxy =
                 OutboundProxy::from_environment([this](const char* name) { return env(name); });
@@ -365,6 +388,9 @@ class Loader {
     }
 
     std::string m_file;
+    std::string m_skip_reason;        ///< set while reading a deployment that is left out
+    RouterSettings m_litellm_router;  ///< router keys found under litellm_settings
+    std::set<std::string> m_router_keys, m_litellm_keys;  ///< keys each section set
     Config m_config;
     std::vector<Diagnostic> m_diagnostics;
     std::vector<PendingFallback> m_pending_fallbacks;
@@ -666,6 +692,13 @@ class Loader {
                 unknown_key(f, "model_list entry " + label);
             }
         }
+        if (!m_skip_reason.empty()) {
+            if (!deployment.model_name.empty()) {
+                m_config.skipped_models[deployment.model_name] = m_skip_reason;
+            }
+            m_skip_reason.clear();
+            return;
+        }
         if (!saw_params) {
             error(item.Mark(), label +
                                    " has no litellm_params (it needs at least "
@@ -680,6 +713,30 @@ class Loader {
                 deployment.api_key.env_name = std::string(info->default_key_env);
                 const char* env = this->env(deployment.api_key.env_name);
                 if (env) deployment.api_key.value = env;
+            }
+        }
+        if (ok && deployment.api_base.empty()) {
+            // No api_base: the provider's variable for it (LiteLLM's GROQ_API_BASE, ...), then
+            // its default; a provider without one (a self-hosted server) needs it said.
+            const ProviderInfo* info = find_provider(deployment.provider);
+            const char* env =
+                info && !info->base_env.empty() ? this->env(std::string(info->base_env)) : nullptr;
+            if (env && *env) {
+                deployment.api_base = env;
+            } else if (info && info->default_api_base.empty()) {
+                error(
+                    item.Mark(),
+                    label + " (" + deployment.model + ") needs litellm_params.api_base: " +
+                        std::string(info->display_name) + " has no default address" +
+                        (info->base_env.empty() ? std::string()
+                                                : " (or set " + std::string(info->base_env) + ")"));
+                ok = false;
+            }
+        }
+        if (ok && deployment.provider == "azure" && !deployment.extra_params.count("api_version")) {
+            // LiteLLM's AZURE_API_VERSION, read now (request threads never read the env).
+            if (const char* v = this->env("AZURE_API_VERSION"); v && *v) {
+                deployment.extra_params["api_version"] = to_json(YAML::Node(std::string(v)));
             }
         }
         if (ok) m_config.model_list.push_back(std::move(deployment));
@@ -790,9 +847,13 @@ class Loader {
         std::string provider = model->substr(0, slash);
         std::string upstream = model->substr(slash + 1);
         if (find_provider(provider) == nullptr) {
-            error(mark, "litellm_params.model '" + *model + "' of " + label +
-                            " uses unknown provider '" + provider +
-                            "'; known prefixes: " + known_provider_prefixes());
+            // One deployment litellmd cannot serve does not refuse the rest of the file: it is
+            // left out, and a request for it is told why.
+            m_skip_reason = "litellm_params.model '" + *model + "' uses provider '" + provider +
+                            "', which litellmd does not serve; " +
+                            unserved_provider_hint(provider) +
+                            " (known prefixes: " + known_provider_prefixes() + ")";
+            warning(mark, m_skip_reason + "; " + label + " is skipped");
             return false;
         }
         if (upstream.empty()) {
@@ -832,8 +893,9 @@ class Loader {
         return ok;
     }
 
-    void parse_fallbacks(const Field& field, std::vector<FallbackChain>& out) {
-        const std::string what = "router_settings." + field.name;
+    void parse_fallbacks(const Field& field, std::vector<FallbackChain>& out,
+                         const std::string& section = "router_settings") {
+        const std::string what = section + "." + field.name;
         const std::string shape =
             " must be a list of single-key mappings such as "
             "'- claude-opus-4-6: [zai/glm-5]'";
@@ -865,7 +927,7 @@ class Loader {
             }
             FallbackChain chain;
             chain.model_name = chain_field.name;
-            PendingFallback pending{field.name, chain.model_name, chain_field.key.Mark(), {}};
+            PendingFallback pending{what, chain.model_name, chain_field.key.Mark(), {}};
             bool ok = true;
             for (auto target = chain_field.value.begin(); target != chain_field.value.end();
                  ++target) {
@@ -896,10 +958,15 @@ class Loader {
         RouterSettings& r = m_config.router;
         for (const Field& f : entries(section.value, "router_settings")) {
             const std::string what = "router_settings." + f.name;
+            m_router_keys.insert(f.name);
             if (f.name == "fallbacks") {
                 parse_fallbacks(f, r.fallbacks);
             } else if (f.name == "context_window_fallbacks") {
                 parse_fallbacks(f, r.context_window_fallbacks);
+            } else if (f.name == "content_policy_fallbacks") {
+                parse_fallbacks(f, r.content_policy_fallbacks);
+            } else if (f.name == "default_fallbacks") {
+                parse_name_list(f, what, r.default_fallbacks.fallbacks);
             } else if (f.name == "num_retries") {
                 if (auto v = read_count(f, what)) r.num_retries = *v;
             } else if (f.name == "allowed_fails") {
@@ -935,9 +1002,22 @@ class Loader {
                 if (auto v = read_bool(f, what)) s.set_verbose = *v;
             } else if (f.name == "request_timeout") {
                 if (auto v = read_seconds(f, what, false)) s.request_timeout_s = *v;
+            } else if (f.name == "fallbacks") {
+                parse_fallbacks(f, m_litellm_router.fallbacks, "litellm_settings");
+            } else if (f.name == "context_window_fallbacks") {
+                parse_fallbacks(f, m_litellm_router.context_window_fallbacks, "litellm_settings");
+            } else if (f.name == "content_policy_fallbacks") {
+                parse_fallbacks(f, m_litellm_router.content_policy_fallbacks, "litellm_settings");
+            } else if (f.name == "default_fallbacks") {
+                parse_name_list(f, what, m_litellm_router.default_fallbacks.fallbacks);
+            } else if (f.name == "num_retries") {
+                if (auto v = read_count(f, what)) m_litellm_router.num_retries = *v;
+            } else if (f.name == "allowed_fails") {
+                if (auto v = read_count(f, what)) m_litellm_router.allowed_fails = *v;
             } else {
                 unknown_key(f, "litellm_settings");
             }
+            m_litellm_keys.insert(f.name);
         }
     }
 
@@ -1020,12 +1100,52 @@ class Loader {
 
     // Fallbacks may name models defined later in the file, so they are checked at the end. A
     // dangling name is only a warning: the router skips it and the rest of the chain still works.
+    // LiteLLM hands router_settings to its Router and lets litellm_settings fill only what
+    // router_settings leaves unset; these are the keys it reads from both.
+    void merge_litellm_router_settings() {
+        RouterSettings& r = m_config.router;
+        auto from_litellm = [&](const char* key) {
+            return m_litellm_keys.count(key) && !m_router_keys.count(key);
+        };
+        if (from_litellm("fallbacks")) r.fallbacks = m_litellm_router.fallbacks;
+        if (from_litellm("context_window_fallbacks"))
+            r.context_window_fallbacks = m_litellm_router.context_window_fallbacks;
+        if (from_litellm("content_policy_fallbacks"))
+            r.content_policy_fallbacks = m_litellm_router.content_policy_fallbacks;
+        if (from_litellm("default_fallbacks"))
+            r.default_fallbacks = m_litellm_router.default_fallbacks;
+        if (from_litellm("num_retries")) r.num_retries = m_litellm_router.num_retries;
+        if (from_litellm("allowed_fails")) r.allowed_fails = m_litellm_router.allowed_fails;
+        r.default_fallbacks.model_name = "*";
+        if (!r.content_policy_fallbacks.empty()) {
+            add(Diagnostic::Severity::kWarning, YAML::Mark::null_mark(),
+                "content_policy_fallbacks: litellmd does not yet tell a content-policy refusal "
+                "from other 400 errors, so these chains are read but not used; a refused "
+                "request is returned to the client");
+        }
+    }
+
+    void parse_name_list(const Field& f, const std::string& what, std::vector<std::string>& out) {
+        if (f.value.IsNull()) return;
+        if (!f.value.IsSequence()) {
+            error(mark_of(f), what + " must be a list of model names, got " + describe(f.value));
+            return;
+        }
+        for (auto it = f.value.begin(); it != f.value.end(); ++it) {
+            if (it->IsScalar() && !it->Scalar().empty()) {
+                out.push_back(it->Scalar());
+            } else {
+                error(it->Mark(), what + " must list model names, got " + describe(*it));
+            }
+        }
+    }
+
     void check_fallbacks() {
         std::set<std::string> names;
         for (const Deployment& d : m_config.model_list)
             names.insert(d.model_name);
         for (const PendingFallback& p : m_pending_fallbacks) {
-            const std::string what = "router_settings." + p.setting;
+            const std::string& what = p.setting;
             if (names.count(p.primary) == 0) {
                 warning(p.primary_mark, what + " has a chain for '" + p.primary +
                                             "', which is not a model_name in model_list");

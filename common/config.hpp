@@ -67,6 +67,8 @@ struct FallbackChain {
 struct RouterSettings {
     std::vector<FallbackChain> fallbacks;
     std::vector<FallbackChain> context_window_fallbacks;
+    std::vector<FallbackChain> content_policy_fallbacks;  ///< read, not used yet (a warning)
+    FallbackChain default_fallbacks;  ///< model_name "*": the chain of models without their own
     int num_retries = 0;
     std::optional<double> timeout_s;    ///< idle timeout between bytes from an upstream
     double retry_after_s = 0;           ///< wait before retrying the same deployment
@@ -118,8 +120,10 @@ struct Config {
     std::map<std::string, std::string> environment_variables;
     /// The outbound proxies (HTTPS_PROXY, ...), from the environment at load.
     OutboundProxy proxy;
+    /// Deployments left out at load (a provider litellmd does not serve): model_name -> why.
+    std::map<std::string, std::string> skipped_models;
 
-    /// Distinct public model names in file order.
+    /// Distinct public model names in file order (wildcard routes are not names).
     std::vector<std::string> model_names() const;
     /// The deployments serving `model_name`, in file order (empty when unknown).
     std::vector<const Deployment*> deployments_for(const std::string& model_name) const;

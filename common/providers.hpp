@@ -33,6 +33,8 @@ struct ProviderInfo {
     std::string_view default_key_env;   ///< env var used when api_key is not set, or empty
     std::string_view token_file;        ///< OAuth token file name in $LITELLM_HOME, or empty
     std::string_view login_command;     ///< e.g. "litellmctl auth chatgpt", or empty
+    /// env var naming the api_base when the config does not (LiteLLM's GROQ_API_BASE, ...)
+    std::string_view base_env = {};
 };
 
 /// All known providers, in a stable order: the built-in ones, then any added by

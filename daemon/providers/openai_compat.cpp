@@ -26,6 +26,10 @@ class OpenAICompat final : public Provider {
 
     void headers(const UpstreamCall& call, Headers& out) const override {
         if (!call.key().empty()) out.emplace_back("Authorization", "Bearer " + call.key());
+        // LiteLLM's litellm_params.organization: OpenAI's header, never a body field.
+        if (auto org = string_param(call.deployment, "organization"); !org.empty()) {
+            out.emplace_back("OpenAI-Organization", org);
+        }
     }
 
     wire::EncodeOptions encode_options(const UpstreamCall& call) const override {
@@ -49,6 +53,21 @@ const OpenAICompat kOpenAICompat;
 const ProviderRegistration kOpenAI("openai", kOpenAICompat);
 const ProviderRegistration kZai("zai", kOpenAICompat);
 const ProviderRegistration kDashScope("dashscope", kOpenAICompat);
+// LiteLLM's prefixes for OpenAI-compatible services: the same client, their own default base
+// and key variable (common/providers.cpp).
+const ProviderRegistration kGroq("groq", kOpenAICompat);
+const ProviderRegistration kOpenRouter("openrouter", kOpenAICompat);
+const ProviderRegistration kDeepSeek("deepseek", kOpenAICompat);
+const ProviderRegistration kMistral("mistral", kOpenAICompat);
+const ProviderRegistration kTogether("together_ai", kOpenAICompat);
+const ProviderRegistration kFireworks("fireworks_ai", kOpenAICompat);
+const ProviderRegistration kXai("xai", kOpenAICompat);
+const ProviderRegistration kCerebras("cerebras", kOpenAICompat);
+const ProviderRegistration kPerplexity("perplexity", kOpenAICompat);
+const ProviderRegistration kVllm("hosted_vllm", kOpenAICompat);
+const ProviderRegistration kLmStudio("lm_studio", kOpenAICompat);
+const ProviderRegistration kNvidia("nvidia_nim", kOpenAICompat);
+const ProviderRegistration kMoonshot("moonshot", kOpenAICompat);
 
 }  // namespace
 

@@ -42,6 +42,10 @@ struct UpstreamCall {
     const std::string& key() const { return deployment.api_key.value; }
 };
 
+/// A string litellm_params entry of `d` (kept as JSON text in extra_params), decoded; empty
+/// when absent or not a string.
+std::string string_param(const Deployment& d, std::string_view name);
+
 class Provider {
   public:
     virtual ~Provider() = default;

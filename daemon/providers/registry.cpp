@@ -7,6 +7,7 @@
 
 #include "daemon/http/message.hpp"
 #include "daemon/providers/provider.hpp"
+#include "daemon/wire/model.hpp"
 
 namespace litellm::providers {
 
@@ -34,6 +35,14 @@ std::string trim_slash(std::string s) {
 std::string UpstreamCall::base() const {
     return trim_slash(deployment.api_base.empty() ? std::string(info.default_api_base)
                                                   : deployment.api_base);
+}
+
+std::string string_param(const Deployment& d, std::string_view name) {
+    auto it = d.extra_params.find(std::string(name));
+    if (it == d.extra_params.end()) return {};
+    std::string_view text = it->second;
+    if (text.size() < 2 || text.front() != '"' || text.back() != '"') return {};
+    return wire::unescape_json(text.substr(1, text.size() - 2));
 }
 
 std::string Provider::missing_credentials(const UpstreamCall& call, const std::string& config_path,

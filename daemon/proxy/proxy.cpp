@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <set>
 #include <thread>
 
@@ -46,31 +47,88 @@ constexpr std::size_t kMaxErrorBody = 64 * 1024;
 constexpr std::size_t kMaxHeldStreamBytes = 1024 * 1024;
 
 // litellm_params keys that steer LiteLLM's router rather than the upstream request.
-const std::set<std::string, std::less<>> kNonBodyParams = {"rpm",
+// LiteLLM's own litellm_params (its all_litellm_params, the credential fields its provider
+// code consumes, and the original's metadata keys): settings for the gateway, never fields of
+// the upstream's body. Any other key is a provider parameter and goes into the body, as in
+// LiteLLM.
+const std::set<std::string, std::less<>> kNonBodyParams = {"model",
+                                                           "api_key",
+                                                           "api_base",
+                                                           "api_version",
+                                                           "base_url",
+                                                           "timeout",
+                                                           "stream_timeout",
+                                                           "request_timeout",
+                                                           "max_retries",
+                                                           "num_retries",
+                                                           "fallbacks",
+                                                           "context_window_fallback_dict",
+                                                           "retry_policy",
+                                                           "cooldown_time",
+                                                           "max_fallbacks",
+                                                           "rpm",
                                                            "tpm",
+                                                           "itpm",
+                                                           "otpm",
                                                            "max_parallel_requests",
                                                            "weight",
                                                            "order",
-                                                           "max_retries",
-                                                           "custom_llm_provider",
                                                            "organization",
-                                                           "api_version",
-                                                           "region_name",
-                                                           "use_in_pass_through",
-                                                           "merge_reasoning_content_in_choices",
+                                                           "custom_llm_provider",
+                                                           "base_model",
+                                                           "model_info",
+                                                           "metadata",
+                                                           "litellm_metadata",
+                                                           "tags",
+                                                           "mock_response",
+                                                           "mock_timeout",
+                                                           "drop_params",
+                                                           "additional_drop_params",
+                                                           "allowed_openai_params",
                                                            "input_cost_per_token",
                                                            "output_cost_per_token",
-                                                           "tags",
-                                                           "reasoning",
-                                                           "input",
-                                                           "mock_response",
+                                                           "input_cost_per_second",
+                                                           "output_cost_per_second",
+                                                           "region_name",
+                                                           "allowed_model_region",
+                                                           "use_in_pass_through",
+                                                           "merge_reasoning_content_in_choices",
+                                                           "litellm_credential_name",
+                                                           "max_budget",
+                                                           "budget_duration",
+                                                           "supports_system_message",
+                                                           "enable_json_schema_validation",
+                                                           "cache_control_injection_points",
                                                            "configurable_clientside_auth_params",
-                                                           "stream_timeout",
-                                                           "timeout",
-                                                           "api_key",
-                                                           "api_base",
-                                                           "model",
-                                                           "extra_headers"};
+                                                           "ssl_verify",
+                                                           "aws_access_key_id",
+                                                           "aws_secret_access_key",
+                                                           "aws_session_token",
+                                                           "aws_region_name",
+                                                           "aws_session_name",
+                                                           "aws_profile_name",
+                                                           "aws_role_name",
+                                                           "aws_web_identity_token",
+                                                           "aws_sts_endpoint",
+                                                           "aws_external_id",
+                                                           "aws_bedrock_runtime_endpoint",
+                                                           "vertex_project",
+                                                           "vertex_location",
+                                                           "vertex_credentials",
+                                                           "azure_ad_token",
+                                                           "tenant_id",
+                                                           "client_id",
+                                                           "client_secret",
+                                                           "azure_username",
+                                                           "azure_password",
+                                                           "azure_scope",
+                                                           "watsonx_region_name",
+                                                           "hf_model_name",
+                                                           "headers",
+                                                           "extra_headers",
+                                                           "use_litellm_proxy",
+                                                           "reasoning",
+                                                           "input"};
 
 wire::Error make_error(wire::ErrorKind kind, std::string message) {
     wire::Error e;
@@ -213,6 +271,9 @@ struct Proxy::Call {
     int attempts = 0;
     const std::vector<std::string>* tried = nullptr;  ///< earlier attempts' outcomes
     const Config* cfg = nullptr;                      ///< the snapshot this request uses
+    /// Deployments made concrete for this request from wildcard names (`anthropic/*`); the
+    /// chain points into it (a deque: the pointers stay valid as it grows).
+    std::deque<Deployment> concrete;
 };
 
 Proxy::Proxy(const ConfigSource& configs, router::CooldownTable& cooldowns)
@@ -483,13 +544,18 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
     bool stream_flag = false;  // the first `stream`, from that scan
 
     std::vector<const Deployment*> chain =
-        router::resolve_chain(*cfg, call.model, m_rotation.fetch_add(1));
+        router::resolve_chain(*cfg, call.model, m_rotation.fetch_add(1), &call.concrete);
     if (chain.empty()) {
-        proxy::write_error(res, client_codec,
-                           make_error(wire::ErrorKind::kNotFound,
-                                      fmt::format("model '{}' is not configured in litellmd; "
-                                                  "`litellmctl status` lists the models",
-                                                  call.model)));
+        auto skipped = cfg->skipped_models.find(call.model);
+        proxy::write_error(
+            res, client_codec,
+            make_error(wire::ErrorKind::kNotFound,
+                       skipped != cfg->skipped_models.end()
+                           ? fmt::format("model '{}' was left out when the config was loaded: {}",
+                                         call.model, skipped->second)
+                           : fmt::format("model '{}' is not configured in litellmd; "
+                                         "`litellmctl status` lists the models",
+                                         call.model)));
         log_info("proxy", "{} {} model={} 404: not configured", req.method, req.path, call.model);
         return;
     }

@@ -15,9 +15,42 @@ std::string deployment_key(const Deployment& d) {
 
 namespace {
 
+// The deployments of the most specific wildcard name matching `model`, made concrete.
+std::vector<const Deployment*> wildcard_group(const Config& cfg, const std::string& model,
+                                              std::deque<Deployment>& concrete) {
+    const std::string* best = nullptr;
+    for (const Deployment& d : cfg.model_list) {
+        if (d.model_name.find('*') == std::string::npos) continue;
+        if (best && d.model_name.size() <= best->size()) continue;
+        if (match_wildcard(d.model_name, model)) best = &d.model_name;
+    }
+    std::vector<const Deployment*> out;
+    if (!best) return out;
+    for (const Deployment& d : cfg.model_list) {
+        if (d.model_name != *best) continue;
+        auto captures = match_wildcard(d.model_name, model);
+        Deployment& c = concrete.emplace_back(d);
+        c.model_name = model;
+        // Each `*` of litellm_params.model takes the next capture, as LiteLLM fills them.
+        std::string filled;
+        std::size_t next = 0;
+        for (char ch : d.model) {
+            if (ch == '*' && captures && next < captures->size())
+                filled += (*captures)[next++];
+            else
+                filled += ch;
+        }
+        c.model = filled;
+        c.upstream_model = filled.substr(filled.find('/') + 1);
+        out.push_back(&c);
+    }
+    return out;
+}
+
 void append_group(const Config& cfg, const std::string& model, unsigned rotation,
-                  std::vector<const Deployment*>& out) {
+                  std::vector<const Deployment*>& out, std::deque<Deployment>* concrete) {
     auto group = cfg.deployments_for(model);
+    if (group.empty() && concrete) group = wildcard_group(cfg, model, *concrete);
     if (group.empty()) return;
     bool rotate = cfg.router.routing_strategy == "round-robin" ||
                   cfg.router.routing_strategy == "simple-shuffle";
@@ -30,14 +63,34 @@ void append_group(const Config& cfg, const std::string& model, unsigned rotation
 
 }  // namespace
 
+std::optional<std::vector<std::string>> match_wildcard(std::string_view pattern,
+                                                       std::string_view name) {
+    std::size_t star = pattern.find('*');
+    if (star == std::string_view::npos) {
+        if (pattern == name) return std::vector<std::string>{};
+        return std::nullopt;
+    }
+    if (name.substr(0, star) != pattern.substr(0, star)) return std::nullopt;
+    std::string_view rest_pattern = pattern.substr(star + 1);
+    // The longest capture first (a greedy `.*`), then shorter ones.
+    for (std::size_t len = name.size() - star + 1; len-- > 0;) {
+        auto tail = match_wildcard(rest_pattern, name.substr(star + len));
+        if (!tail) continue;
+        std::vector<std::string> captures{std::string(name.substr(star, len))};
+        captures.insert(captures.end(), tail->begin(), tail->end());
+        return captures;
+    }
+    return std::nullopt;
+}
+
 std::vector<const Deployment*> resolve_chain(const Config& cfg, const std::string& model,
-                                             unsigned rotation) {
+                                             unsigned rotation, std::deque<Deployment>* concrete) {
     std::vector<const Deployment*> out;
-    append_group(cfg, model, rotation, out);
+    append_group(cfg, model, rotation, out, concrete);
     if (out.empty()) return out;  // unknown model: no chain at all
     if (const FallbackChain* chain = cfg.fallbacks_for(model)) {
         for (const auto& f : chain->fallbacks)
-            append_group(cfg, f, rotation, out);
+            append_group(cfg, f, rotation, out, concrete);
     }
     return out;
 }
@@ -48,7 +101,7 @@ std::vector<const Deployment*> resolve_context_fallbacks(const Config& cfg,
     for (const auto& chain : cfg.router.context_window_fallbacks) {
         if (chain.model_name != model) continue;
         for (const auto& f : chain.fallbacks)
-            append_group(cfg, f, 0, out);
+            append_group(cfg, f, 0, out, nullptr);
     }
     return out;
 }

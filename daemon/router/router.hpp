@@ -5,8 +5,10 @@
 // decide between retrying, falling back and giving up.
 
 #include <atomic>
+#include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config.hpp"
@@ -19,9 +21,19 @@ namespace litellm::router {
 std::string deployment_key(const Deployment& d);
 
 /// The deployments to try for `model`, primary first, without duplicates. `rotation` picks the
-/// starting deployment inside each group when the routing strategy rotates.
+/// starting deployment inside each group when the routing strategy rotates. A name no
+/// deployment has exactly is matched against wildcard names (`anthropic/*`, `*`; the longest
+/// pattern first, as LiteLLM does) when `concrete` is given: each matching deployment is copied
+/// there with the captured text put in place of the `*` of its litellm_params.model, and the
+/// chain points at the copies.
 std::vector<const Deployment*> resolve_chain(const Config& cfg, const std::string& model,
-                                             unsigned rotation = 0);
+                                             unsigned rotation = 0,
+                                             std::deque<Deployment>* concrete = nullptr);
+
+/// The captures of `name` against a wildcard `pattern` (each `*` matches any text, the first
+/// as much as it can), or nullopt when it does not match.
+std::optional<std::vector<std::string>> match_wildcard(std::string_view pattern,
+                                                       std::string_view name);
 
 /// The deployments of the context-window fallbacks for `model` (may be empty).
 std::vector<const Deployment*> resolve_context_fallbacks(const Config& cfg,

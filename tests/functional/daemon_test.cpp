@@ -191,7 +191,7 @@ TEST_F(DaemonTest, LogsTailShowsStartupLines) {
 TEST_F(DaemonTest, BrokenReloadReturnsErrorsAndKeepsTheOldConfig) {
     m_home.write("config.yaml",
                  "model_list:\n  - model_name: x\n    litellm_params:\n      "
-                 "model: nonsense/abc\n");
+                 "model: abc\n");
     auto r = run_ctl(m_home, {"reload"});
     EXPECT_EQ(r.exit_code, static_cast<int>(proto::ExitCode::kConfigInvalid)) << r.out << r.err;
     EXPECT_NE(r.err.find("config.yaml:4:"), std::string::npos) << r.err;

@@ -1,4 +1,5 @@
 #include "common/config.hpp"
+#include "common/providers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -387,18 +388,24 @@ TEST(ConfigErrors, ModelWithoutProviderPrefix) {
     expect_at(d, Diagnostic::Severity::kError, 4, 14);
     EXPECT_EQ(d.message,
               "litellm_params.model 'gpt-4' of 'a' needs a provider prefix such as openai/gpt-4; "
-              "known prefixes: anthropic, openai, zai, dashscope, chatgpt, gemini_cli, "
-              "qwen_portal");
+              "known prefixes: " +
+                  known_provider_prefixes());
 }
 
-TEST(ConfigErrors, UnknownProviderPrefix) {
-    ConfigLoadResult result =
-        load("model_list:\n  - model_name: a\n    litellm_params:\n      model: vertex/gemini\n");
-    ASSERT_EQ(result.errors().size(), 1u);
-    Diagnostic d = result.errors()[0];
-    expect_at(d, Diagnostic::Severity::kError, 4, 14);
-    EXPECT_NE(d.message.find("unknown provider 'vertex'"), std::string::npos);
-    EXPECT_NE(d.message.find("known prefixes: anthropic, openai"), std::string::npos);
+TEST(ConfigWarnings, AProviderLitellmdDoesNotServeSkipsOnlyItsDeployment) {
+    ConfigLoadResult result = load(
+        "model_list:\n  - model_name: a\n    litellm_params:\n      model: bedrock/claude\n"
+        "  - model_name: b\n    litellm_params:\n      model: openai/gpt-x\n"
+        "  - model_name: c\n    litellm_params:\n      model: gemini/gemini-2.5-pro\n");
+    ASSERT_TRUE(result.ok());  // the rest of the file still loads
+    ASSERT_EQ(result.config->model_names(), std::vector<std::string>{"b"});
+    Diagnostic d = find_diag(result, "uses provider 'bedrock'");
+    expect_at(d, Diagnostic::Severity::kWarning, 4, 14);
+    EXPECT_NE(d.message.find("openai/<model> with that gateway's api_base"), std::string::npos);
+    EXPECT_NE(d.message.find("'a' is skipped"), std::string::npos);
+    ASSERT_EQ(result.config->skipped_models.count("a"), 1u);
+    EXPECT_NE(result.config->skipped_models.at("c").find("generativelanguage.googleapis.com"),
+              std::string::npos);
 }
 
 TEST(ConfigErrors, EmptyUpstreamModel) {
@@ -603,14 +610,14 @@ TEST(ConfigWarnings, UnknownKeysEverywhere) {
         "  database_url: x\n"                      // 10
         "include: other.yaml\n");                  // 11
     ASSERT_TRUE(result.ok());
-    ASSERT_EQ(result.warnings().size(), 5u);
+    ASSERT_EQ(result.warnings().size(), 4u);
     expect_at(find_diag(result, "unknown key 'rpm' in model_list entry 'a' (ignored)"),
               Diagnostic::Severity::kWarning, 3, 5);
     expect_at(
         find_diag(result, "unknown key 'enable_pre_call_checks' in router_settings (ignored)"),
         Diagnostic::Severity::kWarning, 6, 3);
-    expect_at(find_diag(result, "unknown key 'num_retries' in litellm_settings (ignored)"),
-              Diagnostic::Severity::kWarning, 8, 3);
+    // litellm_settings.num_retries is LiteLLM's, read like router_settings' (which wins).
+    EXPECT_EQ(result.config->router.num_retries, 3);
     expect_at(find_diag(result, "unknown key 'database_url' in general_settings (ignored)"),
               Diagnostic::Severity::kWarning, 10, 3);
     expect_at(find_diag(result, "unknown key 'include' in the top level (ignored)"),
