@@ -93,3 +93,50 @@ TEST(Router, PolicyComesFromRouterSettings) {
 
 }  // namespace
 }  // namespace litellm::router
+
+namespace litellm::router {
+namespace {
+
+TEST(Wildcard, CapturesAreGreedyAndAnchored) {
+    using V = std::vector<std::string>;
+    EXPECT_EQ(match_wildcard("anthropic/*", "anthropic/claude-x"), V{"claude-x"});
+    EXPECT_EQ(match_wildcard("*", "anything/at/all"), V{"anything/at/all"});
+    EXPECT_EQ(match_wildcard("a*-v*", "a1-v2-v3"), (V{"1-v2", "3"}));
+    EXPECT_EQ(match_wildcard("exact", "exact"), V{});
+    EXPECT_FALSE(match_wildcard("anthropic/*", "openai/gpt"));
+    EXPECT_FALSE(match_wildcard("claude-*-latest", "claude-opus"));
+    EXPECT_EQ(match_wildcard("claude-*-latest", "claude-opus-latest"), V{"opus"});
+}
+
+TEST(Wildcard, TheMostSpecificPatternWinsAndExactNamesBeatPatterns) {
+    Config cfg;
+    auto add = [&](std::string name, std::string model) {
+        Deployment d;
+        d.model_name = std::move(name);
+        d.model = model;
+        d.provider = model.substr(0, model.find('/'));
+        d.upstream_model = model.substr(model.find('/') + 1);
+        cfg.model_list.push_back(d);
+    };
+    add("*", "openai/*");
+    add("anthropic/*", "anthropic/*");
+    add("anthropic/claude-3*", "anthropic/legacy-*");
+    add("anthropic/claude-3-opus", "anthropic/pinned-opus");
+    std::deque<Deployment> concrete;
+    auto models = [&](const std::string& m) {
+        std::vector<std::string> out;
+        for (const Deployment* d : resolve_chain(cfg, m, 0, &concrete))
+            out.push_back(d->model + " -> " + d->upstream_model);
+        return out;
+    };
+    using V = std::vector<std::string>;
+    EXPECT_EQ(models("anthropic/claude-sonnet"), V{"anthropic/claude-sonnet -> claude-sonnet"});
+    EXPECT_EQ(models("anthropic/claude-3-haiku"), V{"anthropic/legacy--haiku -> legacy--haiku"});
+    EXPECT_EQ(models("anthropic/claude-3-opus"), V{"anthropic/pinned-opus -> pinned-opus"});
+    EXPECT_EQ(models("gpt-4o"), V{"openai/gpt-4o -> gpt-4o"});
+    // Without a place for concrete deployments, patterns are not consulted.
+    EXPECT_TRUE(resolve_chain(cfg, "gpt-4o").empty());
+}
+
+}  // namespace
+}  // namespace litellm::router
