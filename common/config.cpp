@@ -1070,6 +1070,22 @@ class Loader {
                 size(l.max_log_line_bytes, 1u << 10);
             } else if (f.name == "max_connections") {
                 count(l.max_connections, 16);
+            } else if (f.name == "log_max_size_mb") {
+                // litellmd's own: rotate the log file past this size (0 = leave it to logrotate).
+                if (auto v = read_count(f, what))
+                    m_config.general.log_max_bytes = static_cast<std::size_t>(*v) << 20;
+            } else if (f.name == "log_backups") {
+                count(m_config.general.log_backups, 1);
+            } else if (f.name == "log_file") {
+                auto v = read_string(f, what);
+                if (v && (*v == "auto" || *v == "always" || *v == "never")) {
+                    m_config.general.log_file = *v;
+                } else if (v) {
+                    error(mark_of(f), what +
+                                          " must be auto (no file when stderr is the "
+                                          "journal), always or never; got '" +
+                                          *v + "'");
+                }
             } else {
                 unknown_key(f, "general_settings");
             }

@@ -108,6 +108,9 @@ struct Limits {
 struct GeneralSettings {
     SecretValue master_key;
     Limits limits;
+    std::size_t log_max_bytes = 0;  ///< log_max_size_mb: rotate the log file past it (0 = never)
+    int log_backups = 5;            ///< log_backups: rotated files kept
+    std::string log_file = "auto";  ///< log_file: auto (none under the journal), always, never
 };
 
 /// The whole parsed config.

@@ -145,8 +145,47 @@ bool Logger::configure(const LoggerOptions& options, std::string* error) {
         return false;
     }
     m_file = ::fdopen(fd, "a");
+    struct stat st {};
+    m_file_bytes = ::fstat(fd, &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
     if (m_file && !m_flusher.joinable()) m_flusher = std::thread([this] { flusher(); });
     return m_file != nullptr;
+}
+
+void Logger::rotate_locked() {
+    // <file>.N-1 -> <file>.N, ..., <file> -> <file>.1, then a fresh <file>: what logrotate
+    // does, for users without it. The oldest beyond file_backups is dropped.
+    std::fflush(m_file);
+    std::fclose(m_file);
+    m_file = nullptr;
+    const std::string& path = m_options.file_path;
+    int keep = std::max(1, m_options.file_backups);
+    std::remove((path + "." + std::to_string(keep)).c_str());
+    for (int k = keep - 1; k >= 1; --k) {
+        std::rename((path + "." + std::to_string(k)).c_str(),
+                    (path + "." + std::to_string(k + 1)).c_str());
+    }
+    std::rename(path.c_str(), (path + ".1").c_str());
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) m_file = ::fdopen(fd, "a");
+    m_file_bytes = 0;
+}
+
+const char* journal_prefix(LogLevel level) {
+    switch (level) {
+        case LogLevel::kDebug:
+            return "<7>";
+        case LogLevel::kInfo:
+            return "<6>";
+        case LogLevel::kWarn:
+            return "<4>";
+        default:
+            return "<3>";
+    }
+}
+
+LoggerOptions Logger::options() const {
+    std::lock_guard lock(m_mutex);
+    return m_options;
 }
 
 Logger::~Logger() {
@@ -187,8 +226,14 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
         record.seq = m_next_seq++;
         std::string line = format_log_line(record);
         line.push_back('\n');
+        // Past the size asked for, a line starts the next file (one is never split).
+        if (m_file && m_options.max_file_bytes > 0 && m_file_bytes > 0 &&
+            m_file_bytes + line.size() > m_options.max_file_bytes) {
+            rotate_locked();
+        }
         if (m_file) {
             std::fwrite(line.data(), 1, line.size(), m_file);
+            m_file_bytes += line.size();
             if (static_cast<int>(level) >= static_cast<int>(LogLevel::kWarn)) {
                 // Warnings and errors reach the disk at once (a crash may follow them).
                 std::fflush(m_file);
@@ -198,7 +243,10 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
                 m_flush_cv.notify_one();
             }
         }
-        if (m_options.to_stderr) std::fwrite(line.data(), 1, line.size(), stderr);
+        if (m_options.to_stderr) {
+            if (m_options.stderr_is_journal) std::fputs(journal_prefix(level), stderr);
+            std::fwrite(line.data(), 1, line.size(), stderr);
+        }
         if (m_options.ring_capacity > 0) {
             if (m_ring.size() >= m_options.ring_capacity) m_ring.pop_front();
             m_ring.push_back(record);

@@ -75,7 +75,15 @@ struct LoggerOptions {
     std::size_t ring_capacity = 4096;
     /// Longest message kept; longer ones are cut and end with "… (N bytes)".
     std::size_t max_message_bytes = 8u << 10;
+    /// stderr goes to systemd's journal (JOURNAL_STREAM): each line starts with its syslog
+    /// priority, "<3>" error ... "<7>" debug, so `journalctl -p warning` finds warnings.
+    bool stderr_is_journal = false;
+    std::size_t max_file_bytes = 0;  ///< the file is rotated past this size; 0 = never
+    int file_backups = 5;            ///< rotated files kept: <file>.1 (newest) ... <file>.N
 };
+
+/// The syslog priority prefix sd-daemon(3) reads for `level` ("<4>" for a warning).
+const char* journal_prefix(LogLevel level);
 
 /// `message` made safe for a one-line record: control bytes (CR, LF, ESC, ...) written as
 /// \n-style escapes, so no input can forge a record, and cut to `max_bytes` with an ellipsis
@@ -120,6 +128,8 @@ class Logger {
 
     /// Closes and reopens the log file (after rotation).
     void reopen();
+    /// The options in force.
+    LoggerOptions options() const;
 
     /// Flushes and closes the file; later records go to the other sinks only.
     void close();
@@ -140,6 +150,9 @@ class Logger {
     std::atomic<int> m_min_level{static_cast<int>(LogLevel::kInfo)};
     std::atomic<std::size_t> m_max_message{8u << 10};
     std::FILE* m_file = nullptr;
+    std::size_t m_file_bytes = 0;  ///< the file's size, for max_file_bytes
+    /// Moves the file to <file>.1 (and older ones along) and opens a fresh one; m_mutex held.
+    void rotate_locked();
     std::deque<LogRecord> m_ring;
     std::uint64_t m_next_seq = 1;
     std::vector<std::shared_ptr<LogSubscriber>> m_subscribers;

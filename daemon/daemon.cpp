@@ -1,5 +1,7 @@
 #include "daemon/daemon.hpp"
 
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -60,6 +62,32 @@ void raise_open_file_limit() {
         log_debug("daemon", "open-file limit raised from {} to {}", static_cast<long long>(before),
                   static_cast<long long>(lim.rlim_cur));
     }
+}
+
+// Whether stderr is systemd's journal: JOURNAL_STREAM names its device and inode (read once,
+// at start).
+bool stderr_is_journal() {
+    const char* js = std::getenv("JOURNAL_STREAM");
+    unsigned long long dev = 0, ino = 0;
+    if (!js || std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;
+    struct stat st {};
+    return ::fstat(2, &st) == 0 && static_cast<unsigned long long>(st.st_dev) == dev &&
+           static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+// The log file settings of `cfg`: rotation by size, and no file beside the journal unless
+// asked for (every line would be kept twice).
+void apply_log_settings(const Config& cfg, const std::string& log_path) {
+    static const bool journal = stderr_is_journal();  // the first load is at start
+    LoggerOptions o = Logger::instance().options();
+    const std::string& mode = cfg.general.log_file;
+    std::string path = mode == "never" || (mode == "auto" && journal) ? "" : log_path;
+    o.max_file_bytes = cfg.general.log_max_bytes;
+    o.file_backups = cfg.general.log_backups;
+    o.stderr_is_journal = journal && o.to_stderr;
+    o.file_path = path;
+    // Reopens the file too: a reload after logrotate's `mv` starts the new file.
+    Logger::instance().configure(o);
 }
 
 // Limits that live outside the config snapshot's readers: the logger and the JSON parsers.
@@ -156,6 +184,7 @@ bool Daemon::load_initial_config() {
     }
     apply_config_environment(*result.config);
     install_limits(*result.config);
+    apply_log_settings(*result.config, m_paths.log_file);
     std::lock_guard lock(m_config_mutex);
     m_config = std::make_shared<const Config>(std::move(*result.config));
     m_config_warnings = diagnostics_text(result.warnings());
@@ -166,6 +195,8 @@ bool Daemon::load_initial_config() {
 ReloadResult Daemon::reload() {
     ReloadResult out;
     sd_notify_reloading();
+    // A reload also starts a new log file (logrotate's postrotate may run `litellmctl reload`).
+    Logger::instance().reopen();
     log_info("daemon", "reloading {}", m_options.config_path);
     load_dotenv_file(m_paths.dotenv, &m_dotenv_owned);
     ConfigLoadResult result = load_config_file(m_options.config_path);
@@ -191,6 +222,7 @@ ReloadResult Daemon::reload() {
     }
     apply_config_environment(*result.config);
     install_limits(*result.config);
+    apply_log_settings(*result.config, m_paths.log_file);
     out.model_count = result.config->model_names().size();
     {
         std::lock_guard lock(m_config_mutex);
@@ -234,6 +266,7 @@ void Daemon::install_signals() {
     m_signals.add(SIGTERM);
     m_signals.add(SIGINT);
     m_signals.add(SIGHUP);
+    m_signals.add(SIGUSR1);
     wait_for_signal();
 }
 
@@ -243,6 +276,13 @@ void Daemon::wait_for_signal() {
         if (ec) return;
         if (sig == SIGHUP) {
             reload();
+            wait_for_signal();
+            return;
+        }
+        if (sig == SIGUSR1) {
+            // logrotate's postrotate: the old file was moved; write a new one at the path.
+            Logger::instance().reopen();
+            log_info("daemon", "log file reopened (SIGUSR1)");
             wait_for_signal();
             return;
         }
@@ -344,6 +384,7 @@ int Daemon::run() {
     LoggerOptions log_options;
     log_options.file_path = m_paths.log_file;
     log_options.to_stderr = m_options.log_to_stderr;
+    log_options.stderr_is_journal = log_options.to_stderr && stderr_is_journal();
     log_options.min_level = m_options.log_level;
     if (!Logger::instance().configure(log_options, &error)) {
         std::fprintf(stderr, "litellmd: cannot open the log file %s; logging to stderr only\n",

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -370,6 +371,28 @@ void Proxy::write_error(const http::Request& req, http::Response& res, const std
     }
 }
 
+// One log line for a client refused for its key, at most one a second (a client retrying in
+// a loop must not fill the log): the lines skipped meanwhile are counted in the next one.
+void log_rejected_client(const http::Request& req, const char* why) {
+    static std::mutex mutex;
+    static Clock::time_point last{};
+    static std::uint64_t skipped = 0;
+    std::uint64_t also = 0;
+    {
+        std::lock_guard lock(mutex);
+        auto now = Clock::now();
+        if (last != Clock::time_point{} && now - last < std::chrono::seconds(1)) {
+            ++skipped;
+            return;
+        }
+        last = now;
+        also = std::exchange(skipped, 0);
+    }
+    log_warn("proxy", "{} {} refused (401): {}, not general_settings.master_key{}", req.method,
+             req.path, why,
+             also ? fmt::format(" ({} more refused in the last second, not logged)", also) : "");
+}
+
 bool Proxy::refuse_early(const http::Request& req, http::Response& res) {
     if (req.method != "POST") return false;
     auto cfg = m_configs.config();
@@ -387,6 +410,7 @@ bool Proxy::authorize(const http::Request& req, http::Response& res, const api::
     bool ok = presented.size() == key.size() &&
               CRYPTO_memcmp(presented.data(), key.data(), key.size()) == 0;
     if (ok) return true;
+    log_rejected_client(req, presented.empty() ? "no API key" : "a wrong API key");
     proxy::write_error(
         res, codec_of(api),
         make_error(wire::ErrorKind::kAuthentication,

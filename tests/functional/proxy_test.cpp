@@ -6,6 +6,8 @@
 #include <set>
 #include <string>
 
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -583,6 +585,30 @@ TEST_F(ProxyTest, MasterKeyIsRequiredInEitherHeader) {
     EXPECT_EQ(x_api_key->status, 200);
     // The client's key never reaches the upstream; the deployment's key does.
     EXPECT_EQ(m_anthropic.last_request().header("x-api-key"), "key-anthropic");
+}
+
+TEST_F(ProxyTest, ARefusedClientLeavesOneRateLimitedLogLine) {
+    for (int i = 0; i < 20; ++i) {
+        auto wrong = post("/v1/chat/completions", openai_body("gpt-o", false),
+                          {{"Authorization", "Bearer nope-" + std::to_string(i)}});
+        ASSERT_TRUE(wrong);
+        EXPECT_EQ(wrong->status, 401);
+    }
+    std::string log;
+    for (int i = 0; i < 100 && log.find("refused (401)") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        log = m_daemon.stderr_text();
+    }
+    EXPECT_NE(log.find("POST /v1/chat/completions refused (401): a wrong API key"),
+              std::string::npos)
+        << log;
+    // Twenty refusals in well under a second: one line, not twenty.
+    std::size_t lines = 0;
+    for (std::size_t at = log.find("refused (401)"); at != std::string::npos;
+         at = log.find("refused (401)", at + 1))
+        ++lines;
+    EXPECT_LE(lines, 3u) << log;
+    EXPECT_EQ(log.find("nope-"), std::string::npos);  // the key presented is not logged
 }
 
 // ---- count_tokens, models, probes -------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 
 #include <thread>
 
@@ -130,6 +131,44 @@ TEST_F(LogTest, InfoLinesAreFlushedInBatchesWarningsAtOnce) {
     EXPECT_TRUE(seen) << "an info line never reached the file without close()";
     Logger::instance().close();
     std::filesystem::remove(path);
+}
+
+TEST_F(LogTest, TheFileIsRotatedBySizeKeepingTheBackupsAsked) {
+    std::string dir =
+        std::filesystem::temp_directory_path() / ("litellm-logrot-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    LoggerOptions o;
+    o.file_path = dir + "/d.log";
+    o.max_file_bytes = 300;
+    o.file_backups = 2;
+    Logger::instance().configure(o);
+    for (int i = 0; i < 40; ++i)
+        log_warn("t", "line {} padding padding padding", i);  // warnings reach the file now
+    Logger::instance().configure(LoggerOptions{});
+    namespace fs = std::filesystem;
+    EXPECT_TRUE(fs::exists(dir + "/d.log"));
+    EXPECT_TRUE(fs::exists(dir + "/d.log.1"));
+    EXPECT_TRUE(fs::exists(dir + "/d.log.2"));
+    EXPECT_FALSE(fs::exists(dir + "/d.log.3"));        // only the two asked for
+    EXPECT_LE(fs::file_size(dir + "/d.log.1"), 300u);  // a line that would pass it starts the next
+    // The newest line is in the live file, older ones in .1.
+    auto read = [](const std::string& p) {
+        std::ifstream in(p);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    EXPECT_NE(read(dir + "/d.log").find("line 39"), std::string::npos);
+    EXPECT_EQ(read(dir + "/d.log.1").find("line 39"), std::string::npos);
+    EXPECT_EQ((fs::status(dir + "/d.log.1").permissions() & fs::perms::others_read),
+              fs::perms::none);
+    fs::remove_all(dir);
+}
+
+TEST(LogJournal, PrioritiesAsSdDaemonReadsThem) {
+    EXPECT_STREQ(journal_prefix(LogLevel::kError), "<3>");
+    EXPECT_STREQ(journal_prefix(LogLevel::kWarn), "<4>");
+    EXPECT_STREQ(journal_prefix(LogLevel::kInfo), "<6>");
+    EXPECT_STREQ(journal_prefix(LogLevel::kDebug), "<7>");
 }
 
 TEST(LogFormat, TimestampAndLevels) {
