@@ -85,6 +85,7 @@ void apply_log_settings(const Config& cfg, const std::string& log_path) {
     o.max_file_bytes = cfg.general.log_max_bytes;
     o.file_backups = cfg.general.log_backups;
     o.stderr_is_journal = journal && o.to_stderr;
+    o.max_message_bytes = cfg.general.limits.max_log_line_bytes;  // configure() sets it too
     o.file_path = path;
     // Reopens the file too: a reload after logrotate's `mv` starts the new file.
     Logger::instance().configure(o);
