@@ -1,5 +1,7 @@
 #include "ctl/doctor.hpp"
 
+#include "common/outbound_proxy.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -791,6 +793,8 @@ void check_service(Context& c) {
 struct Upstream {
     Endpoint endpoint;
     std::vector<std::string> models;
+    std::string proxy;         ///< the proxy requests to it go through ("" = direct)
+    std::string proxy_source;  ///< the variable that named it
 };
 
 std::vector<Upstream> upstreams(const Config& cfg) {
@@ -806,7 +810,11 @@ std::vector<Upstream> upstreams(const Config& cfg) {
         auto it = std::find_if(out.begin(), out.end(), [&](const Upstream& u) {
             return u.endpoint.host == ep->host && u.endpoint.port == ep->port;
         });
-        if (it == out.end()) it = out.insert(out.end(), Upstream{*ep, {}});
+        if (it == out.end()) {
+            it = out.insert(
+                out.end(),
+                Upstream{*ep, {}, cfg.proxy.for_url(base), cfg.proxy.source_for_url(base)});
+        }
         if (std::find(it->models.begin(), it->models.end(), d.model_name) == it->models.end()) {
             it->models.push_back(d.model_name);
         }
@@ -829,8 +837,15 @@ std::vector<std::optional<ProbeResult>> probe_all(const std::vector<Upstream>& t
     shared->results.resize(targets.size());
     shared->pending = targets.size();
     for (size_t i = 0; i < targets.size(); ++i) {
-        auto run = [shared, i, host = targets[i].endpoint.host, port = targets[i].endpoint.port,
-                    timeout_ms] {
+        // Through a proxy, the proxy is what this machine must reach.
+        std::string host = targets[i].endpoint.host;
+        int port = targets[i].endpoint.port;
+        ProxyEndpoint via;
+        if (!targets[i].proxy.empty() && parse_proxy_url(targets[i].proxy, via)) {
+            host = via.host;
+            port = via.port;
+        }
+        auto run = [shared, i, host, port, timeout_ms] {
             ProbeResult r = probe_tcp(host, port, timeout_ms);
             std::lock_guard lock(shared->mutex);
             shared->results[i] = std::move(r);
@@ -871,10 +886,16 @@ void check_upstreams(Context& c) {
                                 ? fmt::format("[{}]:{}", u.endpoint.host, u.endpoint.port)
                                 : fmt::format("{}:{}", u.endpoint.host, u.endpoint.port);
         std::string models = list_text(u.models, 3);
+        if (!u.proxy.empty()) {
+            // As this shell's environment names it; a service's may differ.
+            where +=
+                fmt::format(" via the proxy {} ({})", redact_proxy_url(u.proxy), u.proxy_source);
+        }
         const auto& r = results[i];
         if (r && r->connected) {
             c.report.add("upstream", Status::kOk,
-                         fmt::format("{} reachable ({}); used by {}", where, r->detail, models));
+                         fmt::format("{} {}reachable ({}); used by {}", where,
+                                     u.proxy.empty() ? "" : "proxy ", r->detail, models));
             continue;
         }
         std::string why = !r ? fmt::format("DNS lookup did not finish within {} ms",

@@ -9,6 +9,7 @@
 
 #include "common/json.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/router/router.hpp"
 #include "proto/limits.hpp"
 #include "proto/methods.hpp"
 #include "proto/version.hpp"
@@ -64,6 +65,56 @@ Value cooldowns_json(router::CooldownTable& table, Alloc& a) {
         arr.PushBack(v, a);
     }
     return arr;
+}
+
+// The model names and deployment keys a cooldown can be reset by.
+std::vector<std::string> reset_names(Daemon& daemon) {
+    std::vector<std::string> names;
+    if (auto cfg = daemon.config()) {
+        names = cfg->model_names();
+        for (const Deployment& d : cfg->model_list)
+            names.push_back(router::deployment_key(d));
+    }
+    for (const auto& e : daemon.cooldowns().list())
+        names.push_back(e.key);
+    return names;
+}
+
+bool names_a_deployment(Daemon& daemon, const std::string& name) {
+    for (const std::string& n : reset_names(daemon)) {
+        if (n == name || n.rfind(name + "@", 0) == 0) return true;
+    }
+    return false;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// The known name nearest to `name`, when it is near enough to be a typo of it.
+std::string closest_name(Daemon& daemon, const std::string& name) {
+    std::string best;
+    std::size_t best_d = std::max<std::size_t>(2, name.size() / 3) + 1;
+    for (const std::string& n : reset_names(daemon)) {
+        std::size_t d = edit_distance(name, n);
+        if (d < best_d) {
+            best_d = d;
+            best = n;
+        }
+    }
+    return best;
 }
 
 }  // namespace
@@ -211,6 +262,15 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
 
     bind("cooldowns.reset", [this](const Value& params, CallContext&) {
         std::string name(json_get_string(params, "name"));
+        if (!name.empty() && !names_a_deployment(m_daemon, name)) {
+            // A typo must not look like a reset that found nothing cooling.
+            std::string hint = closest_name(m_daemon, name);
+            return HandlerReply::failure(
+                proto::ErrorCode::kNotFound,
+                fmt::format("no model or deployment named '{}'{}; `litellmctl cooldowns` lists "
+                            "them, and `litellmctl status` the models",
+                            name, hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+        }
         int n = m_daemon.cooldowns().reset(name);
         log_info("router", "cooldowns reset for {}: {} were cooling",
                  name.empty() ? "all deployments" : name, n);

@@ -302,6 +302,22 @@ void Proxy::handle(http::Request& req, http::Response& res) {
         res.set_content("litellmd is running\n", "text/plain");
         return;
     }
+    // LiteLLM's probes, as LiteLLM answers them (container orchestrators and dashboards
+    // written for it poll these): no key needed, like LiteLLM's public routes.
+    if (get && (req.path == "/health/liveliness" || req.path == "/health/liveness")) {
+        res.set_content("\"I'm alive!\"", "application/json");
+        return;
+    }
+    if (get && req.path == "/health/readiness") {
+        auto cfg = m_configs.config();
+        res.set_content(
+            fmt::format(R"({{"status":"healthy","db":"Not connected","cache":null,)"
+                        R"("litellm_version":{},"success_callbacks":[],)"
+                        R"("models":{}}})",
+                        json_quote(proto::kVersion), cfg ? cfg->model_names().size() : 0),
+            "application/json");
+        return;
+    }
     if (get && req.path == "/api/hello") {
         res.set_content("", "text/plain");
         return;

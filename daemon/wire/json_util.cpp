@@ -530,23 +530,9 @@ std::string random_id(std::string_view prefix) {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// The code unit of a `\uXXXX` escape at `s[i]` (the backslash), or -1.
+// The code unit of a `\uXXXX` escape at `s[i]` (the backslash), or -1 (model.hpp's).
 int escape_unit(std::string_view s, std::size_t i) {
-    if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return -1;
-    int v = 0;
-    for (std::size_t k = i + 2; k < i + 6; ++k) {
-        int h = hex_value(s[k]);
-        if (h < 0) return -1;
-        v = v * 16 + h;
-    }
-    return v;
+    return static_cast<int>(json_escape_unit(s, i));
 }
 
 // Length of the UTF-8 sequence led by `lead`, 0 when it cannot lead one.

@@ -15,18 +15,6 @@ int hex_value(char c) {
     return -1;
 }
 
-// The code unit of "\uXXXX" at `s[i]` (i at the backslash), or -1.
-long utf16_unit_at(std::string_view s, std::size_t i) {
-    if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return -1;
-    long unit = 0;
-    for (std::size_t k = i + 2; k < i + 6; ++k) {
-        int h = hex_value(s[k]);
-        if (h < 0) return -1;
-        unit = unit * 16 + h;
-    }
-    return unit;
-}
-
 void append_utf8(std::string& out, std::uint32_t cp) {
     if (cp < 0x80) {
         out += static_cast<char>(cp);
@@ -87,14 +75,14 @@ void unescape_into(std::string_view s, std::string& out) {
                 out += '\t';
                 break;
             case 'u': {
-                long unit = utf16_unit_at(s, bs);
+                long unit = json_escape_unit(s, bs);
                 if (unit < 0) {
                     append_utf8(out, 0xFFFD);
                     break;
                 }
                 i = bs + 6;
                 if (unit >= 0xD800 && unit <= 0xDBFF) {
-                    long low = utf16_unit_at(s, i);
+                    long low = json_escape_unit(s, i);
                     if (low >= 0xDC00 && low <= 0xDFFF) {
                         append_utf8(out, 0x10000 +
                                              ((static_cast<std::uint32_t>(unit) - 0xD800) << 10) +
@@ -117,6 +105,17 @@ void unescape_into(std::string_view s, std::string& out) {
 }
 
 }  // namespace
+
+long json_escape_unit(std::string_view s, std::size_t i) {
+    if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return -1;
+    long unit = 0;
+    for (std::size_t k = i + 2; k < i + 6; ++k) {
+        int h = hex_value(s[k]);
+        if (h < 0) return -1;
+        unit = unit * 16 + h;
+    }
+    return unit;
+}
 
 std::string unescape_json(std::string_view escaped) {
     std::string out;

@@ -72,6 +72,9 @@ class Text {
     bool m_is_json = false;
 };
 
+/// The UTF-16 code unit of the `\uXXXX` escape at `s[i]` (the backslash), or -1.
+long json_escape_unit(std::string_view s, std::size_t i);
+
 /// The text of a JSON string's `escaped` contents (between its quotes), decoded leniently:
 /// an invalid escape or a lone surrogate becomes U+FFFD.
 std::string unescape_json(std::string_view escaped);

@@ -322,6 +322,27 @@ TEST_F(DoctorTest, HealthyHomeWithRunningDaemonPasses) {
     EXPECT_NE(text.out.find("ok    socket       litellmd "), std::string::npos) << text.out;
 }
 
+TEST_F(DoctorTest, UpstreamsBehindAProxyAreProbedThroughItAndSaySo) {
+    FakeUpstream anthropic_up, openai_up, proxy;  // the "proxy" only has to accept TCP
+    TempHome home;
+    home.write("config.yaml", healthy_config(anthropic_up, openai_up));
+    write_mode(home, ".env", kHealthyEnv, 0600);
+    std::string proxy_url = "http://u:pw@127.0.0.1:" + std::to_string(proxy.port());
+    ::setenv("HTTP_PROXY", proxy_url.c_str(), 1);
+    ::setenv("NO_PROXY", "127.0.0.2", 1);
+    RunResult r = doctor(home, {"--json", "--port", std::to_string(free_port())});
+    ::unsetenv("HTTP_PROXY");
+    ::unsetenv("NO_PROXY");
+    auto checks = checks_of(parse_json(r.out));
+    SCOPED_TRACE(dump(checks));
+    EXPECT_NE(find_check(checks, "upstream", "ok",
+                         fmt::format("127.0.0.1:{} via the proxy http://u:***@127.0.0.1:{} "
+                                     "(HTTP_PROXY) proxy reachable",
+                                     anthropic_up.port(), proxy.port())),
+              nullptr);
+    EXPECT_EQ(r.out.find(":pw@"), std::string::npos);  // the proxy password is not shown
+}
+
 TEST_F(DoctorTest, OfflineSkipsProbes) {
     FakeUpstream anthropic_up, openai_up;
     TempHome home;

@@ -567,6 +567,24 @@ TEST_F(ProxyTest, ClientMistakesGetClearErrorsAndTheDaemonKeepsServing) {
     EXPECT_EQ(m_anthropic.request_count() + m_openai.request_count(), 0u);
 }
 
+TEST_F(ProxyTest, LitellmsLivenessAndReadinessProbesAnswerWithoutAKey) {
+    httplib::Client c("127.0.0.1", m_port);  // no master key sent
+    auto live = c.Get("/health/liveliness");
+    ASSERT_TRUE(live);
+    EXPECT_EQ(live->status, 200);
+    EXPECT_EQ(live->body, "\"I'm alive!\"");  // a JSON string, as LiteLLM's FastAPI sends it
+    EXPECT_EQ(live->get_header_value("Content-Type"), "application/json");
+    ASSERT_TRUE(c.Get("/health/liveness"));
+    auto ready = c.Get("/health/readiness");
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 200);
+    auto d = json_of(ready->body);
+    EXPECT_STREQ(d["status"].GetString(), "healthy");
+    EXPECT_TRUE(d.HasMember("litellm_version"));
+    EXPECT_TRUE(d["cache"].IsNull());
+    EXPECT_EQ(m_anthropic.request_count() + m_openai.request_count(), 0u);
+}
+
 TEST_F(ProxyTest, MasterKeyIsRequiredInEitherHeader) {
     m_anthropic.set_default_reply(anthropic_fake::text("ok"));
     httplib::Client bare("127.0.0.1", m_port);

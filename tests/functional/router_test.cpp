@@ -298,6 +298,23 @@ TEST_F(RouterTest, CooldownsCanBeListedAndResetFromTheCli) {
     EXPECT_EQ(text_of_anthropic(res->body), "primary back");
 }
 
+TEST_F(RouterTest, ResettingTheCooldownOfAnUnknownNameIsNotFoundWithASuggestion) {
+    start("");
+    auto typo = run_ctl(m_home, {"cooldowns", "reset", "primery"});
+    EXPECT_NE(typo.exit_code, 0) << typo.out;
+    EXPECT_NE(typo.err.find("no model or deployment named 'primery'"), std::string::npos)
+        << typo.err;
+    EXPECT_NE(typo.err.find("did you mean 'primary'"), std::string::npos) << typo.err;
+    // Over the socket it is the table's not_found error.
+    auto reply = m_daemon.call("cooldowns.reset", R"({"name":"primery"})");
+    ASSERT_TRUE(reply);
+    ASSERT_TRUE(reply->is_error);
+    EXPECT_EQ(reply->error_code, static_cast<int>(proto::ErrorCode::kNotFound));
+    // A real name with nothing cooling is still fine.
+    auto ok = run_ctl(m_home, {"cooldowns", "reset", "primary"});
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 TEST_F(RouterTest, FirstByteTimeoutFallsBackFromASilentUpstream) {
     start("  first_byte_timeout: 0.3\n  num_retries: 0\n");
     FakeReply slow = anthropic_fake::text("too late");
