@@ -28,6 +28,7 @@
 #include "ctl/service.hpp"
 #include "ctl/toggle_claude.hpp"
 #include "proto/build_info.hpp"
+#include "proto/commit.hpp"
 #include "proto/errors.hpp"
 #include "proto/methods.hpp"
 #include "proto/version.hpp"
@@ -782,7 +783,8 @@ struct CliState {
 void define_cli(CLI::App& app, CliState& st) {
     app.require_subcommand(0, 1);
     app.fallthrough();
-    app.set_version_flag("--version", std::string("litellmctl ") + proto::kVersion);
+    app.set_version_flag("--version", std::string("litellmctl ") + proto::kVersion + " (commit " +
+                                          build::kCommit + ")");
     app.add_option("--home", st.g.home, "LITELLM_HOME (config, .env, tokens, logs, socket)")
         ->capture_default_str();
     app.add_option("--socket", st.g.socket, "Control socket path (default: derived from --home)");

@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "common/paths.hpp"
 #include "daemon/daemon.hpp"
+#include "proto/commit.hpp"
 #include "proto/errors.hpp"
 #include "proto/version.hpp"
 
@@ -57,7 +58,8 @@ int main(int argc, char** argv) {
         "litellmd: a local LLM gateway speaking the Anthropic and OpenAI APIs, with "
         "fallback chains across providers.\nRuns in the foreground; use `litellmctl "
         "start` to run it as a service."};
-    app.set_version_flag("--version", std::string("litellmd ") + litellm::proto::kVersion);
+    app.set_version_flag("--version", std::string("litellmd ") + litellm::proto::kVersion +
+                                          " (commit " + litellm::build::kCommit + ")");
     litellm::DaemonOptions options;
     options.home = litellm::default_home();
     std::string check_file;

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <regex>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -367,6 +369,27 @@ TEST(Cli, HelpAndPlaceholders) {
     auto v = parse_json(version.out);
     EXPECT_TRUE(v["litellmd"].IsNull());
     EXPECT_EQ(v["protocol"].GetInt(), 1);
+}
+
+}  // namespace
+}  // namespace litellm::test
+
+namespace litellm::test {
+namespace {
+
+// `--version` names the commit the binaries were built from (a bug report can say which).
+TEST(VersionFlag, BothBinariesNameTheirCommit) {
+    TempHome home;
+    std::regex shape(
+        R"(^(litellmd|litellmctl) \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)\n$)");
+    RunResult d = run_daemon_binary({"--version"});
+    EXPECT_EQ(d.exit_code, 0);
+    EXPECT_TRUE(std::regex_match(d.out, shape)) << d.out;
+    RunResult c = run_ctl(home, {"--version"});
+    EXPECT_EQ(c.exit_code, 0);
+    EXPECT_TRUE(std::regex_match(c.out, shape)) << c.out;
+    // Both from the same build: the same commit.
+    EXPECT_EQ(d.out.substr(d.out.find("(commit")), c.out.substr(c.out.find("(commit")));
 }
 
 }  // namespace
