@@ -20,7 +20,8 @@
 
 namespace {
 
-// --check-config: 0 when the file loads, 1 when it has errors; diagnostics on stderr.
+// --check-config: 0 when the file loads, 5 (config_invalid, as everywhere) when it has errors;
+// diagnostics on stderr.
 int check_config(const std::string& file, const std::string& home) {
     litellm::load_dotenv_file(litellm::home_paths(home).dotenv);
     auto result = litellm::load_config_file(file);
@@ -28,7 +29,7 @@ int check_config(const std::string& file, const std::string& home) {
         std::fprintf(stderr, "%s\n", d.to_string().c_str());
     if (!result.ok()) {
         std::fprintf(stderr, "%s: %zu error(s)\n", file.c_str(), result.errors().size());
-        return 1;
+        return static_cast<int>(litellm::proto::ExitCode::kConfigInvalid);
     }
     std::printf("%s: OK (%zu models, %zu fallback chains, %zu warnings)\n", file.c_str(),
                 result.config->model_names().size(), result.config->router.fallbacks.size(),
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
     app.add_flag("-q,--quiet", quiet,
                  "Do not copy log lines to stderr (the log file still has them)");
     app.add_option("--check-config", check_file,
-                   "Validate FILE and exit: 0 when it loads, 1 when it has errors");
+                   "Validate FILE and exit: 0 when it loads, 5 when it has errors");
     app.footer(
         "Exit codes: 0 ok, 1 failure, 2 usage, 5 config invalid, 8 already running.\n"
         "Docs: docs/ARCHITECTURE.md, docs/control-protocol.md");

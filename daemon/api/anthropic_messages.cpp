@@ -74,9 +74,12 @@ std::string models_body(const Config& cfg) {
 }  // namespace
 
 const ClientApi& anthropic_messages_api() {
-    static const ClientApi api{"anthropic-messages",  WireFormat::kAnthropicMessages,
-                               match_route,           claims,
-                               presented_key_default, models_body};
+    static const ClientApi api{"anthropic-messages",
+                               WireFormat::kAnthropicMessages,
+                               match_route,
+                               claims,
+                               presented_keys_anthropic,
+                               models_body};
     return api;
 }
 

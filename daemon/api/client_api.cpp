@@ -16,15 +16,32 @@ const std::array<const ClientApi*, 2>& table() {
 
 }  // namespace
 
-std::string presented_key_default(const http::Request& req) {
-    std::string key = req.get_header_value("x-api-key");
-    if (!key.empty()) return key;
+namespace {
+
+std::string bearer_token(const http::Request& req) {
     std::string auth = req.get_header_value("Authorization");
     if (auth.size() > 7 &&
         (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
         return auth.substr(7);
     }
     return {};
+}
+
+std::vector<std::string> keys_in_order(std::string first, std::string second) {
+    std::vector<std::string> out;
+    if (!first.empty()) out.push_back(std::move(first));
+    if (!second.empty()) out.push_back(std::move(second));
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> presented_keys_anthropic(const http::Request& req) {
+    return keys_in_order(req.get_header_value("x-api-key"), bearer_token(req));
+}
+
+std::vector<std::string> presented_keys_openai(const http::Request& req) {
+    return keys_in_order(bearer_token(req), req.get_header_value("x-api-key"));
 }
 
 std::optional<InboundCall> match(const http::Request& req) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/config.hpp"
 #include "common/providers.hpp"
@@ -37,8 +38,9 @@ struct ClientApi {
     /// True when `req`, matched by no route, still looks like this API's client (its path
     /// prefix or headers): its errors then take this API's shape.
     bool (*claims)(const http::Request& req);
-    /// The key the client presented, from this API's own headers; empty when none.
-    std::string (*presented_key)(const http::Request& req);
+    /// The keys the client presented, from this API's own headers, in its convention's order
+    /// (an SDK may send both headers, a helper script one of each); empty when none.
+    std::vector<std::string> (*presented_keys)(const http::Request& req);
     /// The body of the model list, in this API's shape.
     std::string (*models_body)(const Config& cfg);
 };
@@ -47,9 +49,11 @@ struct ClientApi {
 const ClientApi& anthropic_messages_api();
 const ClientApi& openai_chat_api();
 
-/// `x-api-key`, else an `Authorization: Bearer` token: what the Anthropic and OpenAI SDKs
-/// send (Claude Code sends either, an apiKeyHelper both).
-std::string presented_key_default(const http::Request& req);
+/// `x-api-key` and an `Authorization: Bearer` token, the one the API's own SDK sends first:
+/// Anthropic's x-api-key, OpenAI's Authorization (Claude Code sends either, an apiKeyHelper
+/// both). The master key may be in either.
+std::vector<std::string> presented_keys_anthropic(const http::Request& req);
+std::vector<std::string> presented_keys_openai(const http::Request& req);
 
 /// The API and endpoint `req` is for, or nullopt (a 404).
 std::optional<InboundCall> match(const http::Request& req);

@@ -54,7 +54,7 @@ std::string models_body(const Config& cfg) {
 
 const ClientApi& openai_chat_api() {
     static const ClientApi api{"openai-chat", WireFormat::kOpenAIChat, match_route,
-                               claims,        presented_key_default,   models_body};
+                               claims,        presented_keys_openai,   models_body};
     return api;
 }
 

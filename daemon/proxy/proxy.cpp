@@ -421,10 +421,13 @@ bool Proxy::authorize(const http::Request& req, http::Response& res, const api::
                       const Config& cfg) {
     const std::string& key = cfg.general.master_key.value;
     if (key.empty()) return true;  // loopback-only without a key (enforced at bind)
-    std::string presented = api.presented_key(req);
-    // Constant time over the key's length, so timing does not reveal a matching prefix.
-    bool ok = presented.size() == key.size() &&
-              CRYPTO_memcmp(presented.data(), key.data(), key.size()) == 0;
+    std::vector<std::string> presented = api.presented_keys(req);
+    // Constant time over the key's length, so timing does not reveal a matching prefix; any
+    // header that carries the key will do (a client may send both).
+    bool ok = false;
+    for (const std::string& k : presented) {
+        ok = ok || (k.size() == key.size() && CRYPTO_memcmp(k.data(), key.data(), key.size()) == 0);
+    }
     if (ok) return true;
     log_rejected_client(req, presented.empty() ? "no API key" : "a wrong API key");
     proxy::write_error(

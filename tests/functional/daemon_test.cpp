@@ -343,11 +343,12 @@ TEST(CheckConfig, ShippedConfigIsValid) {
     EXPECT_NE(r.out.find("OK"), std::string::npos);
 }
 
-TEST(CheckConfig, BrokenConfigExitsOneWithFileLineColumn) {
+TEST(CheckConfig, BrokenConfigExitsConfigInvalidWithFileLineColumn) {
     TempHome home;
     home.write("bad.yaml", "router_settings:\n  num_retries: lots\n");
     auto r = run_daemon_binary({"--check-config", home.file("bad.yaml")});
-    EXPECT_EQ(r.exit_code, 1);
+    // The documented exit code (docs/control-protocol.md), as `reload` uses it.
+    EXPECT_EQ(r.exit_code, static_cast<int>(proto::ExitCode::kConfigInvalid));
     EXPECT_NE(r.err.find("bad.yaml:2:"), std::string::npos) << r.err;
 }
 

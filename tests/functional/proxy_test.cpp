@@ -605,6 +605,26 @@ TEST_F(ProxyTest, MasterKeyIsRequiredInEitherHeader) {
     EXPECT_EQ(m_anthropic.last_request().header("x-api-key"), "key-anthropic");
 }
 
+TEST_F(ProxyTest, TheMasterKeyInEitherHeaderIsEnoughWhenBothAreSent) {
+    m_anthropic.set_default_reply(anthropic_fake::text("ok"));
+    m_openai.set_default_reply(openai_fake::text("ok"));
+    // A helper that sends a stale x-api-key beside the right bearer token, and the reverse.
+    auto a = post("/v1/messages", anthropic_body("claude-a", false),
+                  {{"x-api-key", "stale"},
+                   {"Authorization", std::string("Bearer ") + kMasterKey},
+                   {"anthropic-version", "2023-06-01"}});
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 200) << a->body;
+    auto o = post("/v1/chat/completions", openai_body("gpt-o", false),
+                  {{"Authorization", "Bearer stale"}, {"x-api-key", kMasterKey}});
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->status, 200) << o->body;
+    auto neither = post("/v1/messages", anthropic_body("claude-a", false),
+                        {{"x-api-key", "stale"}, {"Authorization", "Bearer stale2"}});
+    ASSERT_TRUE(neither);
+    EXPECT_EQ(neither->status, 401);
+}
+
 TEST_F(ProxyTest, ARefusedClientLeavesOneRateLimitedLogLine) {
     for (int i = 0; i < 20; ++i) {
         auto wrong = post("/v1/chat/completions", openai_body("gpt-o", false),
