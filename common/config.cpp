@@ -677,6 +677,11 @@ class Loader {
             if (f.name == "litellm_params") {
                 saw_params = true;
                 ok = parse_litellm_params(f, label, deployment) && ok;
+            } else if (f.name == "rpm" || f.name == "tpm") {
+                // LiteLLM copies these from the entry into litellm_params.
+                if (auto v = read_count(f, f.name + " of " + label)) {
+                    (f.name == "rpm" ? deployment.rpm : deployment.tpm) = *v;
+                }
             } else if (f.name == "model_info") {
                 if (f.value.IsNull()) continue;
                 if (!f.value.IsMap()) {
@@ -690,6 +695,18 @@ class Loader {
                 }
             } else {
                 unknown_key(f, "model_list entry " + label);
+            }
+        }
+        for (const char* limit : {"rpm", "tpm"}) {
+            auto it = deployment.extra_params.find(limit);
+            if (it == deployment.extra_params.end()) continue;
+            char* end = nullptr;
+            long long v = std::strtoll(it->second.c_str(), &end, 10);
+            if (end && *end == '\0' && v > 0) {
+                (std::string(limit) == "rpm" ? deployment.rpm : deployment.tpm) = v;
+            } else {
+                warning(item.Mark(), std::string("litellm_params.") + limit + " of " + label +
+                                         " must be a whole number above 0; ignored");
             }
         }
         if (!m_skip_reason.empty()) {
@@ -978,7 +995,19 @@ class Loader {
             } else if (f.name == "cooldown_time") {
                 if (auto v = read_seconds(f, what, true)) r.cooldown_time_s = *v;
             } else if (f.name == "routing_strategy") {
-                if (auto v = read_string(f, what)) r.routing_strategy = *v;
+                if (auto v = read_string(f, what)) {
+                    r.routing_strategy = *v;
+                    if (*v != "simple-shuffle" && *v != "round-robin" && *v != "in-order") {
+                        // LiteLLM's others pick by live load, latency or spend: not built here.
+                        warning(mark_of(f),
+                                what + " '" + *v +
+                                    "' is not implemented in litellmd; it routes in order "
+                                    "(the first healthy deployment of a model first). Write "
+                                    "simple-shuffle or round-robin to spread requests over a "
+                                    "model's deployments; rpm/tpm limits are enforced either "
+                                    "way");
+                    }
+                }
             } else if (f.name == "max_cooldown_time") {
                 if (auto v = read_seconds(f, what, false)) r.max_cooldown_time_s = *v;
             } else if (f.name == "first_byte_timeout") {

@@ -7,6 +7,7 @@
 // with no credentials at all still gets a running daemon that tells them what is missing.
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,6 +51,10 @@ struct Deployment {
     std::optional<double> stream_timeout_s;      ///< idle timeout between stream chunks
     std::optional<double> first_byte_timeout_s;  ///< wait for the response head
     std::map<std::string, std::string> extra_headers;
+    /// LiteLLM's rpm / tpm: requests and tokens a minute this deployment may take; at its
+    /// limit it is skipped like a cooling one until the minute ends.
+    std::optional<std::int64_t> rpm;
+    std::optional<std::int64_t> tpm;
     /// Other litellm_params keys (e.g. `thinking`, `max_tokens`, `reasoning`), as compact JSON
     /// text keyed by name; later issues merge them into upstream request bodies.
     std::map<std::string, std::string> extra_params;

@@ -387,6 +387,13 @@ void Proxy::write_error(const http::Request& req, http::Response& res, const std
     }
 }
 
+void Proxy::count_tokens_used(const Call& call, const wire::Usage& u) {
+    if (!call.deployment || !call.deployment->tpm) return;
+    m_usage.record_tokens(
+        router::deployment_key(*call.deployment),
+        u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_creation_tokens);
+}
+
 // One log line for a client refused for its key, at most one a second (a client retrying in
 // a loop must not fill the log): the lines skipped meanwhile are counted in the next one.
 void log_rejected_client(const http::Request& req, const char* why) {
@@ -607,14 +614,43 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
     // Cooling deployments are skipped; when all are cooling, the one that heals first is tried
     // rather than failing outright.
     std::vector<const Deployment*> order;
+    std::size_t at_limit = 0;
     for (const Deployment* d : chain) {
-        if (!cooldowns.cooling(router::deployment_key(*d))) order.push_back(d);
+        std::string key = router::deployment_key(*d);
+        // A deployment that used its rpm / tpm this minute is skipped like a cooling one.
+        if (m_usage.at_limit(key, {d->rpm, d->tpm})) {
+            ++at_limit;
+            continue;
+        }
+        if (!cooldowns.cooling(key)) order.push_back(d);
     }
     std::vector<std::string> tried;
+    if (at_limit == chain.size()) {
+        // Every deployment used its limit: the client waits for the next minute, as LiteLLM's
+        // usage-based routing answers (no upstream is asked past its limit).
+        double retry = std::ceil(m_usage.seconds_to_next_window());
+        wire::Error e = make_error(
+            wire::ErrorKind::kRateLimit,
+            fmt::format("every deployment of '{}' used its rpm/tpm limit for this minute; "
+                        "retry in {:g} s",
+                        call.model, retry));
+        e.retry_after_s = retry;
+        proxy::write_error(res, client_codec, e);
+        log_info("proxy", "{} {} model={} 429: all {} deployments at their rpm/tpm limits",
+                 req.method, req.path, call.model, chain.size());
+        return;
+    }
+    if (at_limit > 0) tried.push_back(fmt::format("{} at their rpm/tpm limit, skipped", at_limit));
     if (order.empty()) {
-        const Deployment* soonest = chain.front();
-        auto soonest_until = cooldowns.until(router::deployment_key(*soonest));
+        const Deployment* soonest = nullptr;
+        std::optional<router::TimePoint> soonest_until;
         for (const Deployment* d : chain) {
+            if (m_usage.at_limit(router::deployment_key(*d), {d->rpm, d->tpm})) continue;
+            if (!soonest) {
+                soonest = d;
+                soonest_until = cooldowns.until(router::deployment_key(*d));
+                continue;
+            }
             auto u = cooldowns.until(router::deployment_key(*d));
             if (u && (!soonest_until || *u < *soonest_until)) {
                 soonest = d;
@@ -622,10 +658,11 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
             }
         }
         order.push_back(soonest);
+        tried.push_back(fmt::format("all {} cooling down; trying {} first", chain.size() - at_limit,
+                                    soonest->model));
+    } else if (order.size() + at_limit < chain.size()) {
         tried.push_back(
-            fmt::format("all {} cooling down; trying {} first", chain.size(), soonest->model));
-    } else if (order.size() < chain.size()) {
-        tried.push_back(fmt::format("{} cooling down, skipped", chain.size() - order.size()));
+            fmt::format("{} cooling down, skipped", chain.size() - order.size() - at_limit));
     }
 
     int attempts = 0;
@@ -678,6 +715,7 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
                 break;  // not usable here: next deployment, no cooldown
             }
             ++attempts;
+            m_usage.record_request(key);
             res.set_header("x-litellm-model", d.model);
             res.set_header("x-litellm-provider", d.provider);
             res.set_header("x-litellm-attempts", std::to_string(attempts));
@@ -835,6 +873,7 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
                         "application/json");
     }
     out.committed = true;
+    count_tokens_used(call, decoded.usage);
     log_info("proxy", "request model={} -> {} {} in {} ms attempts={} {}{}{}", call.model, d.model,
              r.status, ms_since(call.started), call.attempts, usage_text(decoded.usage),
              call.passthrough ? " passthrough" : "",
@@ -918,6 +957,7 @@ Proxy::AttemptResult Proxy::run_gathered(Call& call, UpstreamRequest upstream,
     res.status = 200;
     res.set_content(call.client_codec->encode_response(response, call.model), "application/json");
     out.committed = true;
+    count_tokens_used(call, response.usage);
     log_info("proxy", "request model={} -> {} 200 in {} ms attempts={} {} gathered from a stream{}",
              call.model, call.deployment->model, ms_since(call.started), call.attempts,
              usage_text(response.usage),
@@ -1177,6 +1217,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
     }
     if (!client_gone && !tail_out.empty() && !res.write(tail_out)) client_gone = true;
     out.committed = true;
+    count_tokens_used(call, usage);
     std::string tried =
         call.tried->empty() ? std::string() : fmt::format(" [{}]", fmt::join(*call.tried, "; "));
     log_info("proxy", "request model={} -> {} attempts={}{} 200 stream in {} ms {}{}{}", call.model,

@@ -23,6 +23,7 @@
 #include "daemon/http/message.hpp"
 #include "daemon/proxy/upstream.hpp"
 #include "daemon/router/cooldown.hpp"
+#include "daemon/router/usage.hpp"
 #include "daemon/wire/codec.hpp"
 
 namespace litellm::api {
@@ -76,6 +77,8 @@ class Proxy final : public http::Handler {
     /// its format cannot carry).
     std::optional<UpstreamRequest> build_upstream(Call& call, const Deployment& deployment,
                                                   const Config& cfg, wire::Error& error);
+    /// Counts an answer's tokens toward its deployment's tpm.
+    void count_tokens_used(const Call& call, const wire::Usage& usage);
     /// Ends `call` for a client that hung up: logged, no further attempt, no cooldown.
     void abandon(const Call& call, http::Response& res, const Deployment& d, int attempts);
     /// One attempt without streaming; writes `res` only on success.
@@ -89,6 +92,8 @@ class Proxy final : public http::Handler {
 
     const ConfigSource& m_configs;
     router::CooldownTable& m_cooldowns;
+    /// Requests and tokens per deployment this minute, for litellm_params.rpm / tpm.
+    router::UsageTable m_usage;
     UpstreamPool m_pool;
     std::atomic<int> m_active_streams{0};
     std::atomic<unsigned> m_rotation{0};  ///< round-robin start inside deployment groups

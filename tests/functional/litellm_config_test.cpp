@@ -164,6 +164,59 @@ TEST_F(LitellmConfigTest, OllamaAndAzureGetTheirOwnUrlsAndHeaders) {
     EXPECT_FALSE(parse_json(az.body).HasMember("api_version"));
 }
 
+TEST(LitellmRpm, ADeploymentAtItsRpmIsSkippedAndWithNoneLeftTheClientWaits) {
+    FakeUpstream primary, backup;
+    TempHome home;
+    home.write("config.yaml",
+               "model_list:\n"
+               "  - model_name: limited\n"
+               "    rpm: 2\n"  // at the entry's top level, as LiteLLM also reads it
+               "    litellm_params: {model: anthropic/a, api_base: " +
+                   primary.base_url() +
+                   ", api_key: k}\n"
+                   "  - model_name: spare\n"
+                   "    litellm_params: {model: openai/b, api_base: " +
+                   backup.base_url() +
+                   "/v1, api_key: k, rpm: 1}\n"
+                   "  - model_name: alone\n"
+                   "    litellm_params: {model: anthropic/c, api_base: " +
+                   primary.base_url() +
+                   ", api_key: k, rpm: 1}\n"
+                   "router_settings:\n  fallbacks:\n    - limited: [spare]\n");
+    DaemonProcess daemon(home);
+    std::string error;
+    ASSERT_TRUE(daemon.start({}, &error)) << error;
+    primary.set_default_reply(anthropic_fake::text("primary", {}));
+    backup.set_default_reply(openai_fake::text("spare", {}));
+    httplib::Client c("127.0.0.1", daemon.http_port());
+    auto ask = [&](const std::string& model) {
+        return c.Post("/v1/messages", {{"anthropic-version", "2023-06-01"}},
+                      R"({"model":")" + model +
+                          R"(","max_tokens":8,"messages":[{"role":"user","content":"hi"}]})",
+                      "application/json");
+    };
+    // A minute boundary between the requests would reset the count: retry once if so.
+    for (int round = 0; round < 2; ++round) {
+        auto a = ask("limited"), b = ask("limited"), third = ask("limited");
+        ASSERT_TRUE(a && b && third);
+        if (third->body.find("spare") == std::string::npos && round == 0) continue;
+        EXPECT_NE(a->body.find("primary"), std::string::npos) << a->body;
+        EXPECT_NE(b->body.find("primary"), std::string::npos) << b->body;
+        EXPECT_NE(third->body.find("spare"), std::string::npos) << third->body;  // primary at 2
+        break;
+    }
+    auto first = ask("alone");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, 200);
+    auto over = ask("alone");
+    ASSERT_TRUE(over);
+    if (over->status != 200) {  // (unless the minute turned between the two)
+        EXPECT_EQ(over->status, 429) << over->body;
+        EXPECT_NE(over->body.find("rpm/tpm limit"), std::string::npos) << over->body;
+        EXPECT_FALSE(over->get_header_value("retry-after").empty());
+    }
+}
+
 TEST_F(LitellmConfigTest, ADeploymentOfAnUnservedProviderIsSkippedWithItsReason) {
     auto r = post("claude-bedrock");
     ASSERT_TRUE(r);

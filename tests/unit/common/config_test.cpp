@@ -610,9 +610,9 @@ TEST(ConfigWarnings, UnknownKeysEverywhere) {
         "  database_url: x\n"                      // 10
         "include: other.yaml\n");                  // 11
     ASSERT_TRUE(result.ok());
-    ASSERT_EQ(result.warnings().size(), 4u);
-    expect_at(find_diag(result, "unknown key 'rpm' in model_list entry 'a' (ignored)"),
-              Diagnostic::Severity::kWarning, 3, 5);
+    ASSERT_EQ(result.warnings().size(), 3u);
+    // rpm at the entry's level is LiteLLM's too (copied into litellm_params).
+    EXPECT_EQ(result.config->model_list[0].rpm, 5);
     expect_at(
         find_diag(result, "unknown key 'enable_pre_call_checks' in router_settings (ignored)"),
         Diagnostic::Severity::kWarning, 6, 3);
@@ -1022,6 +1022,35 @@ TEST(ConfigLookups, ModelNamesDeploymentsAndFallbacks) {
     ASSERT_NE(c.fallbacks_for("small"), nullptr);
     EXPECT_TRUE(c.fallbacks_for("small")->fallbacks.empty());
     EXPECT_EQ(c.fallbacks_for("missing"), nullptr);
+}
+
+}  // namespace
+}  // namespace litellm
+
+namespace litellm {
+namespace {
+
+TEST(ConfigWarnings, RoutingStrategiesLitellmdLacksAreNamedNotSilentlyIgnored) {
+    for (const char* strategy : {"least-busy", "latency-based-routing", "usage-based-routing",
+                                 "usage-based-routing-v2", "cost-based-routing"}) {
+        ConfigLoadResult result = load_config_text(
+            std::string("router_settings:\n  routing_strategy: ") + strategy + "\n", "c.yaml");
+        ASSERT_TRUE(result.ok()) << strategy;
+        std::size_t about_it = 0;
+        for (const Diagnostic& d : result.warnings()) {
+            if (d.message.find("routing_strategy") == std::string::npos) continue;
+            ++about_it;
+            EXPECT_NE(d.message.find("is not implemented in litellmd"), std::string::npos);
+            EXPECT_NE(d.message.find("simple-shuffle"), std::string::npos);
+        }
+        EXPECT_EQ(about_it, 1u) << strategy;
+    }
+    for (const char* fine : {"simple-shuffle", "round-robin"}) {
+        ConfigLoadResult result = load_config_text(
+            std::string("router_settings:\n  routing_strategy: ") + fine + "\n", "c.yaml");
+        for (const Diagnostic& d : result.warnings())
+            EXPECT_EQ(d.message.find("routing_strategy"), std::string::npos) << fine;
+    }
 }
 
 }  // namespace
