@@ -477,11 +477,23 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         return std::nullopt;
     }
     if (!keep_bytes) {
-        // What the client asked for that this format cannot carry is refused, never dropped.
+        // What the client asked for that this format cannot carry is refused, never dropped
+        // silently, unless the config says to drop it (LiteLLM's drop_params, global or per
+        // deployment); then the request goes on without it, and the log says what went.
         std::string unsupported = codec->unsupported(*call.canonical);
         if (!unsupported.empty()) {
-            error = make_error(wire::ErrorKind::kInvalidRequest, std::move(unsupported));
-            return std::nullopt;
+            bool drop = cfg.litellm.drop_params;
+            if (auto it = d.extra_params.find("drop_params"); it != d.extra_params.end()) {
+                drop = it->second == "true";
+            }
+            if (!drop) {
+                error = make_error(wire::ErrorKind::kInvalidRequest, std::move(unsupported));
+                return std::nullopt;
+            }
+            log_info("proxy", "model={} drop_params: sent to {} without n>1 / logprobs", call.model,
+                     d.model);
+            call.canonical->n = 1;  // what no format's encoder needs any more after this
+            call.canonical->logprobs = false;
         }
     }
 

@@ -217,6 +217,20 @@ TEST(LitellmRpm, ADeploymentAtItsRpmIsSkippedAndWithNoneLeftTheClientWaits) {
     }
 }
 
+TEST_F(LitellmConfigTest, DropParamsDropsWhatTheUpstreamCannotDoInsteadOfRefusing) {
+    // claude-main has drop_params: an OpenAI client's n=2 and logprobs go, the turn is served.
+    m_anthropic.push_reply(anthropic_fake::text("one choice", {}));
+    httplib::Client c("127.0.0.1", m_port);
+    auto r = c.Post("/v1/chat/completions",
+                    R"({"model":"claude-main","n":2,"logprobs":true,)"
+                    R"("messages":[{"role":"user","content":"hi"}]})",
+                    "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_NE(r->body.find("one choice"), std::string::npos) << r->body;
+    EXPECT_EQ(m_anthropic.request_count(), 1u);
+}
+
 TEST_F(LitellmConfigTest, ADeploymentOfAnUnservedProviderIsSkippedWithItsReason) {
     auto r = post("claude-bedrock");
     ASSERT_TRUE(r);
