@@ -202,6 +202,7 @@ OutboundProxy OutboundProxy::from_environment(const std::function<const char*(co
 }
 
 std::string OutboundProxy::for_url(std::string_view url) const {
+    if (http.empty() && https.empty()) return "";  // the usual case: no URL to take apart
     std::string scheme, host;
     int port = 0;
     if (!split_target(url, scheme, host, port)) return "";
