@@ -748,6 +748,7 @@ bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, i
         return false;
     }
     BlockFields f;
+    std::string content_error;  ///< a tool_result's content the client must fix
     for (auto field : obj) {
         RawKey key;
         if (auto err = raw_key(field, key)) return json_fail(err, error);
@@ -798,14 +799,21 @@ bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, i
             case BlockKey::kSource:
                 err = read_source(walk, fv, f);
                 break;
-            case BlockKey::kContent:
-                // Only a tool_result has content blocks, and its own hold no deeper ones.
-                if (level > 0) {
-                    if (error) *error = "content blocks nest only inside a tool_result";
-                    return false;
+            case BlockKey::kContent: {
+                // Only a tool_result's content is read, and only one level down: what else has
+                // content (web_search_tool_result, search_result) has no canonical form. The
+                // type may come later, so a content the client must fix is held until then.
+                if (level > 0) break;
+                std::string e;
+                if (!decode_blocks(walk, fv, b.content, &e, level + 1)) {
+                    if (e.rfind("request body is not valid JSON", 0) == 0) {
+                        if (error) *error = std::move(e);
+                        return false;
+                    }
+                    content_error = std::move(e);
                 }
-                if (!decode_blocks(walk, fv, b.content, error, level + 1)) return false;
                 break;
+            }
             case BlockKey::kOther:
                 break;
         }
@@ -844,6 +852,10 @@ bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, i
         b.name.assign(f.name);
         b.input_json.assign(f.has_input ? f.input : std::string_view("{}"));
     } else if (type == "tool_result") {
+        if (!content_error.empty()) {
+            if (error) *error = std::move(content_error);
+            return false;
+        }
         b.type = BlockType::kToolResult;
         b.id.assign(f.tool_use_id);
         b.is_error = f.is_error;

@@ -258,6 +258,38 @@ TEST(AnthropicDecodeRequest, TextViewsPointIntoAPaddedBodyOrIntoTheirOwnCopy) {
     EXPECT_TRUE(at(d, "/tools/0/function/parameters/properties").IsObject()) << sent;
 }
 
+TEST(AnthropicDecodeRequest, OnlyAToolResultsContentIsReadAndOnlyOneLevelDown) {
+    // A server tool's result (content an object on errors, an array of results otherwise) and
+    // a search_result inside a tool_result have no canonical form: dropped, not refused.
+    Request r;
+    std::string error;
+    ASSERT_TRUE(
+        anthropic::decode_request(
+            R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[)"
+            R"({"content":{"type":"web_search_tool_result_error","error_code":"unavailable"},)"
+            R"("type":"web_search_tool_result","tool_use_id":"s1"},)"
+            R"({"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"a"},)"
+            R"({"type":"search_result","source":"x","content":[{"type":"text","text":"deep"}]}]},)"
+            R"({"content":7,"type":"tool_result","tool_use_id":"late"}]}]})",
+            r, &error) == false)
+        << "the last block's content is a tool_result's, and wrong";
+    EXPECT_NE(error.find("content must be a string or an array of blocks"), std::string::npos)
+        << error;
+    ASSERT_TRUE(anthropic::decode_request(
+        R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[)"
+        R"({"content":{"type":"web_search_tool_result_error","error_code":"unavailable"},)"
+        R"("type":"web_search_tool_result","tool_use_id":"s1"},)"
+        R"({"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"a"},)"
+        R"({"type":"search_result","source":"x","content":[{"type":"text","text":"deep"}]}]}]}]})",
+        r, &error))
+        << error;
+    ASSERT_EQ(r.messages[0].blocks.size(), 1u);  // the server tool's result is dropped
+    const Block& result = r.messages[0].blocks[0];
+    EXPECT_EQ(result.type, BlockType::kToolResult);
+    ASSERT_EQ(result.content.size(), 1u);  // search_result: no canonical form
+    EXPECT_EQ(result.content[0].text, "a");
+}
+
 TEST(AnthropicDecodeRequest, TheFirstOfARepeatedTopLevelKeyCounts) {
     Request r;
     std::string error;
@@ -305,8 +337,6 @@ TEST(AnthropicDecodeRequest, InvalidInputsGiveClearErrors) {
         {R"({"model":"m","messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"n","input":{"a":[}}]}]})",
          "request body is not valid JSON"},
         {R"({"model":"m","messages":[]} trailing)", "request body is not valid JSON"},
-        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"tool_result","content":[]}]}]}]})",
-         "content blocks nest only inside a tool_result"},
         // Keys are matched as spelled: an escaped "model" is not the model.
         {R"({"\u006dodel":"m","messages":[]})", "model: field required"},
     };
