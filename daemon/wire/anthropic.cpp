@@ -1030,9 +1030,8 @@ bool decode_tool(const Walk& walk, od::value v, Tool& tool, std::string* error) 
         const char* end = nullptr;
         if ((err = walk.doc->current_location().get(end))) return json_fail(err, error);
         tool.is_server_tool = true;
+        // (The walk stands on the token after the object's '}': a ',' or ']', not included.)
         tool.raw_json.assign(trim_json_right(std::string_view(start.data(), end - start.data())));
-        if (!tool.raw_json.empty() && tool.raw_json.back() == ',') tool.raw_json.pop_back();
-        tool.raw_json = std::string(trim_json_right(tool.raw_json));
     }
     return true;
 }
@@ -1545,9 +1544,7 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
     od::document doc;
     od::object root;
     std::shared_ptr<const std::string> copy;  // the answer's buffer is not padded
-    std::string perr;
-    if (!iterate_request_body(body, doc, root, copy, &perr)) {
-        if (error) *error = "upstream response is not an Anthropic message: " + perr;
+    if (!iterate_request_body(body, doc, root, copy, error, "the upstream's answer")) {
         return false;
     }
     Walk walk{&doc, false};  // decoded copies: the answer's buffer goes away

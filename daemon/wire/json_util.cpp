@@ -100,10 +100,10 @@ bool parse_request_body(std::string_view body, element& out, std::string* error)
 
 bool iterate_request_body(std::string_view body, simdjson::ondemand::document& doc,
                           simdjson::ondemand::object& root,
-                          std::shared_ptr<const std::string>& copy, std::string* error) {
+                          std::shared_ptr<const std::string>& copy, std::string* error,
+                          std::string_view what) {
     auto fail = [&](simdjson::error_code e) {
-        if (error)
-            *error = std::string("request body is not valid JSON: ") + simdjson::error_message(e);
+        if (error) *error = std::string(what) + " is not valid JSON: " + simdjson::error_message(e);
         return false;
     };
     const char* data = body.data();
@@ -126,7 +126,13 @@ bool iterate_request_body(std::string_view body, simdjson::ondemand::document& d
         // Not an object: the DOM parser says whether it is JSON at all (on demand reads a
         // scalar only when asked).
         element ignored;
-        return parse_request_body(body, ignored, error) && false;
+        std::string perr;
+        if (error) {
+            *error = parse_json(body, ignored, &perr)
+                         ? std::string(what) + " must be a JSON object"
+                         : std::string(what) + " is not valid JSON: " + perr;
+        }
+        return false;
     }
     if ((err = doc.get_object().get(root))) return fail(err);
     return true;

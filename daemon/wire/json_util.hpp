@@ -181,11 +181,13 @@ std::size_t json_depth_limit();
 
 /// Starts on-demand iteration of a client request body, which must be a JSON object: read in
 /// place when PaddedInput vouches for it, else from a copy put in `copy` (views taken from
-/// the iteration then point into it). false with a client-facing `error` otherwise. The
+/// the iteration then point into it). false with a client-facing `error` (naming the text
+/// `what`) otherwise. The
 /// document lives until this thread's next call.
 bool iterate_request_body(std::string_view body, simdjson::ondemand::document& doc,
                           simdjson::ondemand::object& root,
-                          std::shared_ptr<const std::string>& copy, std::string* error);
+                          std::shared_ptr<const std::string>& copy, std::string* error,
+                          std::string_view what = "request body");
 /// `raw` without trailing JSON whitespace.
 std::string_view trim_json_right(std::string_view raw);
 /// The JSON text of any value, as it is in the body (consumes the value).
