@@ -1228,8 +1228,7 @@ ConfigLoadResult load_config_file(const std::string& path) {
 
     if (!fs::exists(fs::path(path), ec)) {
         return fail("config file " + shown +
-                    " does not exist; copy etc/config.yaml from the litellmd source or run "
-                    "scripts/run to create it");
+                    " does not exist; `litellmctl init` creates the default one in LITELLM_HOME");
     }
     if (fs::is_directory(fs::path(path), ec)) {
         return fail(shown + " is a directory, not a config file");

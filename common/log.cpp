@@ -51,6 +51,36 @@ std::string format_log_line(const LogRecord& record) {
                        kNames[static_cast<int>(record.level)], record.component, record.message);
 }
 
+std::optional<ParsedLogLine> parse_log_line(std::string_view line) {
+    // "2026-11-24T05:30:00.123Z INFO  component: message"
+    constexpr std::size_t kTs = 24;
+    if (line.size() < kTs + 7 || line[kTs] != ' ' || line[kTs - 1] != 'Z' || line[4] != '-' ||
+        line[10] != 'T') {
+        return std::nullopt;
+    }
+    static constexpr std::pair<std::string_view, LogLevel> kNames[] = {
+        {"DEBUG ", LogLevel::kDebug},
+        {"INFO  ", LogLevel::kInfo},
+        {"WARN  ", LogLevel::kWarn},
+        {"ERROR ", LogLevel::kError}};
+    std::string_view rest = line.substr(kTs + 1);
+    for (const auto& [name, level] : kNames) {
+        if (rest.substr(0, name.size()) != name) continue;
+        rest.remove_prefix(name.size());
+        std::size_t colon = rest.find(": ");
+        if (colon == std::string_view::npos || rest.substr(0, colon).find(' ') != rest.npos) {
+            return std::nullopt;
+        }
+        ParsedLogLine p;
+        p.ts = std::string(line.substr(0, kTs));
+        p.level = level;
+        p.component = std::string(rest.substr(0, colon));
+        p.message = std::string(rest.substr(colon + 2));
+        return p;
+    }
+    return std::nullopt;
+}
+
 std::string log_safe_text(std::string_view message, std::size_t max_bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;

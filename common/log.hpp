@@ -42,6 +42,18 @@ std::string format_timestamp(std::int64_t epoch_ms);
 /// The line written to the log file and stderr: "<ts> INFO  component: message".
 std::string format_log_line(const LogRecord& record);
 
+/// One line of a log file read back: the parts of format_log_line's output.
+struct ParsedLogLine {
+    std::string ts;  ///< as written (RFC 3339)
+    LogLevel level = LogLevel::kInfo;
+    std::string component;
+    std::string message;
+};
+
+/// Splits a line format_log_line wrote; nullopt for any other line (a crash message, a line
+/// from another program).
+std::optional<ParsedLogLine> parse_log_line(std::string_view line);
+
 /// A `logs.follow` subscriber: a bounded queue filled by loggers, drained by its connection.
 class LogSubscriber {
   public:

@@ -17,12 +17,14 @@
 #include "common/config.hpp"
 #include "common/dotenv.hpp"
 #include "common/fs.hpp"
+#include "common/home_init.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/paths.hpp"
 #include "common/process.hpp"
 #include "common/provider_status.hpp"
 #include "common/rpc_client.hpp"
+#include "common/text.hpp"
 #include "ctl/completions.hpp"
 #include "ctl/doctor.hpp"
 #include "ctl/service.hpp"
@@ -331,7 +333,6 @@ void install_interrupt_handler() {
 
 std::string record_line(const rapidjson::Value& r, bool json) {
     if (json) return json_stringify(r);
-    LogRecord rec;
     std::string ts(json_get_string(r, "ts"));
     std::string level(json_get_string(r, "level"));
     static const char* kPadded[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
@@ -340,9 +341,35 @@ std::string record_line(const rapidjson::Value& r, bool json) {
                        json_get_string(r, "msg"));
 }
 
-// Reads the log file directly when no daemon runs.
-int logs_from_file(const Globals& g, bool follow, int n) {
-    std::string path = home_paths(g.home).log_file;
+/// One line of the log file as `logs` prints it, or nullopt when below `min`. A line that is
+/// not a record (a crash message) counts as info, so it is not hidden by default.
+std::optional<std::string> file_line(const std::string& line, std::uint64_t number, LogLevel min,
+                                     bool json) {
+    auto parsed = parse_log_line(line);
+    LogLevel level = parsed ? parsed->level : LogLevel::kInfo;
+    if (level < min) return std::nullopt;
+    if (!json) return line;
+    // The same keys as a logs.tail record; `seq` is the line's number in the file.
+    rapidjson::Document d(rapidjson::kObjectType);
+    auto& a = d.GetAllocator();
+    d.AddMember("seq", static_cast<uint64_t>(number), a);
+    d.AddMember("ts", parsed ? json_str(parsed->ts, a) : rapidjson::Value(), a);
+    d.AddMember("level", json_str(log_level_name(level), a), a);
+    d.AddMember("component", json_str(parsed ? parsed->component : std::string(), a), a);
+    d.AddMember("msg", json_str(parsed ? parsed->message : line, a), a);
+    return json_stringify(d);
+}
+
+/// The identity of a file, to notice a rotation (rename + new file) like `tail -F`.
+std::pair<dev_t, ino_t> file_identity(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return {0, 0};
+    return {st.st_dev, st.st_ino};
+}
+
+// Reads the log file directly when no daemon runs, with the same filters and --json.
+int logs_from_file(const Globals& g, bool follow, int n, LogLevel min, bool json) {
+    std::string path = home_paths(absolute_path(g.home)).log_file;
     std::ifstream in(path);
     if (!in) {
         std::fprintf(stderr, "litellmctl: litellmd is not running and there is no log file at %s\n",
@@ -350,10 +377,14 @@ int logs_from_file(const Globals& g, bool follow, int n) {
         return code(ExitCode::kNotRunning);
     }
     std::fprintf(stderr, "litellmctl: litellmd is not running; showing %s\n", path.c_str());
+    auto identity = file_identity(path);
     std::deque<std::string> last;
     std::string line;
+    std::uint64_t number = 0;
     while (std::getline(in, line)) {
-        last.push_back(line);
+        auto shown = file_line(line, ++number, min, json);
+        if (!shown) continue;
+        last.push_back(std::move(*shown));
         if (static_cast<int>(last.size()) > n) last.pop_front();
     }
     for (const auto& l : last)
@@ -364,19 +395,123 @@ int logs_from_file(const Globals& g, bool follow, int n) {
     in.clear();
     while (!g_interrupted) {
         if (std::getline(in, line)) {
-            std::printf("%s\n", line.c_str());
-            std::fflush(stdout);
-        } else {
-            in.clear();
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            if (in.eof()) {
+                // A line still being written: wait for the rest of it.
+                in.clear();
+                in.seekg(-static_cast<std::streamoff>(line.size()), std::ios::cur);
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                continue;
+            }
+            if (auto shown = file_line(line, ++number, min, json)) {
+                std::printf("%s\n", shown->c_str());
+                std::fflush(stdout);
+            }
+            continue;
         }
+        in.clear();
+        auto now = file_identity(path);
+        if (now != identity && now.second != 0) {
+            // Rotated: what is left of the old file was read; go on with the new one.
+            in.close();
+            in.open(path);
+            identity = now;
+            number = 0;
+            continue;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     return 0;
 }
 
+/// A record stream from the daemon; reconnects when the daemon goes away (an in-place restart,
+/// a stop and start), like `tail -F`. Records already shown are not shown again.
+class LogFollower {
+  public:
+    LogFollower(const Globals& g, int backlog, std::string level, bool json)
+        : m_g(g), m_backlog(backlog), m_level(std::move(level)), m_json(json) {}
+
+    /// Streams until Ctrl-C; returns the exit code.
+    int run(Connection first) {
+        install_interrupt_handler();
+        Connection c = std::move(first);
+        int rc = subscribe(c);
+        if (rc != 0) return rc;
+        while (!g_interrupted) {
+            auto msg = c.client.read_message(500);
+            if (!msg) {
+                if (c.client.last_error() == rpc::TransportError::kTimeout) continue;
+                if (g_interrupted) break;
+                std::fprintf(stderr,
+                             "litellmctl: litellmd went away (%s); waiting for it to come back "
+                             "(Ctrl-C stops)\n",
+                             c.client.last_error_text().c_str());
+                if (!reconnect(c)) break;
+                continue;
+            }
+            if (msg->is_notification) show(*msg);
+        }
+        return 0;
+    }
+
+  private:
+    int subscribe(Connection& c) {
+        int rc = 0;
+        auto reply =
+            call_or_report(c, m_g, "logs.follow",
+                           fmt::format(R"({{"level":"{}","backlog":{}}})", m_level, m_backlog), rc);
+        return reply ? 0 : rc;
+    }
+
+    bool reconnect(Connection& c) {
+        while (!g_interrupted) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            Connection next = connect_daemon(m_g, /*quiet_not_running=*/true);
+            if (next.exit_code == code(ExitCode::kNotRunning)) continue;
+            if (next.exit_code != 0) return false;
+            if (subscribe(next) != 0) continue;
+            std::fprintf(stderr, "litellmctl: following litellmd %s again\n",
+                         next.daemon_version.c_str());
+            c = std::move(next);
+            return true;
+        }
+        return false;
+    }
+
+    void show(const rpc::Message& msg) {
+        const auto& p = msg.payload();
+        if (msg.method == "log.dropped") {
+            std::fprintf(stderr, "litellmctl: %lld log records dropped (reader too slow)\n",
+                         json_get_int(p, "count"));
+            return;
+        }
+        if (msg.method != "log") return;
+        // Seen already: the backlog of a reconnect overlaps what was shown. A restarted daemon
+        // numbers its records afresh, so a record is new when it is later, or as late and
+        // numbered after the last one shown.
+        auto seq = static_cast<std::uint64_t>(json_get_int(p, "seq"));
+        std::string ts(json_get_string(p, "ts"));
+        bool fresh = ts > m_last_ts || (ts == m_last_ts && seq > m_last_seq);
+        if (!fresh) return;
+        m_last_ts = ts;
+        m_last_seq = seq;
+        std::printf("%s\n", record_line(p, m_json).c_str());
+        std::fflush(stdout);
+    }
+
+    const Globals& m_g;
+    int m_backlog;
+    std::string m_level;
+    bool m_json;
+    std::string m_last_ts;
+    std::uint64_t m_last_seq = 0;
+};
+
 int cmd_logs(const Globals& g, bool follow, int n, const std::string& level, bool json) {
+    LogLevel min = parse_log_level(level).value_or(LogLevel::kInfo);
     Connection c = connect_daemon(g, /*quiet_not_running=*/true);
-    if (c.exit_code == code(ExitCode::kNotRunning)) return logs_from_file(g, follow, n);
+    if (c.exit_code == code(ExitCode::kNotRunning)) {
+        return logs_from_file(g, follow, n, min, json);
+    }
     if (c.exit_code != 0) return c.exit_code;
     int rc = 0;
     if (!follow) {
@@ -388,35 +523,8 @@ int cmd_logs(const Globals& g, bool follow, int n, const std::string& level, boo
         }
         return 0;
     }
-    auto reply = call_or_report(c, g, "logs.follow",
-                                fmt::format(R"({{"level":"{}","backlog":{}}})", level, n), rc);
-    if (!reply) return rc;
-    install_interrupt_handler();
-    std::uint64_t last_seq = 0;
-    while (!g_interrupted) {
-        auto msg = c.client.read_message(500);
-        if (!msg) {
-            if (c.client.last_error() == rpc::TransportError::kTimeout) continue;
-            if (g_interrupted) break;
-            std::fprintf(stderr, "litellmctl: log stream ended: %s\n",
-                         c.client.last_error_text().c_str());
-            return code(ExitCode::kFailure);
-        }
-        if (!msg->is_notification) continue;
-        const auto& p = msg->payload();
-        if (msg->method == "log.dropped") {
-            std::fprintf(stderr, "litellmctl: %lld log records dropped (reader too slow)\n",
-                         json_get_int(p, "count"));
-            continue;
-        }
-        if (msg->method != "log") continue;
-        auto seq = static_cast<std::uint64_t>(json_get_int(p, "seq"));
-        if (seq != 0 && seq <= last_seq) continue;  // backlog overlap
-        last_seq = seq;
-        std::printf("%s\n", record_line(p, json).c_str());
-        std::fflush(stdout);
-    }
-    return 0;
+    LogFollower follower(g, n, level, json);
+    return follower.run(std::move(c));
 }
 
 // ---- reload / stop / version / rpc ----------------------------------------------------------
@@ -429,10 +537,12 @@ int cmd_reload(const Globals& g, bool json) {
         std::fprintf(stderr, "litellmctl: reload failed: %s\n", c.client.last_error_text().c_str());
         return code(ExitCode::kFailure);
     }
-    if (json) {
-        std::printf("%s\n", json_pretty(reply->doc).c_str());
-    } else if (reply->is_error) {
+    if (reply->is_error) {
+        // One shape for every --json command: the result on stdout, or nothing and the reason
+        // on stderr with an exit code that says what kind.
         std::fprintf(stderr, "litellmctl: reload refused: %s\n", reply->error_message.c_str());
+    } else if (json) {
+        std::printf("%s\n", json_pretty(reply->payload()).c_str());
     } else {
         const auto& r = reply->payload();
         std::printf("reloaded %s: %lld models\n",
@@ -576,49 +686,147 @@ int cmd_cooldowns(const Globals& g, const std::string& action, const std::string
 
 // ---- install / update -----------------------------------------------------------------------
 
-// The source checkout this binary was built from, when it is still there.
-std::string source_dir() {
-    std::string dir = build::kSourceDir;
+/// What `install` and `update` were asked to do.
+struct BuildOptions {
+    std::string prefix;  ///< empty = ~/.local
+    std::string source;  ///< --source; empty = $LITELLM_SOURCE_DIR, else the compiled-in tree
+    bool yes = false;
+    bool no_restart = false;
+    bool dry_run = false;
+};
+
+// The source checkout to build: --source, $LITELLM_SOURCE_DIR, or the one this binary was built
+// from; empty (with `tried` set) when none has scripts/install.
+std::string source_dir(const BuildOptions& o, std::string& tried) {
+    const char* env = std::getenv("LITELLM_SOURCE_DIR");
+    tried = !o.source.empty() ? o.source : (env && *env) ? env : build::kSourceDir;
+    std::string dir = absolute_path(tried);
     return path_exists(dir + "/scripts/install") ? dir : std::string();
+}
+
+std::string install_prefix(const BuildOptions& o) {
+    if (!o.prefix.empty()) return absolute_path(o.prefix);
+    const char* home = std::getenv("HOME");
+    return std::string(home && *home ? home : "/root") + "/.local";
+}
+
+// Asks `question` on the terminal; `yes` answers it. Off a terminal without `yes` the answer is
+// no, and `refused` says so (a script must opt in with --yes).
+bool confirm(const char* command, const char* question, bool yes, bool default_yes, bool& refused) {
+    refused = false;
+    if (yes) return true;
+    if (!::isatty(STDIN_FILENO)) {
+        std::fprintf(stderr,
+                     "litellmctl %s: not asking on a non-terminal; pass --yes to go ahead "
+                     "(nothing was done)\n",
+                     command);
+        refused = true;
+        return false;
+    }
+    std::printf("%s %s ", question, default_yes ? "[Y/n]" : "[y/N]");
+    std::fflush(stdout);
+    char answer[16] = {0};
+    if (!std::fgets(answer, sizeof answer, stdin)) return false;
+    if (answer[0] == '\n') return default_yes;
+    return answer[0] == 'y' || answer[0] == 'Y';
 }
 
 int run_install_script(const std::string& src, const std::string& prefix) {
     SpawnOptions o;
-    o.argv = {src + "/scripts/install"};
-    if (!prefix.empty()) {
-        o.argv.push_back("--prefix");
-        o.argv.push_back(absolute_path(prefix));
-    }
+    o.argv = {src + "/scripts/install", "--prefix", prefix};
     Subprocess p;
     std::string error;
     if (!p.spawn(o, &error)) {
         std::fprintf(stderr, "litellmctl: cannot run %s: %s\n", o.argv[0].c_str(), error.c_str());
         return code(ExitCode::kFailure);
     }
-    return p.wait(-1).value_or(1) == 0 ? 0 : code(ExitCode::kFailure);
+    int rc = p.wait(-1).value_or(1);
+    if (rc != 0) {
+        std::fprintf(stderr,
+                     "litellmctl: %s failed (exit %d); the installed binaries are "
+                     "unchanged\n",
+                     o.argv[0].c_str(), rc);
+        return code(ExitCode::kFailure);
+    }
+    return 0;
 }
 
-int cmd_install(const std::string& prefix) {
-    std::string src = source_dir();
-    if (src.empty()) {
-        std::fprintf(stderr,
-                     "litellmctl install: the source checkout this binary was built from (%s) is "
-                     "gone; clone the source and run scripts/install there\n",
-                     build::kSourceDir);
-        return code(ExitCode::kFailure);
+void print_build_plan(const std::string& src, const std::string& prefix, int first_step) {
+    std::printf(
+        "  %d. install the missing build packages (%s/scripts/install-deps: apt-get, "
+        "which needs root; on macOS it only prints the brew command)\n",
+        first_step, src.c_str());
+    std::printf(
+        "  %d. build litellmd and litellmctl (Release) in %s/build-release (a few "
+        "minutes)\n",
+        first_step + 1, src.c_str());
+    std::printf(
+        "  %d. copy both into %s/bin (a running litellmd keeps its binary until "
+        "restarted)\n",
+        first_step + 2, prefix.c_str());
+}
+
+int missing_source(const char* command, const std::string& tried) {
+    std::fprintf(stderr,
+                 "litellmctl %s: no source checkout at %s (it has no scripts/install); clone the "
+                 "litellmd source and pass --source DIR, or set LITELLM_SOURCE_DIR\n",
+                 command, tried.c_str());
+    return code(ExitCode::kFailure);
+}
+
+int cmd_install(const BuildOptions& o) {
+    std::string tried;
+    std::string src = source_dir(o, tried);
+    if (src.empty()) return missing_source("install", tried);
+    std::string prefix = install_prefix(o);
+    std::printf("litellmctl install will:\n");
+    print_build_plan(src, prefix, 1);
+    if (o.dry_run) return 0;
+    bool refused = false;
+    if (!confirm("install", "Go ahead?", o.yes, false, refused)) {
+        if (!refused) std::printf("nothing was done\n");
+        return refused ? code(ExitCode::kUsage) : 0;
     }
     return run_install_script(src, prefix);
 }
 
-int cmd_update(const Globals& g, const std::string& prefix, bool yes, bool no) {
-    std::string src = source_dir();
-    if (src.empty()) return cmd_install(prefix);
-    if (path_exists(src + "/.git")) {
+int cmd_update(const Globals& g, const BuildOptions& o) {
+    std::string tried;
+    std::string src = source_dir(o, tried);
+    if (src.empty()) return missing_source("update", tried);
+    std::string prefix = install_prefix(o);
+    bool git = path_exists(src + "/.git");
+    Connection c = connect_daemon(g, /*quiet_not_running=*/true);
+    bool running = c.exit_code == 0;
+    std::printf("litellmctl update will:\n");
+    int step = 1;
+    if (git) {
+        std::printf("  %d. git -C %s pull --ff-only (fetches the newest source)\n", step++,
+                    src.c_str());
+    } else {
+        std::printf("  (%s is not a git checkout: it is rebuilt as it is)\n", src.c_str());
+    }
+    print_build_plan(src, prefix, step);
+    step += 3;
+    if (running) {
+        std::printf("  %d. %s litellmd %s in place (same pid, no refused connection)\n", step,
+                    o.no_restart ? "not restart"
+                    : o.yes      ? "restart"
+                                 : "offer to restart",
+                    c.daemon_version.c_str());
+    }
+    if (o.dry_run) return 0;
+    bool refused = false;
+    if (!confirm("update", "Go ahead?", o.yes, false, refused)) {
+        if (!refused) std::printf("nothing was done\n");
+        return refused ? code(ExitCode::kUsage) : 0;
+    }
+    if (git) {
         std::printf("==> git pull --ff-only in %s\n", src.c_str());
         SpawnOptions pull;
         pull.argv = {find_program("git"), "-C", src, "pull", "--ff-only"};
         if (pull.argv[0].empty()) {
-            std::fprintf(stderr, "litellmctl update: git is not installed\n");
+            std::fprintf(stderr, "litellmctl update: git is not installed; nothing was rebuilt\n");
             return code(ExitCode::kFailure);
         }
         Subprocess p;
@@ -631,26 +839,22 @@ int cmd_update(const Globals& g, const std::string& prefix, bool yes, bool no) {
     }
     int rc = run_install_script(src, prefix);
     if (rc != 0) return rc;
-    Connection c = connect_daemon(g, /*quiet_not_running=*/true);
-    if (c.exit_code != 0) return 0;  // not running: the next start uses the new binary
-    bool restart = yes;
-    if (!yes && !no && ::isatty(STDIN_FILENO)) {
-        std::printf("litellmd %s is running. Restart it now to use the new binary? [Y/n] ",
-                    c.daemon_version.c_str());
-        std::fflush(stdout);
-        char answer[16] = {0};
-        if (std::fgets(answer, sizeof answer, stdin)) {
-            restart = answer[0] == '\n' || answer[0] == 'y' || answer[0] == 'Y';
-        }
+    if (!running) return 0;  // the next start uses the new binary
+    bool restart = false;
+    if (!o.no_restart) {
+        bool ignored = false;
+        restart = o.yes || (::isatty(STDIN_FILENO) &&
+                            confirm("update", "Restart litellmd now to use the new binary?", false,
+                                    true, ignored));
     }
     if (!restart) {
         std::printf("not restarted; `litellmctl restart` picks up the new binary later\n");
         return 0;
     }
-    ServiceOptions o;
-    o.home = absolute_path(g.home);
-    o.socket_path = g.socket_path();
-    return service_restart(o);
+    ServiceOptions so;
+    so.home = absolute_path(g.home);
+    so.socket_path = g.socket_path();
+    return service_restart(so);
 }
 
 // ---- proxy ----------------------------------------------------------------------------------
@@ -709,6 +913,8 @@ std::vector<std::string> command_paths() {
             "install",
             "update",
             "version",
+            "init",
+            "help",
             "docs",
             "auth",
             "auth chatgpt",
@@ -756,8 +962,12 @@ struct CliState {
     // doctor
     bool offline = false;
     // install / update
-    std::string prefix;
-    bool yes = false, no = false;
+    std::string prefix, source;
+    bool yes = false, no = false, dry_run = false;
+    // init
+    bool force = false;
+    // help
+    std::vector<std::string> help_words;
 
     CLI::App* status = nullptr;
     CLI::App* logs = nullptr;
@@ -778,6 +988,8 @@ struct CliState {
     CLI::App* doctor = nullptr;
     CLI::App* install = nullptr;
     CLI::App* update = nullptr;
+    CLI::App* init = nullptr;
+    CLI::App* help = nullptr;
 };
 
 void define_cli(CLI::App& app, CliState& st) {
@@ -811,12 +1023,13 @@ void define_cli(CLI::App& app, CliState& st) {
     st.logs->add_option("--level", st.level, "Lowest level: debug, info, warn, error")
         ->capture_default_str()
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-    st.logs->add_flag("--json", st.json, "One JSON record per line");
+    st.logs->add_flag("--json", st.json,
+                      "One JSON record per line: {seq, ts, level, component, msg}");
 
     st.reload = app.add_subcommand("reload",
                                    "Re-read .env and the config; the daemon keeps "
                                    "the old config when the new one has errors");
-    st.reload->add_flag("--json", st.json, "Print the JSON-RPC reply");
+    st.reload->add_flag("--json", st.json, "Machine-readable output (the reload result)");
 
     auto add_service_options = [&](CLI::App* sub) {
         sub->add_option("-p,--port", st.port, "HTTP port (default 4000, or the installed one)")
@@ -836,6 +1049,7 @@ void define_cli(CLI::App& app, CliState& st) {
     st.stop = app.add_subcommand("stop", "Stop litellmd (service manager or daemon)");
     st.stop->add_option("--manager", st.manager, "systemd, launchd or detached (default: detect)")
         ->check(CLI::IsMember({"systemd", "launchd", "detached"}));
+    st.stop->add_flag("--json", st.json, "Machine-readable output");
     st.restart = app.add_subcommand(
         "restart",
         "Restart litellmd in place (same pid, no refused connection); picks up a new "
@@ -848,6 +1062,7 @@ void define_cli(CLI::App& app, CliState& st) {
     st.uninstall
         ->add_option("--manager", st.manager, "systemd, launchd or detached (default: detect)")
         ->check(CLI::IsMember({"systemd", "launchd", "detached"}));
+    st.uninstall->add_flag("--json", st.json, "Machine-readable output");
 
     st.proxy = app.add_subcommand("proxy", "Run litellmd in the foreground (for debugging)");
     st.proxy->add_option("-p,--port", st.port, "HTTP port")->capture_default_str();
@@ -906,14 +1121,38 @@ void define_cli(CLI::App& app, CliState& st) {
     st.doctor->add_option("-c,--config", st.config, "Config file (default: HOME/config.yaml)");
     st.doctor->add_flag("--json", st.json, "Machine-readable output");
 
+    auto add_build_options = [&](CLI::App* sub) {
+        sub->add_option("--prefix", st.prefix, "Install into PREFIX/bin (default ~/.local)");
+        sub->add_option("--source", st.source,
+                        "The source checkout to build (default: $LITELLM_SOURCE_DIR, else the "
+                        "one this binary was built from)");
+        sub->add_flag("--dry-run", st.dry_run, "Only say what would be done");
+    };
     st.install = app.add_subcommand(
-        "install", "Build and install litellmd and litellmctl (default into ~/.local/bin)");
-    st.install->add_option("--prefix", st.prefix, "Install into PREFIX/bin");
+        "install",
+        "Build and install litellmd and litellmctl from the source (asks first; default into "
+        "~/.local/bin)");
+    add_build_options(st.install);
+    st.install->add_flag("-y,--yes", st.yes, "Do not ask (needed when not on a terminal)");
     st.update = app.add_subcommand(
-        "update", "Pull the source, rebuild, reinstall, and offer to restart the service");
-    st.update->add_option("--prefix", st.prefix, "Install into PREFIX/bin");
-    auto* yes = st.update->add_flag("-y,--yes", st.yes, "Restart without asking");
-    st.update->add_flag("--no-restart", st.no, "Do not restart")->excludes(yes);
+        "update",
+        "Pull the source, rebuild, reinstall, and offer to restart the service (asks first)");
+    add_build_options(st.update);
+    st.update->add_flag("-y,--yes", st.yes,
+                        "Do not ask: pull, build, install and restart (needed when not on a "
+                        "terminal)");
+    st.update->add_flag("--no-restart", st.no, "Do not restart a running litellmd");
+
+    st.init = app.add_subcommand(
+        "init",
+        "Create the home with the default config.yaml and .env.example (keeps existing files)");
+    st.init->add_flag("--force", st.force, "Replace existing config.yaml and .env.example");
+    st.init->add_option("-c,--config", st.config,
+                        "Write the config here (default HOME/config.yaml)");
+    st.init->add_flag("--json", st.json, "Machine-readable output");
+
+    st.help = app.add_subcommand("help", "Show help for litellmctl or one command: help [COMMAND]");
+    st.help->add_option("command", st.help_words, "A command, e.g. logs");
 
     st.version = app.add_subcommand("version", "Show litellmctl and litellmd versions");
     st.version->add_flag("--json", st.json, "Machine-readable output");
@@ -949,6 +1188,135 @@ ServiceOptions service_options(const CliState& st) {
     return o;
 }
 
+// Global options that take a value: the command word is the first argument after them.
+bool global_option_takes_value(std::string_view arg) {
+    return arg == "--home" || arg == "--socket" || arg == "--timeout";
+}
+
+/// The command word of `argv` (its index), or -1 when there is none.
+int command_index(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (global_option_takes_value(a)) {
+            ++i;
+            continue;
+        }
+        if (a == "--") return i + 1 < argc ? i + 1 : -1;
+        if (!a.empty() && a[0] == '-') continue;
+        return i;
+    }
+    return -1;
+}
+
+std::vector<std::string> command_names(const CLI::App& app) {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (!sub->get_group().empty()) names.push_back(sub->get_name());  // hidden: not offered
+    }
+    return names;
+}
+
+const CLI::App* find_command(const CLI::App& app, const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (sub->get_name() == name) return sub;
+    }
+    return nullptr;
+}
+
+int unknown_command(const CLI::App& app, const std::string& word) {
+    std::string hint = closest_match(word, command_names(app));
+    std::fprintf(stderr, "litellmctl: unknown command '%s'.%s\n", word.c_str(),
+                 hint.empty() ? "" : (" Did you mean '" + hint + "'?").c_str());
+    std::fprintf(stderr, "  `litellmctl help` lists the commands.\n");
+    return code(ExitCode::kUsage);
+}
+
+// `litellmctl help [COMMAND]`: the same text as --help.
+int cmd_help(const CLI::App& app, const std::vector<std::string>& words) {
+    // The formatter, not App::help(): that one prints the selected subcommand's help, which
+    // here is `help` itself.
+    if (words.empty()) {
+        std::fputs(app.get_formatter()
+                       ->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal)
+                       .c_str(),
+                   stdout);
+        return 0;
+    }
+    const CLI::App* sub = find_command(app, words[0]);
+    if (!sub) return unknown_command(app, words[0]);
+    std::fputs(
+        sub->get_formatter()
+            ->make_help(sub, app.get_name() + " " + sub->get_name(), CLI::AppFormatMode::Normal)
+            .c_str(),
+        stdout);
+    return 0;
+}
+
+// Options the parse did not expect, each with the nearest known option of its command.
+void suggest_options(const CLI::App& app, int argc, char** argv) {
+    int ci = command_index(argc, argv);
+    const CLI::App* sub = ci > 0 ? find_command(app, argv[ci]) : nullptr;
+    std::vector<std::string> known;
+    for (const CLI::App* a : {&app, sub}) {
+        if (!a) continue;
+        for (const CLI::Option* o : a->get_options()) {
+            for (const auto& n : o->get_lnames())
+                known.push_back("--" + n);
+        }
+    }
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg.rfind("--", 0) != 0 || arg.size() == 2) continue;
+        arg = arg.substr(0, arg.find('='));
+        if (std::find(known.begin(), known.end(), arg) != known.end()) continue;
+        std::string hint = closest_match(arg, known);
+        if (!hint.empty()) {
+            std::fprintf(stderr, "litellmctl: unknown option %s; did you mean %s?\n", arg.c_str(),
+                         hint.c_str());
+        }
+    }
+}
+
+// `litellmctl init`: the default config and .env.example, never over existing files.
+int cmd_init(const Globals& g, const std::string& config, bool force, bool json) {
+    HomePaths paths = home_paths(absolute_path(g.home));
+    std::string config_path = config.empty() ? paths.config : absolute_path(config);
+    HomeInitResult r = init_home(paths, force, config_path);
+    if (!r.ok) {
+        std::fprintf(stderr, "litellmctl init: %s\n", r.error.c_str());
+        return code(ExitCode::kFailure);
+    }
+    bool have_env = path_exists(paths.dotenv);
+    if (json) {
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        d.AddMember("home", json_str(paths.home, a), a);
+        rapidjson::Value written(rapidjson::kArrayType), kept(rapidjson::kArrayType);
+        for (const auto& f : r.written)
+            written.PushBack(json_str(f, a), a);
+        for (const auto& f : r.kept)
+            kept.PushBack(json_str(f, a), a);
+        d.AddMember("written", written, a);
+        d.AddMember("kept", kept, a);
+        d.AddMember("dotenv", json_str(paths.dotenv, a), a);
+        d.AddMember("dotenv_exists", have_env, a);
+        std::printf("%s\n", json_pretty(d).c_str());
+        return 0;
+    }
+    for (const auto& f : r.written)
+        std::printf("created %s\n", f.c_str());
+    for (const auto& f : r.kept)
+        std::printf("kept    %s (it exists; --force replaces it)\n", f.c_str());
+    std::printf("\nNext:\n");
+    if (!have_env) {
+        std::printf("  cp %s %s && chmod 600 %s   # then fill in the keys you have\n",
+                    paths.env_example.c_str(), paths.dotenv.c_str(), paths.dotenv.c_str());
+    }
+    std::printf("  litellmctl doctor    # checks config, keys and ports\n");
+    std::printf("  litellmctl start     # runs litellmd as a service\n");
+    return 0;
+}
+
 }  // namespace
 
 const CLI::App& cli_definition() {
@@ -966,10 +1334,13 @@ int run(int argc, char** argv) {
     CLI::App app{kAppDescription, "litellmctl"};
     CliState st;
     define_cli(app, st);
+    int ci = command_index(argc, argv);
+    if (ci > 0 && !find_command(app, argv[ci])) return unknown_command(app, argv[ci]);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
+        if (dynamic_cast<const CLI::ExtrasError*>(&e)) suggest_options(app, argc, argv);
         return rc == 0 ? 0 : code(ExitCode::kUsage);
     }
     const Globals& g = st.g;
@@ -1028,8 +1399,17 @@ int run(int argc, char** argv) {
         o.json = st.json;
         return doctor(o);
     }
-    if (*st.install) return cmd_install(st.prefix);
-    if (*st.update) return cmd_update(g, st.prefix, st.yes, st.no);
+    if (*st.install || *st.update) {
+        BuildOptions o;
+        o.prefix = st.prefix;
+        o.source = st.source;
+        o.yes = st.yes;
+        o.no_restart = st.no;
+        o.dry_run = st.dry_run;
+        return *st.install ? cmd_install(o) : cmd_update(g, o);
+    }
+    if (*st.init) return cmd_init(g, st.config, st.force, st.json);
+    if (*st.help) return cmd_help(app, st.help_words);
     if (*st.docs) {
         if (st.doc_name != "protocol") {
             std::fprintf(stderr, "litellmctl docs: unknown document '%s' (known: protocol)\n",

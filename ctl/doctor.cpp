@@ -412,10 +412,10 @@ void check_config(Context& c) {
     if (!path_exists(path)) {
         std::string fix =
             path == c.paths.config
-                ? "run `scripts/run` once (it writes the default config), or copy etc/config.yaml "
-                  "from the litellmd sources to " +
-                      path
-                : "check the --config path";
+                ? "`litellmctl init` writes the default config there (so does the first "
+                  "`litellmctl start`)"
+                : "check the --config path, or `litellmctl init --config " + path +
+                      "` writes the default config there";
         c.report.add("config", Status::kFail, "no config file at " + path, fix);
         return;
     }
@@ -522,11 +522,13 @@ void check_env(Context& c) {
             problems = true;
             std::string state = value ? "is empty" : "is not set";
             if (ref.master_key) {
-                // The config asks for client auth; without the key litellmd serves anyone.
-                c.report.add(
-                    "env", Status::kFail,
-                    fmt::format("{} {} ({}): clients are not authenticated", name, state, uses),
-                    add);
+                // The same verdict as `status`: without the key litellmd still runs, but only
+                // on loopback (it refuses any other address), and any local process may use it.
+                c.report.add("env", Status::kWarn,
+                             fmt::format("{} {} ({}): clients are not authenticated, so litellmd "
+                                         "serves loopback only",
+                                         name, state, uses),
+                             add);
             } else {
                 c.report.add("env", Status::kWarn, fmt::format("{} {} ({})", name, state, uses),
                              add);

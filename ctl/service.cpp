@@ -15,7 +15,9 @@
 
 #include <fmt/format.h>
 
+#include "common/config.hpp"
 #include "common/fs.hpp"
+#include "common/home_init.hpp"
 #include "common/json.hpp"
 #include "common/net.hpp"
 #include "common/paths.hpp"
@@ -322,16 +324,25 @@ ServiceState service_state(ServiceManager manager, const std::string& home) {
     return s;
 }
 
-int service_start(const ServiceOptions& o) {
+namespace {
+
+/// What start_service did: the daemon's status when it answers.
+struct Started {
+    int rc = 0;
+    std::optional<rapidjson::Document> status;
+    ServiceManager manager = ServiceManager::kDetached;
+    std::string how;
+};
+
+// Installs and starts the service (no check for a running daemon); prints only failures.
+Started start_service(const ServiceOptions& o) {
+    Started out;
     ServiceManager manager = o.manager.value_or(detect_service_manager());
-    if (auto st = daemon_status(o.socket_path)) {
-        std::string url(json_get_string((*st)["listen"], "url"));
-        std::printf(
-            "litellmd is already running at %s (pid %lld); `litellmctl restart` restarts "
-            "it\n",
-            url.c_str(), json_get_int(*st, "pid"));
-        return 0;
-    }
+    out.manager = manager;
+    auto fail = [&out](ExitCode c) {
+        out.rc = code(c);
+        return std::move(out);
+    };
     ServiceState before = service_state(manager, o.home);
     ServiceSpec spec;
     spec.home = o.home;
@@ -343,16 +354,28 @@ int service_start(const ServiceOptions& o) {
         std::fprintf(stderr,
                      "litellmctl start: cannot find litellmd next to litellmctl or on PATH; "
                      "install both with scripts/install\n");
-        return code(ExitCode::kFailure);
+        return fail(ExitCode::kFailure);
     }
     spec.litellmd = absolute_path(spec.litellmd);
     std::string config = spec.config_path.empty() ? home_paths(o.home).config : spec.config_path;
     if (!path_exists(config)) {
-        std::fprintf(stderr,
-                     "litellmctl start: no config at %s; copy etc/config.yaml there (scripts/run "
-                     "does it on first run)\n",
-                     config.c_str());
-        return code(ExitCode::kConfigInvalid);
+        if (!spec.config_path.empty()) {
+            std::fprintf(stderr,
+                         "litellmctl start: no config at %s (given with --config); leave "
+                         "--config out to use %s, or create it with `litellmctl init --config "
+                         "%s`\n",
+                         config.c_str(), home_paths(o.home).config.c_str(), config.c_str());
+            return fail(ExitCode::kConfigInvalid);
+        }
+        // First start: the home gets the default config, as `litellmctl init` writes it.
+        HomeInitResult init = init_home(home_paths(o.home), false);
+        if (!init.ok) {
+            std::fprintf(stderr, "litellmctl start: %s\n", init.error.c_str());
+            return fail(ExitCode::kFailure);
+        }
+        for (const auto& f : init.written)
+            std::fprintf(stderr, "created %s (the defaults; edit it and `litellmctl reload`)\n",
+                         f.c_str());
     }
     if (local_port_in_use(spec.port)) {
         std::string holder = port_holder(spec.port);
@@ -360,7 +383,7 @@ int service_start(const ServiceOptions& o) {
                      "litellmctl start: port %d is already in use%s; stop that process or pick "
                      "another port with --port N (nothing was killed)\n",
                      spec.port, holder.empty() ? "" : (" by " + holder).c_str());
-        return code(ExitCode::kFailure);
+        return fail(ExitCode::kFailure);
     }
     HomePaths paths = home_paths(o.home);
     std::string error;
@@ -384,7 +407,7 @@ int service_start(const ServiceOptions& o) {
             if (!write_file_atomic(path, unit, 0644, &error)) {
                 std::fprintf(stderr, "litellmctl start: cannot write %s: %s\n", path.c_str(),
                              error.c_str());
-                return code(ExitCode::kFailure);
+                return fail(ExitCode::kFailure);
             }
         }
         for (const auto& argv : std::vector<std::vector<std::string>>{
@@ -396,7 +419,7 @@ int service_start(const ServiceOptions& o) {
                 std::fprintf(stderr, "litellmctl start: `%s` failed: %s\n",
                              fmt::format("{}", fmt::join(argv, " ")).c_str(),
                              trim(r.err + r.out).c_str());
-                return code(ExitCode::kFailure);
+                return fail(ExitCode::kFailure);
             }
         }
         how = fmt::format("systemd user service {} ({})", kUnitName, path);
@@ -411,14 +434,14 @@ int service_start(const ServiceOptions& o) {
         if (!write_file_atomic(path, plist, 0644, &error)) {
             std::fprintf(stderr, "litellmctl start: cannot write %s: %s\n", path.c_str(),
                          error.c_str());
-            return code(ExitCode::kFailure);
+            return fail(ExitCode::kFailure);
         }
         run_tool({"launchctl", "bootout", uid_domain() + "/" + std::string(kLaunchdLabel)});
         RunResult r = run_tool({"launchctl", "bootstrap", uid_domain(), path});
         if (r.exit_code != 0) {
             std::fprintf(stderr, "litellmctl start: launchctl bootstrap failed: %s\n",
                          trim(r.err + r.out).c_str());
-            return code(ExitCode::kFailure);
+            return fail(ExitCode::kFailure);
         }
         how = fmt::format("launchd agent {} ({})", kLaunchdLabel, path);
     } else {
@@ -435,7 +458,7 @@ int service_start(const ServiceOptions& o) {
         if (!proc->spawn(spawn, &error)) {
             std::fprintf(stderr, "litellmctl start: cannot start %s: %s\n", spec.litellmd.c_str(),
                          error.c_str());
-            return code(ExitCode::kFailure);
+            return fail(ExitCode::kFailure);
         }
         int pid = proc->pid();
         write_file_atomic(paths.pid_file, std::to_string(pid) + "\n", 0600, &error);
@@ -456,20 +479,100 @@ int service_start(const ServiceOptions& o) {
         if (manager == ServiceManager::kSystemd) {
             std::fprintf(stderr, "  more: journalctl --user -u %s\n", kUnitName);
         }
-        return code(ExitCode::kFailure);
+        return fail(ExitCode::kFailure);
     }
-    std::string url(json_get_string((*st)["listen"], "url"));
+    out.status = std::move(st);
+    out.how = how;
+    return out;
+}
+
+// The one --json shape of start and restart.
+void print_running_json(const rapidjson::Value& status, const char* action,
+                        std::optional<ServiceManager> manager) {
+    rapidjson::Document d(rapidjson::kObjectType);
+    auto& a = d.GetAllocator();
+    d.AddMember("running", true, a);
+    d.AddMember("action", rapidjson::StringRef(action), a);
+    d.AddMember("url", json_str(json_get_string(status["listen"], "url"), a), a);
+    d.AddMember("port", static_cast<int64_t>(json_get_int(status["listen"], "port")), a);
+    d.AddMember("pid", static_cast<int64_t>(json_get_int(status, "pid")), a);
+    d.AddMember("version", json_str(json_get_string(status, "version"), a), a);
+    d.AddMember("config_path", json_str(json_get_string(status, "config_path"), a), a);
+    d.AddMember("manager",
+                manager ? rapidjson::Value(rapidjson::StringRef(service_manager_name(*manager)))
+                        : rapidjson::Value(),
+                a);
+    std::printf("%s\n", json_pretty(d).c_str());
+}
+
+int running_port(const rapidjson::Value& status) {
+    return static_cast<int>(json_get_int(status["listen"], "port"));
+}
+
+/// Which manager runs the daemon whose status this is, if any (else it was started by hand).
+std::optional<ServiceManager> managing(const ServiceOptions& o, const rapidjson::Value& status) {
+    ServiceManager manager = o.manager.value_or(detect_service_manager());
+    ServiceState s = service_state(manager, o.home);
+    if (!s.installed || !s.active) return std::nullopt;
+    long long pid = json_get_int(status, "pid");
+    // The unit's MainPID, or the pid file: the running daemon must be that one.
+    if ((manager == ServiceManager::kDetached || s.pid > 0) && s.pid != pid) return std::nullopt;
+    return manager;
+}
+
+// Why `start` leaves a running daemon alone although --port/--config ask for another.
+std::string start_mismatch(const ServiceOptions& o, const rapidjson::Value& status) {
+    if (o.port && *o.port != running_port(status)) {
+        return fmt::format("it listens on port {}, not {}", running_port(status), *o.port);
+    }
+    std::string running_config(json_get_string(status, "config_path"));
+    if (!o.config_path.empty() && o.config_path != running_config) {
+        return fmt::format("it uses {}, not {}", running_config, o.config_path);
+    }
+    return {};
+}
+
+}  // namespace
+
+int service_start(const ServiceOptions& o) {
+    if (auto st = daemon_status(o.socket_path)) {
+        std::string url(json_get_string((*st)["listen"], "url"));
+        std::string mismatch = start_mismatch(o, *st);
+        if (!mismatch.empty()) {
+            std::fprintf(stderr,
+                         "litellmctl start: litellmd is already running at %s (pid %lld), and %s; "
+                         "`litellmctl restart%s%s` moves it (nothing was changed)\n",
+                         url.c_str(), json_get_int(*st, "pid"), mismatch.c_str(),
+                         o.port ? fmt::format(" --port {}", *o.port).c_str() : "",
+                         o.config_path.empty() ? "" : (" --config " + o.config_path).c_str());
+            return code(ExitCode::kAlreadyRunning);
+        }
+        if (o.json) {
+            print_running_json(*st, "already_running", managing(o, *st));
+        } else {
+            std::printf(
+                "litellmd is already running at %s (pid %lld); `litellmctl restart` restarts "
+                "it\n",
+                url.c_str(), json_get_int(*st, "pid"));
+        }
+        return 0;
+    }
+    Started started = start_service(o);
+    if (started.rc != 0) return started.rc;
     if (o.json) {
-        std::printf(R"({"running":true,"url":"%s","pid":%lld,"manager":"%s"})"
-                    "\n",
-                    url.c_str(), json_get_int(*st, "pid"), service_manager_name(manager));
+        print_running_json(*started.status, "started", started.manager);
     } else {
-        std::printf("litellmd is running at %s\n  via %s\n", url.c_str(), how.c_str());
+        std::printf("litellmd is running at %s\n  via %s\n",
+                    std::string(json_get_string((*started.status)["listen"], "url")).c_str(),
+                    started.how.c_str());
     }
     return 0;
 }
 
-int service_stop(const ServiceOptions& o) {
+namespace {
+
+// Stops the daemon; prints only failures. `how` says through what, for the success line.
+int stop_service(const ServiceOptions& o, std::string& how) {
     ServiceManager manager = o.manager.value_or(detect_service_manager());
     ServiceState s = service_state(manager, o.home);
     if (manager == ServiceManager::kSystemd && s.installed && s.active) {
@@ -479,13 +582,13 @@ int service_stop(const ServiceOptions& o) {
                          trim(r.err + r.out).c_str());
             return code(ExitCode::kFailure);
         }
-        std::printf("litellmd stopped (systemd)\n");
+        how = "systemd";
         return 0;
     }
     if (manager == ServiceManager::kLaunchd && s.installed && s.active) {
         // With KeepAlive, launchd would start a killed agent again: unload it instead.
         run_tool({"launchctl", "bootout", uid_domain() + "/" + std::string(kLaunchdLabel)});
-        std::printf("litellmd stopped (launchd agent unloaded; `litellmctl start` loads it)\n");
+        how = "launchd agent unloaded; `litellmctl start` loads it";
         return 0;
     }
     // A daemon run by hand or detached: ask it over the socket, then wait for its exit.
@@ -513,7 +616,7 @@ int service_stop(const ServiceOptions& o) {
         bool pid_gone = manager != ServiceManager::kDetached || !pid_alive(s.pid);
         if (socket_gone && pid_gone) {
             if (manager == ServiceManager::kDetached) ::unlink(pid_file(o.home).c_str());
-            std::printf("litellmd stopped\n");
+            how = manager == ServiceManager::kDetached && s.active ? "detached" : "";
             return 0;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -522,12 +625,92 @@ int service_stop(const ServiceOptions& o) {
     return code(ExitCode::kFailure);
 }
 
+// `restart --port N` / `--config F` for a daemon on another port or config: an exec keeps the
+// listening socket, so this is a stop and a start through the service manager, which then
+// keeps the new values in its unit, plist or command line.
+int restart_moved(const ServiceOptions& o, const rapidjson::Value& st) {
+    std::optional<ServiceManager> manager = managing(o, st);
+    long long pid = json_get_int(st, "pid");
+    std::string what = o.port && *o.port != running_port(st)
+                           ? fmt::format("--port {}", *o.port)
+                           : fmt::format("--config {}", o.config_path);
+    if (!manager) {
+        std::fprintf(stderr,
+                     "litellmctl restart: litellmd (pid %lld) was not started by `litellmctl "
+                     "start`, so it cannot be started again with %s; stop it and run it with "
+                     "%s (nothing was changed)\n",
+                     pid, what.c_str(), what.c_str());
+        return code(ExitCode::kFailure);
+    }
+    if (o.port && *o.port != running_port(st) && local_port_in_use(*o.port)) {
+        std::string holder = port_holder(*o.port);
+        std::fprintf(stderr,
+                     "litellmctl restart: port %d is already in use%s; litellmd stays on port "
+                     "%d (nothing was changed)\n",
+                     *o.port, holder.empty() ? "" : (" by " + holder).c_str(), running_port(st));
+        return code(ExitCode::kFailure);
+    }
+    if (!o.config_path.empty()) {
+        // Checked before the stop: a move to a config that cannot load would leave nothing
+        // running.
+        ConfigLoadResult cfg = load_config_file(o.config_path);
+        if (!cfg.ok()) {
+            std::fprintf(stderr,
+                         "litellmctl restart: %s cannot be loaded; litellmd keeps "
+                         "running as it is (nothing was changed):\n",
+                         o.config_path.c_str());
+            for (const auto& e : cfg.errors())
+                std::fprintf(stderr, "  %s\n", e.to_string().c_str());
+            return code(ExitCode::kConfigInvalid);
+        }
+    }
+    std::fprintf(stderr,
+                 "litellmctl restart: %s is not an in-place restart: litellmd stops (its "
+                 "in-flight requests finish) and starts again\n",
+                 what.c_str());
+    ServiceOptions start = o;
+    start.manager = manager;
+    // Keep what the move does not change.
+    if (!start.port) start.port = running_port(st);
+    if (start.config_path.empty()) {
+        std::string running_config(json_get_string(st, "config_path"));
+        if (running_config != home_paths(o.home).config) start.config_path = running_config;
+    }
+    std::string how;
+    if (int rc = stop_service(start, how); rc != 0) return rc;
+    Started started = start_service(start);
+    if (started.rc != 0) return started.rc;
+    if (o.json) {
+        print_running_json(*started.status, "moved", started.manager);
+    } else {
+        std::printf("litellmd moved to %s\n  via %s\n",
+                    std::string(json_get_string((*started.status)["listen"], "url")).c_str(),
+                    started.how.c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+int service_stop(const ServiceOptions& o) {
+    std::string how;
+    int rc = stop_service(o, how);
+    if (rc != 0) return rc;
+    if (o.json) {
+        std::printf("{\"running\": false, \"action\": \"stopped\"}\n");
+    } else {
+        std::printf("litellmd stopped%s\n", how.empty() ? "" : (" (" + how + ")").c_str());
+    }
+    return 0;
+}
+
 int service_restart(const ServiceOptions& o) {
     auto st = daemon_status(o.socket_path);
     if (!st) {
         std::fprintf(stderr, "litellmd is not running; starting it\n");
         return service_start(o);
     }
+    if (!start_mismatch(o, *st).empty()) return restart_moved(o, *st);
     std::string started(json_get_string(*st, "started_at"));
     long long pid = json_get_int(*st, "pid");
     rpc::Client c;
@@ -545,6 +728,10 @@ int service_restart(const ServiceOptions& o) {
                      home_paths(o.home).log_file.c_str());
         return code(ExitCode::kFailure);
     }
+    if (o.json) {
+        print_running_json(*after, "restarted_in_place", managing(o, *after));
+        return 0;
+    }
     std::string url(json_get_string((*after)["listen"], "url"));
     std::printf("litellmd %s restarted in place at %s (pid %lld kept)\n",
                 std::string(json_get_string(*after, "version")).c_str(), url.c_str(),
@@ -555,10 +742,22 @@ int service_restart(const ServiceOptions& o) {
 int service_uninstall(const ServiceOptions& o) {
     ServiceManager manager = o.manager.value_or(detect_service_manager());
     ServiceState s = service_state(manager, o.home);
-    if (!s.installed) {
-        std::printf("no %s service is installed (%s)\n", service_manager_name(manager),
-                    s.path.c_str());
+    auto report = [&](bool removed) {
+        if (o.json) {
+            std::printf("{\"removed\": %s, \"manager\": \"%s\", \"path\": %s}\n",
+                        removed ? "true" : "false", service_manager_name(manager),
+                        json_quote(s.path).c_str());
+        } else if (removed) {
+            std::printf("removed the %s service (%s)\n", service_manager_name(manager),
+                        s.path.c_str());
+        } else {
+            std::printf("no %s service is installed (%s)\n", service_manager_name(manager),
+                        s.path.c_str());
+        }
         return 0;
+    };
+    if (!s.installed) {
+        return report(false);
     }
     if (manager == ServiceManager::kSystemd) {
         run_tool({"systemctl", "--user", "disable", "--now", kUnitName}, 60000);
@@ -568,11 +767,11 @@ int service_uninstall(const ServiceOptions& o) {
         run_tool({"launchctl", "bootout", uid_domain() + "/" + std::string(kLaunchdLabel)});
         ::unlink(s.path.c_str());
     } else {
-        if (s.active) service_stop(o);
+        std::string how;
+        if (s.active) stop_service(o, how);
         ::unlink(s.path.c_str());
     }
-    std::printf("removed the %s service (%s)\n", service_manager_name(manager), s.path.c_str());
-    return 0;
+    return report(true);
 }
 
 }  // namespace litellm::ctl

@@ -27,6 +27,7 @@
 #include "common/json.hpp"
 #include "common/paths.hpp"
 #include "common/rpc_client.hpp"
+#include "common/text.hpp"
 #include "proto/errors.hpp"
 
 namespace litellm::ctl {
@@ -484,6 +485,22 @@ DaemonInfo ask_daemon(const std::string& socket_path) {
     return info;
 }
 
+/// The names among `names` that the config at `config_path` does not serve (neither a
+/// model_name nor matched by a wildcard route); nullopt when the config cannot be read.
+std::optional<std::vector<std::string>> unserved_names(const std::string& config_path,
+                                                       const std::vector<std::string>& names) {
+    ConfigLoadResult cfg = load_config_file(config_path);
+    if (!cfg.ok()) return std::nullopt;
+    std::vector<std::string> missing;
+    for (const std::string& name : names) {
+        bool served =
+            std::any_of(cfg.config->model_list.begin(), cfg.config->model_list.end(),
+                        [&](const Deployment& d) { return wildcard_match(d.model_name, name); });
+        if (!served) missing.push_back(name);
+    }
+    return missing;
+}
+
 struct MasterKey {
     std::optional<std::string> value;
     std::string config_path;
@@ -630,8 +647,24 @@ class ToggleRun {
 
         std::vector<std::pair<std::string, std::string>> desired = {{kBaseUrlKey, base_url},
                                                                     {kTokenKey, token}};
-        for (const auto& m : model_vars())
+        std::vector<std::string> names;
+        for (const auto& m : model_vars()) {
             desired.emplace_back(m.key, m.value);
+            names.emplace_back(m.value);
+        }
+        // Claude Code asks for these names; a config that serves none of them answers every
+        // request with 404, so say it now rather than in Claude Code's error.
+        std::string config_path = daemon.running && !daemon.config_path.empty()
+                                      ? daemon.config_path
+                                      : home_paths(m_options.home).config;
+        if (auto missing = unserved_names(config_path, names); missing && !missing->empty()) {
+            m_unserved = *missing;
+            m_unserved_warning = (fmt::format(
+                "{} does not serve {}: Claude Code's requests for {} will get 404 until a "
+                "model_list entry (or a wildcard route) has {}",
+                config_path, fmt::join(*missing, ", "), missing->size() == 1 ? "it" : "them",
+                missing->size() == 1 ? "that name" : "those names"));
+        }
 
         auto& alloc = m_settings.doc.GetAllocator();
         bool env_existed = find_member(m_settings.doc, "env") != nullptr;
@@ -933,6 +966,13 @@ class ToggleRun {
                 changes.PushBack(o, a);
             }
             d.AddMember("changes", changes, a);
+            if (mode == Mode::kProxy) {
+                rapidjson::Value unserved(rapidjson::kArrayType);
+                for (const auto& n : m_unserved)
+                    unserved.PushBack(json_str(n, a), a);
+                d.AddMember("unserved_models", unserved, a);
+                if (!m_unserved_warning.empty()) m_notes.push_back(m_unserved_warning);
+            }
             d.AddMember("state_file",
                         m_state_saved ? json_str(m_state.path(), a) : rapidjson::Value(), a);
             add_notes(d);
@@ -993,6 +1033,9 @@ class ToggleRun {
             }
         }
         print_notes();
+        if (!m_unserved_warning.empty()) {
+            std::fprintf(stderr, "warning: %s\n", m_unserved_warning.c_str());
+        }
         if (changed) std::printf("Restart Claude Code for the change to take effect.\n");
         return 0;
     }
@@ -1001,6 +1044,8 @@ class ToggleRun {
     SettingsFile m_settings;
     StateFile m_state;
     std::vector<std::string> m_notes;
+    std::vector<std::string> m_unserved;  ///< model names written that the config does not serve
+    std::string m_unserved_warning;
     std::vector<Change> m_changes;
     std::string m_backup;
     std::string m_port_source;

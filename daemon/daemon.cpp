@@ -18,6 +18,7 @@
 
 #include "common/dotenv.hpp"
 #include "common/fs.hpp"
+#include "common/home_init.hpp"
 #include "common/provider_status.hpp"
 #include "common/providers.hpp"
 #include "common/sd_notify.hpp"
@@ -170,6 +171,15 @@ bool Daemon::acquire_home_lock() {
 }
 
 bool Daemon::load_initial_config() {
+    if (m_options.config_path == m_paths.config && !path_exists(m_paths.config)) {
+        // First start in a new home: the defaults, as `litellmctl init` writes them. A config
+        // named with --config is never invented.
+        HomeInitResult init = init_home(m_paths, false);
+        for (const auto& f : init.written)
+            log_info("config", "created {} with the defaults; edit it, then `litellmctl reload`",
+                     f);
+        if (!init.ok) log_error("config", "cannot create the default config: {}", init.error);
+    }
     load_dotenv_file(m_paths.dotenv, &m_dotenv_owned);
     ConfigLoadResult result = load_config_file(m_options.config_path);
     for (const auto& d : result.diagnostics) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/json.hpp"
+#include "common/text.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/router/router.hpp"
 #include "proto/limits.hpp"
@@ -87,34 +88,9 @@ bool names_a_deployment(Daemon& daemon, const std::string& name) {
     return false;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j)
-        row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diag = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
-
 // The known name nearest to `name`, when it is near enough to be a typo of it.
 std::string closest_name(Daemon& daemon, const std::string& name) {
-    std::string best;
-    std::size_t best_d = std::max<std::size_t>(2, name.size() / 3) + 1;
-    for (const std::string& n : reset_names(daemon)) {
-        std::size_t d = edit_distance(name, n);
-        if (d < best_d) {
-            best_d = d;
-            best = n;
-        }
-    }
-    return best;
+    return closest_match(name, reset_names(daemon));
 }
 
 }  // namespace

@@ -160,7 +160,8 @@ TEST_F(DoctorTest, MissingConfigFailsWithFix) {
     EXPECT_NE(r.out.find("FAIL  config       no config file at " + home.file("config.yaml")),
               std::string::npos)
         << r.out;
-    EXPECT_NE(r.out.find("fix: run `scripts/run` once"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("fix: `litellmctl init` writes the default config"), std::string::npos)
+        << r.out;
     // The checks that need a config say so instead of going silent.
     EXPECT_NE(r.out.find("credentials  not checked: the config did not load"), std::string::npos)
         << r.out;
@@ -235,8 +236,11 @@ general_settings:
     ASSERT_NE(c, nullptr);
     EXPECT_NE(c->fix.find("add DOCTOR_FT_MISSING_KEY=<key> to " + home.file(".env")),
               std::string::npos);
-    c = find_check(checks, "env", "fail", "DOCTOR_FT_MISSING_MASTER is not set");
+    // As `status` sees it: no master key is a warning (loopback only), not a failure.
+    c = find_check(checks, "env", "warn", "DOCTOR_FT_MISSING_MASTER is not set");
     ASSERT_NE(c, nullptr);
+    EXPECT_NE(c->detail.find("serves loopback only"), std::string::npos) << c->detail;
+    EXPECT_EQ(find_check(checks, "env", "fail", "DOCTOR_FT_MISSING_MASTER"), nullptr);
     // The env rows carry these; the config check does not repeat them.
     EXPECT_EQ(find_check(checks, "config", "warn", "DOCTOR_FT_MISSING"), nullptr);
 
@@ -275,7 +279,7 @@ general_settings:
     EXPECT_NE(text.out.find("\n                   fix: chmod 600 " + home.file(".env")),
               std::string::npos)
         << text.out;
-    EXPECT_NE(text.out.find("4 FAIL: fix the FAIL lines"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("3 FAIL: fix the FAIL lines"), std::string::npos) << text.out;
 }
 
 TEST_F(DoctorTest, HealthyHomeWithRunningDaemonPasses) {

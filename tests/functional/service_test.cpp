@@ -20,6 +20,7 @@
 #include "common/paths.hpp"
 #include "fakes/fake_upstream.hpp"
 #include "functional/harness.hpp"
+#include "proto/errors.hpp"
 
 namespace litellm::test {
 namespace {
@@ -224,6 +225,111 @@ TEST_F(ServiceTest, OfflineStatusShowsConfigAndCredentials) {
     EXPECT_NE(status.out.find("not running"), std::string::npos) << status.out;
     EXPECT_NE(status.out.find("3 models"), std::string::npos) << status.out;
     EXPECT_NE(status.out.find("FT_ANTHROPIC_KEY"), std::string::npos) << status.out;
+}
+
+// --port (and --config) that differ from the running daemon's: `start` refuses and names the
+// command that moves it; `restart` moves it through the service manager.
+TEST_F(ServiceTest, DetachedStartRefusesAnotherPortAndRestartMovesIt) {
+    auto start = ctl({"start", "--port", std::to_string(m_port), "--json"}, "detached");
+    ASSERT_EQ(start.exit_code, 0) << start.out << start.err;
+    auto started = parse_json(start.out);
+    EXPECT_STREQ(started["action"].GetString(), "started");
+    EXPECT_EQ(started["port"].GetInt(), m_port);
+    EXPECT_STREQ(started["manager"].GetString(), "detached");
+
+    int other = free_port();
+    auto refused = ctl({"start", "--port", std::to_string(other)}, "detached");
+    EXPECT_EQ(refused.exit_code, static_cast<int>(proto::ExitCode::kAlreadyRunning));
+    EXPECT_NE(refused.err.find("litellmctl restart --port " + std::to_string(other)),
+              std::string::npos)
+        << refused.err;
+    auto same = ctl({"start", "--json"}, "detached");
+    ASSERT_EQ(same.exit_code, 0) << same.err;
+    auto again = parse_json(same.out);
+    EXPECT_STREQ(again["action"].GetString(), "already_running");
+    EXPECT_EQ(again["pid"].GetInt(), started["pid"].GetInt());
+
+    auto moved = ctl({"restart", "--port", std::to_string(other), "--json"}, "detached");
+    ASSERT_EQ(moved.exit_code, 0) << moved.out << moved.err;
+    auto m = parse_json(moved.out);
+    EXPECT_STREQ(m["action"].GetString(), "moved");
+    EXPECT_EQ(m["port"].GetInt(), other);
+    EXPECT_NE(moved.err.find("not an in-place restart"), std::string::npos) << moved.err;
+    auto status = parse_json(ctl({"status", "--json"}, "detached").out);
+    EXPECT_EQ(status["listen"]["port"].GetInt(), other);
+    EXPECT_EQ(std::atoi(read_file(m_home + "/litellmd.pid").value_or("0").c_str()),
+              status["pid"].GetInt());
+    EXPECT_FALSE(local_port_in_use(m_port));
+
+    auto in_place = ctl({"restart", "--json"}, "detached");
+    ASSERT_EQ(in_place.exit_code, 0) << in_place.err;
+    auto r = parse_json(in_place.out);
+    EXPECT_STREQ(r["action"].GetString(), "restarted_in_place");
+    EXPECT_EQ(r["pid"].GetInt(), status["pid"].GetInt());
+    EXPECT_EQ(r["port"].GetInt(), other);
+
+    auto stop = ctl({"stop", "--json"}, "detached");
+    ASSERT_EQ(stop.exit_code, 0) << stop.err;
+    EXPECT_FALSE(parse_json(stop.out)["running"].GetBool());
+}
+
+TEST_F(ServiceTest, SystemdRestartWithAnotherPortRewritesTheUnit) {
+    ASSERT_EQ(ctl({"start", "--port", std::to_string(m_port)}, "systemd").exit_code, 0);
+    int other = free_port();
+    auto moved = ctl({"restart", "--port", std::to_string(other)}, "systemd");
+    ASSERT_EQ(moved.exit_code, 0) << moved.out << moved.err;
+    EXPECT_NE(moved.out.find("moved to http://127.0.0.1:" + std::to_string(other)),
+              std::string::npos)
+        << moved.out;
+    auto unit = read_file(m_user_home + "/.config/systemd/user/litellmd.service");
+    ASSERT_TRUE(unit);
+    EXPECT_NE(unit->find("--port " + std::to_string(other)), std::string::npos) << *unit;
+    auto status = parse_json(ctl({"status", "--json"}, "systemd").out);
+    EXPECT_EQ(status["listen"]["port"].GetInt(), other);
+    // A later plain restart keeps the new port (it is in the unit now).
+    ASSERT_EQ(ctl({"restart"}, "systemd").exit_code, 0);
+    EXPECT_EQ(parse_json(ctl({"status", "--json"}, "systemd").out)["listen"]["port"].GetInt(),
+              other);
+}
+
+TEST_F(ServiceTest, RestartWithAnotherPortRefusesADaemonStartedByHand) {
+    Subprocess daemon;
+    SpawnOptions o;
+    o.argv = {LITELLMD_BIN, "--home", m_home, "--port", std::to_string(m_port), "--quiet"};
+    o.die_with_parent = true;
+    o.env_unset = {"NOTIFY_SOCKET", "LITELLMD_LISTEN_FD"};
+    ASSERT_TRUE(daemon.spawn(o));
+    for (int i = 0; i < 100 && ctl({"status"}, "detached").exit_code != 0; ++i)
+        std::this_thread::sleep_for(50ms);
+    int other = free_port();
+    auto refused = ctl({"restart", "--port", std::to_string(other)}, "detached");
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("was not started by `litellmctl start`"), std::string::npos)
+        << refused.err;
+    auto status = parse_json(ctl({"status", "--json"}, "detached").out);
+    EXPECT_EQ(status["listen"]["port"].GetInt(), m_port);
+    EXPECT_FALSE(daemon.wait(0).has_value());
+    ::kill(daemon.pid(), SIGTERM);
+    daemon.wait(10000);
+}
+
+TEST_F(ServiceTest, FirstStartWithoutAConfigWritesTheDefaults) {
+    ::unlink((m_home + "/config.yaml").c_str());
+    auto start = ctl({"start", "--port", std::to_string(m_port)}, "detached");
+    ASSERT_EQ(start.exit_code, 0) << start.out << start.err;
+    EXPECT_NE(start.err.find("created " + m_home + "/config.yaml"), std::string::npos) << start.err;
+    EXPECT_EQ(read_file(m_home + "/config.yaml").value_or(""),
+              read_file(std::string(LITELLM_SOURCE_DIR) + "/etc/config.yaml").value_or("?"));
+    // A config named with --config is never invented, and a move to one that cannot load
+    // leaves the running daemon alone.
+    int pid = parse_json(ctl({"status", "--json"}, "detached").out)["pid"].GetInt();
+    auto named = ctl({"restart", "--config", m_home + "/missing.yaml"}, "detached");
+    EXPECT_EQ(named.exit_code, static_cast<int>(proto::ExitCode::kConfigInvalid)) << named.err;
+    EXPECT_NE(named.err.find("nothing was changed"), std::string::npos) << named.err;
+    EXPECT_FALSE(path_exists(m_home + "/missing.yaml"));
+    auto still = ctl({"status", "--json"}, "detached");
+    ASSERT_EQ(still.exit_code, 0);
+    EXPECT_EQ(parse_json(still.out)["pid"].GetInt(), pid);
 }
 
 // A restart under load: requests keep flowing, none fails, the pid stays, the process is new.

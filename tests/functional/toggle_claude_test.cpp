@@ -164,6 +164,33 @@ TEST_F(ToggleClaudeCli, DefaultPortWithoutADaemonAndKeyFromDotenv) {
     EXPECT_EQ(state.st_mode & 0777, 0600u);
 }
 
+// The names proxy mode writes must be served, or every Claude Code request is a 404: say so.
+TEST_F(ToggleClaudeCli, WarnsWhenTheConfigDoesNotServeTheNamesItWrites) {
+    RunResult r = toggle({"--proxy"});  // kSmallConfig serves none of Claude Code's names
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: " + m_home.file("config.yaml") +
+                         " does not serve claude-opus-4-6, claude-sonnet-4-5, claude-haiku-4-5"),
+              std::string::npos)
+        << r.err;
+    RunResult j = toggle({"--proxy", "--json"});
+    ASSERT_EQ(j.exit_code, 0) << j.err;
+    auto d = parse_json(j.out);
+    EXPECT_EQ(d["unserved_models"].Size(), 3u);
+
+    // One served by name, the others by a wildcard route: no warning.
+    m_home.write("config.yaml",
+                 "model_list:\n"
+                 "  - model_name: claude-opus-4-6\n"
+                 "    litellm_params: {model: anthropic/claude-opus-4-6, api_key: k}\n"
+                 "  - model_name: claude-*\n"
+                 "    litellm_params: {model: anthropic/claude-*, api_key: k}\n");
+    RunResult served = toggle({"--proxy", "--json"});
+    ASSERT_EQ(served.exit_code, 0) << served.err;
+    EXPECT_EQ(parse_json(served.out)["unserved_models"].Size(), 0u) << served.out;
+    RunResult quiet = toggle({"--proxy"});
+    EXPECT_EQ(quiet.err.find("does not serve"), std::string::npos) << quiet.err;
+}
+
 TEST_F(ToggleClaudeCli, NoMasterKeyUsesThePlaceholder) {
     m_home.write(".env", "# no key\n");
     RunResult r = toggle({"--proxy", "--json"});

@@ -270,7 +270,7 @@ TEST(ConfigFile, MissingFileSaysHowToCreateIt) {
     EXPECT_EQ(d.file, "/nonexistent/dir/config.yaml");
     EXPECT_EQ(d.line, 0);
     EXPECT_NE(d.message.find("/nonexistent/dir/config.yaml"), std::string::npos);
-    EXPECT_NE(d.message.find("copy etc/config.yaml from the litellmd source or run scripts/run"),
+    EXPECT_NE(d.message.find("`litellmctl init` creates the default one"),
               std::string::npos);
     EXPECT_EQ(d.to_string().rfind("/nonexistent/dir/config.yaml: error: ", 0), 0u) << d.to_string();
 }

@@ -215,3 +215,33 @@ TEST(LogSafeText, TheCutDropsAWordItWouldSplit) {
 
 }  // namespace
 }  // namespace litellm
+
+namespace litellm {
+namespace {
+
+TEST(ParseLogLine, ReadsBackWhatFormatLogLineWrites) {
+    for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+        LogRecord r;
+        r.ts_ms = 1764583200123;
+        r.level = level;
+        r.component = "proxy";
+        r.message = "upstream said: 502: bad gateway";
+        auto parsed = parse_log_line(format_log_line(r));
+        ASSERT_TRUE(parsed) << format_log_line(r);
+        EXPECT_EQ(parsed->ts, format_timestamp(r.ts_ms));
+        EXPECT_EQ(parsed->level, level);
+        EXPECT_EQ(parsed->component, "proxy");
+        EXPECT_EQ(parsed->message, r.message);
+    }
+}
+
+TEST(ParseLogLine, OtherLinesAreNotRecords) {
+    EXPECT_FALSE(parse_log_line(""));
+    EXPECT_FALSE(parse_log_line("terminate called after throwing an instance of 'x'"));
+    EXPECT_FALSE(parse_log_line("2026-12-01T10:00:00.001Z NOTICE proxy: x"));
+    EXPECT_FALSE(parse_log_line("2026-12-01T10:00:00.001Z INFO  no colon here"));
+    EXPECT_FALSE(parse_log_line("2026-12-01T10:00:00.001Z INFO  two words: x"));
+}
+
+}  // namespace
+}  // namespace litellm
