@@ -24,7 +24,8 @@ std::vector<ProviderInfo>& provider_table() {
          "https://cloudcode-pa.googleapis.com", "", "auth.gemini_cli.json",
          "litellmctl auth gemini"},
         {"qwen_portal", "Qwen Portal (Qwen OAuth)", WireFormat::kOpenAIChat, AuthKind::kOAuth,
-         "https://portal.qwen.ai/v1", "", "auth.qwen_portal.json", "litellmctl auth qwen"},
+         "https://portal.qwen.ai/v1", "", "auth.qwen_portal.json", "litellmctl auth qwen",
+         "QWEN_PORTAL_API_BASE"},
         // LiteLLM's prefixes for OpenAI-compatible chat servers, with LiteLLM's default bases
         // and key variables (checked against LiteLLM's sources; see docs/CONFIG.md).
         {"groq", "Groq", WireFormat::kOpenAIChat, AuthKind::kApiKey,

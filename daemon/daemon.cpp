@@ -22,6 +22,7 @@
 #include "common/provider_status.hpp"
 #include "common/providers.hpp"
 #include "common/sd_notify.hpp"
+#include "daemon/auth/token_store.hpp"
 #include "daemon/control/server.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/proxy/proxy.hpp"
@@ -241,6 +242,7 @@ ReloadResult Daemon::reload() {
         m_config_warnings = out.warnings;
         m_config_loaded_at = std::chrono::system_clock::now();
     }
+    if (m_tokens) configure_tokens(*config());
     for (const auto& w : out.warnings)
         log_warn("config", "{}", w);
     log_info("daemon", "reloaded: {} models", out.model_count);
@@ -250,10 +252,31 @@ ReloadResult Daemon::reload() {
     return out;
 }
 
+void Daemon::configure_tokens(const Config& cfg) {
+    std::vector<std::string> used;
+    for (const Deployment& d : cfg.model_list) {
+        const ProviderInfo* info = find_provider(d.provider);
+        if (info && info->auth == AuthKind::kOAuth) used.push_back(d.provider);
+    }
+    // OAuth calls take the same proxy as upstreams (HTTPS_PROXY / NO_PROXY of this config).
+    m_tokens->configure(std::move(used),
+                        [proxy = cfg.proxy](const std::string& url) { return proxy.for_url(url); });
+}
+
 std::vector<ProviderStatus> Daemon::provider_status() const {
     auto cfg = config();
     if (!cfg) return {};
-    return litellm::provider_status(*cfg, m_paths, m_options.config_path);
+    auto rows = litellm::provider_status(*cfg, m_paths, m_options.config_path);
+    if (!m_tokens) return rows;
+    // OAuth rows as the store sees them (refresh refused, expired, corrupt), not just the file.
+    for (ProviderStatus& p : rows) {
+        if (p.auth != "oauth") continue;
+        auth::TokenSnapshot t = m_tokens->snapshot(p.name);
+        p.credential_ok = t.usable();
+        p.source += std::string(" (") + auth::credential_state_name(t.state) + ")";
+        p.hint = t.reason;
+    }
+    return rows;
 }
 
 void Daemon::log_credential_summary() {
@@ -337,7 +360,8 @@ void Daemon::request_restart(double drain_s) {
         for (const auto& name : m_dotenv_owned)
             ::unsetenv(name.c_str());
         // run() joins this thread once the event loop is idle; it never returns on success.
-        m_restart_thread = std::thread([http, listen_fd, drain_s, args, exe]() mutable {
+        auth::TokenStore* tokens = m_tokens.get();
+        m_restart_thread = std::thread([http, listen_fd, drain_s, args, exe, tokens]() mutable {
             // Workers that accepted a connection just before the handover start reading it;
             // then keep-alive connections are told to end after their current request.
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -359,6 +383,8 @@ void Daemon::request_restart(double drain_s) {
             }
             ::fcntl(listen_fd, F_SETFD, 0);
             ::setenv("LITELLMD_LISTEN_FD", std::to_string(listen_fd).c_str(), 1);
+            // No refresh may be cut by the exec (its file write is atomic anyway).
+            if (tokens) tokens->stop();
             log_info("daemon", "exec {}", exe);
             Logger::instance().close();
             ::execv(exe.c_str(), argv.data());
@@ -437,7 +463,12 @@ int Daemon::run() {
         m_control->close();
         return static_cast<int>(ExitCode::kConfigInvalid);
     }
-    m_proxy = std::make_unique<proxy::Proxy>(*this, m_cooldowns);
+    auth::TokenStoreOptions token_options;
+    token_options.home = m_paths.home;
+    m_tokens = std::make_unique<auth::TokenStore>(std::move(token_options));
+    configure_tokens(*cfg);
+    m_tokens->start();
+    m_proxy = std::make_unique<proxy::Proxy>(*this, m_cooldowns, m_tokens.get());
     m_http = std::make_unique<HttpServer>(*m_proxy);
     bool bound = m_options.inherited_listen_fd >= 0
                      ? m_http->adopt(m_options.inherited_listen_fd, &error)

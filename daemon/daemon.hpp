@@ -24,6 +24,9 @@ namespace litellm {
 
 class ControlServer;
 class HttpServer;
+namespace auth {
+class TokenStore;
+}
 namespace proxy {
 class Proxy;
 }
@@ -78,6 +81,9 @@ class Daemon final : public ConfigSource {
     /// Credential state per provider used by the config.
     std::vector<ProviderStatus> provider_status() const;
 
+    /// The OAuth token store (null before start).
+    auth::TokenStore* tokens() { return m_tokens.get(); }
+
     /// Deployment cooldowns, shared by the proxy and the control methods.
     router::CooldownTable& cooldowns() { return m_cooldowns; }
 
@@ -98,6 +104,8 @@ class Daemon final : public ConfigSource {
   private:
     bool acquire_home_lock();
     bool load_initial_config();
+    /// Tells the token store what the config in effect uses.
+    void configure_tokens(const Config& cfg);
     void log_credential_summary();
     void install_signals();
     void wait_for_signal();
@@ -106,6 +114,8 @@ class Daemon final : public ConfigSource {
     HomePaths m_paths;
     asio::io_context m_io;
     asio::signal_set m_signals;
+    /// OAuth tokens; before the proxy and the control server, which use it.
+    std::unique_ptr<auth::TokenStore> m_tokens;
     std::unique_ptr<ControlServer> m_control;
     std::unique_ptr<proxy::Proxy> m_proxy;  ///< before m_http: the listener serves through it
     std::unique_ptr<HttpServer> m_http;

@@ -23,6 +23,84 @@ constexpr std::string_view kLogRecordShape =
 std::vector<MethodSpec> build_table() {
     std::vector<MethodSpec> table = {
         {
+            .name = "auth.import",
+            .summary = "Store OAuth tokens for a provider (a login, or tokens from another tool).",
+            .description =
+                "Validates the tokens, writes the provider's token file atomically (0600) under "
+                "its lock, and starts using them. `litellmctl auth <provider>` sends its login "
+                "result here while the daemon runs, so the daemon stays the only writer.",
+            .params =
+                {
+                    {.name = "provider",
+                     .type = T::kString,
+                     .required = true,
+                     .help = "`qwen_portal`, `chatgpt` or `gemini_cli` (or `qwen`, `codex`, "
+                             "`gemini`)."},
+                    {.name = "tokens",
+                     .type = T::kObject,
+                     .required = true,
+                     .help = "The token file object: `access_token`, `refresh_token`, "
+                             "`expires_at` (Unix seconds) and the provider's own fields "
+                             "(`resource_url`, `account_id`, `project_id`, `email`, ...)."},
+                },
+            .result = {{"provider", T::kString, "The provider's prefix."},
+                       {"file", T::kString, "The token file written."},
+                       {"state", T::kString, "The credential's state after the import."},
+                       {"message", T::kString, "What was done."}},
+            .flags = kFlagMutating,
+            .example_params =
+                R"({"provider":"qwen","tokens":{"access_token":"...","refresh_token":"...","expires_at":1767225600}})",
+        },
+        {
+            .name = "auth.logout",
+            .summary = "Remove a provider's token file; its models are skipped until a new login.",
+            .params = {{.name = "provider",
+                        .type = T::kString,
+                        .required = true,
+                        .help = "`qwen_portal`, `chatgpt` or `gemini_cli` (or an alias)."}},
+            .result = {{"provider", T::kString, "The provider's prefix."},
+                       {"file", T::kString, "The token file removed."},
+                       {"message", T::kString, "What was done."}},
+            .flags = kFlagMutating,
+            .example_params = R"({"provider":"qwen"})",
+        },
+        {
+            .name = "auth.refresh",
+            .summary = "Refresh a provider's access token now (single flight with the timer).",
+            .description =
+                "Answers when the exchange is over, so the reply may take up to the OAuth "
+                "timeout (30 s); other calls on the connection are answered meanwhile. A refused "
+                "refresh token turns the credential to `login_needed`. Not allowed in a batch.",
+            .params = {{.name = "provider",
+                        .type = T::kString,
+                        .required = true,
+                        .help = "`qwen_portal`, `chatgpt` or `gemini_cli` (or an alias)."}},
+            .result = {{"provider", T::kString, "The provider's prefix."},
+                       {"state", T::kString, "The credential's state afterwards."},
+                       {"expires_at", T::kInteger, "New expiry, Unix seconds.", true},
+                       {"message", T::kString, "What happened."}},
+            .flags = kFlagMutating,
+            .example_params = R"({"provider":"qwen"})",
+        },
+        {
+            .name = "auth.status",
+            .summary = "The OAuth credentials: file, account, expiry, last refresh, last error, "
+                       "state.",
+            .description =
+                "`state` is `missing`, `valid`, `expired` (a refresh is due or backing off), "
+                "`login_needed` (the refresh token was refused) or `corrupt` (the file cannot be "
+                "read; it is left as it is). A change of state is also logged (component "
+                "`auth`), so `logs.follow` shows it.",
+            .result =
+                {
+                    {"providers", T::kArray,
+                     "`{provider, login, file, state, used, account, plan, expires_at, "
+                     "last_refresh, next_refresh_at, refreshes, last_error}`; times are Unix "
+                     "seconds or null, `login` is the command that logs in, `used` says whether "
+                     "the config has a deployment on it."},
+                },
+        },
+        {
             .name = "rpc.hello",
             .summary = "Exchange versions; the first call of every client.",
             .description =

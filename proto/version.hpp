@@ -10,7 +10,8 @@
 //
 // History:
 //   1  2026-11  first protocol: rpc.hello, rpc.describe, status, reload, shutdown, logs.tail,
-//               logs.follow; then (compatible additions) cooldowns.list, cooldowns.reset.
+//               logs.follow; then (compatible additions) cooldowns.list, cooldowns.reset,
+//               restart, auth.status, auth.refresh, auth.import, auth.logout.
 
 #include "proto/build_info.hpp"
 

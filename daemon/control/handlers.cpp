@@ -8,7 +8,10 @@
 #include <fmt/format.h>
 
 #include "common/json.hpp"
+#include "common/oauth.hpp"
 #include "common/text.hpp"
+#include "common/token_file.hpp"
+#include "daemon/auth/token_store.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/router/router.hpp"
 #include "proto/limits.hpp"
@@ -91,6 +94,59 @@ bool names_a_deployment(Daemon& daemon, const std::string& name) {
 // The known name nearest to `name`, when it is near enough to be a typo of it.
 std::string closest_name(Daemon& daemon, const std::string& name) {
     return closest_match(name, reset_names(daemon));
+}
+
+HandlerReply unknown_provider(const std::string& name) {
+    std::vector<std::string> names;
+    for (const OAuthSpec& s : oauth_specs()) {
+        names.emplace_back(s.provider);
+        names.emplace_back(s.login);
+    }
+    std::string hint = closest_match(name, names);
+    return HandlerReply::failure(
+        proto::ErrorCode::kNotFound,
+        fmt::format("'{}' has no OAuth login (known: qwen_portal, chatgpt, gemini_cli){}", name,
+                    hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+}
+
+rapidjson::Value optional_time(const std::optional<std::int64_t>& t) {
+    return t ? rapidjson::Value(static_cast<int64_t>(*t)) : rapidjson::Value();
+}
+
+rapidjson::Value credential_json(const auth::CredentialStatus& c,
+                                 rapidjson::Document::AllocatorType& a) {
+    rapidjson::Value v(rapidjson::kObjectType);
+    v.AddMember("provider", json_str(c.provider, a), a);
+    v.AddMember("login", json_str(c.login, a), a);
+    v.AddMember("file", json_str(c.file, a), a);
+    v.AddMember("state", rapidjson::StringRef(auth::credential_state_name(c.state)), a);
+    v.AddMember("used", c.used, a);
+    v.AddMember("account", json_str(c.account, a), a);
+    v.AddMember("plan", json_str(c.plan, a), a);
+    v.AddMember("expires_at", optional_time(c.expires_at), a);
+    v.AddMember("last_refresh", optional_time(c.last_refresh), a);
+    v.AddMember("next_refresh_at", optional_time(c.next_refresh_at), a);
+    v.AddMember("refreshes", static_cast<uint64_t>(c.refreshes), a);
+    v.AddMember("last_error", json_str(c.last_error, a), a);
+    return v;
+}
+
+HandlerReply auth_result(auth::TokenStore& store, const std::string& provider,
+                         const std::string& message, bool with_state = true) {
+    HandlerReply r;
+    r.result.SetObject();
+    auto& a = r.result.GetAllocator();
+    r.result.AddMember("provider", json_str(provider, a), a);
+    for (const auto& c : store.status()) {
+        if (c.provider != provider) continue;
+        r.result.AddMember("file", json_str(c.file, a), a);
+        if (with_state) {
+            r.result.AddMember("state", rapidjson::StringRef(auth::credential_state_name(c.state)),
+                               a);
+        }
+    }
+    r.result.AddMember("message", json_str(message, a), a);
+    return r;
 }
 
 }  // namespace
@@ -227,6 +283,98 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
         }
         d.AddMember("recent_errors", recent, a);
         return ok(std::move(d));
+    });
+
+    bind("auth.status", [this](const Value&, CallContext&) {
+        rapidjson::Document d(rapidjson::kObjectType);
+        auto& a = d.GetAllocator();
+        Value list(rapidjson::kArrayType);
+        if (auth::TokenStore* store = m_daemon.tokens()) {
+            for (const auto& c : store->status())
+                list.PushBack(credential_json(c, a), a);
+        }
+        d.AddMember("providers", list, a);
+        return ok(std::move(d));
+    });
+
+    bind("auth.refresh", [this](const Value& params, CallContext&) {
+        auth::TokenStore* store = m_daemon.tokens();
+        std::string provider(json_get_string(params, "provider"));
+        const OAuthSpec* spec = find_oauth_spec(provider);
+        if (!spec) return unknown_provider(provider);
+        if (!store) {
+            return HandlerReply::failure(proto::ErrorCode::kUnavailable, "no token store");
+        }
+        HandlerReply r;
+        std::string name(spec->provider);
+        r.later = [store, name](ReplyCallback done) {
+            bool queued = store->post([store, name, done] {
+                auth::StoreResult result = store->refresh(name);
+                auth::TokenSnapshot snap = store->snapshot(name);
+                if (!result.ok) {
+                    done(HandlerReply::failure(result.not_found
+                                                   ? proto::ErrorCode::kNotFound
+                                                   : proto::ErrorCode::kUnauthenticated,
+                                               result.message));
+                    return;
+                }
+                rapidjson::Document d(rapidjson::kObjectType);
+                auto& a = d.GetAllocator();
+                d.AddMember("provider", json_str(name, a), a);
+                d.AddMember("state", rapidjson::StringRef(auth::credential_state_name(snap.state)),
+                            a);
+                for (const auto& c : store->status()) {
+                    if (c.provider == name && c.expires_at) {
+                        d.AddMember("expires_at", static_cast<int64_t>(*c.expires_at), a);
+                    }
+                }
+                d.AddMember("message", json_str(result.message, a), a);
+                HandlerReply reply;
+                reply.result = std::move(d);
+                done(std::move(reply));
+            });
+            if (!queued) {
+                done(HandlerReply::failure(proto::ErrorCode::kUnavailable,
+                                           "too many refreshes queued; try again shortly"));
+            }
+        };
+        return r;
+    });
+
+    bind("auth.import", [this](const Value& params, CallContext&) {
+        auth::TokenStore* store = m_daemon.tokens();
+        std::string provider(json_get_string(params, "provider"));
+        const OAuthSpec* spec = find_oauth_spec(provider);
+        if (!spec) return unknown_provider(provider);
+        if (!store) {
+            return HandlerReply::failure(proto::ErrorCode::kUnavailable, "no token store");
+        }
+        TokenParse parsed = parse_token_file(json_stringify(params["tokens"]));
+        if (!parsed.ok) {
+            return HandlerReply::failure(proto::ErrorCode::kInvalidParams,
+                                         "tokens " + parsed.error);
+        }
+        auth::StoreResult result = store->import(spec->provider, std::move(parsed.record));
+        if (!result.ok)
+            return HandlerReply::failure(proto::ErrorCode::kInternalError, result.message);
+        return auth_result(*store, std::string(spec->provider), result.message);
+    });
+
+    bind("auth.logout", [this](const Value& params, CallContext&) {
+        auth::TokenStore* store = m_daemon.tokens();
+        std::string provider(json_get_string(params, "provider"));
+        const OAuthSpec* spec = find_oauth_spec(provider);
+        if (!spec) return unknown_provider(provider);
+        if (!store) {
+            return HandlerReply::failure(proto::ErrorCode::kUnavailable, "no token store");
+        }
+        auth::StoreResult result = store->logout(spec->provider);
+        if (!result.ok) {
+            return HandlerReply::failure(
+                result.not_found ? proto::ErrorCode::kNotFound : proto::ErrorCode::kInternalError,
+                result.message);
+        }
+        return auth_result(*store, std::string(spec->provider), result.message, false);
     });
 
     bind("cooldowns.list", [this](const Value&, CallContext&) {
@@ -372,6 +520,25 @@ std::string RpcDispatcher::dispatch(rpc::Request& request, CallContext& ctx) {
     }
     if (reply.error) {
         return reply_error(reply.error->code, reply.error->message, &reply.error->data);
+    }
+    if (reply.later) {
+        if (ctx.in_batch || !ctx.send_line) {
+            return reply_error(proto::ErrorCode::kInvalidRequest,
+                               fmt::format("{} is not allowed in a batch", request.method));
+        }
+        auto id = std::make_shared<rapidjson::Document>();
+        id->CopyFrom(request.id(), id->GetAllocator());
+        bool has_id = request.has_id;
+        reply.later([id, has_id, send = ctx.send_line](HandlerReply done) {
+            if (!has_id) return;
+            if (done.error) {
+                send(
+                    rpc::make_error(*id, done.error->code, done.error->message, &done.error->data));
+            } else {
+                send(rpc::make_result(*id, done.result));
+            }
+        });
+        return {};
     }
     return request.has_id ? rpc::make_result(request.id(), reply.result) : std::string();
 }

@@ -27,6 +27,9 @@ struct CallContext {
     bool in_batch = false;
     /// Switches the connection to log streaming (set by the control server).
     std::function<std::size_t(LogLevel level, std::size_t backlog)> start_follow;
+    /// Queues one reply line on the connection from any thread (set by the control server;
+    /// a closed connection drops it).
+    std::function<void(std::string line)> send_line;
 };
 
 /// A handler's error.
@@ -37,9 +40,16 @@ struct RpcError {
 };
 
 /// A handler's answer: a result object, or an error.
+struct HandlerReply;
+/// Delivers a deferred reply (any thread, once).
+using ReplyCallback = std::function<void(HandlerReply)>;
+
 struct HandlerReply {
     rapidjson::Document result;
     std::optional<RpcError> error;
+    /// Set by a handler whose answer takes long (an OAuth exchange): it is called with the
+    /// callback that sends the reply later, and the event loop moves on meanwhile.
+    std::function<void(ReplyCallback)> later;
 
     static HandlerReply failure(proto::ErrorCode code, std::string message);
 };

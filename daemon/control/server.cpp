@@ -41,6 +41,13 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
             if (auto self = weak.lock()) self->begin_follow(level, backlog);
             return proto::kFollowQueueLimit;
         };
+        asio::io_context& io = m_server.m_io;
+        m_ctx.send_line = [weak, &io](std::string line) {
+            asio::post(io, [weak, line = std::move(line)]() mutable {
+                auto self = weak.lock();
+                if (self && !self->m_closed) self->send(std::move(line));
+            });
+        };
         arm_idle_timer();
         read_next();
     }

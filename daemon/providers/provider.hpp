@@ -21,6 +21,10 @@ namespace litellm::http {
 struct Request;
 }
 
+namespace litellm::auth {
+struct TokenSnapshot;
+}
+
 namespace litellm::providers {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -33,6 +37,8 @@ struct UpstreamCall {
     WireFormat client_format;     ///< the API the client speaks
     bool passthrough = false;     ///< the client's bytes go upstream (same format)
     bool stream = false;
+    /// OAuth providers: the store's token for this attempt (nullptr for API-key providers).
+    const auth::TokenSnapshot* token = nullptr;
 
     /// api_base, or the provider's default, without a trailing slash.
     std::string base() const;

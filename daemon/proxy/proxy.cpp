@@ -1,5 +1,7 @@
 #include "daemon/proxy/proxy.hpp"
 
+#include "daemon/auth/token_store.hpp"
+
 #include <openssl/crypto.h>
 #include <poll.h>
 
@@ -275,10 +277,13 @@ struct Proxy::Call {
     /// Deployments made concrete for this request from wildcard names (`anthropic/*`); the
     /// chain points into it (a deque: the pointers stay valid as it grows).
     std::deque<Deployment> concrete;
+    /// OAuth deployments: the store's token for this attempt.
+    auth::TokenSnapshot token;
 };
 
-Proxy::Proxy(const ConfigSource& configs, router::CooldownTable& cooldowns)
-    : m_configs(configs), m_cooldowns(cooldowns) {}
+Proxy::Proxy(const ConfigSource& configs, router::CooldownTable& cooldowns,
+             auth::TokenStore* tokens)
+    : m_configs(configs), m_cooldowns(cooldowns), m_tokens(tokens) {}
 
 Proxy::~Proxy() = default;
 
@@ -469,6 +474,12 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     const bool upstream_streams = call.stream || provider->always_streams();
     providers::UpstreamCall up_call{
         d, *info, *call.req, call.client_codec->format, call.passthrough, upstream_streams};
+    if (info->auth == AuthKind::kOAuth) {
+        // Fresh by the store's timer; refreshed here only when it could not be.
+        call.token = m_tokens ? m_tokens->token_for_request(d.provider) : auth::TokenSnapshot{};
+        if (!m_tokens) call.token.reason = "this litellmd has no token store";
+        up_call.token = &call.token;
+    }
     bool keep_bytes = call.passthrough && !call.reencode;
     std::string missing =
         provider->missing_credentials(up_call, m_configs.config_path(), m_configs.dotenv_path());
@@ -708,6 +719,7 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
         }
         // Both sources give the first `stream`, so the flag stays the same across a chain.
         call.stream = call.canonical ? call.canonical->stream : stream_flag;
+        bool auth_retried = false;
         for (int attempt = 0; attempt <= cfg->router.num_retries; ++attempt) {
             // Before each attempt (and through the wait between retries): a client that left
             // gets no further upstream request, which might be billed.
@@ -789,6 +801,20 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
                     "{}: {}, cooling {:.0f}s", d.model, outcome,
                     until ? std::chrono::duration<double>(*until - Clock::now()).count() : 0.0));
                 break;  // no retries on a rate limit: fall back at once
+            }
+            if (cls == router::FailureClass::kCredentials && r.error.upstream_status == 401 &&
+                m_tokens && call.token.generation != 0 && !auth_retried) {
+                // A refused OAuth token: another program may have rotated it, or it was
+                // revoked early. One new token (adopted or refreshed), one more try.
+                auth_retried = true;
+                if (m_tokens->after_unauthorized(d.provider, call.token.generation)) {
+                    log_info("proxy",
+                             "model={} {} refused its token (401); retrying with a new "
+                             "one",
+                             call.model, d.model);
+                    --attempt;
+                    continue;
+                }
             }
             bool cooled = cooldowns.record_failure(key, outcome, r.error.retry_after_s, policy);
             if (cls == router::FailureClass::kCredentials) {

@@ -32,6 +32,9 @@ struct ClientApi;
 namespace litellm::providers {
 class Provider;
 }
+namespace litellm::auth {
+class TokenStore;
+}
 
 namespace litellm::proxy {
 
@@ -43,8 +46,10 @@ std::int64_t estimate_input_tokens(const wire::Request& request);
 
 class Proxy final : public http::Handler {
   public:
-    /// `configs` and `cooldowns` must outlive the proxy.
-    Proxy(const ConfigSource& configs, router::CooldownTable& cooldowns);
+    /// `configs`, `cooldowns` and `tokens` (OAuth providers; may be null) must outlive the
+    /// proxy.
+    Proxy(const ConfigSource& configs, router::CooldownTable& cooldowns,
+          auth::TokenStore* tokens = nullptr);
     ~Proxy() override;
 
     Limits limits() const override;
@@ -92,6 +97,7 @@ class Proxy final : public http::Handler {
 
     const ConfigSource& m_configs;
     router::CooldownTable& m_cooldowns;
+    auth::TokenStore* m_tokens = nullptr;
     /// Requests and tokens per deployment this minute, for litellm_params.rpm / tpm.
     router::UsageTable m_usage;
     UpstreamPool m_pool;
