@@ -25,6 +25,7 @@
 #include "common/provider_status.hpp"
 #include "common/rpc_client.hpp"
 #include "common/text.hpp"
+#include "ctl/auth.hpp"
 #include "ctl/completions.hpp"
 #include "ctl/doctor.hpp"
 #include "ctl/service.hpp"
@@ -921,7 +922,9 @@ std::vector<std::string> command_paths() {
             "auth gemini",
             "auth qwen",
             "auth refresh",
-            "auth status"};
+            "auth status",
+            "auth logout",
+            "auth import"};
 }
 
 namespace {
@@ -952,7 +955,8 @@ struct CliState {
     // docs
     std::string doc_name;
     // auth
-    std::vector<std::string> auth_args;
+    std::string auth_action, auth_provider, auth_from;
+    bool no_browser = false;
     // toggle-claude
     bool tc_proxy = false, tc_direct = false, tc_status = false;
     int tc_port = 0;
@@ -1162,10 +1166,44 @@ void define_cli(CLI::App& app, CliState& st) {
     st.docs->group("");  // hidden: used by scripts/gen-rpc-docs
 
     st.auth = app.add_subcommand("auth",
-                                 "OAuth logins and token refresh: chatgpt, gemini, qwen, "
-                                 "refresh <provider>, status");
-    st.auth->add_option("args", st.auth_args,
-                        "chatgpt | gemini | qwen | refresh <provider> | status");
+                                 "OAuth logins and their tokens: qwen, chatgpt, gemini, status, "
+                                 "refresh, logout, import");
+    st.auth->require_subcommand(1);
+    const std::vector<std::string> providers = {"qwen",  "chatgpt",    "gemini",      "qwen_portal",
+                                                "codex", "gemini_cli", "qwen-portal", "gemini-cli"};
+    auto login = [&](const char* name, const char* what, const char* alias) {
+        CLI::App* sub = st.auth->add_subcommand(name, what);
+        if (alias) sub->alias(alias);
+        sub->add_flag("--no-browser", st.no_browser, "Only print the page to open");
+        sub->add_flag("--json", st.json, "Machine-readable output");
+        sub->callback([&st, name] {
+            st.auth_action = "login";
+            st.auth_provider = name;
+        });
+    };
+    login("qwen", "Log in to Qwen Portal (device code: open a page, approve a code)",
+          "qwen-portal");
+    login("chatgpt", "Log in to ChatGPT / Codex (browser)", "codex");
+    login("gemini", "Log in to Gemini CLI / Code Assist (browser)", nullptr);
+    CLI::App* auth_status =
+        st.auth->add_subcommand("status", "The stored logins: account, expiry, refreshes, state");
+    auth_status->add_flag("--json", st.json, "Machine-readable output");
+    auth_status->callback([&st] { st.auth_action = "status"; });
+    auto with_provider = [&](const char* name, const char* what) {
+        CLI::App* sub = st.auth->add_subcommand(name, what);
+        sub->add_option("provider", st.auth_provider, "qwen, chatgpt or gemini")
+            ->required()
+            ->check(CLI::IsMember(providers));
+        sub->add_flag("--json", st.json, "Machine-readable output");
+        sub->callback([&st, name] { st.auth_action = name; });
+        return sub;
+    };
+    with_provider("refresh", "Refresh a provider's access token now");
+    with_provider("logout", "Remove a provider's token file");
+    with_provider("import",
+                  "Copy the tokens of the official CLI (~/.qwen/oauth_creds.json, "
+                  "~/.codex/auth.json, ~/.gemini/oauth_creds.json)")
+        ->add_option("--from", st.auth_from, "Read this file instead");
 }
 
 const char* kAppDescription =
@@ -1420,12 +1458,16 @@ int run(int argc, char** argv) {
         return 0;
     }
     if (*st.auth) {
-        std::fprintf(stderr,
-                     "litellmctl auth: not built yet; OAuth logins (chatgpt, gemini, qwen) "
-                     "arrive with the token-store release. API-key providers work now: add "
-                     "their keys to %s/.env.\n",
-                     absolute_path(g.home).c_str());
-        return code(ExitCode::kNotImplemented);
+        AuthOptions o;
+        o.home = absolute_path(g.home);
+        o.socket_path = g.socket_path();
+        o.action = st.auth_action;
+        o.provider = st.auth_provider;
+        o.from = st.auth_from;
+        o.json = st.json;
+        o.no_browser = st.no_browser;
+        o.timeout_ms = g.timeout_ms;
+        return auth_command(o);
     }
     std::printf("%s", app.help().c_str());
     return 0;

@@ -136,24 +136,6 @@ OptionSpec option_spec(const CLI::Option& option) {
     return spec;
 }
 
-/// The words of `auth` when it takes them as one positional list instead of CLI11 subcommands.
-// commands.cpp defines `auth` with a positional "args" whose choices live only in the help text
-// ("chatgpt | gemini | qwen | refresh <provider> | status"), which CLI11 cannot expose; this
-// fixed list (including qwen, which the original's completions forgot) stands in for it.
-struct AuthWord {
-    const char* name;
-    const char* description;
-    bool takes_provider;
-};
-constexpr AuthWord kAuthWords[] = {
-    {"chatgpt", "Log in to ChatGPT / Codex (OAuth)", false},
-    {"gemini", "Log in to Gemini CLI / Code Assist (OAuth)", false},
-    {"qwen", "Log in to Qwen Code (OAuth)", false},
-    {"refresh", "Refresh a provider's access token now", true},
-    {"status", "Show the stored logins and their expiry", false},
-};
-constexpr const char* kAuthProviders[] = {"chatgpt", "gemini", "qwen"};
-
 /// Builds the flat command list from the CLI11 tree.
 class ModelBuilder {
   public:
@@ -249,34 +231,9 @@ class ModelBuilder {
                 cmd.children.push_back(sub->get_name());
         }
 
-        bool auth_words = path == "auth" && subs.empty();
-        if (auth_words) {
-            add_auth_words(index);
-            return;
-        }
         for (const CLI::App* sub : subs) {
             std::string child = path.empty() ? sub->get_name() : path + " " + sub->get_name();
             add(*sub, child, sub->get_fallthrough() ? pass_down : std::vector<OptionSpec>{});
-        }
-    }
-
-    void add_auth_words(std::size_t auth_index) {
-        // The words replace the free positional list of `auth`.
-        m_commands[auth_index].greedy_tail = false;
-        m_commands[auth_index].tail_choices.clear();
-        m_commands[auth_index].positional_choices.clear();
-        std::vector<OptionSpec> options = m_commands[auth_index].options;
-        for (const auto& w : kAuthWords) {
-            m_commands[auth_index].children.push_back(w.name);
-            CommandSpec cmd;
-            cmd.path = std::string("auth ") + w.name;
-            cmd.description = w.description;
-            cmd.options = options;
-            if (w.takes_provider) {
-                cmd.positional_choices.push_back(
-                    std::vector<std::string>(std::begin(kAuthProviders), std::end(kAuthProviders)));
-            }
-            m_commands.push_back(std::move(cmd));
         }
     }
 

@@ -23,14 +23,13 @@ namespace litellm::ctl {
 namespace {
 
 /// A miniature litellmctl: globals with values, flags, a choice option, choice positionals,
-/// `auth` with its words as a positional list, real nested subcommands, an option group and a
-/// hidden command.
+/// `auth` with nested subcommands (one taking a provider), an option group and a hidden command.
 struct MiniCli {
     CLI::App app{"mini litellmctl"};
     std::string home, socket, level, action, name, dir, since;
     int timeout = 0, lines = 0;
     bool flag = false;
-    std::vector<std::string> auth_args;
+    std::string provider;
 
     MiniCli() {
         app.fallthrough();
@@ -51,7 +50,11 @@ struct MiniCli {
             ->check(CLI::IsMember({"list", "reset"}));
         cooldowns->add_option("name", name, "Model name");
         auto* auth = app.add_subcommand("auth", "OAuth logins");
-        auth->add_option("args", auth_args, "chatgpt | gemini | qwen | refresh | status");
+        for (const char* login : {"chatgpt", "gemini", "qwen", "status"})
+            auth->add_subcommand(login, "Log in");
+        auth->add_subcommand("refresh", "Refresh now")
+            ->add_option("provider", provider, "Which")
+            ->check(CLI::IsMember({"chatgpt", "gemini", "qwen"}));
         auto* service = app.add_subcommand("service", "Manage the service");
         service->add_subcommand("install", "Install it")
             ->add_option("--unit-dir", dir, "Where the unit goes");
