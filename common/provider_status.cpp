@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "common/fs.hpp"
 #include "common/providers.hpp"
+#include "common/token_file.hpp"
 
 namespace litellm {
 
@@ -39,13 +41,27 @@ std::vector<ProviderStatus> provider_status(const Config& config, const HomePath
         bool present = true;
         std::string source, hint;
         if (info->auth == AuthKind::kOAuth) {
+            // The token file as the daemon reads it (the same parser), not merely its presence.
+            std::string path = token_file_path(*info, paths.home);
             source = std::string(info->token_file);
-            if (!path_exists(paths.home + "/" + source)) {
+            std::string error;
+            auto text = read_file(path, &error);
+            TokenParse parsed = text ? parse_token_file(*text) : TokenParse{};
+            auto now = static_cast<std::int64_t>(std::time(nullptr));
+            if (!text) {
+                present = false;
+                hint = fmt::format("not logged in: no {}; run `{}`", path, info->login_command);
+            } else if (!parsed.ok) {
+                present = false;
+                hint = fmt::format("{} {}; run `{}` to log in again", path, parsed.error,
+                                   info->login_command);
+            } else if (parsed.record.refresh_token.empty() && parsed.record.expires_at &&
+                       *parsed.record.expires_at <= now) {
                 present = false;
                 hint = fmt::format(
-                    "no {} in {}; run `{}` (OAuth logins arrive with the "
-                    "token-store release)",
-                    info->token_file, paths.home, info->login_command);
+                    "the access token in {} expired and there is no refresh "
+                    "token; run `{}`",
+                    path, info->login_command);
             }
         } else {
             // The deployment's api_key, else the provider's default variable.

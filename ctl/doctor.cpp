@@ -33,6 +33,7 @@
 #include "common/provider_status.hpp"
 #include "common/providers.hpp"
 #include "common/rpc_client.hpp"
+#include "common/token_file.hpp"
 #include "ctl/service.hpp"
 #include "proto/errors.hpp"
 #include "proto/version.hpp"
@@ -131,63 +132,28 @@ std::string age_text(double seconds) {
     return fmt::format("{}d {}h", s / 86400, (s % 86400) / 3600);
 }
 
-namespace {
-
-// A non-empty string member `key` of `obj`.
-bool has_string(const rapidjson::Value& obj, const char* key) {
-    auto it = obj.FindMember(key);
-    return it != obj.MemberEnd() && it->value.IsString() && it->value.GetStringLength() > 0;
-}
-
-}  // namespace
-
 /// Judges the text of an OAuth token file at time `now_s` (epoch seconds). `login` is the
 /// command that writes a fresh one ("litellmctl auth chatgpt"), or empty for an unknown file.
 Finding inspect_token(const std::string& text, double now_s, const std::string& login) {
     const std::string relogin = login.empty() ? "delete the file if nothing uses it"
                                               : "run `" + login + "` to log in again";
-    rapidjson::Document doc;
-    std::string error;
-    if (!json_parse(text, doc, &error)) {
-        return {Status::kFail, "is not valid JSON (" + error + ")", relogin};
+    // The daemon's own parser: what it makes of the file is what doctor reports.
+    TokenParse parsed = parse_token_file(text);
+    if (!parsed.ok) return {Status::kFail, parsed.error, relogin};
+    const TokenRecord& r = parsed.record;
+    bool refresh = !r.refresh_token.empty();
+    if (!r.expires_at) {
+        return {Status::kOk, refresh ? "has a refresh token" : "has an access token", ""};
     }
-    if (!doc.IsObject()) return {Status::kFail, "is not a JSON object", relogin};
-    // Codex-style files keep the tokens one level down, under "tokens".
-    const rapidjson::Value* tokens = &doc;
-    auto nested = doc.FindMember("tokens");
-    if (!has_string(doc, "access_token") && !has_string(doc, "refresh_token") &&
-        nested != doc.MemberEnd() && nested->value.IsObject()) {
-        tokens = &nested->value;
+    double expires = static_cast<double>(*r.expires_at);
+    if (expires > now_s) {
+        return {Status::kOk, "access token valid for " + age_text(expires - now_s), ""};
     }
-    bool access = has_string(*tokens, "access_token");
-    bool refresh = has_string(*tokens, "refresh_token");
-    if (!access && !refresh) {
-        return {Status::kFail, "has no access_token or refresh_token", relogin};
-    }
-    // expires_at sits next to the tokens, or at the top of a Codex-style file.
-    const rapidjson::Value* exp = nullptr;
-    for (const rapidjson::Value* obj : {tokens, static_cast<const rapidjson::Value*>(&doc)}) {
-        auto it = obj->FindMember("expires_at");
-        if (!exp && it != obj->MemberEnd()) exp = &it->value;
-    }
-    std::optional<double> expires;
-    if (exp && exp->IsNumber()) {
-        expires = exp->GetDouble();
-    } else if (exp && exp->IsString()) {
-        char* end = nullptr;
-        double v = std::strtod(exp->GetString(), &end);
-        if (end != exp->GetString() && *end == '\0') expires = v;
-    }
-    // Some tools write milliseconds; no real expiry in seconds is past the year 5000.
-    if (expires && *expires > 1e11) *expires /= 1000.0;
-    if (!expires) return {Status::kOk, refresh ? "has a refresh token" : "has an access token", ""};
-    if (*expires > now_s) {
-        return {Status::kOk, "access token valid for " + age_text(*expires - now_s), ""};
-    }
-    std::string ago = "access token expired " + age_text(now_s - *expires) + " ago";
+    std::string ago = "access token expired " + age_text(now_s - expires) + " ago";
     if (refresh) {
-        return {Status::kWarn, ago + "; litellmd refreshes it on the next request",
-                "nothing if the refresh works; if the models keep failing, " + relogin};
+        return {
+            Status::kWarn, ago + "; litellmd refreshes it (at start, or before the next request)",
+            "nothing if the refresh works (`litellmctl auth status` shows it); if not, " + relogin};
     }
     return {Status::kWarn, ago + " and there is no refresh token", relogin};
 }
@@ -718,6 +684,28 @@ void check_socket(Context& c) {
                 "config", Status::kWarn,
                 "litellmd runs with " + used + ", not the " + c.config_path + " checked here",
                 "run `litellmctl doctor --config " + used + "` to check that one");
+        }
+    }
+    // The daemon knows more than the files: a refresh token the provider refused.
+    auto auth = client.call("auth.status", "", kSocketTimeoutMs);
+    if (auth && !auth->is_error && auth->payload().IsObject() &&
+        auth->payload().HasMember("providers") && auth->payload()["providers"].IsArray()) {
+        for (const auto& p : auth->payload()["providers"].GetArray()) {
+            std::string state(json_get_string(p, "state"));
+            std::string login(json_get_string(p, "login"));
+            std::string provider(json_get_string(p, "provider"));
+            std::string error(json_get_string(p, "last_error"));
+            bool used = p.HasMember("used") && p["used"].IsBool() && p["used"].GetBool();
+            if (state == "login_needed") {
+                c.report.add("token", used ? Status::kFail : Status::kWarn,
+                             fmt::format("{}: litellmd cannot refresh it ({})", provider, error),
+                             "run `" + login + "`");
+            } else if (state == "expired" && used && !error.empty()) {
+                c.report.add("token", Status::kWarn,
+                             fmt::format("{}: expired; litellmd keeps trying to refresh it ({})",
+                                         provider, error),
+                             "check the network or proxy; if it persists run `" + login + "`");
+            }
         }
     }
 }
