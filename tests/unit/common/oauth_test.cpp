@@ -1,5 +1,7 @@
 #include "common/oauth.hpp"
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -127,6 +129,28 @@ TEST_F(QwenExchange, ARefusedDeviceRequestIsReportedAsRefused) {
     EXPECT_FALSE(start.ok);
     EXPECT_TRUE(start.refused);
     EXPECT_NE(start.error.find("HTTP 403: access_denied"), std::string::npos) << start.error;
+}
+
+}  // namespace
+}  // namespace litellm
+
+namespace litellm {
+namespace {
+
+// docs/OAUTH.md's table is the users' list of overrides: it must name every endpoint.
+TEST(OAuthDocs, TheTableListsEveryEndpointVariable) {
+    std::ifstream in(std::string(LITELLM_SOURCE_DIR) + "/docs/OAUTH.md");
+    std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(doc.empty());
+    for (const OAuthSpec& s : oauth_specs()) {
+        for (const OAuthEndpoint* e : {&s.device_code, &s.token, &s.authorize, &s.userinfo}) {
+            if (e->env.empty()) continue;
+            std::string row = "| " + std::string(s.provider) + " | " + std::string(e->purpose) +
+                              " | `" + std::string(e->env) + "` | `" + std::string(e->default_url) +
+                              "` |";
+            EXPECT_NE(doc.find(row), std::string::npos) << row;
+        }
+    }
 }
 
 }  // namespace
