@@ -358,8 +358,12 @@ StoreResult TokenStore::refresh_once(Credential& c, std::uint64_t generation, Wa
     TokenFileLock file_lock(c.path);
     std::string error;
     if (!file_lock.acquire(5000, &error)) {
+        // Another writer holds it (a stuck program): back off like any transient failure.
         std::lock_guard lock(m_mutex);
         c.last_error = error;
+        ++c.failures;
+        c.retry_at = now() + std::min(m_options.backoff_max_s,
+                                      m_options.backoff_min_s << std::min(c.failures - 1, 6));
         return {false, false, error};
     }
     {
