@@ -131,6 +131,9 @@ const std::vector<OAuthSpec>& oauth_specs() {
          .token = {"token", "CHATGPT_OAUTH_TOKEN_URL", "https://auth.openai.com/oauth/token"},
          .authorize = {"authorize", "CHATGPT_OAUTH_AUTHORIZE_URL",
                        "https://auth.openai.com/oauth/authorize"},
+         .callback_port = 1455,
+         .callback_fallback_port = 1457,
+         .callback_path = "/auth/callback",
          .max_refresh_age_s = 8 * 86400},
         {.provider = "gemini_cli",
          .login = "gemini",
@@ -145,7 +148,9 @@ const std::vector<OAuthSpec>& oauth_specs() {
          .authorize = {"authorize", "GEMINI_CLI_OAUTH_AUTHORIZE_URL",
                        "https://accounts.google.com/o/oauth2/v2/auth"},
          .userinfo = {"userinfo", "GEMINI_CLI_OAUTH_USERINFO_URL",
-                      "https://www.googleapis.com/oauth2/v1/userinfo?alt=json"}},
+                      "https://www.googleapis.com/oauth2/v1/userinfo?alt=json"},
+         .callback_port = 8085,
+         .callback_path = "/oauth2callback"},
     };
     return kSpecs;
 }
@@ -153,7 +158,7 @@ const std::vector<OAuthSpec>& oauth_specs() {
 const OAuthSpec* find_oauth_spec(std::string_view name) {
     std::string n(name);
     std::replace(n.begin(), n.end(), '-', '_');
-    if (n == "codex") n = "chatgpt";
+    if (n == "codex" || n == "openai") n = "chatgpt";
     if (n == "gemini_cli_oauth") n = "gemini_cli";
     for (const OAuthSpec& s : oauth_specs()) {
         if (s.provider == n || s.login == n) return &s;
@@ -182,6 +187,7 @@ OAuthClient make_oauth_client(const OAuthSpec& spec, const EnvGetter& env) {
     c.client_secret = read(spec.client_secret_env);
     c.device_code_url = endpoint_url(spec.device_code, env);
     c.token_url = endpoint_url(spec.token, env);
+    c.authorize_url = endpoint_url(spec.authorize, env);
     return c;
 }
 
@@ -246,7 +252,6 @@ RefreshOutcome refresh_tokens(const OAuthClient& client, const TokenRecord& curr
         d.AddMember("client_id", json_str(client.client_id, a), a);
         d.AddMember("grant_type", "refresh_token", a);
         d.AddMember("refresh_token", json_str(current.refresh_token, a), a);
-        d.AddMember("scope", json_str(client.spec->scope, a), a);
         body = json_stringify(d);
     }
     FetchResult r = post(client, client.token_url, std::move(body), form);
@@ -269,6 +274,7 @@ RefreshOutcome refresh_tokens(const OAuthClient& client, const TokenRecord& curr
         out.message = "token endpoint answered 200 without an access_token";
         return out;
     }
+    if (client.spec->provider == "chatgpt") fill_chatgpt_claims(out.record);
     out.status = RefreshStatus::kOk;
     return out;
 }
@@ -349,6 +355,114 @@ DevicePoll poll_device_token(const OAuthClient& client, const DeviceCode& code,
         out.error =
             "the token endpoint refused the login (" + oauth_error_text(r.status, r.body) + ")";
     }
+    return out;
+}
+
+std::optional<std::string> jwt_claims_json(std::string_view jwt) {
+    std::size_t a = jwt.find('.');
+    std::size_t b = a == std::string_view::npos ? a : jwt.find('.', a + 1);
+    if (b == std::string_view::npos) return std::nullopt;
+    std::string seg(jwt.substr(a + 1, b - a - 1));
+    for (char& c : seg) {
+        if (c == '-') c = '+';
+        if (c == '_') c = '/';
+    }
+    while (seg.size() % 4)
+        seg += '=';
+    std::string out(seg.size() * 3 / 4 + 3, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(seg.data()),
+                            static_cast<int>(seg.size()));
+    if (n < 0) return std::nullopt;
+    std::size_t pad = 0;
+    for (std::size_t i = seg.size(); i > 0 && seg[i - 1] == '='; --i)
+        ++pad;
+    out.resize(static_cast<std::size_t>(n) -
+               std::min<std::size_t>(pad, static_cast<std::size_t>(n)));
+    rapidjson::Document d;
+    if (!json_parse(out, d) || !d.IsObject()) return std::nullopt;
+    return out;
+}
+
+void fill_chatgpt_claims(TokenRecord& r) {
+    rapidjson::Document d;
+    if (auto access = jwt_claims_json(r.access_token); access && json_parse(*access, d)) {
+        long long exp = json_get_int(d, "exp", 0);
+        if (exp > 0) r.expires_at = exp;
+    }
+    // The account comes from the id token (as the Codex CLI reads it), else the access token.
+    for (const std::string* token : {&r.id_token, &r.access_token}) {
+        auto claims = jwt_claims_json(*token);
+        if (!claims || !json_parse(*claims, d)) continue;
+        if (r.email.empty()) r.email = string_field(d, "email");
+        auto it = d.FindMember("https://api.openai.com/auth");
+        if (it == d.MemberEnd() || !it->value.IsObject()) continue;
+        std::string account = string_field(it->value, "chatgpt_account_id");
+        if (!account.empty()) r.account_id = account;
+        std::string plan = string_field(it->value, "chatgpt_plan_type");
+        if (!plan.empty()) r.plan = plan;
+        if (!r.account_id.empty()) break;
+    }
+}
+
+std::string authorize_url(const OAuthClient& client, const std::string& redirect_uri,
+                          const Pkce& pkce, const std::string& state) {
+    std::vector<std::pair<std::string, std::string>> q;
+    if (client.spec->provider == "chatgpt") {
+        q = {{"response_type", "code"},
+             {"client_id", client.client_id},
+             {"redirect_uri", redirect_uri},
+             {"scope", std::string(client.spec->scope)},
+             {"code_challenge", pkce.challenge},
+             {"code_challenge_method", "S256"},
+             {"state", state},
+             {"id_token_add_organizations", "true"},
+             {"codex_cli_simplified_flow", "true"},
+             {"originator", "codex_cli_rs"}};
+    } else {
+        q = {{"client_id", client.client_id},
+             {"response_type", "code"},
+             {"redirect_uri", redirect_uri},
+             {"scope", std::string(client.spec->scope)},
+             {"code_challenge", pkce.challenge},
+             {"code_challenge_method", "S256"},
+             {"state", state},
+             {"access_type", "offline"},
+             {"prompt", "consent"}};
+    }
+    std::string url = client.authorize_url;
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + form_encode(q);
+}
+
+CodeExchange exchange_code(const OAuthClient& client, const std::string& code,
+                           const std::string& verifier, const std::string& redirect_uri,
+                           std::int64_t now_s) {
+    CodeExchange out;
+    std::vector<std::pair<std::string, std::string>> f = {{"grant_type", "authorization_code"},
+                                                          {"client_id", client.client_id},
+                                                          {"code", code},
+                                                          {"code_verifier", verifier},
+                                                          {"redirect_uri", redirect_uri}};
+    if (!client.client_secret.empty()) f.emplace_back("client_secret", client.client_secret);
+    FetchResult r = post(client, client.token_url, form_encode(f), true);
+    if (r.status == 0) {
+        out.error = fmt::format("cannot reach {}: {}", client.token_url, redact(r.error));
+        return out;
+    }
+    rapidjson::Document d;
+    if (r.status != 200 || !json_parse(r.body, d) || !d.IsObject() ||
+        !apply_token_answer(d, out.record, now_s)) {
+        out.error =
+            "the token endpoint refused the code (" + oauth_error_text(r.status, r.body) + ")";
+        return out;
+    }
+    if (out.record.refresh_token.empty()) {
+        out.error = "the token endpoint sent no refresh token; log in again";
+        return out;
+    }
+    if (out.record.token_type.empty()) out.record.token_type = "Bearer";
+    if (client.spec->provider == "chatgpt") fill_chatgpt_claims(out.record);
+    out.ok = true;
     return out;
 }
 

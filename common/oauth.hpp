@@ -39,6 +39,10 @@ struct OAuthSpec {
     OAuthEndpoint token = {};
     OAuthEndpoint authorize = {};
     OAuthEndpoint userinfo = {};
+    /// The loopback redirect of a browser login: fixed port, documented fallback, path.
+    int callback_port = 0;
+    int callback_fallback_port = 0;
+    std::string_view callback_path = {};
     /// Refresh also when the last refresh is older than this (0 = only by expiry); Codex
     /// refresh tokens age out unless used.
     std::int64_t max_refresh_age_s = 0;
@@ -63,6 +67,7 @@ struct OAuthClient {
     std::string client_secret;
     std::string device_code_url;
     std::string token_url;
+    std::string authorize_url;
     /// The proxy for a URL (the config's HTTPS_PROXY / NO_PROXY rules), "" = direct.
     std::function<std::string(const std::string&)> proxy_for;
     double timeout_s = 30;
@@ -134,6 +139,29 @@ struct DevicePoll {
     std::string error;   ///< when kFailed
 };
 DevicePoll poll_device_token(const OAuthClient& client, const DeviceCode& code, std::int64_t now_s);
+
+/// The claims (payload) of a JWT, decoded without verifying it (the token endpoint's answer is
+/// trusted as far as TLS goes); nullopt when `jwt` is not three base64url segments of JSON.
+std::optional<std::string> jwt_claims_json(std::string_view jwt);
+
+/// Fills what a ChatGPT token pair says about itself: expires_at from the access token's `exp`,
+/// account_id, plan and email from the id token (`https://api.openai.com/auth` claims).
+void fill_chatgpt_claims(TokenRecord& record);
+
+/// The authorization-code grant: the browser's `code` for tokens (ChatGPT, Gemini).
+struct CodeExchange {
+    bool ok = false;
+    TokenRecord record;
+    std::string error;
+};
+CodeExchange exchange_code(const OAuthClient& client, const std::string& code,
+                           const std::string& verifier, const std::string& redirect_uri,
+                           std::int64_t now_s);
+
+/// The authorize URL of an authorization-code login with PKCE, parameters in the order the
+/// provider's own CLI sends them.
+std::string authorize_url(const OAuthClient& client, const std::string& redirect_uri,
+                          const Pkce& pkce, const std::string& state);
 
 /// The OpenAI-compatible base URL a Qwen token's resource_url names ("portal.qwen.ai" ->
 /// "https://portal.qwen.ai/v1"), or "" when it names none.

@@ -26,6 +26,7 @@
 #include "common/providers.hpp"
 #include "common/rpc_client.hpp"
 #include "common/token_file.hpp"
+#include "ctl/oauth_callback.hpp"
 #include "proto/errors.hpp"
 #include "proto/version.hpp"
 
@@ -194,7 +195,67 @@ void open_browser(const std::string& url) {
 
 // ---- login (device code) -------------------------------------------------------------------
 
+// The browser login (authorization code + PKCE): a loopback redirect, or a pasted one.
+int browser_login(const AuthOptions& o, const OAuthSpec& spec) {
+    OutboundProxy proxy = OutboundProxy::from_environment(env_get);
+    OAuthClient client = make_oauth_client(spec, env_get);
+    client.proxy_for = [proxy](const std::string& url) { return proxy.for_url(url); };
+    CallbackOptions cb;
+    // LITELLM_OAUTH_CALLBACK_PORT replaces the provider's ports: for tests and fake issuers.
+    // OpenAI's issuer accepts only its registered redirects (ports 1455 and 1457).
+    if (const char* p = std::getenv("LITELLM_OAUTH_CALLBACK_PORT"); p && std::atoi(p) > 0) {
+        cb.ports = {std::atoi(p)};
+    } else {
+        cb.ports = {spec.callback_port};
+        if (spec.callback_fallback_port) cb.ports.push_back(spec.callback_fallback_port);
+    }
+    cb.path = std::string(spec.callback_path);
+    cb.state = random_urlsafe(16);
+    cb.paste_fd = STDIN_FILENO;
+    LoopbackCallback server;
+    std::string error;
+    if (!server.listen(cb, &error)) {
+        std::fprintf(stderr, "litellmctl auth %s: %s\n", std::string(spec.login).c_str(),
+                     error.c_str());
+        return code(ExitCode::kFailure);
+    }
+    Pkce pkce = make_pkce();
+    std::string url = authorize_url(client, server.redirect_uri(), pkce, cb.state);
+    bool headless = is_headless();
+    std::fprintf(stderr, "To log in to %s, open this page and sign in:\n  %s\n\n",
+                 display_name(spec).c_str(), url.c_str());
+    if (headless) {
+        std::fprintf(stderr, "%s\n", ssh_tunnel_hint(server.port()).c_str());
+    } else if (!o.no_browser) {
+        open_browser(url);
+    }
+    std::fprintf(stderr,
+                 "Waiting for the sign-in (up to %d min; paste the final address here if "
+                 "the browser cannot reach this machine) ...\n",
+                 cb.timeout_s / 60);
+    CallbackResult result = server.wait();
+    if (!result.ok) {
+        std::fprintf(stderr, "litellmctl auth %s: %s\n", std::string(spec.login).c_str(),
+                     result.error.c_str());
+        return code(ExitCode::kFailure);
+    }
+    CodeExchange exchanged =
+        exchange_code(client, result.code, pkce.verifier, server.redirect_uri(), now_s());
+    if (!exchanged.ok) {
+        std::fprintf(stderr, "litellmctl auth %s: %s\n", std::string(spec.login).c_str(),
+                     exchanged.error.c_str());
+        return code(ExitCode::kFailure);
+    }
+    if (!exchanged.record.account_id.empty()) {
+        std::fprintf(
+            stderr, "Signed in: account %s%s\n", exchanged.record.account_id.c_str(),
+            exchanged.record.plan.empty() ? "" : (" (" + exchanged.record.plan + " plan)").c_str());
+    }
+    return store_tokens(o, spec, exchanged.record, "Logged in to");
+}
+
 int login(const AuthOptions& o, const OAuthSpec& spec) {
+    if (spec.provider == "chatgpt") return browser_login(o, spec);
     if (spec.device_code.default_url.empty()) {
         std::fprintf(stderr,
                      "litellmctl auth %s: not built yet: the %s login arrives in a later release. "

@@ -1169,8 +1169,9 @@ void define_cli(CLI::App& app, CliState& st) {
                                  "OAuth logins and their tokens: qwen, chatgpt, gemini, status, "
                                  "refresh, logout, import");
     st.auth->require_subcommand(1);
-    const std::vector<std::string> providers = {"qwen",  "chatgpt",    "gemini",      "qwen_portal",
-                                                "codex", "gemini_cli", "qwen-portal", "gemini-cli"};
+    const std::vector<std::string> providers = {"qwen",        "chatgpt",    "gemini",
+                                                "qwen_portal", "codex",      "gemini_cli",
+                                                "qwen-portal", "gemini-cli", "openai"};
     auto login = [&](const char* name, const char* what, const char* alias) {
         CLI::App* sub = st.auth->add_subcommand(name, what);
         if (alias) sub->alias(alias);
@@ -1183,7 +1184,8 @@ void define_cli(CLI::App& app, CliState& st) {
     };
     login("qwen", "Log in to Qwen Portal (device code: open a page, approve a code)",
           "qwen-portal");
-    login("chatgpt", "Log in to ChatGPT / Codex (browser)", "codex");
+    login("chatgpt", "Log in to ChatGPT / Codex (browser, or paste the redirect)", "codex");
+    st.auth->get_subcommand("chatgpt")->alias("openai");
     login("gemini", "Log in to Gemini CLI / Code Assist (browser)", nullptr);
     CLI::App* auth_status =
         st.auth->add_subcommand("status", "The stored logins: account, expiry, refreshes, state");

@@ -360,7 +360,7 @@ TEST(Cli, HelpAndPlaceholders) {
                             "toggle-claude", "auth"}) {
         EXPECT_NE(help.out.find(cmd), std::string::npos) << cmd;
     }
-    auto pending = run_ctl(home, {"auth", "chatgpt"});  // its login is issue 14's
+    auto pending = run_ctl(home, {"auth", "gemini"});  // its login is issue 15's
     EXPECT_EQ(pending.exit_code, static_cast<int>(proto::ExitCode::kNotImplemented));
     EXPECT_NE(pending.err.find("not built yet"), std::string::npos);
     auto usage = run_ctl(home, {"logs", "-n", "abc"});
