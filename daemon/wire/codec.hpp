@@ -41,6 +41,11 @@ struct EncodeOptions {
     bool native_structured_output = false;
     /// Anthropic: max_tokens when the client gave none (the field is required there).
     std::int64_t default_max_tokens = 8192;
+    /// Responses: the upstream takes only the Codex backend's fields (no output limit, no
+    /// sampling settings, no stop sequences).
+    bool responses_minimal = false;
+    /// Responses: `prompt_cache_key`, the client's session (empty = none).
+    std::string prompt_cache_key;
 };
 
 /// Upstream stream bytes -> canonical events.

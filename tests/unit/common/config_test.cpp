@@ -107,20 +107,20 @@ TEST(ShippedConfig, ConsumerModelsHaveFiveExistingFallbacks) {
     }
 }
 
+// The original's tiers, with its Codex models (retired in June 2026) replaced by current ones.
 TEST(ShippedConfig, FallbackTableMatchesTheOriginal) {
     ConfigLoadResult result = load_config_file(kSourceDir + "/etc/config.yaml");
     ASSERT_TRUE(result.ok());
     const Config& config = *result.config;
     using Chain = std::vector<std::string>;
     EXPECT_EQ(config.fallbacks_for("claude-opus-4-6")->fallbacks,
-              (Chain{"qwen/qwen3.5-plus", "dashscope/qwen3.5-plus", "codex/gpt-5.3-codex",
+              (Chain{"qwen/qwen3.5-plus", "dashscope/qwen3.5-plus", "codex/gpt-5.5",
                      "gemini-cli/gemini-3-pro-preview", "zai/glm-5"}));
-    EXPECT_EQ(
-        config.fallbacks_for("claude-sonnet-4-5")->fallbacks,
-        (Chain{"qwen/qwen3-coder-plus", "dashscope/qwen3-coder-plus", "codex/gpt-5.3-codex-spark",
-               "gemini-cli/gemini-3-flash-preview", "zai/glm-4.5-air"}));
+    EXPECT_EQ(config.fallbacks_for("claude-sonnet-4-5")->fallbacks,
+              (Chain{"qwen/qwen3-coder-plus", "dashscope/qwen3-coder-plus", "codex/gpt-5.4",
+                     "gemini-cli/gemini-3-flash-preview", "zai/glm-4.5-air"}));
     EXPECT_EQ(config.fallbacks_for("claude-haiku-4-5")->fallbacks,
-              (Chain{"qwen/qwen3-vl-plus", "dashscope/qwen3-max", "codex/gpt-5.1-codex-mini",
+              (Chain{"qwen/qwen3-vl-plus", "dashscope/qwen3-max", "codex/gpt-5.4-mini",
                      "gemini-cli/gemini-2.5-flash-lite", "zai/glm-4.5-flash"}));
     EXPECT_EQ(config.fallbacks_for("claude-sonnet-4-5-20250929")->fallbacks,
               config.fallbacks_for("claude-sonnet-4-5")->fallbacks);
@@ -143,13 +143,10 @@ TEST(ShippedConfig, EveryReadmeModelIsAddressable) {
         {"dashscope/qwen3.5-plus", "anthropic/qwen3.5-plus"},
         {"dashscope/qwen3-max", "anthropic/qwen3-max-2026-01-23"},
         {"dashscope/qwen3-coder-plus", "anthropic/qwen3-coder-plus"},
-        {"codex/gpt-5.3-codex", "chatgpt/gpt-5.3-codex"},
+        {"codex/gpt-5.5", "chatgpt/gpt-5.5"},
+        {"codex/gpt-5.4", "chatgpt/gpt-5.4"},
+        {"codex/gpt-5.4-mini", "chatgpt/gpt-5.4-mini"},
         {"codex/gpt-5.3-codex-spark", "chatgpt/gpt-5.3-codex-spark"},
-        {"codex/gpt-5.2-codex", "chatgpt/gpt-5.2-codex"},
-        {"codex/gpt-5.1-codex", "chatgpt/gpt-5.1-codex"},
-        {"codex/gpt-5.1-codex-mini", "chatgpt/gpt-5.1-codex-mini"},
-        {"codex/gpt-5.2", "chatgpt/gpt-5.2"},
-        {"codex/gpt-5.1", "chatgpt/gpt-5.1"},
         {"gemini-cli/gemini-3-pro-preview", "gemini_cli/gemini-3-pro-preview"},
         {"gemini-cli/gemini-3-flash-preview", "gemini_cli/gemini-3-flash-preview"},
         {"gemini-cli/gemini-2.5-pro", "gemini_cli/gemini-2.5-pro"},
@@ -270,8 +267,7 @@ TEST(ConfigFile, MissingFileSaysHowToCreateIt) {
     EXPECT_EQ(d.file, "/nonexistent/dir/config.yaml");
     EXPECT_EQ(d.line, 0);
     EXPECT_NE(d.message.find("/nonexistent/dir/config.yaml"), std::string::npos);
-    EXPECT_NE(d.message.find("`litellmctl init` creates the default one"),
-              std::string::npos);
+    EXPECT_NE(d.message.find("`litellmctl init` creates the default one"), std::string::npos);
     EXPECT_EQ(d.to_string().rfind("/nonexistent/dir/config.yaml: error: ", 0), 0u) << d.to_string();
 }
 

@@ -20,8 +20,9 @@ TEST(RetryHintInBody, WordsAndFields) {
     EXPECT_EQ(retry_hint_in_body("try again in a while"), std::nullopt);
 }
 
-TEST(Registry, BuiltInFamiliesAreRegisteredAndOAuthOnesAreNotYet) {
-    for (const char* prefix : {"anthropic", "openai", "zai", "dashscope"}) {
+TEST(Registry, BuiltInFamiliesAreRegisteredAndGeminiIsNotYet) {
+    for (const char* prefix :
+         {"anthropic", "openai", "zai", "dashscope", "qwen_portal", "chatgpt"}) {
         const Provider* p = find(prefix);
         ASSERT_NE(p, nullptr) << prefix;
     }
@@ -30,7 +31,11 @@ TEST(Registry, BuiltInFamiliesAreRegisteredAndOAuthOnesAreNotYet) {
     EXPECT_TRUE(find("anthropic")->accepts_signature("anthropic"));
     EXPECT_FALSE(find("anthropic")->accepts_signature(""));
     EXPECT_FALSE(find("openai")->accepts_signature("anthropic"));
-    EXPECT_EQ(find("chatgpt"), nullptr);  // arrives with the token store
+    EXPECT_EQ(find("chatgpt")->format(), WireFormat::kOpenAIResponses);
+    EXPECT_TRUE(find("chatgpt")->always_streams());
+    EXPECT_TRUE(find("chatgpt")->accepts_signature("chatgpt"));
+    EXPECT_FALSE(find("chatgpt")->accepts_signature("anthropic"));
+    EXPECT_EQ(find("gemini_cli"), nullptr);  // arrives with its own issue
     EXPECT_EQ(find("nonsense"), nullptr);
 }
 

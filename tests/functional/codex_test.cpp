@@ -1,0 +1,299 @@
+// ChatGPT Codex as an upstream, through the real daemon: a fake backend that checks the Codex
+// headers and body rules and streams Responses events; an Anthropic client (streamed and whole)
+// over a two-turn tool loop whose encrypted reasoning must come back; an OpenAI client; the
+// in-band capacity error and the usage limit that fall back.
+
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "common/fs.hpp"
+#include "common/json.hpp"
+#include "fakes/fake_upstream.hpp"
+#include "functional/harness.hpp"
+
+namespace litellm::test {
+namespace {
+
+std::string sse(const std::string& type, const std::string& json) {
+    return "event: " + type + "\ndata: " + json + "\n\n";
+}
+
+// Turn 1: reasoning with a summary, then a call. Turn 2 (after the call's output): text.
+std::vector<std::string> turn_one() {
+    return {
+        sse("response.created",
+            R"({"type":"response.created","sequence_number":0,"response":{"id":"resp_1","object":"response","status":"in_progress","model":"gpt-5.5","output":[]}})"),
+        sse("codex.rate_limits",
+            R"({"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":12.5,"window_minutes":300,"reset_at":1900000000}}})"),
+        sse("response.output_item.added",
+            R"({"type":"response.output_item.added","output_index":0,"item":{"id":"rs_1","type":"reasoning","summary":[]}})"),
+        sse("response.reasoning_summary_part.added",
+            R"({"type":"response.reasoning_summary_part.added","item_id":"rs_1","output_index":0,"summary_index":0,"part":{"type":"summary_text","text":""}})"),
+        sse("response.reasoning_summary_text.delta",
+            R"({"type":"response.reasoning_summary_text.delta","item_id":"rs_1","output_index":0,"summary_index":0,"delta":"Need the weather."})"),
+        sse("response.output_item.done",
+            R"({"type":"response.output_item.done","output_index":0,"item":{"id":"rs_1","type":"reasoning","summary":[{"type":"summary_text","text":"Need the weather."}],"encrypted_content":"enc-ONE"}})"),
+        sse("response.output_item.added",
+            R"({"type":"response.output_item.added","output_index":1,"item":{"id":"fc_1","type":"function_call","status":"in_progress","call_id":"call_1","name":"get_weather","arguments":""}})"),
+        sse("response.function_call_arguments.delta",
+            R"({"type":"response.function_call_arguments.delta","item_id":"fc_1","output_index":1,"delta":"{\"city\":"})"),
+        sse("response.function_call_arguments.delta",
+            R"({"type":"response.function_call_arguments.delta","item_id":"fc_1","output_index":1,"delta":"\"Paris\"}"})"),
+        sse("response.output_item.done",
+            R"({"type":"response.output_item.done","output_index":1,"item":{"id":"fc_1","type":"function_call","status":"completed","call_id":"call_1","name":"get_weather","arguments":"{\"city\":\"Paris\"}"}})"),
+        // An empty output list, as the backend often sends: the items above stand.
+        sse("response.completed",
+            R"({"type":"response.completed","response":{"id":"resp_1","status":"completed","output":[],"usage":{"input_tokens":120,"input_tokens_details":{"cached_tokens":100},"output_tokens":30,"output_tokens_details":{"reasoning_tokens":10},"total_tokens":150}}})"),
+    };
+}
+
+std::vector<std::string> turn_two() {
+    return {
+        sse("response.created",
+            R"({"type":"response.created","response":{"id":"resp_2","status":"in_progress","model":"gpt-5.5","output":[]}})"),
+        sse("response.output_item.added",
+            R"({"type":"response.output_item.added","output_index":0,"item":{"id":"msg_1","type":"message","role":"assistant","content":[]}})"),
+        sse("response.content_part.added",
+            R"({"type":"response.content_part.added","item_id":"msg_1","output_index":0,"content_index":0,"part":{"type":"output_text","text":""}})"),
+        sse("response.output_text.delta",
+            R"({"type":"response.output_text.delta","item_id":"msg_1","output_index":0,"content_index":0,"delta":"It is sunny "})"),
+        sse("response.output_text.delta",
+            R"({"type":"response.output_text.delta","item_id":"msg_1","output_index":0,"content_index":0,"delta":"in Paris."})"),
+        sse("response.output_item.done",
+            R"({"type":"response.output_item.done","output_index":0,"item":{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"output_text","text":"It is sunny in Paris."}]}})"),
+        sse("response.completed",
+            R"({"type":"response.completed","response":{"id":"resp_2","status":"completed","output":[],"usage":{"input_tokens":200,"output_tokens":8}}})"),
+    };
+}
+
+FakeReply stream_of(const std::vector<std::string>& events) {
+    FakeReply r;
+    r.content_type = "text/event-stream";
+    r.chunks = events;
+    return r;
+}
+
+FakeReply json_error(int status, const std::string& body) {
+    FakeReply r;
+    r.status = status;
+    r.body = body;
+    return r;
+}
+
+// The Codex backend's checks: what a real one refuses, this one refuses with a 400 too.
+FakeReply codex_backend(const RecordedRequest& req, std::string& why) {
+    auto fail = [&](const std::string& reason) {
+        why = reason;
+        return json_error(400, R"({"detail":")" + reason + R"("})");
+    };
+    if (req.path != "/backend-api/codex/responses") return fail("wrong path " + req.path);
+    if (req.header("Authorization") != "Bearer codex-access-1") return fail("bad token");
+    if (req.header("ChatGPT-Account-Id") != "acct-7") return fail("no account id");
+    if (req.header("originator") != "codex_cli_rs") return fail("no originator");
+    rapidjson::Document d;
+    if (!json_parse(req.body, d) || !d.IsObject()) return fail("not JSON");
+    if (!d.HasMember("store") || d["store"].GetBool()) return fail("Store must be set to false");
+    if (!d.HasMember("stream") || !d["stream"].GetBool()) return fail("Stream must be set to true");
+    if (!d.HasMember("instructions")) return fail("Instructions are required");
+    for (const char* forbidden :
+         {"max_output_tokens", "temperature", "top_p", "max_tokens", "messages", "metadata"}) {
+        if (d.HasMember(forbidden)) return fail(std::string("Unsupported parameter: ") + forbidden);
+    }
+    if (json_stringify(d["include"]).find("reasoning.encrypted_content") == std::string::npos) {
+        return fail("include lacks reasoning.encrypted_content");
+    }
+    std::string input = json_stringify(d["input"]);
+    if (input.find("\"id\":\"rs_") != std::string::npos) {
+        return fail("Item with id 'rs_1' not found. Items are not persisted when store is false");
+    }
+    bool answered = input.find("function_call_output") != std::string::npos;
+    if (!answered) return stream_of(turn_one());
+    // The second turn must bring back the reasoning item with its encrypted content.
+    if (input.find(R"("type":"reasoning")") == std::string::npos ||
+        input.find("enc-ONE") == std::string::npos) {
+        return fail("the reasoning item of the previous turn is missing");
+    }
+    if (input.find(R"("type":"function_call","call_id":"call_1")") == std::string::npos) {
+        return fail("the function call is missing");
+    }
+    return stream_of(turn_two());
+}
+
+class Codex : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        m_codex.set_responder([this](const RecordedRequest& req) {
+            std::string why;
+            FakeReply r = codex_backend(req, why);
+            if (!why.empty()) m_refusals.push_back(why);
+            return r;
+        });
+        m_backup.set_default_reply(anthropic_fake::text("from the backup"));
+        m_home.write("config.yaml",
+                     "model_list:\n"
+                     "  - model_name: codex-model\n"
+                     "    litellm_params:\n"
+                     "      model: chatgpt/gpt-5.5\n"
+                     "      api_base: " +
+                         m_codex.base_url() +
+                         "/backend-api/codex\n"
+                         "  - model_name: backup\n"
+                         "    litellm_params:\n"
+                         "      model: anthropic/backup-1\n"
+                         "      api_base: " +
+                         m_backup.base_url() +
+                         "\n"
+                         "      api_key: k\n"
+                         "router_settings:\n"
+                         "  num_retries: 0\n"
+                         "  fallbacks:\n"
+                         "    - codex-model: [backup]\n");
+        long long exp = static_cast<long long>(std::time(nullptr)) + 3600;
+        m_home.write("auth.chatgpt.json",
+                     "{\"access_token\":\"codex-access-1\",\"refresh_token\":\"codex-rt\","
+                     "\"account_id\":\"acct-7\",\"expires_at\":" +
+                         std::to_string(exp) + ",\"last_refresh\":" + std::to_string(exp - 3600) +
+                         "}\n");
+        std::string error;
+        ASSERT_TRUE(m_daemon.start({}, &error)) << error;
+        m_port = m_daemon.http_port();
+    }
+
+    httplib::Result post(const std::string& path, const std::string& body) {
+        httplib::Client c("127.0.0.1", m_port);
+        c.set_read_timeout(20, 0);
+        httplib::Headers h = {{"anthropic-version", "2023-06-01"},
+                              {"x-claude-code-session-id", "sess-123"}};
+        return c.Post(path, h, body, "application/json");
+    }
+
+    FakeUpstream m_codex;
+    FakeUpstream m_backup;
+    TempHome m_home;
+    DaemonProcess m_daemon{m_home};
+    int m_port = 0;
+    std::vector<std::string> m_refusals;
+};
+
+const char* const kTools =
+    R"("tools":[{"name":"get_weather","description":"Weather for a city","input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}])";
+
+TEST_F(Codex, AnthropicClientToolLoopCarriesTheEncryptedReasoning) {
+    // Turn 1, streamed, with thinking on and sampling settings the backend would refuse.
+    std::string turn1 =
+        std::string(
+            R"({"model":"codex-model","max_tokens":4096,"temperature":0.7,"stream":true,)") +
+        R"("thinking":{"type":"enabled","budget_tokens":6000},"system":"Be brief.",)" + kTools +
+        R"(,"messages":[{"role":"user","content":"Weather in Paris?"}]})";
+    auto r1 = post("/v1/messages", turn1);
+    ASSERT_TRUE(r1);
+    ASSERT_EQ(r1->status, 200) << r1->body;
+    EXPECT_TRUE(m_refusals.empty()) << m_refusals.front();
+    const std::string& s = r1->body;
+    EXPECT_NE(s.find(R"("type":"thinking_delta","thinking":"Need the weather.")"),
+              std::string::npos)
+        << s;
+    // The signature delta's data line, parsed.
+    std::string signature;
+    for (std::size_t at = s.find("data: "); at != std::string::npos;
+         at = s.find("data: ", at + 1)) {
+        std::string line = s.substr(at + 6, s.find('\n', at) - at - 6);
+        if (line.find("signature_delta") == std::string::npos) continue;
+        auto ev = parse_json(line);
+        signature = ev["delta"]["signature"].GetString();
+    }
+    ASSERT_FALSE(signature.empty()) << s;
+    std::string sig_json = json_quote(signature);
+    EXPECT_EQ(signature.rfind("litellm1:chatgpt:", 0), 0u) << signature;
+    EXPECT_NE(s.find(R"("type":"tool_use","id":"call_1","name":"get_weather")"), std::string::npos)
+        << s;
+    EXPECT_NE(s.find(R"("stop_reason":"tool_use")"), std::string::npos) << s;
+    EXPECT_NE(s.find(R"("cache_read_input_tokens":100)"), std::string::npos) << s;
+    auto first = m_codex.requests().at(0);
+    EXPECT_EQ(first.header("session-id"), "sess-123");
+    rapidjson::Document body;
+    ASSERT_TRUE(json_parse(first.body, body));
+    EXPECT_STREQ(body["prompt_cache_key"].GetString(), "sess-123");
+    EXPECT_STREQ(body["reasoning"]["effort"].GetString(), "medium");
+    EXPECT_STREQ(body["input"][0]["role"].GetString(), "developer");  // the system prompt
+    EXPECT_STREQ(body["tools"][0]["name"].GetString(), "get_weather");
+
+    // Turn 2, whole: the thinking block (with the opaque signature), the call and its result.
+    std::string turn2 =
+        std::string(R"({"model":"codex-model","max_tokens":4096,)") + kTools +
+        R"(,"messages":[{"role":"user","content":"Weather in Paris?"},)"
+        R"({"role":"assistant","content":[{"type":"thinking","thinking":"Need the weather.","signature":)" +
+        sig_json +
+        R"(},{"type":"tool_use","id":"call_1","name":"get_weather","input":{"city":"Paris"}}]},)"
+        R"({"role":"user","content":[{"type":"tool_result","tool_use_id":"call_1","content":"sunny, 20C"}]}]})";
+    auto r2 = post("/v1/messages", turn2);
+    ASSERT_TRUE(r2);
+    ASSERT_EQ(r2->status, 200) << r2->body << (m_refusals.empty() ? "" : m_refusals.back());
+    auto d = parse_json(r2->body);
+    EXPECT_STREQ(d["stop_reason"].GetString(), "end_turn");
+    std::string text;
+    for (const auto& b : d["content"].GetArray())
+        if (std::string(b["type"].GetString()) == "text") text += b["text"].GetString();
+    EXPECT_EQ(text, "It is sunny in Paris.");
+    EXPECT_EQ(r2->get_header_value("x-litellm-model"), "chatgpt/gpt-5.5");
+}
+
+TEST_F(Codex, OpenAIClientGetsTheCallAndTheAnswer) {
+    std::string body =
+        R"({"model":"codex-model","stream":true,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"messages":[{"role":"user","content":"Weather?"}]})";
+    auto r = post("/v1/chat/completions", body);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_NE(r->body.find(R"("name":"get_weather")"), std::string::npos) << r->body;
+    EXPECT_NE(r->body.find(R"("finish_reason":"tool_calls")"), std::string::npos) << r->body;
+    EXPECT_NE(r->body.find("data: [DONE]"), std::string::npos);
+}
+
+TEST_F(Codex, ACapacityErrorInsideA200FallsBack) {
+    m_codex.set_responder([](const RecordedRequest&) {
+        return stream_of(
+            {sse("response.created",
+                 R"({"type":"response.created","response":{"id":"resp_x","status":"in_progress","output":[]}})"),
+             sse("response.failed",
+                 R"({"type":"response.failed","response":{"id":"resp_x","status":"failed","error":{"code":"server_is_overloaded","message":"Our servers are currently overloaded."}}})")});
+    });
+    auto r = post(
+        "/v1/messages",
+        R"({"model":"codex-model","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_NE(r->body.find("from the backup"), std::string::npos) << r->body;
+}
+
+TEST_F(Codex, AUsageLimitCoolsTheDeploymentUntilItsReset) {
+    long long reset = static_cast<long long>(std::time(nullptr)) + 1800;
+    m_codex.set_responder([reset](const RecordedRequest&) {
+        return json_error(
+            429,
+            R"({"error":{"type":"usage_limit_reached","message":"The usage limit has been reached","plan_type":"plus","resets_at":)" +
+                std::to_string(reset) + "}}");
+    });
+    auto r = post(
+        "/v1/messages",
+        R"({"model":"codex-model","max_tokens":100,"messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_NE(r->body.find("from the backup"), std::string::npos);
+    auto cd = parse_json(run_ctl(m_home, {"cooldowns", "--json"}).out);
+    bool found = false;
+    for (const auto& c : cd["cooldowns"].GetArray()) {
+        if (std::string(c["deployment"].GetString()).find("chatgpt/gpt-5.5") == std::string::npos)
+            continue;
+        found = true;
+        EXPECT_TRUE(c["cooling"].GetBool());
+        EXPECT_GT(c["remaining_s"].GetDouble(), 1700);  // until the reset, not a minute
+    }
+    EXPECT_TRUE(found) << json_stringify(cd);
+}
+
+}  // namespace
+}  // namespace litellm::test
