@@ -48,6 +48,7 @@ struct ClientApi {
 /// The rows (one file each in daemon/api/).
 const ClientApi& anthropic_messages_api();
 const ClientApi& openai_chat_api();
+const ClientApi& openai_responses_api();
 
 /// `x-api-key` and an `Authorization: Bearer` token, the one the API's own SDK sends first:
 /// Anthropic's x-api-key, OpenAI's Authorization (Claude Code sends either, an apiKeyHelper

@@ -75,38 +75,10 @@ const Codec kOpenAIChat{
     no_fixup,
 };
 
-// The Responses row serves upstreams (ChatGPT Codex). No client API speaks Responses yet, so the
-// client-side members are never reached: the request decoder refuses, and the others answer with
-// that refusal, until POST /v1/responses arrives.
-constexpr const char* kNoResponsesClients =
-    "this litellmd does not serve the OpenAI Responses API to clients yet; send the request to "
-    "/v1/chat/completions or /v1/messages";
-
-class RefusingEncoder final : public StreamEncoder {
-  public:
-    void encode(const StreamEvent&, std::string& out) override { close(out); }
-    void encode_error(const Error&, std::string& out) override { close(out); }
-    bool done() const override { return m_done; }
-
-  private:
-    void close(std::string& out) {
-        if (m_done) return;
-        m_done = true;
-        Error e;
-        e.kind = ErrorKind::kNoRoute;
-        e.message = kNoResponsesClients;
-        append_sse_event(out, "error", openai_responses::encode_error(e));
-    }
-    bool m_done = false;
-};
-
 const Codec kOpenAIResponses{
     WireFormat::kOpenAIResponses,
     "openai-responses",
-    [](std::string_view, Request&, std::string* error) {
-        if (error) *error = kNoResponsesClients;
-        return false;
-    },
+    openai_responses::decode_request,
     [](const Request& r) -> std::string {
         if (r.n > 1) return "n > 1 is not supported by the Responses API; send n=1";
         if (r.logprobs) return "logprobs are not supported by this model's Responses upstream";
@@ -114,18 +86,11 @@ const Codec kOpenAIResponses{
     },
     openai_responses::encode_request,
     openai_responses::decode_response,
-    [](const Response&, std::string_view) {
-        Error e;
-        e.kind = ErrorKind::kNoRoute;
-        e.message = kNoResponsesClients;
-        return openai_responses::encode_error(e);
-    },
+    openai_responses::encode_response,
     openai_responses::encode_error,
     [](ErrorKind kind) { return error_http_status(kind, false); },
     openai_responses::make_stream_decoder,
-    [](const StreamOptions&) -> std::unique_ptr<StreamEncoder> {
-        return std::make_unique<RefusingEncoder>();
-    },
+    [](const StreamOptions& o) { return openai_responses::make_stream_encoder(o.model); },
     [](const Error& e, std::string& out) {
         append_sse_event(out, "error", openai_responses::encode_error(e));
     },

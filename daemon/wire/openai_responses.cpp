@@ -1,6 +1,8 @@
 #include "daemon/wire/openai_responses.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
 #include <map>
 
 #include "daemon/wire/events.hpp"
@@ -743,6 +745,765 @@ std::string encode_error(const Error& error) {
     w.EndObject();
     w.EndObject();
     return sb.take();
+}
+
+// ---- the client side: POST /v1/responses ----------------------------------------------------
+
+namespace {
+
+std::int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+bool split_data_url(std::string_view url, std::string& media_type, std::string& data) {
+    if (url.rfind("data:", 0) != 0) return false;
+    auto semi = url.find(";base64,");
+    if (semi == std::string_view::npos) return false;
+    media_type = std::string(url.substr(5, semi - 5));
+    data = std::string(url.substr(semi + 8));
+    return true;
+}
+
+// A message item's content (a string, or parts) as blocks.
+bool decode_content(element content, std::vector<Block>& out, std::string* error) {
+    if (content.is_string()) {
+        Block b;
+        b.text = std::string(content.get_string().value_unsafe());
+        if (!b.text.empty()) out.push_back(std::move(b));
+        return true;
+    }
+    if (!content.is_array()) {
+        if (error) *error = "input[].content: must be a string or an array of parts";
+        return false;
+    }
+    for (element part : as_array(content)) {
+        std::string_view type = get_string(part, "type").value_or("");
+        if (type == "input_text" || type == "output_text" || type == "text") {
+            Block b;
+            b.text = std::string(get_string(part, "text").value_or(""));
+            if (!b.text.empty()) out.push_back(std::move(b));
+        } else if (type == "refusal") {
+            Block b;
+            b.text = std::string(get_string(part, "refusal").value_or(""));
+            if (!b.text.empty()) out.push_back(std::move(b));
+        } else if (type == "input_image") {
+            Block b;
+            b.type = BlockType::kImage;
+            std::string url(get_string(part, "image_url").value_or(""));
+            std::string media, data;
+            if (split_data_url(url, media, data)) {
+                b.media_type = media;
+                b.data = data;
+            } else if (!url.empty()) {
+                b.source_is_url = true;
+                b.data = url;
+            } else {
+                if (error) *error = "input_image: only image_url (a data: or https URL) is served";
+                return false;
+            }
+            out.push_back(std::move(b));
+        } else if (type == "input_file") {
+            std::string url(get_string(part, "file_data").value_or(""));
+            std::string media, data;
+            if (!split_data_url(url, media, data)) {
+                if (error) *error = "input_file: only file_data as a data: URL is served";
+                return false;
+            }
+            Block b;
+            b.type = BlockType::kDocument;
+            b.media_type = media;
+            b.data = data;
+            out.push_back(std::move(b));
+        } else {
+            if (error)
+                *error = "input content part type '" + std::string(type) + "' is not supported";
+            return false;
+        }
+    }
+    return true;
+}
+
+// The message that a new item of `role` joins: the last one when it has that role.
+Message& message_for(Request& r, Role role) {
+    if (r.messages.empty() || r.messages.back().role != role) {
+        r.messages.push_back(Message{role, {}});
+    }
+    return r.messages.back();
+}
+
+}  // namespace
+
+bool decode_request(std::string_view body, Request& out, std::string* error) {
+    element doc;
+    if (!parse_request_body(body, doc, error)) return false;
+    auto model = get_string(doc, "model");
+    if (!model || model->empty()) {
+        if (error) *error = "you must provide a model parameter";
+        return false;
+    }
+    out.model = std::string(*model);
+    if (auto prev = get_string(doc, "previous_response_id"); prev && !prev->empty()) {
+        if (error) {
+            *error =
+                "previous_response_id is not supported: litellmd keeps no response store; "
+                "send the whole conversation in `input` (store: false)";
+        }
+        return false;
+    }
+    if (auto f = get_field(doc, "max_output_tokens"); f && !f->is_null()) {
+        out.max_tokens = get_int(doc, "max_output_tokens");
+        if (!out.max_tokens || *out.max_tokens < 1) {
+            if (error) *error = "max_output_tokens: must be a whole number from 1 to 2^63-1";
+            return false;
+        }
+    }
+    out.temperature = get_double(doc, "temperature");
+    out.top_p = get_double(doc, "top_p");
+    out.stream = get_bool(doc, "stream").value_or(false);
+    out.include_usage = true;
+    out.user = std::string(get_string(doc, "user").value_or(""));
+    if (auto instructions = get_string(doc, "instructions");
+        instructions && !instructions->empty()) {
+        Block b;
+        b.text = std::string(*instructions);
+        out.system.push_back(std::move(b));
+    }
+    if (auto reasoning = get_field(doc, "reasoning"); reasoning && reasoning->is_object()) {
+        std::string_view effort = get_string(*reasoning, "effort").value_or("");
+        if (effort == "none") {
+            out.thinking.mode = Thinking::Mode::kDisabled;
+        } else if (!effort.empty()) {
+            out.thinking.mode = Thinking::Mode::kEnabled;
+            out.thinking.effort = effort == "xhigh" ? "max" : std::string(effort);
+            out.thinking.budget_tokens = effort == "minimal"  ? 1024
+                                         : effort == "low"    ? 1024
+                                         : effort == "medium" ? 8192
+                                         : effort == "high"   ? 24576
+                                                              : 32768;
+        }
+    }
+    if (auto text = get_field(doc, "text"); text && text->is_object()) {
+        if (auto format = get_field(*text, "format"); format && format->is_object()) {
+            std::string_view type = get_string(*format, "type").value_or("text");
+            if (type == "json_object") {
+                out.output_format.kind = OutputFormat::Kind::kJsonObject;
+            } else if (type == "json_schema") {
+                auto schema = get_field(*format, "schema");
+                if (!schema || !schema->is_object()) {
+                    if (error) *error = "text.format.schema: must be a JSON Schema object";
+                    return false;
+                }
+                out.output_format.kind = OutputFormat::Kind::kJsonSchema;
+                out.output_format.name = std::string(get_string(*format, "name").value_or(""));
+                out.output_format.schema_json = to_json_text(*schema);
+                out.output_format.strict = get_bool(*format, "strict").value_or(false);
+            }
+        }
+    }
+    if (auto tools = get_field(doc, "tools"); tools && tools->is_array()) {
+        for (element t : as_array(*tools)) {
+            // Only function tools have a meaning for every upstream; the backend's own tools
+            // (web_search, local_shell, ...) cannot be served by another model.
+            if (get_string(t, "type").value_or("") != "function") continue;
+            Tool tool;
+            tool.name = std::string(get_string(t, "name").value_or(""));
+            if (tool.name.empty()) {
+                if (error) *error = "tools[]: a function tool needs a name";
+                return false;
+            }
+            tool.description = std::string(get_string(t, "description").value_or(""));
+            if (auto params = get_field(t, "parameters"); params && params->is_object()) {
+                tool.schema_json = to_json_text(*params);
+            }
+            out.tools.push_back(std::move(tool));
+        }
+    }
+    if (auto choice = get_field(doc, "tool_choice")) {
+        if (choice->is_string()) {
+            std::string_view c = choice->get_string().value_unsafe();
+            out.tool_choice.kind = c == "required" ? ToolChoice::Kind::kAny
+                                   : c == "none"   ? ToolChoice::Kind::kNone
+                                                   : ToolChoice::Kind::kAuto;
+        } else if (choice->is_object()) {
+            out.tool_choice.kind = ToolChoice::Kind::kTool;
+            out.tool_choice.name = std::string(get_string(*choice, "name").value_or(""));
+        }
+    }
+    if (auto parallel = get_bool(doc, "parallel_tool_calls"); parallel && !*parallel) {
+        out.tool_choice.disable_parallel = true;
+        if (out.tool_choice.kind == ToolChoice::Kind::kUnset) {
+            out.tool_choice.kind = ToolChoice::Kind::kAuto;
+        }
+    }
+    auto input = get_field(doc, "input");
+    if (!input) {
+        if (error) *error = "you must provide input";
+        return false;
+    }
+    if (input->is_string()) {
+        Block b;
+        b.text = std::string(input->get_string().value_unsafe());
+        out.messages.push_back(Message{Role::kUser, {std::move(b)}});
+        return true;
+    }
+    if (!input->is_array()) {
+        if (error) *error = "input: must be a string or an array of items";
+        return false;
+    }
+    for (element item : as_array(*input)) {
+        std::string_view type = get_string(item, "type").value_or("message");
+        if (type == "message") {
+            std::string_view role = get_string(item, "role").value_or("user");
+            Role r = role == "assistant"                         ? Role::kAssistant
+                     : (role == "system" || role == "developer") ? Role::kSystem
+                                                                 : Role::kUser;
+            auto content = get_field(item, "content");
+            if (!content) continue;
+            std::vector<Block> blocks;
+            if (!decode_content(*content, blocks, error)) return false;
+            if (blocks.empty()) continue;
+            if (r == Role::kSystem && out.messages.empty()) {
+                for (auto& b : blocks)
+                    out.system.push_back(std::move(b));
+                continue;
+            }
+            Message& m = message_for(out, r);
+            for (auto& b : blocks)
+                m.blocks.push_back(std::move(b));
+        } else if (type == "function_call") {
+            Block b;
+            b.type = BlockType::kToolUse;
+            b.id = std::string(get_string(item, "call_id").value_or(""));
+            b.name = std::string(get_string(item, "name").value_or(""));
+            std::string_view args = get_string(item, "arguments").value_or("{}");
+            b.input_json = args.empty() ? "{}" : std::string(args);
+            message_for(out, Role::kAssistant).blocks.push_back(std::move(b));
+        } else if (type == "function_call_output") {
+            Block b;
+            b.type = BlockType::kToolResult;
+            b.id = std::string(get_string(item, "call_id").value_or(""));
+            if (auto o = get_field(item, "output")) {
+                if (o->is_string()) {
+                    Block t;
+                    t.text = std::string(o->get_string().value_unsafe());
+                    b.content.push_back(std::move(t));
+                } else if (!decode_content(*o, b.content, error)) {
+                    return false;
+                }
+            }
+            message_for(out, Role::kUser).blocks.push_back(std::move(b));
+        } else if (type == "reasoning") {
+            // Our own reasoning item coming back: it returns to a Responses upstream as it was
+            // (opaque), and reads as thinking elsewhere.
+            Block b;
+            b.type = BlockType::kThinking;
+            std::string summary;
+            if (auto parts = get_field(item, "summary"); parts && parts->is_array()) {
+                for (element p : as_array(*parts)) {
+                    if (!summary.empty()) summary += "\n\n";
+                    summary += std::string(get_string(p, "text").value_or(""));
+                }
+            }
+            b.text = summary;
+            if (get_string(item, "encrypted_content")) {
+                b.opaque = Opaque{std::string(kFamily), reasoning_opaque_json(item)};
+                b.signature_origin = std::string(kFamily);
+            }
+            message_for(out, Role::kAssistant).blocks.push_back(std::move(b));
+        } else if (type == "item_reference") {
+            if (error) {
+                *error =
+                    "item_reference is not supported: litellmd keeps no response store; send "
+                    "the items themselves";
+            }
+            return false;
+        } else {
+            if (error) *error = "input item type '" + std::string(type) + "' is not supported";
+            return false;
+        }
+    }
+    return true;
+}
+
+namespace {
+
+void write_usage(JsonWriter& w, const Usage& u) {
+    std::int64_t input = u.input_tokens + u.cache_read_tokens + u.cache_creation_tokens;
+    w.StartObject();
+    w.Key("input_tokens");
+    w.Int64(input);
+    w.Key("input_tokens_details");
+    w.StartObject();
+    w.Key("cached_tokens");
+    w.Int64(u.cache_read_tokens);
+    w.EndObject();
+    w.Key("output_tokens");
+    w.Int64(u.output_tokens);
+    w.Key("output_tokens_details");
+    w.StartObject();
+    w.Key("reasoning_tokens");
+    w.Int64(u.reasoning_tokens);
+    w.EndObject();
+    w.Key("total_tokens");
+    w.Int64(input + u.output_tokens);
+    w.EndObject();
+}
+
+const char* status_of(StopReason r) {
+    return r == StopReason::kMaxTokens || r == StopReason::kContextWindowExceeded ||
+                   r == StopReason::kRefusal
+               ? "incomplete"
+               : "completed";
+}
+
+void write_incomplete_details(JsonWriter& w, StopReason r) {
+    w.Key("incomplete_details");
+    if (std::string_view(status_of(r)) != "incomplete") {
+        w.Null();
+        return;
+    }
+    w.StartObject();
+    w.Key("reason");
+    w.String(r == StopReason::kRefusal ? "content_filter" : "max_output_tokens");
+    w.EndObject();
+}
+
+// One output item, whole (the Response object's and output_item.done's).
+void write_item(JsonWriter& w, const Block& b, const std::string& id) {
+    w.StartObject();
+    if (b.type == BlockType::kToolUse) {
+        w.Key("id");
+        write_string(w, id);
+        w.Key("type");
+        w.String("function_call");
+        w.Key("status");
+        w.String("completed");
+        w.Key("call_id");
+        write_string(w, b.id);
+        w.Key("name");
+        write_string(w, b.name);
+        w.Key("arguments");
+        write_string(
+            w, b.input_json.empty() ? std::string_view("{}") : std::string_view(b.input_json));
+    } else if (b.type == BlockType::kThinking) {
+        w.Key("id");
+        write_string(w, id);
+        w.Key("type");
+        w.String("reasoning");
+        w.Key("summary");
+        w.StartArray();
+        if (!b.text.empty()) {
+            w.StartObject();
+            w.Key("type");
+            w.String("summary_text");
+            w.Key("text");
+            write_text(w, b.text);
+            w.EndObject();
+        }
+        w.EndArray();
+        // Reasoning a Responses upstream made goes back to the client as it came, so the next
+        // turn can return it; other thinking carries its origin's signature.
+        std::optional<Opaque> opaque = b.opaque;
+        if (!opaque) opaque = parse_opaque_signature(b.signature);
+        if (opaque && opaque->family == kFamily) {
+            element item;
+            std::string ignored;
+            if (parse_json(opaque->json, item, &ignored)) {
+                if (auto enc = get_string(item, "encrypted_content")) {
+                    w.Key("encrypted_content");
+                    write_string(w, *enc);
+                }
+            }
+        } else if (std::string sig = client_signature(b); !sig.empty()) {
+            w.Key("encrypted_content");
+            write_string(w, sig);
+        }
+    } else {
+        w.Key("id");
+        write_string(w, id);
+        w.Key("type");
+        w.String("message");
+        w.Key("status");
+        w.String("completed");
+        w.Key("role");
+        w.String("assistant");
+        w.Key("content");
+        w.StartArray();
+        w.StartObject();
+        w.Key("type");
+        w.String("output_text");
+        w.Key("text");
+        write_text(w, b.text);
+        w.Key("annotations");
+        w.StartArray();
+        w.EndArray();
+        w.EndObject();
+        w.EndArray();
+    }
+    w.EndObject();
+}
+
+void write_response_head(JsonWriter& w, const std::string& id, std::string_view model,
+                         std::int64_t created, const char* status) {
+    w.Key("id");
+    write_string(w, id);
+    w.Key("object");
+    w.String("response");
+    w.Key("created_at");
+    w.Int64(created);
+    w.Key("status");
+    w.String(status);
+    w.Key("model");
+    write_string(w, model);
+}
+
+// ---- stream encoding (canonical events -> Responses SSE) ------------------------------------
+
+class Encoder final : public StreamEncoder {
+  public:
+    explicit Encoder(std::string model)
+        : m_model(std::move(model)), m_id(random_id("resp_")), m_created(now_seconds()) {}
+
+    void encode(const StreamEvent& e, std::string& out) override {
+        if (m_done) return;
+        switch (e.kind) {
+            case StreamEvent::Kind::kMessageStart:
+                start(out);
+                break;
+            case StreamEvent::Kind::kBlockStart:
+                start(out);
+                open(e, out);
+                break;
+            case StreamEvent::Kind::kDelta:
+                delta(e, out);
+                break;
+            case StreamEvent::Kind::kBlockStop:
+                close(e.index, out);
+                break;
+            case StreamEvent::Kind::kMessageDelta:
+                if (e.stop_reason) m_stop = *e.stop_reason;
+                m_usage = e.usage;
+                break;
+            case StreamEvent::Kind::kMessageStop:
+                finish(out);
+                break;
+            case StreamEvent::Kind::kPing:
+                break;
+            case StreamEvent::Kind::kError:
+                encode_error(e.error, out);
+                break;
+        }
+    }
+
+    void encode_error(const Error& error, std::string& out) override {
+        if (m_done) return;
+        start(out);
+        JsonOut sb;
+        JsonWriter w(sb);
+        w.StartObject();
+        w.Key("type");
+        w.String("response.failed");
+        w.Key("sequence_number");
+        w.Int64(m_seq++);
+        w.Key("response");
+        w.StartObject();
+        write_response_head(w, m_id, m_model, m_created, "failed");
+        w.Key("error");
+        w.StartObject();
+        w.Key("code");
+        w.String(error.kind == ErrorKind::kRateLimit       ? "rate_limit_exceeded"
+                 : error.kind == ErrorKind::kOverloaded    ? "server_is_overloaded"
+                 : error.kind == ErrorKind::kContextLength ? "context_length_exceeded"
+                                                           : "server_error");
+        w.Key("message");
+        write_string(w, error.message);
+        w.EndObject();
+        w.Key("output");
+        w.StartArray();
+        w.EndArray();
+        w.EndObject();
+        w.EndObject();
+        append_sse_event(out, "response.failed", sb.view());
+        m_done = true;
+    }
+
+    bool done() const override { return m_done; }
+
+  private:
+    struct Item {
+        Block block;  ///< what it holds so far (text, arguments, thinking)
+        std::string id;
+        int output_index = 0;
+        bool closed = false;
+    };
+
+    void event(std::string& out, const char* type, const std::function<void(JsonWriter&)>& body) {
+        JsonOut sb;
+        JsonWriter w(sb);
+        w.StartObject();
+        w.Key("type");
+        w.String(type);
+        w.Key("sequence_number");
+        w.Int64(m_seq++);
+        body(w);
+        w.EndObject();
+        append_sse_event(out, type, sb.view());
+    }
+
+    void start(std::string& out) {
+        if (m_started) return;
+        m_started = true;
+        for (const char* type : {"response.created", "response.in_progress"}) {
+            event(out, type, [&](JsonWriter& w) {
+                w.Key("response");
+                w.StartObject();
+                write_response_head(w, m_id, m_model, m_created, "in_progress");
+                w.Key("output");
+                w.StartArray();
+                w.EndArray();
+                w.EndObject();
+            });
+        }
+    }
+
+    void open(const StreamEvent& e, std::string& out) {
+        Item& it = m_items[e.index];
+        it.block.type = e.block_type;
+        it.block.id = e.id;
+        it.block.name = e.name;
+        it.output_index = m_next_output++;
+        const char* prefix = e.block_type == BlockType::kToolUse    ? "fc_"
+                             : e.block_type == BlockType::kThinking ? "rs_"
+                                                                    : "msg_";
+        it.id = random_id(prefix);
+        event(out, "response.output_item.added", [&](JsonWriter& w) {
+            w.Key("output_index");
+            w.Int(it.output_index);
+            w.Key("item");
+            w.StartObject();
+            w.Key("id");
+            write_string(w, it.id);
+            if (e.block_type == BlockType::kToolUse) {
+                w.Key("type");
+                w.String("function_call");
+                w.Key("status");
+                w.String("in_progress");
+                w.Key("call_id");
+                write_string(w, e.id);
+                w.Key("name");
+                write_string(w, e.name);
+                w.Key("arguments");
+                w.String("");
+            } else if (e.block_type == BlockType::kThinking) {
+                w.Key("type");
+                w.String("reasoning");
+                w.Key("summary");
+                w.StartArray();
+                w.EndArray();
+            } else {
+                w.Key("type");
+                w.String("message");
+                w.Key("status");
+                w.String("in_progress");
+                w.Key("role");
+                w.String("assistant");
+                w.Key("content");
+                w.StartArray();
+                w.EndArray();
+            }
+            w.EndObject();
+        });
+        if (e.block_type == BlockType::kText) {
+            event(out, "response.content_part.added", [&](JsonWriter& w) {
+                item_keys(w, it);
+                w.Key("content_index");
+                w.Int(0);
+                w.Key("part");
+                w.StartObject();
+                w.Key("type");
+                w.String("output_text");
+                w.Key("text");
+                w.String("");
+                w.Key("annotations");
+                w.StartArray();
+                w.EndArray();
+                w.EndObject();
+            });
+        } else if (e.block_type == BlockType::kThinking) {
+            event(out, "response.reasoning_summary_part.added", [&](JsonWriter& w) {
+                item_keys(w, it);
+                w.Key("summary_index");
+                w.Int(0);
+                w.Key("part");
+                w.StartObject();
+                w.Key("type");
+                w.String("summary_text");
+                w.Key("text");
+                w.String("");
+                w.EndObject();
+            });
+        }
+    }
+
+    void item_keys(JsonWriter& w, const Item& it) {
+        w.Key("item_id");
+        write_string(w, it.id);
+        w.Key("output_index");
+        w.Int(it.output_index);
+    }
+
+    void delta(const StreamEvent& e, std::string& out) {
+        auto found = m_items.find(e.index);
+        if (found == m_items.end()) return;
+        Item& it = found->second;
+        switch (e.delta_type) {
+            case StreamEvent::DeltaType::kText:
+                it.block.text.value().append(e.text);
+                event(out, "response.output_text.delta", [&](JsonWriter& w) {
+                    item_keys(w, it);
+                    w.Key("content_index");
+                    w.Int(0);
+                    w.Key("delta");
+                    write_string(w, e.text);
+                });
+                break;
+            case StreamEvent::DeltaType::kThinking:
+                it.block.text.value().append(e.text);
+                event(out, "response.reasoning_summary_text.delta", [&](JsonWriter& w) {
+                    item_keys(w, it);
+                    w.Key("summary_index");
+                    w.Int(0);
+                    w.Key("delta");
+                    write_string(w, e.text);
+                });
+                break;
+            case StreamEvent::DeltaType::kSignature:
+                it.block.signature += e.text;
+                break;
+            case StreamEvent::DeltaType::kInputJson:
+                it.block.input_json += e.text;
+                event(out, "response.function_call_arguments.delta", [&](JsonWriter& w) {
+                    item_keys(w, it);
+                    w.Key("delta");
+                    write_string(w, e.text);
+                });
+                break;
+        }
+    }
+
+    void close(int index, std::string& out) {
+        auto found = m_items.find(index);
+        if (found == m_items.end() || found->second.closed) return;
+        Item& it = found->second;
+        it.closed = true;
+        if (it.block.type == BlockType::kText) {
+            event(out, "response.output_text.done", [&](JsonWriter& w) {
+                item_keys(w, it);
+                w.Key("content_index");
+                w.Int(0);
+                w.Key("text");
+                write_text(w, it.block.text);
+            });
+        } else if (it.block.type == BlockType::kToolUse) {
+            event(out, "response.function_call_arguments.done", [&](JsonWriter& w) {
+                item_keys(w, it);
+                w.Key("arguments");
+                write_string(w, it.block.input_json.empty()
+                                    ? std::string_view("{}")
+                                    : std::string_view(it.block.input_json));
+            });
+        }
+        event(out, "response.output_item.done", [&](JsonWriter& w) {
+            w.Key("output_index");
+            w.Int(it.output_index);
+            w.Key("item");
+            write_item(w, it.block, it.id);
+        });
+    }
+
+    void finish(std::string& out) {
+        start(out);
+        for (auto& [index, it] : m_items)
+            close(index, out);
+        const char* status = status_of(m_stop);
+        const char* type =
+            std::string_view(status) == "incomplete" ? "response.incomplete" : "response.completed";
+        event(out, type, [&](JsonWriter& w) {
+            w.Key("response");
+            w.StartObject();
+            write_response_head(w, m_id, m_model, m_created, status);
+            write_incomplete_details(w, m_stop);
+            w.Key("output");
+            w.StartArray();
+            std::vector<const Item*> items;
+            for (const auto& [index, it] : m_items)
+                items.push_back(&it);
+            std::sort(items.begin(), items.end(), [](const Item* a, const Item* b) {
+                return a->output_index < b->output_index;
+            });
+            for (const Item* it : items)
+                write_item(w, it->block, it->id);
+            w.EndArray();
+            w.Key("usage");
+            write_usage(w, m_usage);
+            w.EndObject();
+        });
+        m_done = true;
+    }
+
+    std::string m_model;
+    std::string m_id;
+    std::int64_t m_created;
+    std::map<int, Item> m_items;  ///< by canonical block index
+    int m_next_output = 0;
+    std::int64_t m_seq = 0;
+    StopReason m_stop = StopReason::kEndTurn;
+    Usage m_usage;
+    bool m_started = false;
+    bool m_done = false;
+};
+
+}  // namespace
+
+std::string encode_response(const Response& response, std::string_view model) {
+    JsonOut sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    const char* status = status_of(response.stop_reason);
+    write_response_head(w, random_id("resp_"), model, now_seconds(), status);
+    write_incomplete_details(w, response.stop_reason);
+    w.Key("error");
+    w.Null();
+    w.Key("output");
+    w.StartArray();
+    for (const auto& b : response.content) {
+        if (b.type != BlockType::kText && b.type != BlockType::kToolUse &&
+            b.type != BlockType::kThinking) {
+            continue;
+        }
+        if (b.type == BlockType::kText && b.text.empty()) continue;
+        const char* prefix = b.type == BlockType::kToolUse    ? "fc_"
+                             : b.type == BlockType::kThinking ? "rs_"
+                                                              : "msg_";
+        write_item(w, b, random_id(prefix));
+    }
+    w.EndArray();
+    w.Key("parallel_tool_calls");
+    w.Bool(true);
+    w.Key("previous_response_id");
+    w.Null();
+    w.Key("store");
+    w.Bool(false);
+    w.Key("usage");
+    write_usage(w, response.usage);
+    w.EndObject();
+    return sb.take();
+}
+
+std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model) {
+    return std::make_unique<Encoder>(std::move(model));
 }
 
 std::unique_ptr<StreamDecoder> make_stream_decoder() {

@@ -4,8 +4,9 @@
 // (response.created ... response.completed). Reasoning items come back to the client in the
 // opaque slot (Opaque{family "chatgpt"}) and return to a Responses upstream on the next turn.
 //
-// This is the upstream side. A Responses *client* (POST /v1/responses) is not served yet: the
-// inbound functions refuse with a message until that API lands.
+// Both sides: Codex as an upstream, and POST /v1/responses for clients (the Codex CLI, the
+// openai SDK's responses.create). litellmd keeps no response store, so a client sends the
+// whole conversation (store: false); previous_response_id and item_reference are refused.
 
 #include <memory>
 #include <string>
@@ -17,6 +18,15 @@ namespace litellm::wire::openai_responses {
 
 /// The opaque family of reasoning items this format makes.
 inline constexpr std::string_view kFamily = "chatgpt";
+
+/// Decodes a client's /v1/responses body; false with a client-facing `error` when invalid.
+bool decode_request(std::string_view body, Request& out, std::string* error);
+
+/// Encodes a canonical response as a Response object for a client.
+std::string encode_response(const Response& response, std::string_view model);
+
+/// Encoder producing the Responses SSE events for a client.
+std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model);
 
 /// Encodes a canonical request as a Responses body for an upstream.
 std::string encode_request(const Request& request, const EncodeOptions& options);

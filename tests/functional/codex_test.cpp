@@ -295,5 +295,74 @@ TEST_F(Codex, AUsageLimitCoolsTheDeploymentUntilItsReset) {
     EXPECT_TRUE(found) << json_stringify(cd);
 }
 
+// ---- the Responses API for clients ---------------------------------------------------------
+
+TEST_F(Codex, ResponsesClientToAnAnthropicUpstreamWholeAndStreamed) {
+    // `backup` is an Anthropic fake; the Responses client neither knows nor cares.
+    auto whole = post(
+        "/v1/responses",
+        R"({"model":"backup","instructions":"Be brief.","input":"hi","max_output_tokens":50})");
+    ASSERT_TRUE(whole);
+    ASSERT_EQ(whole->status, 200) << whole->body;
+    auto d = parse_json(whole->body);
+    EXPECT_STREQ(d["object"].GetString(), "response");
+    EXPECT_STREQ(d["status"].GetString(), "completed");
+    EXPECT_STREQ(d["output"][0]["type"].GetString(), "message");
+    EXPECT_STREQ(d["output"][0]["content"][0]["text"].GetString(), "from the backup");
+    EXPECT_TRUE(d["usage"]["input_tokens"].IsInt64());
+    auto sent = parse_json(m_backup.requests().back().body);
+    EXPECT_STREQ(sent["system"][0]["text"].GetString(), "Be brief.");
+    EXPECT_EQ(sent["max_tokens"].GetInt(), 50);
+
+    auto streamed = post(
+        "/v1/responses",
+        R"({"model":"backup","stream":true,"input":[{"role":"user","content":[{"type":"input_text","text":"hi"}]}]})");
+    ASSERT_TRUE(streamed);
+    ASSERT_EQ(streamed->status, 200) << streamed->body;
+    const std::string& s = streamed->body;
+    for (const char* type :
+         {"response.created", "response.output_item.added", "response.output_text.delta",
+          "response.output_item.done", "response.completed"}) {
+        EXPECT_NE(s.find(std::string("event: ") + type), std::string::npos) << type << "\n" << s;
+    }
+    EXPECT_LT(s.find("event: response.created"), s.find("event: response.completed"));
+}
+
+TEST_F(Codex, ResponsesClientToolLoopThroughCodex) {
+    std::string tools =
+        R"("tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}},{"type":"web_search"}])";
+    auto r1 =
+        post("/v1/responses",
+             R"({"model":"codex-model","stream":true,"input":"Weather in Paris?",)" + tools + "}");
+    ASSERT_TRUE(r1);
+    ASSERT_EQ(r1->status, 200) << r1->body << (m_refusals.empty() ? "" : m_refusals.back());
+    // The reasoning item comes back to the client with its encrypted content.
+    EXPECT_NE(r1->body.find(R"("encrypted_content":"enc-ONE")"), std::string::npos) << r1->body;
+    EXPECT_NE(r1->body.find(R"("call_id":"call_1")"), std::string::npos);
+    // The client sends the whole conversation back, as a store:false client does.
+    std::string turn2 =
+        R"({"model":"codex-model","store":false,"input":[{"role":"user","content":"Weather in Paris?"},)"
+        R"({"type":"reasoning","id":"rs_client","summary":[{"type":"summary_text","text":"Need the weather."}],"encrypted_content":"enc-ONE"},)"
+        R"({"type":"function_call","call_id":"call_1","name":"get_weather","arguments":"{\"city\":\"Paris\"}"},)"
+        R"({"type":"function_call_output","call_id":"call_1","output":"sunny"}],)" +
+        tools + "}";
+    auto r2 = post("/v1/responses", turn2);
+    ASSERT_TRUE(r2);
+    ASSERT_EQ(r2->status, 200) << r2->body << (m_refusals.empty() ? "" : m_refusals.back());
+    auto d = parse_json(r2->body);
+    EXPECT_STREQ(d["output"][0]["content"][0]["text"].GetString(), "It is sunny in Paris.");
+    // The client's item id did not reach the backend (store:false refuses unknown ids).
+    EXPECT_TRUE(m_refusals.empty()) << m_refusals.back();
+}
+
+TEST_F(Codex, ResponsesFeaturesThatNeedAStoreAreRefusedClearly) {
+    auto r = post("/v1/responses",
+                  R"({"model":"codex-model","previous_response_id":"resp_1","input":"and then?"})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    EXPECT_NE(r->body.find("keeps no response store"), std::string::npos) << r->body;
+    EXPECT_NE(r->body.find(R"("type":"invalid_request_error")"), std::string::npos) << r->body;
+}
+
 }  // namespace
 }  // namespace litellm::test
