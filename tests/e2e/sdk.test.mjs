@@ -405,6 +405,97 @@ for (const dep of DEPLOYMENTS) {
   });
 }
 
+// The Responses API (what the Codex CLI speaks), translated to either upstream format.
+const responsesTool = {
+  type: 'function',
+  name: 'get_weather',
+  description: 'Current weather for a city.',
+  parameters: {
+    type: 'object',
+    properties: { city: { type: 'string', description: 'City name' } },
+    required: ['city'],
+  },
+  strict: false,
+};
+
+for (const dep of DEPLOYMENTS) {
+  describe(`openai responses -> ${dep.label}`, () => {
+    test('responses.create, non-stream', TIMEOUT, async () => {
+      const { result: r } = await throughUpstream(
+        dep,
+        () =>
+          openaiClient().responses.create({
+            model: dep.name,
+            instructions: 'You are a test.',
+            input: 'hi',
+            max_output_tokens: 64,
+            store: false,
+          }),
+        { stream: false },
+      );
+      assert.equal(r.object, 'response');
+      assert.equal(r.status, 'completed');
+      assert.equal(r.output_text, FAKE_TEXT);
+      assert.ok(r.usage.input_tokens > 0, 'usage.input_tokens');
+    });
+
+    test('responses.create, stream (typed events)', TIMEOUT, async () => {
+      const { result: events } = await throughUpstream(
+        dep,
+        async () => {
+          const s = await openaiClient().responses.create({
+            model: dep.name,
+            input: [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }],
+            stream: true,
+            store: false,
+          });
+          const out = [];
+          for await (const e of s) out.push(e);
+          return out;
+        },
+        { stream: true },
+      );
+      const types = events.map((e) => e.type);
+      assert.equal(types[0], 'response.created');
+      assert.equal(types.at(-1), 'response.completed');
+      const text = events
+        .filter((e) => e.type === 'response.output_text.delta')
+        .map((e) => e.delta)
+        .join('');
+      assert.equal(text, FAKE_TEXT);
+      assert.equal(events.at(-1).response.output[0].content[0].text, FAKE_TEXT);
+    });
+
+    test('function call, then its output', TIMEOUT, async () => {
+      const { result: first } = await throughUpstream(dep, () =>
+        openaiClient().responses.create({
+          model: dep.name,
+          tools: [responsesTool],
+          input: '[[tool]] What is the weather in Paris?',
+          store: false,
+        }),
+      );
+      const call = first.output.find((o) => o.type === 'function_call');
+      assert.ok(call, JSON.stringify(first.output));
+      assert.equal(call.name, 'get_weather');
+      assert.deepEqual(JSON.parse(call.arguments), { city: 'Paris' });
+      const { result: second } = await throughUpstream(dep, () =>
+        openaiClient().responses.create({
+          model: dep.name,
+          tools: [responsesTool],
+          store: false,
+          input: [
+            { role: 'user', content: '[[tool]] What is the weather in Paris?' },
+            { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
+            { type: 'function_call_output', call_id: call.call_id, output: TOOL_RESULT },
+          ],
+        }),
+      );
+      assert.equal(second.output_text, `Tool said: ${TOOL_RESULT}`);
+    });
+  });
+}
+
 describe('openai models and errors', () => {
   test('models.list() contains the configured names', TIMEOUT, async () => {
     const ids = [];
