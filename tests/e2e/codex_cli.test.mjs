@@ -1,0 +1,71 @@
+// The Codex CLI (`codex exec`, the pinned @openai/codex package) against litellmd's Responses
+// API, through both the Anthropic-format and the OpenAI-chat deployment of the fake upstream.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+import { DEPLOYMENTS, FAKE_TEXT, MASTER_KEY, cleanEnv, runBounded, startStack } from './helpers.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CODEX = path.join(HERE, 'node_modules', '.bin', 'codex');
+const CODEX_TIMEOUT_MS = 90_000;
+const TEST_TIMEOUT = { timeout: CODEX_TIMEOUT_MS + 15_000 };
+
+let stack;
+let runCount = 0;
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+/// Runs `codex exec <prompt>` with a fresh CODEX_HOME whose provider is litellmd.
+async function codex(prompt, model) {
+  const dir = path.join(stack.dir, `codex-${++runCount}`);
+  const home = path.join(dir, 'codex-home');
+  const cwd = path.join(dir, 'work');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(cwd, { recursive: true });
+  writeFileSync(
+    path.join(home, 'config.toml'),
+    [
+      `model = "${model}"`,
+      'model_provider = "litellmd"',
+      '[model_providers.litellmd]',
+      'name = "litellmd"',
+      `base_url = "${stack.baseURL}/v1"`,
+      'env_key = "LITELLMD_KEY"',
+      'wire_api = "responses"',
+      '[analytics]',
+      'enabled = false',
+      '',
+    ].join('\n'),
+  );
+  const env = cleanEnv({ HOME: dir, CODEX_HOME: home, LITELLMD_KEY: MASTER_KEY, NO_COLOR: '1' });
+  const args = ['exec', '--skip-git-repo-check', prompt];
+  const r = await runBounded(CODEX, args, { env, cwd, timeoutMs: CODEX_TIMEOUT_MS });
+  const where = `codex ${args.join(' ')}\nexit ${r.code} signal ${r.signal} after ${r.ms} ms\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}\n${stack.diagnostics()}`;
+  assert.ok(!r.timedOut, `codex timed out after ${CODEX_TIMEOUT_MS} ms\n${where}`);
+  return { ...r, where };
+}
+
+for (const dep of DEPLOYMENTS) {
+  describe(`codex exec -> ${dep.label}`, () => {
+    test('a prompt is answered through /v1/responses', TEST_TIMEOUT, async () => {
+      const since = stack.upstreamCount();
+      const r = await codex('Say hello.', dep.name);
+      assert.equal(r.code, 0, r.where);
+      assert.ok(r.stdout.includes(FAKE_TEXT), r.where);
+      const ups = stack.upstreamSince(since).filter((u) => u.method === 'POST');
+      assert.ok(ups.length >= 1, r.where);
+      assert.equal(ups[0].path, dep.upstreamPath, r.where);
+      assert.equal(ups[0].body.model, dep.upstreamModel);
+    });
+  });
+}
