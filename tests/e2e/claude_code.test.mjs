@@ -7,7 +7,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { DEPLOYMENTS, FAKE_TEXT, MASTER_KEY, cleanEnv, runBounded, startStack } from './helpers.mjs';
+import {
+  CODEX_DEPLOYMENT,
+  DEPLOYMENTS,
+  FAKE_TEXT,
+  MASTER_KEY,
+  cleanEnv,
+  runBounded,
+  startStack,
+} from './helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLAUDE = path.join(HERE, 'node_modules', '.bin', 'claude');
@@ -135,6 +143,43 @@ for (const dep of DEPLOYMENTS) {
     });
   });
 }
+
+// ChatGPT Codex behind Claude Code: Anthropic Messages in, Responses out, with the reasoning
+// item returning to the backend on the second turn inside the thinking block's signature.
+describe('claude -p -> codex upstream', () => {
+  const dep = CODEX_DEPLOYMENT;
+  test('text answer', TEST_TIMEOUT, async () => {
+    const since = stack.upstreamCount();
+    const r = await claude('Say hello.', dep.name, ['--output-format', 'json']);
+    assert.equal(r.code, 0, r.where);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.is_error, false, r.where);
+    assert.equal(out.result, FAKE_TEXT, r.where);
+    const ups = chatRequestsSince(since).filter((u) => u.path === dep.upstreamPath);
+    assert.ok(ups.length >= 1, r.where);
+    assert.equal(ups[0].body.store, false);
+    assert.equal(ups[0].headers['chatgpt-account-id'], 'e2e-account');
+  });
+
+  test('tool round trip (function_call -> function_call_output -> text)', TEST_TIMEOUT, async () => {
+    const since = stack.upstreamCount();
+    const r = await claude('[[tool]] go', dep.name, ['--output-format', 'json']);
+    assert.equal(r.code, 0, r.where);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.is_error, false, r.where);
+    assert.ok(String(out.result).startsWith('Tool said: '), `final answer echoes the tool result\n${r.where}`);
+    const ups = chatRequestsSince(since).filter((u) => u.path === dep.upstreamPath);
+    assert.equal(ups.length, 2, `two upstream turns\n${r.where}`);
+    const input = ups[1].body.input;
+    const call = input.find((i) => i.type === 'function_call');
+    const output = input.find((i) => i.type === 'function_call_output');
+    assert.ok(call && output, `call and output in turn 2: ${JSON.stringify(input).slice(0, 2000)}`);
+    assert.equal(output.call_id, call.call_id, 'the output answers the call');
+    const reasoning = input.find((i) => i.type === 'reasoning');
+    assert.ok(reasoning?.encrypted_content?.startsWith('enc-fake-'), `the reasoning item came back: ${JSON.stringify(input).slice(0, 2000)}`);
+    assert.equal(reasoning.id, undefined, 'without its id (store:false)');
+  });
+});
 
 // An OpenAI-format upstream that fails mid-stream, after some text (as gateways and vLLM do):
 // litellmd must tell the error inside the still-open block, as Anthropic does, so Claude Code

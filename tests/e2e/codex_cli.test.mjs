@@ -1,5 +1,6 @@
 // The Codex CLI (`codex exec`, the pinned @openai/codex package) against litellmd's Responses
-// API, through both the Anthropic-format and the OpenAI-chat deployment of the fake upstream.
+// API, through the Anthropic-format, the OpenAI-chat and the Codex deployment of the fake
+// upstream.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { DEPLOYMENTS, FAKE_TEXT, MASTER_KEY, cleanEnv, runBounded, startStack } from './helpers.mjs';
+import {
+  CODEX_DEPLOYMENT,
+  DEPLOYMENTS,
+  FAKE_TEXT,
+  MASTER_KEY,
+  cleanEnv,
+  runBounded,
+  startStack,
+} from './helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CODEX = path.join(HERE, 'node_modules', '.bin', 'codex');
@@ -55,7 +64,7 @@ async function codex(prompt, model) {
   return { ...r, where };
 }
 
-for (const dep of DEPLOYMENTS) {
+for (const dep of [...DEPLOYMENTS, CODEX_DEPLOYMENT]) {
   describe(`codex exec -> ${dep.label}`, () => {
     test('a prompt is answered through /v1/responses', TEST_TIMEOUT, async () => {
       const since = stack.upstreamCount();

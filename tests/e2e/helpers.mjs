@@ -29,6 +29,14 @@ export const FAKE_TEXT = 'Hello from the fake upstream.';
 
 /// The two deployments every test goes through: the name clients use, the upstream's own model
 /// id, and the path litellmd must call on the fake.
+/// ChatGPT Codex on the same fake (Responses, streamed only), for the clients that reach it.
+export const CODEX_DEPLOYMENT = {
+  label: 'codex upstream',
+  name: 'e2e-codex',
+  upstreamModel: 'gpt-fake-codex',
+  upstreamPath: '/backend-api/codex/responses',
+};
+
 export const DEPLOYMENTS = [
   {
     label: 'anthropic-format upstream',
@@ -191,6 +199,10 @@ model_list:
       model: openai/gpt-fake-1
       api_base: ${base}/v1
       api_key: ${OPENAI_UPSTREAM_KEY}
+  - model_name: e2e-codex
+    litellm_params:
+      model: chatgpt/gpt-fake-codex
+      api_base: ${base}/backend-api/codex
 general_settings:
   master_key: ${MASTER_KEY}
 `;
@@ -278,6 +290,19 @@ export async function startStack() {
     // litellmd creates the home's subdirectories itself; config.yaml must exist first.
     mkdirSync(home);
     writeFileSync(path.join(home, 'config.yaml'), configYaml(fake.port));
+    // A ChatGPT login, as `litellmctl auth chatgpt` leaves it, for the e2e-codex deployment.
+    const expires = Math.floor(Date.now() / 1000) + 3600;
+    writeFileSync(
+      path.join(home, 'auth.chatgpt.json'),
+      JSON.stringify({
+        access_token: 'e2e-codex-access',
+        refresh_token: 'e2e-codex-refresh',
+        account_id: 'e2e-account',
+        expires_at: expires,
+        last_refresh: expires - 3600,
+      }),
+      { mode: 0o600 },
+    );
 
     const out = openSync(path.join(dir, 'litellmd.stdout'), 'w');
     const err = openSync(path.join(dir, 'litellmd.stderr'), 'w');

@@ -3,7 +3,8 @@
 //   fake_upstream [--port N] [--record FILE]
 //
 // Prints "PORT <n>" when ready and serves until SIGTERM/SIGINT. Speaks Anthropic Messages on
-// /v1/messages and OpenAI Chat Completions on /v1/chat/completions and /chat/completions; what
+// /v1/messages, OpenAI Chat Completions on /v1/chat/completions and /chat/completions, and
+// ChatGPT Codex (Responses, streamed) on /backend-api/codex/responses; what
 // it answers is decided by markers in the last message ([[tool]], [[error429]], [[error500]],
 // [[context]]) or by the last message being a tool result. Links only httplib and RapidJSON.
 
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -77,13 +79,15 @@ std::string string_member(const rapidjson::Value& obj, const char* key) {
     return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
 }
 
-// Text of a string or of the `text` parts/blocks of an array (both formats use {type:"text"}).
+// Text of a string or of the text parts/blocks of an array ({type:"text"} in both chat formats,
+// input_text / output_text in Responses).
 std::string text_of(const rapidjson::Value& content) {
     if (content.IsString()) return {content.GetString(), content.GetStringLength()};
     std::string out;
     if (!content.IsArray()) return out;
     for (const auto& part : content.GetArray()) {
-        if (string_member(part, "type") == "text") {
+        std::string type = string_member(part, "type");
+        if (type == "text" || type == "input_text" || type == "output_text") {
             if (!out.empty()) out += '\n';
             out += string_member(part, "text");
         }
@@ -239,6 +243,124 @@ FakeReply chat_reply(Format f, const RecordedRequest& req) {
     return answer_text(kDefaultText);
 }
 
+// ---- ChatGPT Codex (Responses API, streaming only) -------------------------------------------
+
+std::string json_quoted(const std::string& s) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+    return buf.GetString();
+}
+
+std::string sse_event(const std::string& type, const std::string& json) {
+    return "event: " + type + "\ndata: " + json + "\n\n";
+}
+
+// The Codex backend's body rules, then the same markers as the chat formats: the last input
+// item decides (a function_call_output is echoed; [[tool]] calls the first tool). Every answer
+// starts with a reasoning item carrying encrypted content, as the backend's do.
+FakeReply codex_reply(const RecordedRequest& req) {
+    rapidjson::Document doc;
+    doc.Parse(req.body.data(), req.body.size());
+    auto refuse = [](const std::string& detail) {
+        FakeReply r;
+        r.status = 400;
+        r.body = R"({"detail":)" + json_quoted(detail) + "}";
+        return r;
+    };
+    if (doc.HasParseError() || !doc.IsObject()) return refuse("invalid JSON body");
+    const rapidjson::Value* store = member(doc, "store");
+    if (!store || !store->IsBool() || store->GetBool()) return refuse("Store must be set to false");
+    const rapidjson::Value* stream = member(doc, "stream");
+    if (!stream || !stream->IsBool() || !stream->GetBool())
+        return refuse("Stream must be set to true");
+    if (!member(doc, "instructions")) return refuse("Instructions are required");
+    for (const char* key : {"max_output_tokens", "temperature", "top_p", "messages"}) {
+        if (member(doc, key)) return refuse(std::string("Unsupported parameter: ") + key);
+    }
+    const rapidjson::Value* input = member(doc, "input");
+    if (!input || !input->IsArray() || input->Empty())
+        return refuse("input: a non-empty array is required");
+    // The last item that is not a developer message decides.
+    const rapidjson::Value* last = nullptr;
+    for (const auto& item : input->GetArray()) {
+        if (string_member(item, "role") == "developer") continue;
+        last = &item;
+    }
+    std::string text = kDefaultText;
+    std::string call_name;
+    if (last && string_member(*last, "type") == "function_call_output") {
+        const rapidjson::Value* out = member(*last, "output");
+        text = "Tool said: " + (out ? text_of(*out) : std::string());
+    } else if (last) {
+        const rapidjson::Value* content = member(*last, "content");
+        std::string said = content ? text_of(*content) : std::string();
+        if (said.find("[[tool]]") != std::string::npos) {
+            const rapidjson::Value* tools = member(doc, "tools");
+            if (tools && tools->IsArray() && !tools->Empty())
+                call_name = string_member((*tools)[0], "name");
+            if (call_name.empty()) text = "no tools given";
+        }
+    }
+    unsigned n = ++g_reply_counter;
+    std::string id = "resp_fake" + std::to_string(n);
+    std::string model = json_quoted(string_member(doc, "model"));
+    std::vector<std::string> ev;
+    ev.push_back(sse_event("response.created", R"({"type":"response.created","response":{"id":")" +
+                                                   id + R"(","status":"in_progress","model":)" +
+                                                   model + R"(,"output":[]}})"));
+    ev.push_back(sse_event(
+        "response.output_item.added",
+        R"({"type":"response.output_item.added","output_index":0,"item":{"id":"rs_fake","type":"reasoning","summary":[]}})"));
+    ev.push_back(sse_event(
+        "response.reasoning_summary_text.delta",
+        R"({"type":"response.reasoning_summary_text.delta","output_index":0,"summary_index":0,"delta":"Thinking it over."})"));
+    ev.push_back(sse_event(
+        "response.output_item.done",
+        R"({"type":"response.output_item.done","output_index":0,"item":{"id":"rs_fake","type":"reasoning","summary":[{"type":"summary_text","text":"Thinking it over."}],"encrypted_content":"enc-fake-)" +
+            std::to_string(n) + R"("}})"));
+    if (!call_name.empty()) {
+        std::string name = json_quoted(call_name);
+        ev.push_back(sse_event(
+            "response.output_item.added",
+            R"({"type":"response.output_item.added","output_index":1,"item":{"id":"fc_fake","type":"function_call","call_id":"call_fake1","name":)" +
+                name + R"(,"arguments":""}})"));
+        for (const auto& fragment : kToolInputFragments) {
+            ev.push_back(sse_event(
+                "response.function_call_arguments.delta",
+                R"({"type":"response.function_call_arguments.delta","output_index":1,"delta":)" +
+                    json_quoted(fragment) + "}"));
+        }
+        ev.push_back(sse_event(
+            "response.output_item.done",
+            R"({"type":"response.output_item.done","output_index":1,"item":{"id":"fc_fake","type":"function_call","call_id":"call_fake1","name":)" +
+                name + R"(,"arguments":)" + json_quoted(kToolInput) + "}}"));
+    } else {
+        ev.push_back(sse_event(
+            "response.output_item.added",
+            R"({"type":"response.output_item.added","output_index":1,"item":{"id":"msg_fake","type":"message","role":"assistant","content":[]}})"));
+        for (const auto& fragment : litellm::test::split_utf8(text, 5)) {
+            ev.push_back(sse_event(
+                "response.output_text.delta",
+                R"({"type":"response.output_text.delta","output_index":1,"content_index":0,"delta":)" +
+                    json_quoted(fragment) + "}"));
+        }
+        ev.push_back(sse_event(
+            "response.output_item.done",
+            R"({"type":"response.output_item.done","output_index":1,"item":{"id":"msg_fake","type":"message","role":"assistant","content":[{"type":"output_text","text":)" +
+                json_quoted(text) + "}]}}"));
+    }
+    int input_tokens = std::max<int>(1, static_cast<int>(req.body.size() / 4));
+    ev.push_back(sse_event("response.completed",
+                           R"({"type":"response.completed","response":{"id":")" + id +
+                               R"(","status":"completed","output":[],"usage":{"input_tokens":)" +
+                               std::to_string(input_tokens) + R"(,"output_tokens":12}}})"));
+    FakeReply r;
+    r.content_type = "text/event-stream";
+    r.chunks = std::move(ev);
+    return r;
+}
+
 FakeReply count_tokens_reply(const RecordedRequest& req) {
     rapidjson::Document doc;
     doc.Parse(req.body.data(), req.body.size());
@@ -272,6 +394,7 @@ FakeReply route(const RecordedRequest& req) {
             return chat_reply(Format::OpenAI, req);
         }
         if (p == "/v1/messages/count_tokens") return count_tokens_reply(req);
+        if (p == "/backend-api/codex/responses") return codex_reply(req);
     }
     if ((req.method == "GET" || req.method == "HEAD") && (p == "/v1/models" || p == "/models")) {
         return models_reply();
