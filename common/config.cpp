@@ -1105,6 +1105,8 @@ class Loader {
                     m_config.general.log_max_bytes = static_cast<std::size_t>(*v) << 20;
             } else if (f.name == "log_backups") {
                 count(m_config.general.log_backups, 1);
+            } else if (f.name == "quota_check_interval_s") {
+                count(m_config.general.quota_check_interval_s, 1);
             } else if (f.name == "log_file") {
                 auto v = read_string(f, what);
                 if (v && (*v == "auto" || *v == "always" || *v == "never")) {

@@ -116,6 +116,9 @@ struct GeneralSettings {
     std::size_t log_max_bytes = 0;  ///< log_max_size_mb: rotate the log file past it (0 = never)
     int log_backups = 5;            ///< log_backups: rotated files kept
     std::string log_file = "auto";  ///< log_file: auto (none under the journal), always, never
+    /// quota_check_interval_s: while a deployment cools for a plan quota, how often its quota
+    /// source (Codex's usage endpoint) is asked whether there is room again.
+    int quota_check_interval_s = 300;
 };
 
 /// The whole parsed config.

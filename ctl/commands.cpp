@@ -643,12 +643,19 @@ void print_cooldowns(const rapidjson::Value& list) {
     }
     for (const auto& c : list.GetArray()) {
         bool cooling = c["cooling"].GetBool();
-        std::printf(
-            "  %-48s %s  %s\n", std::string(json_get_string(c, "deployment")).c_str(),
-            cooling
-                ? fmt::format("cooling {:>5.0f}s", c["remaining_s"].GetDouble()).c_str()
-                : fmt::format("{} failure(s) ", json_get_int(c, "consecutive_failures")).c_str(),
-            std::string(json_get_string(c, "reason")).c_str());
+        bool half_open =
+            c.HasMember("half_open") && c["half_open"].IsBool() && c["half_open"].GetBool();
+        std::string state =
+            half_open ? std::string("half-open: the next request probes it")
+            : cooling ? fmt::format("cooling {:>5.0f}s", c["remaining_s"].GetDouble())
+                      : fmt::format("{} failure(s) ", json_get_int(c, "consecutive_failures"));
+        std::printf("  %-48s %s  %s\n", std::string(json_get_string(c, "deployment")).c_str(),
+                    state.c_str(), std::string(json_get_string(c, "reason")).c_str());
+        std::string quota(json_get_string(c, "quota"));
+        if (!quota.empty()) {
+            std::printf("      quota of %s: %s\n",
+                        std::string(json_get_string(c, "quota_account")).c_str(), quota.c_str());
+        }
     }
 }
 

@@ -230,12 +230,18 @@ std::vector<MethodSpec> build_table() {
                 "A deployment cools down after `router_settings.allowed_fails` consecutive "
                 "failures, or at once on a rate limit; while cooling it is skipped and the next "
                 "fallback answers. A cooldown lasts what the upstream asked for (Retry-After, "
-                "capped by `max_cooldown_time`) or `cooldown_time`, and ends by itself.",
+                "capped by `max_cooldown_time`) or `cooldown_time`, and ends by itself. A plan "
+                "quota's cooldown (Codex `usage_limit_reached`) also ends early when the quota "
+                "source says there is room (headers of other answers, or the usage endpoint "
+                "every `general_settings.quota_check_interval_s`): the deployment is then "
+                "half-open, and one request probes it.",
             .result =
                 {
                     {"cooldowns", T::kArray,
-                     "`{deployment, cooling, remaining_s, consecutive_failures, reason}`, "
-                     "soonest-healing first; `deployment` is `<model_name>@<provider/model>`."},
+                     "`{deployment, cooling, remaining_s, consecutive_failures, reason, "
+                     "half_open, quota_account, quota}`, soonest-healing first; `deployment` is "
+                     "`<model_name>@<provider/model>`; `quota` is the last reading of a quota "
+                     "cooldown's account."},
                 },
         },
         {

@@ -66,6 +66,11 @@ Value cooldowns_json(router::CooldownTable& table, Alloc& a) {
         v.AddMember("remaining_s", e.remaining_s, a);
         v.AddMember("consecutive_failures", e.consecutive_failures, a);
         v.AddMember("reason", json_str(e.reason, a), a);
+        // A plan quota's cooldown: whose quota, the last reading, and whether it is half-open
+        // (reopened early for one probe request).
+        v.AddMember("half_open", e.half_open, a);
+        v.AddMember("quota_account", json_str(e.quota_account, a), a);
+        v.AddMember("quota", json_str(e.quota_note, a), a);
         arr.PushBack(v, a);
     }
     return arr;

@@ -67,6 +67,75 @@ class ChatGpt final : public Provider {
         return o;
     }
 
+    std::string quota_account(const UpstreamCall& call) const override {
+        std::string account = call.token ? call.token->account_id : std::string();
+        return "chatgpt:" + (account.empty() ? std::string("default") : account);
+    }
+
+    std::optional<QuotaReading> quota_from_headers(const Headers& headers) const override {
+        auto get = [&](const char* name) -> const std::string* {
+            for (const auto& [k, v] : headers)
+                if (k == name) return &v;
+            return nullptr;
+        };
+        const std::string* used = get("x-codex-primary-used-percent");
+        if (!used) return std::nullopt;
+        QuotaReading r;
+        r.source = "headers";
+        r.primary_used_percent = std::atof(used->c_str());
+        if (const std::string* v = get("x-codex-primary-reset-at"))
+            r.primary_reset_at = std::atoll(v->c_str());
+        if (const std::string* v = get("x-codex-secondary-used-percent")) {
+            r.secondary_used_percent = std::atof(v->c_str());
+        }
+        if (const std::string* v = get("x-codex-secondary-reset-at")) {
+            r.secondary_reset_at = std::atoll(v->c_str());
+        }
+        return r;
+    }
+
+    std::optional<QuotaCheck> quota_check(const UpstreamCall& call) const override {
+        if (!call.token || !call.token->usable()) return std::nullopt;
+        // The usage endpoint lives beside the Codex API: .../backend-api/wham/usage.
+        std::string base = call.base();
+        constexpr std::string_view kCodex = "/codex";
+        if (base.size() > kCodex.size() &&
+            base.compare(base.size() - kCodex.size(), kCodex.size(), kCodex) == 0) {
+            base.resize(base.size() - kCodex.size());
+        }
+        QuotaCheck c;
+        c.url = base + "/wham/usage";
+        c.headers = {{"Authorization", "Bearer " + call.token->access_token},
+                     {"Accept", "application/json"},
+                     {"originator", "codex_cli_rs"},
+                     {"User-Agent", "codex_cli_rs/0.169.0 (Linux; x86_64) litellmd"}};
+        if (!call.token->account_id.empty()) {
+            c.headers.emplace_back("ChatGPT-Account-Id", call.token->account_id);
+        }
+        return c;
+    }
+
+    std::optional<QuotaReading> parse_quota(std::string_view body) const override {
+        wire::element doc;
+        std::string ignored;
+        if (!wire::parse_json(body, doc, &ignored) || !doc.is_object()) return std::nullopt;
+        QuotaReading r;
+        r.source = "usage endpoint";
+        auto limit = wire::get_field(doc, "rate_limit");
+        if (!limit || !limit->is_object()) return r;  // no limit reported: room
+        r.limit_reached = wire::get_bool(*limit, "limit_reached").value_or(false) ||
+                          !wire::get_bool(*limit, "allowed").value_or(true);
+        if (auto w = wire::get_field(*limit, "primary_window"); w && w->is_object()) {
+            r.primary_used_percent = wire::get_double(*w, "used_percent").value_or(-1);
+            r.primary_reset_at = wire::get_int(*w, "reset_at").value_or(0);
+        }
+        if (auto w = wire::get_field(*limit, "secondary_window"); w && w->is_object()) {
+            r.secondary_used_percent = wire::get_double(*w, "used_percent").value_or(-1);
+            r.secondary_reset_at = wire::get_int(*w, "reset_at").value_or(0);
+        }
+        return r;
+    }
+
     wire::Error classify(int status, std::string_view body, const Headers& headers) const override {
         wire::Error e = Provider::classify(status, body, headers);
         if (status != 429) return e;
@@ -76,6 +145,7 @@ class ChatGpt final : public Provider {
         wire::element err = wire::get_field(doc, "error").value_or(doc);
         std::string_view type = wire::get_string(err, "type").value_or("");
         if (type != "usage_limit_reached") return e;
+        e.quota_exhausted = true;
         // The plan's quota: cool until it resets (capped; see kMaxQuotaCooldownS).
         double wait = 0;
         if (auto at = wire::get_int(err, "resets_at")) {

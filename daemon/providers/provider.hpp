@@ -52,6 +52,29 @@ struct UpstreamCall {
 /// when absent or not a string.
 std::string string_param(const Deployment& d, std::string_view name);
 
+/// A reading of a plan's usage quota (Codex's x-codex-* headers, its usage endpoint).
+struct QuotaReading {
+    double primary_used_percent = -1;   ///< -1 = not reported
+    std::int64_t primary_reset_at = 0;  ///< Unix seconds, 0 = unknown
+    double secondary_used_percent = -1;
+    std::int64_t secondary_reset_at = 0;
+    bool limit_reached = false;  ///< the source says so outright
+    std::string source;          ///< "headers", "usage endpoint"
+
+    /// True when a request would not be refused for the quota.
+    bool has_room() const {
+        return !limit_reached && primary_used_percent < 100 && secondary_used_percent < 100;
+    }
+    /// "primary 42% (resets 2026-12-01T20:00:00Z), weekly 10% [usage endpoint]".
+    std::string describe() const;
+};
+
+/// A request that reads a quota now.
+struct QuotaCheck {
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
 class Provider {
   public:
     virtual ~Provider() = default;
@@ -86,6 +109,21 @@ class Provider {
     /// unwraps an envelope around each event.
     virtual std::unique_ptr<wire::StreamDecoder> stream_decoder(const wire::Codec& codec) const {
         return codec.stream_decoder();
+    }
+    /// Whose quota a deployment draws on ("chatgpt:<account>"), or empty when the provider
+    /// reports none. Deployments of one account share it.
+    virtual std::string quota_account(const UpstreamCall& call) const { return {}; }
+    /// The quota reading in an upstream answer's headers (any status), if it carries one.
+    virtual std::optional<QuotaReading> quota_from_headers(const Headers& headers) const {
+        return std::nullopt;
+    }
+    /// The request that reads the quota now (while a deployment cools for it), if any.
+    virtual std::optional<QuotaCheck> quota_check(const UpstreamCall& call) const {
+        return std::nullopt;
+    }
+    /// The reading in the answer to quota_check.
+    virtual std::optional<QuotaReading> parse_quota(std::string_view body) const {
+        return std::nullopt;
     }
     /// An upstream failure in canonical form, with the retry hint it carries.
     virtual wire::Error classify(int status, std::string_view body, const Headers& headers) const;

@@ -2,6 +2,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 
 #include <fmt/format.h>
 
@@ -35,6 +36,28 @@ std::string trim_slash(std::string s) {
 std::string UpstreamCall::base() const {
     return trim_slash(deployment.api_base.empty() ? std::string(info.default_api_base)
                                                   : deployment.api_base);
+}
+
+std::string QuotaReading::describe() const {
+    auto window = [](const char* name, double used, std::int64_t reset) -> std::string {
+        if (used < 0) return {};
+        std::string text = fmt::format("{} {:.0f}%", name, used);
+        if (reset > 0) {
+            std::time_t t = static_cast<std::time_t>(reset);
+            std::tm tm{};
+            gmtime_r(&t, &tm);
+            char buf[32];
+            std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+            text += fmt::format(" (resets {})", buf);
+        }
+        return text;
+    };
+    std::string out = window("primary", primary_used_percent, primary_reset_at);
+    std::string weekly = window("weekly", secondary_used_percent, secondary_reset_at);
+    if (!weekly.empty()) out += (out.empty() ? "" : ", ") + weekly;
+    if (out.empty()) out = limit_reached ? "limit reached" : "room left";
+    if (limit_reached && out.find("limit") == std::string::npos) out += ", limit reached";
+    return out + " [" + source + "]";
 }
 
 std::string string_param(const Deployment& d, std::string_view name) {

@@ -279,11 +279,16 @@ struct Proxy::Call {
     std::deque<Deployment> concrete;
     /// OAuth deployments: the store's token for this attempt.
     auth::TokenSnapshot token;
+    /// Whose plan quota this attempt draws on (empty when the provider reports none).
+    std::string quota_account;
 };
 
 Proxy::Proxy(const ConfigSource& configs, router::CooldownTable& cooldowns,
              auth::TokenStore* tokens)
-    : m_configs(configs), m_cooldowns(cooldowns), m_tokens(tokens) {}
+    : m_configs(configs),
+      m_cooldowns(cooldowns),
+      m_tokens(tokens),
+      m_quota(cooldowns, tokens, configs) {}
 
 Proxy::~Proxy() = default;
 
@@ -480,6 +485,7 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
         if (!m_tokens) call.token.reason = "this litellmd has no token store";
         up_call.token = &call.token;
     }
+    call.quota_account = provider->quota_account(up_call);
     bool keep_bytes = call.passthrough && !call.reencode;
     std::string missing =
         provider->missing_credentials(up_call, m_configs.config_path(), m_configs.dotenv_path());
@@ -728,6 +734,11 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
                 abandon(call, res, d, attempts);
                 return;
             }
+            if (!cooldowns.claim_attempt(key)) {
+                // Half-open after a quota came back: one request probes it, the rest go on.
+                tried.push_back(fmt::format("{}: being probed after its quota reset", d.model));
+                break;
+            }
             call.deployment = &d;
             call.started_attempt = Clock::now();
             wire::Error error;
@@ -749,6 +760,18 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
                               : call.provider->always_streams()
                                   ? run_gathered(call, std::move(*upstream), res)
                                   : run_whole(call, std::move(*upstream), res);
+            if (!call.quota_account.empty()) {
+                if (auto q = call.provider->quota_from_headers(r.head_headers)) {
+                    // Any answer tells the account's quota: room again ends the account's
+                    // other quota cooldowns early (half-open).
+                    std::string note = q->describe();
+                    if (q->has_room()) {
+                        cooldowns.reopen_quota(call.quota_account, note);
+                    } else {
+                        cooldowns.note_quota(call.quota_account, note);
+                    }
+                }
+            }
             if (r.committed) {
                 cooldowns.record_success(key);
                 return;
@@ -795,7 +818,9 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
                 break;
             }
             if (cls == router::FailureClass::kRateLimit) {
-                cooldowns.cool_now(key, outcome, r.error.retry_after_s, policy);
+                std::string quota = r.error.quota_exhausted ? call.quota_account : std::string();
+                cooldowns.cool_now(key, outcome, r.error.retry_after_s, policy, quota);
+                if (!quota.empty()) m_quota.track(quota, d);
                 auto until = cooldowns.until(key);
                 tried.push_back(fmt::format(
                     "{}: {}, cooling {:.0f}s", d.model, outcome,
@@ -867,6 +892,7 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
     AttemptResult out;
     std::string body;
     UpstreamResult r = m_pool.send_collect(upstream, body);
+    out.head_headers = r.headers;
     const Deployment& d = *call.deployment;
     if (r.transport == TransportStatus::kClientGone) {
         out.client_gone = true;
@@ -950,6 +976,7 @@ Proxy::AttemptResult Proxy::run_gathered(Call& call, UpstreamRequest upstream,
             }
             return true;
         });
+    out.head_headers = r.headers;
     if (r.transport == TransportStatus::kClientGone) {
         out.client_gone = true;
         return out;
@@ -1164,6 +1191,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
             return emit(translate ? std::string_view(client_bytes) : bytes);
         },
         &hold_wake);
+    out.head_headers = head.headers;
     if (result.transport == TransportStatus::kClientGone) {
         // Hung up while the upstream was silent: nothing more to send, nothing to fall back
         // for.

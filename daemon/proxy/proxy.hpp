@@ -21,6 +21,7 @@
 #include "daemon/config_source.hpp"
 #include "daemon/http/handler.hpp"
 #include "daemon/http/message.hpp"
+#include "daemon/proxy/quota_watcher.hpp"
 #include "daemon/proxy/upstream.hpp"
 #include "daemon/router/cooldown.hpp"
 #include "daemon/router/usage.hpp"
@@ -68,6 +69,8 @@ class Proxy final : public http::Handler {
         wire::Error error;       ///< why not, when !committed
         bool transport_failure = false;
         bool client_gone = false;  ///< the client hung up before anything was sent to it
+        /// The upstream's response headers (a quota reading may ride in them).
+        std::vector<std::pair<std::string, std::string>> head_headers;
     };
 
     void handle_generate(const http::Request& req, http::Response& res, const api::ClientApi& api);
@@ -98,6 +101,8 @@ class Proxy final : public http::Handler {
     const ConfigSource& m_configs;
     router::CooldownTable& m_cooldowns;
     auth::TokenStore* m_tokens = nullptr;
+    /// Re-reads spent plan quotas while their deployments cool.
+    QuotaWatcher m_quota;
     /// Requests and tokens per deployment this minute, for litellm_params.rpm / tpm.
     router::UsageTable m_usage;
     UpstreamPool m_pool;

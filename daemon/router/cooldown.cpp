@@ -7,7 +7,60 @@ namespace litellm::router {
 CooldownTable::CooldownTable(std::function<TimePoint()> now) : m_now(std::move(now)) {}
 
 bool CooldownTable::cooling(const std::string& key) const {
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_states.find(key);
+        if (it != m_states.end() && it->second.half_open && it->second.probing_until &&
+            *it->second.probing_until > m_now()) {
+            return true;
+        }
+    }
     return until(key).has_value();
+}
+
+bool CooldownTable::claim_attempt(const std::string& key) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_states.find(key);
+    if (it == m_states.end() || !it->second.half_open) return true;
+    TimePoint now = m_now();
+    if (it->second.probing_until && *it->second.probing_until > now) return false;
+    it->second.probing_until = now + std::chrono::minutes(10);
+    return true;
+}
+
+int CooldownTable::reopen_quota(const std::string& account, const std::string& note) {
+    std::lock_guard lock(m_mutex);
+    int n = 0;
+    TimePoint now = m_now();
+    for (auto& [key, s] : m_states) {
+        if (s.quota_account != account || !s.until || *s.until <= now) continue;
+        s.until.reset();
+        s.half_open = true;
+        s.probing_until.reset();
+        s.quota_note = note;
+        s.reason += "; reopened: " + note;
+        ++n;
+    }
+    return n;
+}
+
+void CooldownTable::note_quota(const std::string& account, const std::string& note) {
+    std::lock_guard lock(m_mutex);
+    for (auto& [key, s] : m_states) {
+        if (s.quota_account == account) s.quota_note = note;
+    }
+}
+
+std::vector<std::pair<std::string, std::string>> CooldownTable::quota_cooldowns() const {
+    std::lock_guard lock(m_mutex);
+    std::vector<std::pair<std::string, std::string>> out;
+    TimePoint now = m_now();
+    for (const auto& [key, s] : m_states) {
+        if (!s.quota_account.empty() && s.until && *s.until > now) {
+            out.emplace_back(key, s.quota_account);
+        }
+    }
+    return out;
 }
 
 std::optional<TimePoint> CooldownTable::until(const std::string& key) const {
@@ -31,6 +84,8 @@ void CooldownTable::cool_locked(State& s, const std::string& reason,
     s.until = m_now() + std::chrono::duration_cast<Clock::duration>(Duration(seconds));
     s.reason = reason;
     s.failures = 0;
+    s.half_open = false;  // a failed probe cools it again
+    s.probing_until.reset();
 }
 
 bool CooldownTable::record_failure(const std::string& key, const std::string& reason,
@@ -39,6 +94,11 @@ bool CooldownTable::record_failure(const std::string& key, const std::string& re
     std::lock_guard lock(m_mutex);
     State& s = m_states[key];
     if (s.until && *s.until <= m_now()) s.until.reset();
+    if (s.half_open) {
+        // The probe failed: cool again at once.
+        cool_locked(s, reason, retry_after_s, policy);
+        return true;
+    }
     ++s.failures;
     s.reason = reason;
     if (s.failures >= std::max(1, policy.allowed_fails)) {
@@ -49,9 +109,12 @@ bool CooldownTable::record_failure(const std::string& key, const std::string& re
 }
 
 void CooldownTable::cool_now(const std::string& key, const std::string& reason,
-                             std::optional<double> retry_after_s, const CooldownPolicy& policy) {
+                             std::optional<double> retry_after_s, const CooldownPolicy& policy,
+                             const std::string& quota_account) {
     std::lock_guard lock(m_mutex);
-    cool_locked(m_states[key], reason, retry_after_s, policy);
+    State& s = m_states[key];
+    cool_locked(s, reason, retry_after_s, policy);
+    s.quota_account = quota_account;
 }
 
 int CooldownTable::reset(const std::string& key_or_model) {
@@ -85,7 +148,10 @@ std::vector<CooldownEntry> CooldownTable::list() const {
             e.cooling = true;
             e.remaining_s = Duration(*s.until - now).count();
         }
-        if (!e.cooling && e.consecutive_failures == 0) continue;
+        e.half_open = s.half_open;
+        e.quota_account = s.quota_account;
+        e.quota_note = s.quota_note;
+        if (!e.cooling && !e.half_open && e.consecutive_failures == 0) continue;
         out.push_back(std::move(e));
     }
     std::sort(out.begin(), out.end(), [](const CooldownEntry& a, const CooldownEntry& b) {

@@ -4,6 +4,10 @@
 // exactly when the provider said (Retry-After / reset time, capped), else after cooldown_time.
 // A success ends it early; so does `litellmctl cooldowns reset`. Nothing needs a restart.
 //
+// A quota cooldown (a plan's usage limit) also ends early when the quota source says there is
+// room again (reopen): the deployment is then half-open, and exactly one request probes it; its
+// success closes the cooldown, its failure cools it again.
+//
 // The clock is injected so tests can move time by hand.
 
 #include <chrono>
@@ -34,6 +38,9 @@ struct CooldownEntry {
     double remaining_s = 0;  ///< 0 when not cooling
     int consecutive_failures = 0;
     bool cooling = false;
+    bool half_open = false;     ///< reopened early: one probe request may try it
+    std::string quota_account;  ///< a quota cooldown: whose quota ("chatgpt:<account>")
+    std::string quota_note;     ///< the last reading of that quota, for people
 };
 
 class CooldownTable {
@@ -56,8 +63,24 @@ class CooldownTable {
                         std::optional<double> retry_after_s, const CooldownPolicy& policy);
 
     /// Cools `key` at once (rate limit / quota): the hint when given, else cooldown_time.
+    /// `quota_account` marks a quota cooldown that a later reading may end early.
     void cool_now(const std::string& key, const std::string& reason,
-                  std::optional<double> retry_after_s, const CooldownPolicy& policy);
+                  std::optional<double> retry_after_s, const CooldownPolicy& policy,
+                  const std::string& quota_account = {});
+
+    /// Before an attempt on `key`: false while another request probes a half-open deployment
+    /// (skip it then); true otherwise, and the caller is the probe when it was half-open.
+    bool claim_attempt(const std::string& key);
+
+    /// The quota of `account` has room again: its cooling deployments become half-open.
+    /// Returns how many. `note` describes the reading.
+    int reopen_quota(const std::string& account, const std::string& note);
+
+    /// Records the latest reading of `account`'s quota on its quota cooldowns (for listing).
+    void note_quota(const std::string& account, const std::string& note);
+
+    /// The keys cooling for a quota, with their account.
+    std::vector<std::pair<std::string, std::string>> quota_cooldowns() const;
 
     /// Ends cooldowns: of `key`, or of every key that starts with `prefix` + '@' (a model
     /// name), or all when both are empty. Returns how many were cooling.
@@ -71,6 +94,12 @@ class CooldownTable {
         int failures = 0;
         std::optional<TimePoint> until;
         std::string reason;
+        std::string quota_account;
+        std::string quota_note;
+        bool half_open = false;
+        /// The half-open probe is in flight until then (bounded, so a probe whose client left
+        /// without an outcome does not hold the deployment forever).
+        std::optional<TimePoint> probing_until;
     };
     void cool_locked(State& s, const std::string& reason, std::optional<double> retry_after_s,
                      const CooldownPolicy& policy);

@@ -248,6 +248,9 @@ struct Error {
     std::string message;
     int upstream_status = 0;  ///< 0 when not from an upstream
     std::optional<double> retry_after_s;
+    /// A plan's usage quota is spent (not a per-minute limit): the cooldown may end early when
+    /// the quota source says there is room again.
+    bool quota_exhausted = false;
 };
 
 /// One canonical stream event. Block indexes are dense from 0 in the order blocks open.

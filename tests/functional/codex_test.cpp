@@ -3,8 +3,11 @@
 // over a two-turn tool loop whose encrypted reasoning must come back; an OpenAI client; the
 // in-band capacity error and the usage limit that fall back.
 
+#include <atomic>
+#include <chrono>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -362,6 +365,85 @@ TEST_F(Codex, ResponsesFeaturesThatNeedAStoreAreRefusedClearly) {
     EXPECT_EQ(r->status, 400);
     EXPECT_NE(r->body.find("keeps no response store"), std::string::npos) << r->body;
     EXPECT_NE(r->body.find(R"("type":"invalid_request_error")"), std::string::npos) << r->body;
+}
+
+// The quota cooldown re-checks its source: the usage endpoint says there is room long before
+// the reset the 429 named, and the deployment is re-admitted through one probe.
+TEST_F(Codex, AQuotaCooldownClearsItselfWhenTheUsageEndpointShowsRoom) {
+    m_home.write("config.yaml", read_file(m_home.file("config.yaml")).value_or("") +
+                                    "general_settings:\n  quota_check_interval_s: 1\n");
+    ASSERT_EQ(run_ctl(m_home, {"reload"}).exit_code, 0);
+    std::atomic<bool> quota_back{false};
+    std::atomic<int> usage_checks{0};
+    long long far = static_cast<long long>(std::time(nullptr)) + 3 * 86400;  // days ahead
+    m_codex.set_responder([&, far](const RecordedRequest& req) {
+        if (req.path == "/backend-api/wham/usage") {
+            ++usage_checks;
+            if (req.header("Authorization") != "Bearer codex-access-1" ||
+                req.header("ChatGPT-Account-Id") != "acct-7") {
+                return json_error(401, R"({"detail":"bad token"})");
+            }
+            return json_error(
+                200,
+                quota_back
+                    ? R"({"plan_type":"plus","rate_limit":{"allowed":true,"limit_reached":false,"primary_window":{"used_percent":4,"reset_at":1900000000}}})"
+                    : R"({"plan_type":"plus","rate_limit":{"allowed":false,"limit_reached":true,"primary_window":{"used_percent":100,"reset_at":1900000000}}})");
+        }
+        if (!quota_back) {
+            return json_error(
+                429,
+                R"({"error":{"type":"usage_limit_reached","message":"The usage limit has been reached","resets_at":)" +
+                    std::to_string(far) + "}}");
+        }
+        std::string why;
+        return codex_backend(req, why);
+    });
+    const char* body =
+        R"({"model":"codex-model","max_tokens":100,"messages":[{"role":"user","content":"hi"}]})";
+    auto limited = post("/v1/messages", body);
+    ASSERT_TRUE(limited);
+    EXPECT_NE(limited->body.find("from the backup"), std::string::npos) << limited->body;
+    auto cooldown = [&]() -> rapidjson::Document {
+        auto d = parse_json(run_ctl(m_home, {"cooldowns", "--json"}).out);
+        rapidjson::Document one;
+        for (const auto& c : d["cooldowns"].GetArray()) {
+            if (std::string(c["deployment"].GetString()).find("chatgpt/gpt-5.5") !=
+                std::string::npos) {
+                one.CopyFrom(c, one.GetAllocator());
+            }
+        }
+        return one;
+    };
+    auto c = cooldown();
+    ASSERT_TRUE(c.IsObject());
+    EXPECT_TRUE(c["cooling"].GetBool());
+    EXPECT_STREQ(c["quota_account"].GetString(), "chatgpt:acct-7");
+    // The watcher reads the quota (still spent) and shows the reading.
+    for (int i = 0; i < 100 && usage_checks.load() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_GT(usage_checks.load(), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    c = cooldown();
+    EXPECT_NE(std::string(c["quota"].GetString()).find("primary 100%"), std::string::npos)
+        << json_stringify(c);
+    EXPECT_TRUE(c["cooling"].GetBool());
+    // The plan resets early: the next reading reopens the deployment for one probe.
+    quota_back = true;
+    bool half_open = false;
+    for (int i = 0; i < 100 && !half_open; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        c = cooldown();
+        half_open = c.IsObject() && c["half_open"].GetBool();
+    }
+    ASSERT_TRUE(half_open) << json_stringify(c);
+    EXPECT_NE(run_ctl(m_home, {"cooldowns"}).out.find("half-open"), std::string::npos);
+    auto probe = post(
+        "/v1/messages",
+        R"({"model":"codex-model","max_tokens":100,"tools":[{"name":"get_weather","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_TRUE(probe);
+    EXPECT_EQ(probe->status, 200) << probe->body;
+    EXPECT_EQ(probe->get_header_value("x-litellm-model"), "chatgpt/gpt-5.5");
+    EXPECT_FALSE(cooldown().IsObject());  // closed: no cooldown left
 }
 
 }  // namespace

@@ -95,5 +95,47 @@ TEST_F(CooldownTest, ListShowsCoolingFirstSoonestFirstWithReasons) {
     EXPECT_EQ(m_table.list()[0].key, "late");  // the healed one is not cooling any more
 }
 
+TEST_F(CooldownTest, AQuotaWithRoomAgainReopensForExactlyOneProbe) {
+    m_table.cool_now("m@chatgpt/a", "usage_limit_reached", 3000, m_policy, "chatgpt:acct");
+    m_table.cool_now("n@chatgpt/b", "usage_limit_reached", 3000, m_policy, "chatgpt:acct");
+    m_table.cool_now("o@chatgpt/c", "usage_limit_reached", 3000, m_policy, "chatgpt:other");
+    m_table.cool_now("p@openai/x", "429", 30, m_policy);  // not a quota: never reopened
+    EXPECT_EQ(m_table.quota_cooldowns().size(), 3u);
+    m_table.note_quota("chatgpt:acct", "primary 100%");
+    for (const auto& e : m_table.list()) {
+        EXPECT_EQ(e.quota_note, e.quota_account == "chatgpt:acct" ? "primary 100%" : "") << e.key;
+    }
+    EXPECT_EQ(m_table.reopen_quota("chatgpt:acct", "primary 3% [usage endpoint]"), 2);
+    EXPECT_FALSE(m_table.cooling("m@chatgpt/a"));
+    EXPECT_TRUE(m_table.cooling("o@chatgpt/c"));
+    EXPECT_TRUE(m_table.cooling("p@openai/x"));
+    // Half-open: the first request probes, a second one meanwhile skips it.
+    EXPECT_TRUE(m_table.claim_attempt("m@chatgpt/a"));
+    EXPECT_TRUE(m_table.cooling("m@chatgpt/a"));
+    EXPECT_FALSE(m_table.claim_attempt("m@chatgpt/a"));
+    EXPECT_TRUE(m_table.claim_attempt("p@openai/x"));  // not half-open: no gate
+    // The probe succeeds: closed.
+    m_table.record_success("m@chatgpt/a");
+    EXPECT_TRUE(m_table.claim_attempt("m@chatgpt/a"));
+    EXPECT_FALSE(m_table.cooling("m@chatgpt/a"));
+    // The other probe fails: cooling again at once, and no longer half-open.
+    EXPECT_TRUE(m_table.claim_attempt("n@chatgpt/b"));
+    EXPECT_TRUE(m_table.record_failure("n@chatgpt/b", "usage_limit_reached", 600, m_policy));
+    EXPECT_TRUE(m_table.cooling("n@chatgpt/b"));
+    for (const auto& e : m_table.list()) {
+        if (e.key == "n@chatgpt/b") EXPECT_FALSE(e.half_open);
+    }
+}
+
+TEST_F(CooldownTest, AProbeWithoutAnOutcomeDoesNotHoldTheDeploymentForever) {
+    m_table.cool_now("m@chatgpt/a", "usage_limit_reached", 3000, m_policy, "chatgpt:acct");
+    m_table.reopen_quota("chatgpt:acct", "room");
+    EXPECT_TRUE(m_table.claim_attempt("m@chatgpt/a"));  // its client leaves: no outcome
+    EXPECT_FALSE(m_table.claim_attempt("m@chatgpt/a"));
+    m_clock.advance(11min);
+    EXPECT_FALSE(m_table.cooling("m@chatgpt/a"));
+    EXPECT_TRUE(m_table.claim_attempt("m@chatgpt/a"));
+}
+
 }  // namespace
 }  // namespace litellm::router
