@@ -101,6 +101,20 @@ std::string closest_name(Daemon& daemon, const std::string& name) {
     return closest_match(name, reset_names(daemon));
 }
 
+HandlerReply unknown_provider(const std::string& name);
+
+// The store and the provider an auth.* call names; the reply to send instead when either is
+// missing.
+std::optional<HandlerReply> oauth_target(Daemon& daemon, const rapidjson::Value& params,
+                                         auth::TokenStore*& store, const OAuthSpec*& spec) {
+    std::string provider(json_get_string(params, "provider"));
+    spec = find_oauth_spec(provider);
+    if (!spec) return unknown_provider(provider);
+    store = daemon.tokens();
+    if (!store) return HandlerReply::failure(proto::ErrorCode::kUnavailable, "no token store");
+    return std::nullopt;
+}
+
 HandlerReply unknown_provider(const std::string& name) {
     std::vector<std::string> names;
     for (const OAuthSpec& s : oauth_specs()) {
@@ -303,13 +317,9 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
     });
 
     bind("auth.refresh", [this](const Value& params, CallContext&) {
-        auth::TokenStore* store = m_daemon.tokens();
-        std::string provider(json_get_string(params, "provider"));
-        const OAuthSpec* spec = find_oauth_spec(provider);
-        if (!spec) return unknown_provider(provider);
-        if (!store) {
-            return HandlerReply::failure(proto::ErrorCode::kUnavailable, "no token store");
-        }
+        auth::TokenStore* store = nullptr;
+        const OAuthSpec* spec = nullptr;
+        if (auto refused = oauth_target(m_daemon, params, store, spec)) return std::move(*refused);
         HandlerReply r;
         std::string name(spec->provider);
         r.later = [store, name](ReplyCallback done) {
@@ -347,13 +357,9 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
     });
 
     bind("auth.import", [this](const Value& params, CallContext&) {
-        auth::TokenStore* store = m_daemon.tokens();
-        std::string provider(json_get_string(params, "provider"));
-        const OAuthSpec* spec = find_oauth_spec(provider);
-        if (!spec) return unknown_provider(provider);
-        if (!store) {
-            return HandlerReply::failure(proto::ErrorCode::kUnavailable, "no token store");
-        }
+        auth::TokenStore* store = nullptr;
+        const OAuthSpec* spec = nullptr;
+        if (auto refused = oauth_target(m_daemon, params, store, spec)) return std::move(*refused);
         TokenParse parsed = parse_token_file(json_stringify(params["tokens"]));
         if (!parsed.ok) {
             return HandlerReply::failure(proto::ErrorCode::kInvalidParams,
@@ -366,13 +372,9 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
     });
 
     bind("auth.logout", [this](const Value& params, CallContext&) {
-        auth::TokenStore* store = m_daemon.tokens();
-        std::string provider(json_get_string(params, "provider"));
-        const OAuthSpec* spec = find_oauth_spec(provider);
-        if (!spec) return unknown_provider(provider);
-        if (!store) {
-            return HandlerReply::failure(proto::ErrorCode::kUnavailable, "no token store");
-        }
+        auth::TokenStore* store = nullptr;
+        const OAuthSpec* spec = nullptr;
+        if (auto refused = oauth_target(m_daemon, params, store, spec)) return std::move(*refused);
         auth::StoreResult result = store->logout(spec->provider);
         if (!result.ok) {
             return HandlerReply::failure(

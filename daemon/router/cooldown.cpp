@@ -7,15 +7,14 @@ namespace litellm::router {
 CooldownTable::CooldownTable(std::function<TimePoint()> now) : m_now(std::move(now)) {}
 
 bool CooldownTable::cooling(const std::string& key) const {
-    {
-        std::lock_guard lock(m_mutex);
-        auto it = m_states.find(key);
-        if (it != m_states.end() && it->second.half_open && it->second.probing_until &&
-            *it->second.probing_until > m_now()) {
-            return true;
-        }
-    }
-    return until(key).has_value();
+    std::lock_guard lock(m_mutex);
+    auto it = m_states.find(key);
+    if (it == m_states.end()) return false;
+    const State& s = it->second;
+    TimePoint now = m_now();
+    // A half-open deployment counts as cooling while its one probe is in flight.
+    if (s.half_open && s.probing_until && *s.probing_until > now) return true;
+    return s.until && *s.until > now;
 }
 
 bool CooldownTable::claim_attempt(const std::string& key) {

@@ -6,28 +6,22 @@
 
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/normalize.hpp"
+#include "daemon/wire/openai_common.hpp"
 #include "daemon/wire/sse.hpp"
 
 namespace litellm::wire::openai_chat {
 
 namespace {
 
+using openai_common::function_schema;
+using openai_common::is_billing_header;
+using openai_common::split_data_url;
+using openai_common::write_data_url;
+
 std::int64_t now_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-// "data:image/png;base64,AAAA" -> media type and payload; false when not a data URL.
-bool split_data_url(std::string_view url, std::string& media_type, std::string& data) {
-    if (url.rfind("data:", 0) != 0) return false;
-    size_t comma = url.find(',');
-    if (comma == std::string_view::npos) return false;
-    std::string_view meta = url.substr(5, comma - 5);
-    size_t semi = meta.find(';');
-    media_type = std::string(meta.substr(0, semi));
-    data = std::string(url.substr(comma + 1));
-    return true;
 }
 
 // ---- request decoding -----------------------------------------------------------------------
@@ -147,20 +141,7 @@ bool append_joined_text(JsonWriter& w, const BlockPtrs& blocks, bool wrote) {
     return wrote;
 }
 
-// Writes an image or file source as OpenAI takes it: its URL, or a data: URL.
-void write_data_url(JsonWriter& w, const Block& b) {
-    if (b.source_is_url) {
-        w.text(b.data);
-        return;
-    }
-    w.begin_string();
-    w.append(std::string_view("data:"));
-    w.append(std::string_view(b.media_type));
-    w.append(std::string_view(";base64,"));
-    w.append(b.data);
-    w.end_string();
-}
-
+// An image part of a user message ({"type":"image_url","image_url":{"url"}}).
 void write_image_part(JsonWriter& w, const Block& b) {
     w.StartObject();
     w.Key("type");
@@ -226,25 +207,6 @@ void write_user_content(JsonWriter& w, const std::vector<const Block*>& blocks,
         }
     }
     w.EndArray();
-}
-
-// The schema with `properties:{}` added to a bare object schema (OpenAI rejects it otherwise).
-std::string_view openai_schema(std::string_view schema, std::string& scratch) {
-    if (schema.empty()) return R"({"type":"object","properties":{}})";
-    if (schema.find("\"properties\"") != std::string_view::npos) return schema;
-    if (schema.find("\"object\"") == std::string_view::npos || schema.back() != '}') return schema;
-    // The schema is the client's text, spacing and all: `{ }` is empty too.
-    std::string_view inside = trim_json_right(schema.substr(0, schema.size() - 1));
-    bool empty = !inside.empty() && inside.back() == '{';
-    scratch.assign(schema);
-    scratch.insert(scratch.size() - 1, empty ? R"("properties":{})" : R"(,"properties":{})");
-    return scratch;
-}
-
-// Claude Code puts a per-request billing line in the system prompt; it defeats caching on
-// every other backend.
-bool is_billing_header(const Block& b) {
-    return b.type == BlockType::kText && b.text.starts_with("x-anthropic-billing-header:");
 }
 
 // ---- stream decoding (chunks -> canonical events) -------------------------------------------
@@ -1032,7 +994,7 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             }
             w.Key("parameters");
             std::string scratch;
-            write_raw(w, openai_schema(t->schema_json, scratch));
+            write_raw(w, function_schema(t->schema_json, scratch));
             w.EndObject();
             w.EndObject();
         }

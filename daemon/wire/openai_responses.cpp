@@ -8,41 +8,17 @@
 #include "daemon/wire/events.hpp"
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/normalize.hpp"
+#include "daemon/wire/openai_common.hpp"
 #include "daemon/wire/sse.hpp"
 
 namespace litellm::wire::openai_responses {
 
 namespace {
 
-// Claude Code puts a per-request billing line in the system prompt; it defeats caching.
-bool is_billing_header(const Block& b) {
-    return b.type == BlockType::kText && b.text.starts_with("x-anthropic-billing-header:");
-}
-
-void write_data_url(JsonWriter& w, const Block& b) {
-    if (b.source_is_url) {
-        w.text(b.data);
-        return;
-    }
-    w.begin_string();
-    w.append(std::string_view("data:"));
-    w.append(std::string_view(b.media_type));
-    w.append(std::string_view(";base64,"));
-    w.append(b.data);
-    w.end_string();
-}
-
-// A schema as Responses function tools take it: an object schema has `properties`.
-std::string_view tool_schema(std::string_view schema, std::string& scratch) {
-    if (schema.empty()) return R"({"type":"object","properties":{}})";
-    if (schema.find("\"properties\"") != std::string_view::npos) return schema;
-    if (schema.find("\"object\"") == std::string_view::npos || schema.back() != '}') return schema;
-    std::string_view inside = trim_json_right(schema.substr(0, schema.size() - 1));
-    bool empty = !inside.empty() && inside.back() == '{';
-    scratch.assign(schema);
-    scratch.insert(scratch.size() - 1, empty ? R"("properties":{})" : R"(,"properties":{})");
-    return scratch;
-}
+using openai_common::function_schema;
+using openai_common::is_billing_header;
+using openai_common::split_data_url;
+using openai_common::write_data_url;
 
 // One input message item: {"type":"message","role":R,"content":[parts]}.
 void write_message(JsonWriter& w, const char* role, const std::vector<const Block*>& parts,
@@ -578,7 +554,7 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
             }
             w.Key("parameters");
             std::string scratch;
-            write_raw(w, tool_schema(t->schema_json, scratch));
+            write_raw(w, function_schema(t->schema_json, scratch));
             w.Key("strict");
             w.Bool(false);
             w.EndObject();
@@ -755,15 +731,6 @@ std::int64_t now_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-bool split_data_url(std::string_view url, std::string& media_type, std::string& data) {
-    if (url.rfind("data:", 0) != 0) return false;
-    auto semi = url.find(";base64,");
-    if (semi == std::string_view::npos) return false;
-    media_type = std::string(url.substr(5, semi - 5));
-    data = std::string(url.substr(semi + 8));
-    return true;
 }
 
 // A message item's content (a string, or parts) as blocks.

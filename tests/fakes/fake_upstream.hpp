@@ -23,6 +23,10 @@ class Server;
 
 namespace litellm::test {
 
+/// A TCP port on 127.0.0.1 that is free now (bound and released; another process could take it
+/// before the caller binds it, which is good enough for a test).
+int free_port();
+
 /// One request as the fake received it.
 struct RecordedRequest {
     std::string method;

@@ -52,12 +52,6 @@ class TcpListener {
     int m_port = 0;
 };
 
-// A port nothing listens on (taken from the kernel, then released).
-int free_port() {
-    TcpListener l;
-    return l.port();
-}
-
 // A Unix socket file with no listener behind it: what a crashed daemon leaves.
 void make_stale_socket(const std::string& path) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

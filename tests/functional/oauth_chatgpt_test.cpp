@@ -55,19 +55,6 @@ std::string jwt(const std::string& claims) {
     return b64url(R"({"alg":"RS256","typ":"JWT"})") + "." + b64url(claims) + ".c2ln";
 }
 
-// A port that is free now (bound and released).
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 FakeReply reply(int status, const std::string& body) {
     FakeReply r;
     r.status = status;

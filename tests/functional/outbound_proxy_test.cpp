@@ -22,6 +22,7 @@
 #include <httplib.h>
 
 #include "common/process.hpp"
+#include "fakes/fake_upstream.hpp"
 #include "functional/harness.hpp"
 
 namespace litellm::test {
@@ -31,19 +32,6 @@ constexpr const char* kAnswer =
     R"({"id":"msg_px","type":"message","role":"assistant","model":"up-claude",)"
     R"("content":[{"type":"text","text":"hello through the proxy"}],"stop_reason":"end_turn",)"
     R"("stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":4}})";
-
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    int port = ntohs(a.sin_port);
-    ::close(fd);
-    return port;
-}
 
 bool port_open(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -31,19 +31,6 @@ std::string fake_bin() {
     return std::string(LITELLM_SOURCE_DIR) + "/tests/functional/fake_bin";
 }
 
-// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 class ServiceTest : public ::testing::Test {
   protected:
     void SetUp() override {

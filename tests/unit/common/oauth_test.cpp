@@ -46,7 +46,9 @@ TEST(OAuthSpecs, AliasesAndEnvironmentOverrides) {
     // Every endpoint of the table has a variable.
     for (const OAuthSpec& s : oauth_specs()) {
         for (const OAuthEndpoint* e : {&s.device_code, &s.token, &s.authorize, &s.userinfo}) {
-            if (!e->default_url.empty()) EXPECT_FALSE(e->env.empty()) << s.provider;
+            if (!e->default_url.empty()) {
+                EXPECT_FALSE(e->env.empty()) << s.provider;
+            }
         }
     }
 }

@@ -12,21 +12,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "fakes/fake_upstream.hpp"
+
 namespace litellm::ctl {
 namespace {
 
-// A port that is free now (bound and released).
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
+using test::free_port;
 
 TEST(Redirect, ParsesUrlsPathsAndBareQueries) {
     auto a = parse_redirect("http://localhost:1455/auth/callback?code=ab%2Fc&state=s1\n");

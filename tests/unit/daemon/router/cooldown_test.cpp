@@ -123,7 +123,9 @@ TEST_F(CooldownTest, AQuotaWithRoomAgainReopensForExactlyOneProbe) {
     EXPECT_TRUE(m_table.record_failure("n@chatgpt/b", "usage_limit_reached", 600, m_policy));
     EXPECT_TRUE(m_table.cooling("n@chatgpt/b"));
     for (const auto& e : m_table.list()) {
-        if (e.key == "n@chatgpt/b") EXPECT_FALSE(e.half_open);
+        if (e.key == "n@chatgpt/b") {
+            EXPECT_FALSE(e.half_open);
+        }
     }
 }
 
