@@ -10,8 +10,10 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include "common/fs.hpp"
 #include "common/http_fetch.hpp"
 #include "common/json.hpp"
+#include "common/log.hpp"
 #include "common/redact.hpp"
 
 namespace litellm {
@@ -223,8 +225,11 @@ RefreshStatus classify_refresh_failure(int http_status, std::string_view body) {
                : RefreshStatus::kTransient;
 }
 
-RefreshOutcome refresh_tokens(const OAuthClient& client, const TokenRecord& current,
-                              std::int64_t now_s) {
+namespace {
+
+// One exchange of the refresh token at the token endpoint.
+RefreshOutcome refresh_once(const OAuthClient& client, const TokenRecord& current,
+                            std::int64_t now_s) {
     RefreshOutcome out;
     if (current.refresh_token.empty()) {
         out.status = RefreshStatus::kPermanent;
@@ -277,6 +282,54 @@ RefreshOutcome refresh_tokens(const OAuthClient& client, const TokenRecord& curr
     if (client.spec->provider == "chatgpt") fill_chatgpt_claims(out.record);
     out.status = RefreshStatus::kOk;
     return out;
+}
+
+// The tokens of the official CLI's file that `ours` was imported from, when that program has
+// rotated the shared refresh token since (same account): ours with its tokens; else nullopt.
+std::optional<TokenRecord> rotated_by_official_cli(const TokenRecord& ours, const OAuthSpec& spec,
+                                                   std::int64_t now_s) {
+    auto text = read_file(ours.imported_from);
+    if (!text) return std::nullopt;
+    TokenParse theirs = parse_token_file(*text);
+    if (!theirs.ok || theirs.record.refresh_token.empty() ||
+        theirs.record.refresh_token == ours.refresh_token) {
+        return std::nullopt;
+    }
+    if (spec.provider == "chatgpt") fill_chatgpt_claims(theirs.record);
+    const std::string& a = ours.account_id;
+    const std::string& b = theirs.record.account_id;
+    if (!a.empty() && !b.empty() && a != b) return std::nullopt;  // another account now
+    TokenRecord out = ours;
+    out.access_token = theirs.record.access_token;
+    out.refresh_token = theirs.record.refresh_token;
+    if (!theirs.record.id_token.empty()) out.id_token = theirs.record.id_token;
+    out.expires_at = theirs.record.expires_at;
+    out.last_refresh = theirs.record.last_refresh.value_or(now_s);
+    if (out.account_id.empty()) out.account_id = b;
+    return out;
+}
+
+}  // namespace
+
+RefreshOutcome refresh_tokens(const OAuthClient& client, const TokenRecord& current,
+                              std::int64_t now_s) {
+    RefreshOutcome out = refresh_once(client, current, now_s);
+    if (out.status != RefreshStatus::kPermanent || current.imported_from.empty()) return out;
+    // Imported tokens share their refresh token with the official CLI: when it rotated the
+    // token first, ours is spent (refresh_token_reused), and its file has the new one.
+    auto rotated = rotated_by_official_cli(current, *client.spec, now_s);
+    if (!rotated) return out;
+    log_info("auth",
+             "{}: the refresh token was rotated by the program it was imported from; "
+             "taking the new tokens in {}",
+             client.spec->provider, current.imported_from);
+    if (rotated->expires_at && *rotated->expires_at > now_s + 60) {
+        RefreshOutcome taken;
+        taken.status = RefreshStatus::kOk;
+        taken.record = std::move(*rotated);
+        return taken;
+    }
+    return refresh_once(client, *rotated, now_s);
 }
 
 DeviceStart start_device_flow(const OAuthClient& client) {

@@ -104,6 +104,8 @@ struct RefreshOutcome {
 };
 
 /// Exchanges `current.refresh_token` for new tokens; `now_s` stamps expires_at/last_refresh.
+/// Tokens imported from an official CLI (imported_from) whose refresh is refused for good are
+/// first looked for in that file: the CLI may have rotated the shared refresh token.
 RefreshOutcome refresh_tokens(const OAuthClient& client, const TokenRecord& current,
                               std::int64_t now_s);
 

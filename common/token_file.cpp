@@ -124,6 +124,7 @@ TokenParse parse_token_file(std::string_view text) {
     r.project_id = string_member(doc, "project_id");
     r.resource_url = string_member(doc, "resource_url");
     r.plan = string_member(doc, "plan");
+    r.imported_from = string_member(doc, "imported_from");
     for (const rapidjson::Value* obj : {tokens, static_cast<const rapidjson::Value*>(&doc)}) {
         if (r.expires_at) break;
         if (const auto* v = member(*obj, "expires_at")) r.expires_at = seconds_of(*v, false);
@@ -171,6 +172,7 @@ std::string serialize_token_file(const TokenRecord& r) {
     set_string("project_id", r.project_id);
     set_string("resource_url", r.resource_url);
     set_string("plan", r.plan);
+    set_string("imported_from", r.imported_from);
     set_time("last_refresh", r.last_refresh);
     rapidjson::StringBuffer buf;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);

@@ -26,6 +26,9 @@ struct TokenRecord {
     std::string project_id;                    ///< Gemini Code Assist project
     std::string resource_url;                  ///< Qwen Portal API host ("portal.qwen.ai")
     std::string plan;                          ///< ChatGPT plan type, when known
+    /// The official CLI's file these tokens were imported from (`auth import`): both programs
+    /// then hold one rotating refresh token, so a refused refresh first re-reads that file.
+    std::string imported_from;
     /// The object as read, so fields of other tools survive a rewrite; "" for a new record.
     std::string original_json;
 

@@ -657,15 +657,20 @@ int import(const AuthOptions& o, const OAuthSpec& spec) {
                      from.c_str());
         return code(ExitCode::kFailure);
     }
-    // The copy gets a file of its own: only the fields our file knows, no other tool's state.
+    // The copy gets a file of its own: only the fields our file knows, no other tool's state;
+    // the source is remembered, so the daemon re-reads it when the shared token rotates.
     r.original_json.clear();
+    r.imported_from = from;
+    if (spec.provider == "chatgpt") fill_chatgpt_claims(r);  // expiry and account from the JWTs
     if (!o.json) {
         std::fprintf(stderr,
-                     "note: %s and litellmd now share one refresh token. %s rotates refresh "
-                     "tokens, so when either program refreshes, the other's copy may stop "
-                     "working; if both must keep working, log in separately "
+                     "note: %s and litellmd now share one refresh token, which %s rotates: "
+                     "when the official CLI refreshes first, litellmd re-reads %s and takes "
+                     "its new tokens; when litellmd refreshes first, the official CLI must log "
+                     "in again. If both must keep working, log in separately "
                      "(`litellmctl auth %s`).\n",
-                     from.c_str(), display_name(spec).c_str(), std::string(spec.login).c_str());
+                     from.c_str(), display_name(spec).c_str(), from.c_str(),
+                     std::string(spec.login).c_str());
     }
     return store_tokens(o, spec, r, "Imported");
 }

@@ -689,6 +689,18 @@ int cmd_cooldowns(const Globals& g, const std::string& action, const std::string
     }
     std::printf("Cooldowns:\n");
     print_cooldowns(reply->payload()["cooldowns"]);
+    const rapidjson::Value& payload = reply->payload();
+    if (payload.HasMember("quotas") && payload["quotas"].IsArray() && !payload["quotas"].Empty()) {
+        std::printf("Plan quotas (latest reading):\n");
+        for (const auto& q : payload["quotas"].GetArray()) {
+            std::printf(
+                "  %-32s %s, %s ago\n", std::string(json_get_string(q, "account")).c_str(),
+                std::string(json_get_string(q, "reading")).c_str(),
+                duration_text(q.HasMember("age_s") && q["age_s"].IsNumber() ? q["age_s"].GetDouble()
+                                                                            : 0)
+                    .c_str());
+        }
+    }
     return 0;
 }
 

@@ -242,6 +242,11 @@ std::vector<MethodSpec> build_table() {
                      "half_open, quota_account, quota}`, soonest-healing first; `deployment` is "
                      "`<model_name>@<provider/model>`; `quota` is the last reading of a quota "
                      "cooldown's account."},
+                    {"quotas", T::kArray,
+                     "`{account, reading, age_s, room}`: the latest reading of each plan "
+                     "quota litellmd has seen (response headers, `codex.rate_limits` stream "
+                     "events, the usage endpoint), most recent first, whether or not anything "
+                     "cools for it."},
                 },
         },
         {

@@ -388,6 +388,16 @@ RpcDispatcher::RpcDispatcher(Daemon& daemon) : m_daemon(daemon) {
         rapidjson::Document d(rapidjson::kObjectType);
         auto& a = d.GetAllocator();
         d.AddMember("cooldowns", cooldowns_json(m_daemon.cooldowns(), a), a);
+        Value quotas(rapidjson::kArrayType);
+        for (const auto& q : m_daemon.cooldowns().quotas()) {
+            Value v(rapidjson::kObjectType);
+            v.AddMember("account", json_str(q.account, a), a);
+            v.AddMember("reading", json_str(q.reading, a), a);
+            v.AddMember("age_s", q.age_s, a);
+            v.AddMember("room", q.room, a);
+            quotas.PushBack(v, a);
+        }
+        d.AddMember("quotas", quotas, a);
         return ok(std::move(d));
     });
 

@@ -11,6 +11,7 @@
 #include "daemon/auth/token_store.hpp"
 #include "daemon/http/message.hpp"
 #include "daemon/providers/provider.hpp"
+#include "daemon/wire/json_scan.hpp"
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/openai_responses.hpp"
 
@@ -28,6 +29,79 @@ std::string session_of(const http::Request& req) {
         if (const std::string* v = req.find_header(h); v && !v->empty()) return *v;
     }
     return {};
+}
+
+// A Responses client's own body made fit for the backend (a passthrough route): the body
+// rules of the Codex CLI, applied to the bytes. Everything else stays as the client wrote it.
+std::string fit_body(std::string_view body, const std::string& session) {
+    bool has_tools = false;
+    if (auto tools = wire::find_top_level_value(body, "tools")) {
+        has_tools = body.substr(tools->begin, tools->end - tools->begin) != "[]";
+    }
+    std::string out = wire::remove_top_level_if(body, [&](std::string_view k, std::string_view v) {
+        static constexpr std::string_view kRefused[] = {
+            "max_output_tokens", "max_completion_tokens",
+            "temperature",       "top_p",
+            "truncation",        "user",
+            "stream_options",    "previous_response_id",
+            "metadata",          "store"};
+        for (std::string_view r : kRefused)
+            if (k == r) return true;
+        if (k == "service_tier") return v != "\"priority\"";
+        if (k == "parallel_tool_calls") return !has_tools;
+        if (k == "instructions") return v == "null";
+        return false;
+    });
+    out = wire::insert_top_level_if_absent(out, "store", "false");
+    out = wire::insert_top_level_if_absent(out, "instructions", "\"\"");
+    if (!session.empty()) {
+        out = wire::insert_top_level_if_absent(out, "prompt_cache_key", wire::json_quote(session));
+    }
+    constexpr std::string_view kEncrypted = "\"reasoning.encrypted_content\"";
+    if (auto inc = wire::find_top_level_value(out, "include")) {
+        std::string_view v(out.data() + inc->begin, inc->end - inc->begin);
+        if (v.find(kEncrypted) == std::string_view::npos && v.size() >= 2 && v.front() == '[') {
+            std::string list(v.substr(0, v.size() - 1));
+            while (!list.empty() && (list.back() == ' ' || list.back() == '\n'))
+                list.pop_back();
+            list += list.size() > 1 ? "," : "";
+            list.append(kEncrypted).push_back(']');
+            out.replace(inc->begin, inc->end - inc->begin, list);
+        }
+    } else {
+        out = wire::insert_top_level_if_absent(out, "include", "[" + std::string(kEncrypted) + "]");
+    }
+    // Input items: role "system" is "developer" to the backend, and a reasoning item comes
+    // without its id (with store:false the backend refuses ids it never kept).
+    auto input = wire::find_top_level_value(out, "input");
+    if (!input || out[input->begin] != '[') return out;
+    std::string_view items(out.data() + input->begin, input->end - input->begin);
+    if (items.find("\"system\"") == std::string_view::npos &&
+        items.find("\"reasoning\"") == std::string_view::npos) {
+        return out;
+    }
+    auto spans = wire::array_elements(items);
+    if (!spans) return out;
+    std::string rebuilt = "[";
+    for (const auto& sp : *spans) {
+        std::string item(items.substr(sp.begin, sp.end - sp.begin));
+        auto value = [&](std::string_view key) -> std::string_view {
+            auto v = wire::find_top_level_value(item, key);
+            return v ? std::string_view(item).substr(v->begin, v->end - v->begin)
+                     : std::string_view();
+        };
+        if (value("role") == "\"system\"") {
+            item = wire::replace_top_level_value(item, "role", "\"developer\"");
+        } else if (value("type") == "\"reasoning\"" && !value("id").empty()) {
+            item = wire::remove_top_level_if(
+                item, [](std::string_view k, std::string_view) { return k == "id"; });
+        }
+        if (rebuilt.size() > 1) rebuilt += ',';
+        rebuilt += item;
+    }
+    rebuilt += ']';
+    out.replace(input->begin, input->end - input->begin, rebuilt);
+    return out;
 }
 
 class ChatGpt final : public Provider {
@@ -67,6 +141,19 @@ class ChatGpt final : public Provider {
         return o;
     }
 
+    bool takes_client_bytes(std::string_view body, bool stream) const override {
+        // The Codex CLI's own requests pass through as they are; previous_response_id goes
+        // the decoding way, which refuses it clearly (no response store here or there).
+        if (!stream) return false;
+        auto prev = wire::find_top_level_value(body, "previous_response_id");
+        return !prev || body.substr(prev->begin, prev->end - prev->begin) == "null";
+    }
+
+    std::string wrap(std::string body, const UpstreamCall& call) const override {
+        if (!call.passthrough) return body;  // the encoder followed the rules already
+        return fit_body(body, session_of(call.client));
+    }
+
     std::string quota_account(const UpstreamCall& call) const override {
         std::string account = call.token ? call.token->account_id : std::string();
         return "chatgpt:" + (account.empty() ? std::string("default") : account);
@@ -91,6 +178,31 @@ class ChatGpt final : public Provider {
         if (const std::string* v = get("x-codex-secondary-reset-at")) {
             r.secondary_reset_at = std::atoll(v->c_str());
         }
+        return r;
+    }
+
+    std::optional<QuotaReading> quota_from_stream(std::string_view report) const override {
+        // {"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":..,
+        //  "window_minutes":..,"reset_at":..},"secondary":{..}}} (older: resets_at).
+        wire::element doc;
+        std::string ignored;
+        if (!wire::parse_json(report, doc, &ignored) || !doc.is_object()) return std::nullopt;
+        auto limits = wire::get_field(doc, "rate_limits");
+        if (!limits || !limits->is_object()) return std::nullopt;
+        QuotaReading r;
+        r.source = "stream";
+        auto window = [&](const char* name, double& used, std::int64_t& reset_at) {
+            auto w = wire::get_field(*limits, name);
+            if (!w || !w->is_object()) return false;
+            used = wire::get_double(*w, "used_percent").value_or(-1);
+            reset_at =
+                wire::get_int(*w, "reset_at").value_or(wire::get_int(*w, "resets_at").value_or(0));
+            return used >= 0;
+        };
+        bool primary = window("primary", r.primary_used_percent, r.primary_reset_at);
+        bool secondary = window("secondary", r.secondary_used_percent, r.secondary_reset_at);
+        if (!primary && !secondary) return std::nullopt;
+        r.limit_reached = wire::get_bool(*limits, "limit_reached").value_or(false);
         return r;
     }
 
@@ -138,12 +250,37 @@ class ChatGpt final : public Provider {
 
     wire::Error classify(int status, std::string_view body, const Headers& headers) const override {
         wire::Error e = Provider::classify(status, body, headers);
-        if (status != 429) return e;
         wire::element doc;
         std::string ignored;
-        if (!wire::parse_json(body, doc, &ignored)) return e;
+        if (!wire::parse_json(body, doc, &ignored) || !doc.is_object()) return e;
+        if (status == 400) {
+            // {"detail":"The 'X' model is not supported when using Codex with a ChatGPT
+            // account."}: this deployment cannot answer for this plan, whatever the request;
+            // the next deployment may.
+            std::string_view detail = wire::get_string(doc, "detail").value_or("");
+            if (detail.find("not supported when using Codex") != std::string_view::npos) {
+                e.kind = wire::ErrorKind::kNotFound;
+                e.message = std::string(detail) +
+                            " Pick a model this plan offers for the deployment in config.yaml "
+                            "(`litellmctl auth status chatgpt` shows the plan).";
+            }
+            return e;
+        }
+        if (status != 429) return e;
         wire::element err = wire::get_field(doc, "error").value_or(doc);
         std::string_view type = wire::get_string(err, "type").value_or("");
+        if (type == "usage_not_included") {
+            // The plan has no Codex at all: a quota that does not come back by waiting. The
+            // account's deployments rest for the longest quota cooldown; the quota watcher's
+            // probe finds out when the plan is upgraded.
+            e.kind = wire::ErrorKind::kRateLimit;
+            e.quota_exhausted = true;
+            e.retry_after_s = kMaxQuotaCooldownS;
+            e.message =
+                "this ChatGPT plan does not include Codex (usage_not_included): upgrade the "
+                "plan, or log in with another account (`litellmctl auth chatgpt`)";
+            return e;
+        }
         if (type != "usage_limit_reached") return e;
         e.quota_exhausted = true;
         // The plan's quota: cool until it resets (capped; see kMaxQuotaCooldownS).

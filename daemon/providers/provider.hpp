@@ -103,7 +103,14 @@ class Provider {
     /// True when the upstream answers only as a stream (Codex): a whole answer for the
     /// client is gathered from the stream's events.
     virtual bool always_streams() const { return false; }
-    /// The request body as the upstream takes it (an envelope, as Code Assist wants).
+    /// True when a client of this upstream's own format may have its bytes sent on with only
+    /// the model and auth changed (and wrap's edits); `stream` is the client's flag. An
+    /// upstream that only streams takes them only from a streaming client.
+    virtual bool takes_client_bytes(std::string_view body, bool stream) const {
+        return !always_streams() || stream;
+    }
+    /// The request body as the upstream takes it (an envelope, as Code Assist wants; a
+    /// passthrough body fitted to the upstream's rules).
     virtual std::string wrap(std::string body, const UpstreamCall& call) const { return body; }
     /// The decoder for this upstream's streams: the format's own, unless the provider
     /// unwraps an envelope around each event.
@@ -115,6 +122,10 @@ class Provider {
     virtual std::string quota_account(const UpstreamCall& call) const { return {}; }
     /// The quota reading in an upstream answer's headers (any status), if it carries one.
     virtual std::optional<QuotaReading> quota_from_headers(const Headers& headers) const {
+        return std::nullopt;
+    }
+    /// The reading in an in-stream quota report (StreamDecoder::take_quota_report).
+    virtual std::optional<QuotaReading> quota_from_stream(std::string_view report) const {
         return std::nullopt;
     }
     /// The request that reads the quota now (while a deployment cools for it), if any.

@@ -475,7 +475,8 @@ std::optional<UpstreamRequest> Proxy::build_upstream(Call& call, const Deploymen
     }
     call.provider = provider;
     call.upstream_codec = codec;
-    call.passthrough = codec == call.client_codec && !provider->always_streams();
+    call.passthrough =
+        codec == call.client_codec && provider->takes_client_bytes(call.req->body, call.stream);
     const bool upstream_streams = call.stream || provider->always_streams();
     providers::UpstreamCall up_call{
         d, *info, *call.req, call.client_codec->format, call.passthrough, upstream_streams};
@@ -701,10 +702,7 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
         const Deployment& d = *order[i];
         std::string key = router::deployment_key(d);
         const providers::Provider* provider = providers::find(d.provider);
-        // An upstream that only streams gets a body re-encoded to stream, whatever the
-        // client asked for.
-        bool keeps_bytes =
-            provider && provider->format() == api.format && !provider->always_streams();
+        bool keeps_bytes = provider && provider->format() == api.format;
         if (keeps_bytes && !scanned) {
             // The upstream gets these bytes: a second `model` or `stream` (or a key spelled
             // with escapes) could make it obey another than the one routed by, so such a
@@ -714,6 +712,9 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
             stream_flag = fields.stream;
             call.reencode = fields.duplicate;
         }
+        // An upstream that only streams gets a whole-answer client's body re-encoded to
+        // stream (and the answer gathered); the provider may refuse the bytes for more.
+        keeps_bytes = keeps_bytes && provider->takes_client_bytes(req.body, stream_flag);
         if ((!keeps_bytes || call.reencode) && !call.canonical) {
             std::string err;
             if (!decode(&err)) {
@@ -761,9 +762,13 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
                                   ? run_gathered(call, std::move(*upstream), res)
                                   : run_whole(call, std::move(*upstream), res);
             if (!call.quota_account.empty()) {
-                if (auto q = call.provider->quota_from_headers(r.head_headers)) {
-                    // Any answer tells the account's quota: room again ends the account's
-                    // other quota cooldowns early (half-open).
+                // Any answer tells the account's quota (a report in the stream is newer than
+                // the headers): room again ends the account's other quota cooldowns early
+                // (half-open).
+                auto q = r.quota_report.empty() ? std::nullopt
+                                                : call.provider->quota_from_stream(r.quota_report);
+                if (!q) q = call.provider->quota_from_headers(r.head_headers);
+                if (q) {
                     std::string note = q->describe();
                     if (q->has_room()) {
                         cooldowns.reopen_quota(call.quota_account, note);
@@ -977,6 +982,7 @@ Proxy::AttemptResult Proxy::run_gathered(Call& call, UpstreamRequest upstream,
             return true;
         });
     out.head_headers = r.headers;
+    out.quota_report = decoder->take_quota_report();
     if (r.transport == TransportStatus::kClientGone) {
         out.client_gone = true;
         return out;
@@ -999,6 +1005,7 @@ Proxy::AttemptResult Proxy::run_gathered(Call& call, UpstreamRequest upstream,
         return out;
     }
     decoder->finish(events);
+    if (std::string q = decoder->take_quota_report(); !q.empty()) out.quota_report = std::move(q);
     for (const auto& e : events)
         gathered.add(e);
     if (gathered.error()) {
@@ -1192,6 +1199,7 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
         },
         &hold_wake);
     out.head_headers = head.headers;
+    out.quota_report = decoder->take_quota_report();
     if (result.transport == TransportStatus::kClientGone) {
         // Hung up while the upstream was silent: nothing more to send, nothing to fall back
         // for.
@@ -1256,6 +1264,9 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
             in_band_error(e);
         } else {
             decoder->finish(events);
+            if (std::string q = decoder->take_quota_report(); !q.empty()) {
+                out.quota_report = std::move(q);
+            }
             bool ended_early = !decoder->complete();
             std::string translated;
             take_events(translated);

@@ -71,6 +71,8 @@ class Proxy final : public http::Handler {
         bool client_gone = false;  ///< the client hung up before anything was sent to it
         /// The upstream's response headers (a quota reading may ride in them).
         std::vector<std::pair<std::string, std::string>> head_headers;
+        /// The stream's latest quota report (StreamDecoder::take_quota_report), if any.
+        std::string quota_report;
     };
 
     void handle_generate(const http::Request& req, http::Response& res, const api::ClientApi& api);

@@ -27,8 +27,32 @@ bool CooldownTable::claim_attempt(const std::string& key) {
     return true;
 }
 
+void CooldownTable::remember_locked(const std::string& account, const std::string& note,
+                                    bool room) {
+    if (!m_readings.count(account) && m_readings.size() >= kMaxQuotaAccounts) {
+        auto oldest = std::min_element(
+            m_readings.begin(), m_readings.end(),
+            [](const auto& a, const auto& b) { return a.second.at < b.second.at; });
+        m_readings.erase(oldest);
+    }
+    m_readings[account] = Reading{note, m_now(), room};
+}
+
+std::vector<QuotaSeen> CooldownTable::quotas() const {
+    std::lock_guard lock(m_mutex);
+    std::vector<QuotaSeen> out;
+    TimePoint now = m_now();
+    for (const auto& [account, r] : m_readings) {
+        out.push_back({account, r.note, std::chrono::duration<double>(now - r.at).count(), r.room});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const QuotaSeen& a, const QuotaSeen& b) { return a.age_s < b.age_s; });
+    return out;
+}
+
 int CooldownTable::reopen_quota(const std::string& account, const std::string& note) {
     std::lock_guard lock(m_mutex);
+    remember_locked(account, note, true);
     int n = 0;
     TimePoint now = m_now();
     for (auto& [key, s] : m_states) {
@@ -45,6 +69,7 @@ int CooldownTable::reopen_quota(const std::string& account, const std::string& n
 
 void CooldownTable::note_quota(const std::string& account, const std::string& note) {
     std::lock_guard lock(m_mutex);
+    remember_locked(account, note, false);
     for (auto& [key, s] : m_states) {
         if (s.quota_account == account) s.quota_note = note;
     }

@@ -43,8 +43,19 @@ struct CooldownEntry {
     std::string quota_note;     ///< the last reading of that quota, for people
 };
 
+/// The latest reading of one account's quota (whether or not anything cools for it).
+struct QuotaSeen {
+    std::string account;  ///< "chatgpt:<account>"
+    std::string reading;  ///< QuotaReading::describe()
+    double age_s = 0;     ///< how long ago it was read
+    bool room = true;     ///< a request would not be refused for the quota
+};
+
 class CooldownTable {
   public:
+    /// Readings kept for at most this many accounts (the oldest goes first).
+    static constexpr std::size_t kMaxQuotaAccounts = 64;
+
     explicit CooldownTable(std::function<TimePoint()> now = [] { return Clock::now(); });
 
     /// True while `key` is cooling down.
@@ -76,8 +87,12 @@ class CooldownTable {
     /// Returns how many. `note` describes the reading.
     int reopen_quota(const std::string& account, const std::string& note);
 
-    /// Records the latest reading of `account`'s quota on its quota cooldowns (for listing).
+    /// Records the latest reading of `account`'s quota (no room) on its quota cooldowns and
+    /// in the account's reading (for listing).
     void note_quota(const std::string& account, const std::string& note);
+
+    /// The latest reading of every account's quota, most recent first.
+    std::vector<QuotaSeen> quotas() const;
 
     /// The keys cooling for a quota, with their account.
     std::vector<std::pair<std::string, std::string>> quota_cooldowns() const;
@@ -104,9 +119,17 @@ class CooldownTable {
     void cool_locked(State& s, const std::string& reason, std::optional<double> retry_after_s,
                      const CooldownPolicy& policy);
 
+    struct Reading {
+        std::string note;
+        TimePoint at;
+        bool room = true;
+    };
+    void remember_locked(const std::string& account, const std::string& note, bool room);
+
     std::function<TimePoint()> m_now;
     mutable std::mutex m_mutex;
     std::map<std::string, State> m_states;
+    std::map<std::string, Reading> m_readings;  ///< by quota account
 };
 
 }  // namespace litellm::router

@@ -866,12 +866,7 @@ bool decode_block(const Walk& walk, od::value v, Block& b, std::string* error, i
         // A signature in Anthropic's format was minted by Anthropic (a passthrough answer);
         // thinking litellmd made from another format's reasoning has none, or carries that
         // provider's own state (opaque_signature).
-        if (auto opaque = parse_opaque_signature(b.signature)) {
-            b.signature_origin = opaque->family;
-            b.opaque = std::move(*opaque);
-        } else if (!b.signature.empty()) {
-            b.signature_origin = "anthropic";
-        }
+        adopt_client_signature(b);
     } else if (type == "redacted_thinking") {
         b.type = BlockType::kRedactedThinking;
         b.signature = make_text(walk, f.data).str();

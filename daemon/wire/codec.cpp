@@ -30,10 +30,6 @@ std::string openai_unsupported(const Request&) {
     return {};
 }
 
-std::optional<std::string> no_fixup(std::string_view) {
-    return std::nullopt;
-}
-
 const Codec kAnthropic{
     WireFormat::kAnthropicMessages,
     "anthropic",
@@ -72,7 +68,7 @@ const Codec kOpenAIChat{
         append_sse_event(out, {}, openai_chat::encode_error(e));
         append_sse_event(out, {}, "[DONE]");
     },
-    no_fixup,
+    openai_chat::strip_thinking_blocks,
 };
 
 const Codec kOpenAIResponses{
@@ -94,7 +90,7 @@ const Codec kOpenAIResponses{
     [](const Error& e, std::string& out) {
         append_sse_event(out, "error", openai_responses::encode_error(e));
     },
-    no_fixup,
+    openai_responses::strip_foreign_reasoning,
 };
 
 // Indexed by WireFormat; a format without a codec yet has nullptr.

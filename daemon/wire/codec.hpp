@@ -61,6 +61,9 @@ class StreamDecoder {
     virtual bool complete() const = 0;
     /// True once an SSE line or event outgrew its limit: the stream cannot go on.
     virtual bool overflowed() const = 0;
+    /// The JSON of the latest in-stream quota report (Codex's `codex.rate_limits`) not taken
+    /// yet, or empty; the provider reads it (Provider::quota_from_stream).
+    virtual std::string take_quota_report() { return {}; }
 };
 
 /// Canonical events -> client stream bytes.

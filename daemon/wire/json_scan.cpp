@@ -164,4 +164,35 @@ std::string insert_top_level_if_absent(std::string_view json, std::string_view k
     return out;
 }
 
+std::string remove_top_level_if(
+    std::string_view json,
+    const std::function<bool(std::string_view key, std::string_view value)>& drop) {
+    size_t i = skip_ws(json, 0);
+    if (i >= json.size() || json[i] != '{') return std::string(json);
+    std::string out(json.substr(0, i + 1));
+    bool first = true;
+    i = skip_ws(json, i + 1);
+    while (i < json.size() && json[i] == '"') {
+        size_t key_begin = i;
+        size_t key_end = skip_string(json, i);
+        if (key_end == std::string_view::npos) return std::string(json);
+        std::string_view k = json.substr(i + 1, key_end - i - 2);
+        i = skip_ws(json, key_end);
+        if (i >= json.size() || json[i] != ':') return std::string(json);
+        i = skip_ws(json, i + 1);
+        size_t value_end = skip_value(json, i);
+        if (value_end == std::string_view::npos) return std::string(json);
+        if (!drop(k, json.substr(i, value_end - i))) {
+            if (!first) out.push_back(',');
+            first = false;
+            out.append(json.substr(key_begin, value_end - key_begin));
+        }
+        i = skip_ws(json, value_end);
+        if (i < json.size() && json[i] == ',') i = skip_ws(json, i + 1);
+    }
+    if (i >= json.size() || json[i] != '}') return std::string(json);
+    out.append(json.substr(i));
+    return out;
+}
+
 }  // namespace litellm::wire

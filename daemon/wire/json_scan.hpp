@@ -3,6 +3,7 @@
 // replace it, insert a member, walk an array's elements, without parsing or re-serializing the
 // rest of the body.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,12 @@ std::string replace_top_level_value(std::string_view json, std::string_view key,
 /// `json` with `"key":value_json` inserted first unless the key is already present.
 std::string insert_top_level_if_absent(std::string_view json, std::string_view key,
                                        std::string_view value_json);
+
+/// `json` without the top-level members whose key `drop(key, value_json)` names (one pass).
+/// Returns `json` unchanged when it is not a well-formed object.
+std::string remove_top_level_if(
+    std::string_view json,
+    const std::function<bool(std::string_view key, std::string_view value)>& drop);
 
 using litellm::json_quote;  // common/json.hpp
 

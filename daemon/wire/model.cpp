@@ -168,6 +168,15 @@ std::string client_signature(const Block& block) {
     return opaque_signature(*block.opaque);
 }
 
+void adopt_client_signature(Block& block) {
+    if (auto opaque = parse_opaque_signature(block.signature)) {
+        block.signature_origin = opaque->family;
+        block.opaque = std::move(*opaque);
+    } else if (!block.signature.empty()) {
+        block.signature_origin = "anthropic";
+    }
+}
+
 const char* stop_reason_anthropic(StopReason reason) {
     switch (reason) {
         case StopReason::kEndTurn:

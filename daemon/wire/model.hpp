@@ -133,6 +133,10 @@ struct Block {
 
 /// The signature a client is given for a thinking block: its own, or its opaque state's.
 std::string client_signature(const Block& block);
+/// Sets the origin of a signature a client sent back (block.signature): another provider's
+/// state made by opaque_signature becomes block.opaque; any other was minted by Anthropic (the
+/// only provider whose signatures clients hold as they are).
+void adopt_client_signature(Block& block);
 
 enum class Role { kUser, kAssistant, kSystem };
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "daemon/wire/json_scan.hpp"
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/normalize.hpp"
 #include "daemon/wire/openai_common.hpp"
@@ -12,6 +13,25 @@
 namespace litellm::wire::openai_chat {
 
 namespace {
+
+// LiteLLM's `thinking_blocks` (message or delta): thinking with the signature the client
+// must send back for the provider that made it ({text, signature} each).
+void write_thinking_blocks(JsonWriter& w,
+                           const std::vector<std::pair<std::string, std::string>>& blocks) {
+    w.Key("thinking_blocks");
+    w.StartArray();
+    for (const auto& [text, signature] : blocks) {
+        w.StartObject();
+        w.Key("type");
+        w.String("thinking");
+        w.Key("thinking");
+        write_string(w, text);
+        w.Key("signature");
+        write_string(w, signature);
+        w.EndObject();
+    }
+    w.EndArray();
+}
 
 using openai_common::function_schema;
 using openai_common::is_billing_header;
@@ -517,12 +537,19 @@ class Encoder final : public StreamEncoder {
                         });
                         break;
                     case StreamEvent::DeltaType::kThinking:
+                        m_thinking += e.text;
                         chunk(out, [&](JsonWriter& w) {
                             w.Key("reasoning_content");
                             write_string(w, e.text);
                         });
                         break;
                     case StreamEvent::DeltaType::kSignature:
+                        // LiteLLM's thinking_blocks: the whole block with its signature, so
+                        // a client that sends it back gets the provider's state to it again.
+                        chunk(out, [&](JsonWriter& w) {
+                            write_thinking_blocks(w, {{m_thinking, e.text}});
+                        });
+                        m_thinking.clear();
                         break;
                     case StreamEvent::DeltaType::kInputJson: {
                         auto it = m_tool_index.find(e.index);
@@ -591,6 +618,8 @@ class Encoder final : public StreamEncoder {
     bool done() const override { return m_done; }
 
   private:
+    std::string m_thinking;  ///< the open thinking block's text, for its thinking_blocks entry
+
     template <typename Fn>
     void chunk(std::string& out, Fn&& delta_body, const char* finish_reason = nullptr) {
         JsonOut sb;
@@ -760,6 +789,30 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
                 return false;
             }
             // reasoning_content has no valid signature for any other upstream: dropped.
+            // LiteLLM's thinking_blocks carry one (a provider's, or the opaque state of
+            // another): they come first, as the provider wrote them.
+            if (auto blocks = get_field(m, "thinking_blocks"); blocks && blocks->is_array()) {
+                std::vector<Block> thinking;
+                for (element t : as_array(*blocks)) {
+                    std::string_view type = get_string(t, "type").value_or("");
+                    Block b;
+                    if (type == "thinking") {
+                        b.type = BlockType::kThinking;
+                        b.text = std::string(get_string(t, "thinking").value_or(""));
+                        b.signature = std::string(get_string(t, "signature").value_or(""));
+                    } else if (type == "redacted_thinking") {
+                        b.type = BlockType::kRedactedThinking;
+                        b.signature = std::string(get_string(t, "data").value_or(""));
+                    } else {
+                        continue;
+                    }
+                    if (b.signature.empty()) continue;  // nothing to give back to anyone
+                    adopt_client_signature(b);
+                    thinking.push_back(std::move(b));
+                }
+                msg.blocks.insert(msg.blocks.begin(), std::make_move_iterator(thinking.begin()),
+                                  std::make_move_iterator(thinking.end()));
+            }
             if (auto calls = get_field(m, "tool_calls"); calls && calls->is_array()) {
                 for (element c : as_array(*calls)) {
                     Block b;
@@ -1181,13 +1234,18 @@ std::string encode_response(const Response& response, std::string_view model) {
     w.String("assistant");
     std::string text, reasoning;
     std::vector<const Block*> calls;
+    std::vector<std::pair<std::string, std::string>> signed_thinking;  // text, signature
     for (const auto& b : response.content) {
-        if (b.type == BlockType::kText)
+        if (b.type == BlockType::kText) {
             b.text.append_to(text);
-        else if (b.type == BlockType::kThinking)
+        } else if (b.type == BlockType::kThinking) {
             b.text.append_to(reasoning);
-        else if (b.type == BlockType::kToolUse)
+            if (std::string sig = client_signature(b); !sig.empty()) {
+                signed_thinking.emplace_back(b.text.str(), std::move(sig));
+            }
+        } else if (b.type == BlockType::kToolUse) {
             calls.push_back(&b);
+        }
     }
     w.Key("content");
     // A refusal is OpenAI's own field (what the SDKs' parse helpers read), content null.
@@ -1204,6 +1262,7 @@ std::string encode_response(const Response& response, std::string_view model) {
         w.Key("reasoning_content");
         write_string(w, reasoning);
     }
+    if (!signed_thinking.empty()) write_thinking_blocks(w, signed_thinking);
     if (!calls.empty()) {
         w.Key("tool_calls");
         w.StartArray();
@@ -1265,6 +1324,31 @@ std::unique_ptr<StreamDecoder> make_stream_decoder() {
 
 std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model, bool include_usage) {
     return std::make_unique<Encoder>(std::move(model), include_usage);
+}
+
+std::optional<std::string> strip_thinking_blocks(std::string_view body) {
+    if (body.find(R"("thinking_blocks")") == std::string_view::npos) return std::nullopt;
+    auto messages = find_top_level_value(body, "messages");
+    if (!messages) return std::nullopt;
+    std::string_view list = body.substr(messages->begin, messages->end - messages->begin);
+    auto items = array_elements(list);
+    if (!items) return std::nullopt;
+    std::string rebuilt = "[";
+    for (const ValueSpan& span : *items) {
+        std::string_view m = list.substr(span.begin, span.end - span.begin);
+        if (rebuilt.size() > 1) rebuilt += ',';
+        if (m.find(R"("thinking_blocks")") == std::string_view::npos) {
+            rebuilt.append(m);
+        } else {
+            rebuilt += remove_top_level_if(
+                m, [](std::string_view k, std::string_view) { return k == "thinking_blocks"; });
+        }
+    }
+    rebuilt += ']';
+    std::string out(body.substr(0, messages->begin));
+    out += rebuilt;
+    out.append(body.substr(messages->end));
+    return out;
 }
 
 }  // namespace litellm::wire::openai_chat

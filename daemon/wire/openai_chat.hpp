@@ -3,6 +3,7 @@
 // Also the format of Qwen Portal, DashScope and Z.AI's OpenAI-compatible endpoints.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,11 @@ std::string encode_error(const Error& error);
 
 /// Decoder for an upstream chat-completions SSE stream (the per-index tool-call state machine).
 std::unique_ptr<StreamDecoder> make_stream_decoder();
+
+/// A client's body for an OpenAI-compatible upstream without LiteLLM's `thinking_blocks` on
+/// its messages (state for other providers, which strict upstreams refuse as unknown); nullopt
+/// when there are none.
+std::optional<std::string> strip_thinking_blocks(std::string_view body);
 
 /// Encoder producing chat.completion.chunk SSE for a client.
 std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model, bool include_usage);

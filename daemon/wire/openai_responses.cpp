@@ -4,8 +4,11 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <string>
+#include <utility>
 
 #include "daemon/wire/events.hpp"
+#include "daemon/wire/json_scan.hpp"
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/normalize.hpp"
 #include "daemon/wire/openai_common.hpp"
@@ -105,6 +108,27 @@ Usage decode_usage(element u) {
     return out;
 }
 
+// The encrypted_content a Responses client carries for thinking another provider made:
+// always marked with its origin ("litellm1:<family>:..."), so that it never reaches a Responses
+// upstream, which would refuse content it cannot decrypt. Empty when there is nothing to carry.
+std::string foreign_reasoning_content(const Block& b) {
+    if (b.opaque) return opaque_signature(*b.opaque);
+    if (b.signature.empty() || b.signature_origin.empty()) return {};
+    if (parse_opaque_signature(b.signature)) return b.signature;
+    return opaque_signature(Opaque{b.signature_origin, b.signature});
+}
+
+// The inverse of foreign_reasoning_content: an Anthropic signature becomes the block's own
+// signature again; other families' state stays opaque.
+void adopt_foreign(Block& b, Opaque foreign) {
+    b.signature_origin = foreign.family;
+    if (foreign.family == "anthropic") {
+        b.signature = std::move(foreign.json);
+    } else {
+        b.opaque = std::move(foreign);
+    }
+}
+
 // A reasoning item as it must come back: everything but its id (with store:false, an item id
 // the backend never kept is refused as unknown).
 std::string reasoning_opaque_json(element item) {
@@ -180,6 +204,7 @@ class Decoder final : public StreamDecoder {
 
     bool complete() const override { return m_stopped; }
     bool overflowed() const override { return m_parser.overflowed(); }
+    std::string take_quota_report() override { return std::exchange(m_quota_report, {}); }
 
   private:
     struct Item {
@@ -191,7 +216,17 @@ class Decoder final : public StreamDecoder {
     };
 
     void on_data(std::string_view data) {
-        if (m_stopped || m_failed || data == "[DONE]") return;
+        if (data == "[DONE]") return;
+        // A quota report is kept even after the end (the backend may send it last).
+        if (data.find("codex.rate_limits") != std::string_view::npos) {
+            element doc;
+            if (parse_json(data, doc, nullptr) &&
+                get_string(doc, "type").value_or("") == "codex.rate_limits") {
+                m_quota_report.assign(data);
+                return;
+            }
+        }
+        if (m_stopped || m_failed) return;
         element doc;
         if (!parse_stream_event(data, doc, m_repair, "responses-stream")) return;  // logged
         std::string_view type = get_string(doc, "type").value_or("");
@@ -428,6 +463,7 @@ class Decoder final : public StreamDecoder {
 
     SseParser m_parser;
     StreamTextRepair m_repair;
+    std::string m_quota_report;  ///< the latest codex.rate_limits event, not taken yet
     std::vector<StreamEvent>* m_out = nullptr;
     std::string m_message_id, m_model;
     std::map<int, Item> m_items;  ///< by output_index: parallel calls interleave
@@ -974,9 +1010,15 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
                 }
             }
             b.text = summary;
-            if (get_string(item, "encrypted_content")) {
-                b.opaque = Opaque{std::string(kFamily), reasoning_opaque_json(item)};
-                b.signature_origin = std::string(kFamily);
+            if (auto enc = get_string(item, "encrypted_content")) {
+                if (auto foreign = parse_opaque_signature(*enc)) {
+                    // Another provider's thinking that this client was given to carry
+                    // (foreign_reasoning_content): it returns to that provider only.
+                    adopt_foreign(b, std::move(*foreign));
+                } else {
+                    b.opaque = Opaque{std::string(kFamily), reasoning_opaque_json(item)};
+                    b.signature_origin = std::string(kFamily);
+                }
             }
             message_for(out, Role::kAssistant).blocks.push_back(std::move(b));
         } else if (type == "item_reference") {
@@ -1083,7 +1125,7 @@ void write_item(JsonWriter& w, const Block& b, const std::string& id) {
                     write_string(w, *enc);
                 }
             }
-        } else if (std::string sig = client_signature(b); !sig.empty()) {
+        } else if (std::string sig = foreign_reasoning_content(b); !sig.empty()) {
             w.Key("encrypted_content");
             write_string(w, sig);
         }
@@ -1475,6 +1517,36 @@ std::unique_ptr<StreamEncoder> make_stream_encoder(std::string model) {
 
 std::unique_ptr<StreamDecoder> make_stream_decoder() {
     return std::make_unique<Decoder>();
+}
+
+std::optional<std::string> strip_foreign_reasoning(std::string_view body) {
+    constexpr std::string_view kMark = R"("litellm1:)";
+    if (body.find(kMark) == std::string_view::npos) return std::nullopt;  // the common case
+    auto input = find_top_level_value(body, "input");
+    if (!input) return std::nullopt;
+    std::string_view items_json = body.substr(input->begin, input->end - input->begin);
+    auto items = array_elements(items_json);
+    if (!items) return std::nullopt;
+    std::string rebuilt = "[";
+    bool changed = false;
+    for (const ValueSpan& span : *items) {
+        std::string_view item = items_json.substr(span.begin, span.end - span.begin);
+        auto type = find_top_level_value(item, "type");
+        auto enc = find_top_level_value(item, "encrypted_content");
+        if (type && enc && item.substr(type->begin, type->end - type->begin) == R"("reasoning")" &&
+            item.substr(enc->begin, enc->end - enc->begin).rfind(kMark, 0) == 0) {
+            changed = true;
+            continue;
+        }
+        if (rebuilt.size() > 1) rebuilt += ',';
+        rebuilt.append(item);
+    }
+    if (!changed) return std::nullopt;
+    rebuilt += ']';
+    std::string out(body.substr(0, input->begin));
+    out += rebuilt;
+    out.append(body.substr(input->end));
+    return out;
 }
 
 }  // namespace litellm::wire::openai_responses

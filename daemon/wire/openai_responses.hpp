@@ -9,6 +9,7 @@
 // whole conversation (store: false); previous_response_id and item_reference are refused.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,11 @@ std::unique_ptr<StreamDecoder> make_stream_decoder();
 
 /// The error body `{"error":{"message","type","code"}}` (OpenAI's shape).
 std::string encode_error(const Error& error);
+
+/// A client's body for a Responses upstream without the reasoning items another provider
+/// made (encrypted_content "litellm1:<family>:..."), which the upstream cannot decrypt; nullopt
+/// when there are none.
+std::optional<std::string> strip_foreign_reasoning(std::string_view body);
 
 /// The reasoning effort for a thinking budget ("none" .. "xhigh").
 std::string effort_from_budget(std::int64_t budget);

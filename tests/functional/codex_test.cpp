@@ -110,6 +110,12 @@ FakeReply codex_backend(const RecordedRequest& req, std::string& why) {
         return fail("include lacks reasoning.encrypted_content");
     }
     std::string input = json_stringify(d["input"]);
+    if (input.find(R"("role":"system")") != std::string::npos) {
+        return fail("System messages are not allowed; use developer");
+    }
+    if (input.find("litellm1:") != std::string::npos) {
+        return fail("The encrypted content could not be decrypted");  // another provider's
+    }
     if (input.find("\"id\":\"rs_") != std::string::npos) {
         return fail("Item with id 'rs_1' not found. Items are not persisted when store is false");
     }
@@ -444,6 +450,155 @@ TEST_F(Codex, AQuotaCooldownClearsItselfWhenTheUsageEndpointShowsRoom) {
     EXPECT_EQ(probe->status, 200) << probe->body;
     EXPECT_EQ(probe->get_header_value("x-litellm-model"), "chatgpt/gpt-5.5");
     EXPECT_FALSE(cooldown().IsObject());  // closed: no cooldown left
+}
+
+// ---- what the earlier tests leave out ------------------------------------------------------
+
+// The codex.rate_limits event of a stream is a quota reading of the account, shown whether or
+// not anything cools.
+TEST_F(Codex, TheStreamsQuotaReportIsKeptForTheAccount) {
+    auto r = post("/v1/messages",
+                  std::string(R"({"model":"codex-model","max_tokens":100,"stream":true,)") +
+                      kTools + R"(,"messages":[{"role":"user","content":"Weather in Paris?"}]})");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    auto d = parse_json(run_ctl(m_home, {"cooldowns", "--json"}).out);
+    ASSERT_TRUE(d.HasMember("quotas")) << json_stringify(d);
+    ASSERT_EQ(d["quotas"].Size(), 1u) << json_stringify(d);
+    const auto& q = d["quotas"][0];
+    EXPECT_STREQ(q["account"].GetString(), "chatgpt:acct-7");
+    std::string reading = q["reading"].GetString();
+    EXPECT_NE(reading.find("primary 12%"), std::string::npos) << reading;
+    EXPECT_NE(reading.find("[stream]"), std::string::npos) << reading;
+    EXPECT_TRUE(q["room"].GetBool());
+    std::string text = run_ctl(m_home, {"cooldowns"}).out;
+    EXPECT_NE(text.find("chatgpt:acct-7"), std::string::npos) << text;
+    EXPECT_NE(text.find("primary 12%"), std::string::npos) << text;
+}
+
+// A streaming Responses client (the Codex CLI's way) reaches Codex with its own bytes: only
+// the model, the auth and the backend's body rules change, and the backend's events come back
+// as they were sent.
+TEST_F(Codex, AStreamingResponsesClientPassesThroughToCodex) {
+    std::string body =
+        R"({"model":"codex-model","stream":true,"temperature":0.2,"max_output_tokens":500,)"
+        R"("metadata":{"k":"v"},"store":true,"include":[],"parallel_tool_calls":true,)"
+        R"("input":[{"role":"system","content":"Be brief."},)"
+        R"({"role":"user","content":"Weather in Paris?"},)"
+        R"({"type":"reasoning","summary":[],"encrypted_content":"litellm1:anthropic:sig-from-claude"},)"
+        R"({"type":"reasoning","id":"rs_kept_by_client","summary":[],"encrypted_content":"enc-ONE"},)"
+        R"({"type":"function_call","call_id":"call_1","name":"get_weather","arguments":"{\"city\":\"Paris\"}"},)"
+        R"({"type":"function_call_output","call_id":"call_1","output":"sunny"}],)"
+        R"("tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}]})";
+    auto r = post("/v1/responses", body);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body << (m_refusals.empty() ? "" : m_refusals.back());
+    EXPECT_TRUE(m_refusals.empty()) << m_refusals.back();
+    // The backend's own events and ids, unchanged.
+    EXPECT_NE(r->body.find(R"("item_id":"msg_1")"), std::string::npos) << r->body;
+    EXPECT_NE(r->body.find(R"("id":"resp_2")"), std::string::npos) << r->body;
+    EXPECT_NE(r->body.find("It is sunny "), std::string::npos);
+    EXPECT_EQ(r->get_header_value("x-litellm-model"), "chatgpt/gpt-5.5");
+    auto sent = parse_json(m_codex.requests().back().body);
+    EXPECT_STREQ(sent["model"].GetString(), "gpt-5.5");
+    EXPECT_FALSE(sent["store"].GetBool());
+    EXPECT_STREQ(sent["prompt_cache_key"].GetString(), "sess-123");
+    EXPECT_STREQ(sent["input"][0]["role"].GetString(), "developer");
+    EXPECT_STREQ(sent["instructions"].GetString(), "");
+    EXPECT_TRUE(sent["parallel_tool_calls"].GetBool());  // kept: there are tools
+    // Claude's signature never reaches Codex; Codex's own reasoning returns without its id.
+    std::string input = json_stringify(sent["input"]);
+    EXPECT_EQ(input.find("sig-from-claude"), std::string::npos) << input;
+    EXPECT_EQ(input.find("rs_kept_by_client"), std::string::npos) << input;
+    EXPECT_NE(input.find("enc-ONE"), std::string::npos) << input;
+}
+
+// An OpenAI-chat client gets Codex's encrypted reasoning in LiteLLM's thinking_blocks and
+// sends it back with the tool result: the second turn reaches Codex with its reasoning item.
+TEST_F(Codex, OpenAIClientToolLoopCarriesTheEncryptedReasoningInThinkingBlocks) {
+    std::string tools =
+        R"("tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}])";
+    auto r1 = post("/v1/chat/completions",
+                   R"({"model":"codex-model","stream":true,)" + tools +
+                       R"(,"messages":[{"role":"user","content":"Weather in Paris?"}]})");
+    ASSERT_TRUE(r1);
+    ASSERT_EQ(r1->status, 200) << r1->body;
+    std::string signature, thinking;
+    for (std::size_t at = r1->body.find("data: {"); at != std::string::npos;
+         at = r1->body.find("data: {", at + 1)) {
+        std::string line = r1->body.substr(at + 6, r1->body.find('\n', at) - at - 6);
+        if (line.find("thinking_blocks") == std::string::npos) continue;
+        auto c = parse_json(line);
+        const auto& b = c["choices"][0]["delta"]["thinking_blocks"][0];
+        signature = b["signature"].GetString();
+        thinking = b["thinking"].GetString();
+    }
+    ASSERT_EQ(signature.rfind("litellm1:chatgpt:", 0), 0u) << r1->body;
+    EXPECT_EQ(thinking, "Need the weather.");
+
+    // The whole answer carries them too.
+    auto whole1 = post("/v1/chat/completions",
+                       R"({"model":"codex-model",)" + tools +
+                           R"(,"messages":[{"role":"user","content":"Weather in Paris?"}]})");
+    ASSERT_TRUE(whole1);
+    ASSERT_EQ(whole1->status, 200) << whole1->body;
+    auto w1 = parse_json(whole1->body);
+    EXPECT_EQ(
+        std::string(w1["choices"][0]["message"]["thinking_blocks"][0]["signature"].GetString()),
+        signature);
+
+    std::string turn2 =
+        R"({"model":"codex-model",)" + tools +
+        R"(,"messages":[{"role":"user","content":"Weather in Paris?"},)"
+        R"({"role":"assistant","content":null,"thinking_blocks":[{"type":"thinking","thinking":"Need the weather.","signature":)" +
+        json_quote(signature) +
+        R"(}],"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},)"
+        R"({"role":"tool","tool_call_id":"call_1","content":"sunny"}]})";
+    auto r2 = post("/v1/chat/completions", turn2);
+    ASSERT_TRUE(r2);
+    ASSERT_EQ(r2->status, 200) << r2->body << (m_refusals.empty() ? "" : m_refusals.back());
+    auto d = parse_json(r2->body);
+    EXPECT_STREQ(d["choices"][0]["message"]["content"].GetString(), "It is sunny in Paris.");
+    EXPECT_TRUE(m_refusals.empty()) << m_refusals.back();
+}
+
+// A plan without Codex is not a one-minute hiccup: the deployment rests, and the reason says
+// what to do.
+TEST_F(Codex, APlanWithoutCodexFallsBackAndSaysWhy) {
+    m_codex.set_responder([](const RecordedRequest&) {
+        return json_error(429,
+                          R"({"error":{"type":"usage_not_included","message":"Upgrade to Plus"}})");
+    });
+    auto r = post(
+        "/v1/messages",
+        R"({"model":"codex-model","max_tokens":100,"messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_NE(r->body.find("from the backup"), std::string::npos);
+    auto cd = parse_json(run_ctl(m_home, {"cooldowns", "--json"}).out);
+    ASSERT_EQ(cd["cooldowns"].Size(), 1u) << json_stringify(cd);
+    const auto& c = cd["cooldowns"][0];
+    EXPECT_NE(std::string(c["reason"].GetString()).find("does not include Codex"),
+              std::string::npos)
+        << json_stringify(c);
+    EXPECT_STREQ(c["quota_account"].GetString(), "chatgpt:acct-7");
+    EXPECT_GT(c["remaining_s"].GetDouble(), 3000);  // the longest quota rest (capped)
+}
+
+// A model the plan does not offer is the deployment's problem, not the client's: the next
+// deployment answers.
+TEST_F(Codex, AModelThePlanLacksFallsBack) {
+    m_codex.set_responder([](const RecordedRequest&) {
+        return json_error(
+            400,
+            R"({"detail":"The 'gpt-5.5' model is not supported when using Codex with a ChatGPT account."})");
+    });
+    auto r = post(
+        "/v1/messages",
+        R"({"model":"codex-model","max_tokens":100,"messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_NE(r->body.find("from the backup"), std::string::npos) << r->body;
 }
 
 }  // namespace

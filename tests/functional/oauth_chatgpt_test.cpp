@@ -12,6 +12,7 @@
 #include <chrono>
 #include <ctime>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -248,6 +249,87 @@ TEST_F(ChatGptLogin, TheBrowsersRedirectReachesTheLoopbackServer) {
     EXPECT_NE(ok->body.find("Authentication successful"), std::string::npos);
     EXPECT_EQ(finish(), 0) << read_file(m_home.file("login.err")).value_or("");
     EXPECT_TRUE(path_exists(m_home.file("auth.chatgpt.json")));
+}
+
+// `auth import chatgpt` shares the Codex CLI's rotating refresh token. When the CLI refreshes
+// first, ours is spent (refresh_token_reused): the daemon re-reads the CLI's file, takes the
+// rotated token and refreshes with it, instead of asking for a new login.
+TEST(ChatGptImport, ARefreshTheCodexCliRotatedFirstIsTakenFromItsFile) {
+    TempHome home;
+    FakeUpstream issuer;
+    std::mutex seen_mutex;
+    std::vector<std::string> refresh_tokens_seen;  // written by the fake's thread
+    auto seen = [&] {
+        std::lock_guard lock(seen_mutex);
+        return refresh_tokens_seen;
+    };
+    issuer.set_responder([&](const RecordedRequest& req) {
+        rapidjson::Document d;
+        if (req.path != "/oauth/token" || !json_parse(req.body, d)) return reply(400, "{}");
+        std::string rt(json_get_string(d, "refresh_token"));
+        std::lock_guard lock(seen_mutex);
+        refresh_tokens_seen.push_back(rt);
+        if (rt != "cli-rt-2") {
+            return reply(401,
+                         R"({"error":{"message":"Your refresh token has already been used)"
+                         R"( to generate a new access token.","code":"refresh_token_reused"}})");
+        }
+        return reply(200, "{\"access_token\":\"" +
+                              jwt("{\"exp\":" + std::to_string(now_s() + 7200) + "}") +
+                              "\",\"refresh_token\":\"ours-rt-3\",\"expires_in\":7200}");
+    });
+    home.write(".env", "CHATGPT_OAUTH_TOKEN_URL=" + issuer.base_url() + "/oauth/token\n");
+    std::string id_token = jwt(R"({"email":"user@example.com","https://api.openai.com/auth":)"
+                               R"({"chatgpt_account_id":"acct-42","chatgpt_plan_type":"plus"}})");
+    auto codex_file = [&](const std::string& rt, long long exp) {
+        return "{\"OPENAI_API_KEY\":null,\"tokens\":{\"id_token\":\"" + id_token +
+               "\",\"access_token\":\"" + jwt("{\"exp\":" + std::to_string(exp) + "}") +
+               "\",\"refresh_token\":\"" + rt +
+               "\",\"account_id\":\"acct-42\"},\"last_refresh\":\"2026-11-30T10:00:00Z\"}\n";
+    };
+    std::string codex_home = home.file("codex");
+    ASSERT_TRUE(ensure_directory(codex_home, 0700, nullptr));
+    home.write("codex/auth.json", codex_file("shared-rt-1", now_s() + 3600));
+
+    SpawnOptions imp;
+    imp.argv = {LITELLMCTL_BIN, "--home", home.path(), "auth", "import", "chatgpt"};
+    imp.env_set["CODEX_HOME"] = codex_home;
+    imp.env_unset = {"LITELLM_SOCKET", "LITELLM_HOME"};
+    RunResult imported = run_capture(imp, 20000);
+    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    EXPECT_NE(imported.err.find("re-reads"), std::string::npos) << imported.err;
+    TokenParse ours = parse_token_file(read_file(home.file("auth.chatgpt.json")).value_or(""));
+    ASSERT_TRUE(ours.ok);
+    EXPECT_EQ(ours.record.imported_from, codex_home + "/auth.json");
+    EXPECT_EQ(ours.record.account_id, "acct-42");
+
+    // The Codex CLI refreshes: its file now holds the rotated token (and an expired access
+    // token, so litellmd must refresh with the new one).
+    home.write("codex/auth.json", codex_file("cli-rt-2", now_s() - 60));
+    DaemonProcess daemon{home};
+    std::string error;
+    ASSERT_TRUE(daemon.start({}, &error)) << error;
+    RunResult refreshed = run_ctl(home, {"auth", "refresh", "chatgpt", "--json"});
+    EXPECT_EQ(refreshed.exit_code, 0) << refreshed.out << refreshed.err;
+    ASSERT_EQ(seen().size(), 2u);
+    EXPECT_EQ(seen()[0], "shared-rt-1");
+    EXPECT_EQ(seen()[1], "cli-rt-2");
+    TokenParse after = parse_token_file(read_file(home.file("auth.chatgpt.json")).value_or(""));
+    ASSERT_TRUE(after.ok);
+    EXPECT_EQ(after.record.refresh_token, "ours-rt-3");
+    EXPECT_EQ(after.record.imported_from, codex_home + "/auth.json");
+    auto status = parse_json(run_ctl(home, {"auth", "status", "--json"}).out);
+    EXPECT_NE(json_stringify(status).find("\"valid\""), std::string::npos)
+        << json_stringify(status);
+
+    // Another account's tokens in that file are never taken.
+    home.write("codex/auth.json",
+               "{\"tokens\":{\"access_token\":\"x\",\"refresh_token\":\"cli-rt-2\","
+               "\"account_id\":\"acct-other\"}}\n");
+    RunResult refused = run_ctl(home, {"auth", "refresh", "chatgpt"});
+    EXPECT_NE(refused.exit_code, 0);
+    ASSERT_EQ(seen().size(), 3u);  // ours only ("ours-rt-3" is refused), not theirs
+    EXPECT_EQ(seen()[2], "ours-rt-3");
 }
 
 }  // namespace

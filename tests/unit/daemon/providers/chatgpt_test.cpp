@@ -4,7 +4,9 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
+#include "common/json.hpp"
 #include "daemon/auth/token_store.hpp"
 #include "daemon/http/message.hpp"
 #include "daemon/providers/provider.hpp"
@@ -94,6 +96,84 @@ TEST(ChatGpt, HeadersAndTheUsageCheckCarryTheAccount) {
     token.state = auth::CredentialState::kLoginNeeded;
     EXPECT_NE(p->missing_credentials(call, "", "").find("ChatGPT"), std::string::npos);
     EXPECT_FALSE(p->quota_check(call));
+}
+
+TEST(ChatGpt, QuotaFromTheStreamsRateLimitsEvent) {
+    const Provider* p = find("chatgpt");
+    auto q = p->quota_from_stream(
+        R"({"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":100,"window_minutes":300,"reset_at":1900000000},"secondary":{"used_percent":20,"window_minutes":10080,"resets_at":1900500000}}})");
+    ASSERT_TRUE(q);
+    EXPECT_FALSE(q->has_room());
+    EXPECT_EQ(q->primary_reset_at, 1900000000);
+    EXPECT_EQ(q->secondary_reset_at, 1900500000);  // the older spelling too
+    EXPECT_NE(q->describe().find("[stream]"), std::string::npos);
+    EXPECT_FALSE(p->quota_from_stream(R"({"type":"codex.rate_limits","rate_limits":{}})"));
+    EXPECT_FALSE(p->quota_from_stream("{"));
+}
+
+TEST(ChatGpt, APlanWithoutCodexAndAModelThePlanLacks) {
+    const Provider* p = find("chatgpt");
+    wire::Error none = p->classify(429, R"({"error":{"type":"usage_not_included"}})", {});
+    EXPECT_EQ(none.kind, wire::ErrorKind::kRateLimit);
+    EXPECT_TRUE(none.quota_exhausted);
+    EXPECT_EQ(*none.retry_after_s, 6 * 3600);
+    EXPECT_NE(none.message.find("litellmctl auth chatgpt"), std::string::npos);
+    wire::Error model = p->classify(
+        400,
+        R"({"detail":"The 'gpt-6-astra' model is not supported when using Codex with a ChatGPT account."})",
+        {});
+    EXPECT_EQ(model.kind, wire::ErrorKind::kNotFound);  // next deployment, not the client's fault
+    EXPECT_NE(model.message.find("gpt-6-astra"), std::string::npos);
+    wire::Error plain = p->classify(400, R"({"detail":"Unsupported parameter: foo"})", {});
+    EXPECT_EQ(plain.kind, wire::ErrorKind::kInvalidRequest);
+}
+
+TEST(ChatGpt, TakesAStreamingClientsBytesButNotAStoredConversation) {
+    const Provider* p = find("chatgpt");
+    EXPECT_TRUE(p->takes_client_bytes(R"({"model":"m","stream":true,"input":"hi"})", true));
+    EXPECT_FALSE(p->takes_client_bytes(R"({"model":"m","input":"hi"})", false));  // gathered
+    EXPECT_FALSE(p->takes_client_bytes(R"({"model":"m","previous_response_id":"resp_1"})", true));
+    EXPECT_TRUE(p->takes_client_bytes(R"({"model":"m","previous_response_id":null})", true));
+}
+
+TEST(ChatGpt, APassthroughBodyIsFittedToTheBackendsRules) {
+    const Provider* p = find("chatgpt");
+    const ProviderInfo* info = find_provider("chatgpt");
+    Deployment d;
+    d.provider = "chatgpt";
+    http::Request client;
+    client.headers.emplace_back("session-id", "thread-9");
+    UpstreamCall call{d, *info, client, WireFormat::kOpenAIResponses, true, true};
+    std::string fitted =
+        p->wrap(R"({"model":"gpt-5.5","stream":true,"store":true,"temperature":1,"top_p":0.5,)"
+                R"("max_output_tokens":9,"service_tier":"flex","parallel_tool_calls":false,)"
+                R"("include":["message.output_text.logprobs"],"instructions":null,"metadata":{},)"
+                R"("input":[{"role":"system","content":"sys"},{"type":"reasoning","id":"rs_9",)"
+                R"("summary":[],"encrypted_content":"e"},{"role":"user","content":"hi"}]})",
+                call);
+    rapidjson::Document b;
+    ASSERT_TRUE(json_parse(fitted, b)) << fitted;
+    EXPECT_FALSE(b["store"].GetBool());
+    EXPECT_TRUE(b["stream"].GetBool());
+    for (const char* gone : {"temperature", "top_p", "max_output_tokens", "service_tier",
+                             "parallel_tool_calls", "metadata"}) {
+        EXPECT_FALSE(b.HasMember(gone)) << gone << " in " << fitted;
+    }
+    EXPECT_STREQ(b["instructions"].GetString(), "");
+    EXPECT_STREQ(b["prompt_cache_key"].GetString(), "thread-9");
+    ASSERT_EQ(b["include"].Size(), 2u);
+    EXPECT_STREQ(b["include"][1].GetString(), "reasoning.encrypted_content");
+    EXPECT_STREQ(b["input"][0]["role"].GetString(), "developer");
+    EXPECT_FALSE(b["input"][1].HasMember("id"));
+    EXPECT_STREQ(b["input"][1]["encrypted_content"].GetString(), "e");
+    EXPECT_STREQ(b["input"][2]["content"].GetString(), "hi");
+
+    // Priority processing is the client's to ask for; an encoded body is left alone.
+    std::string priority =
+        p->wrap(R"({"model":"m","stream":true,"service_tier":"priority","input":[]})", call);
+    EXPECT_NE(priority.find(R"("service_tier":"priority")"), std::string::npos) << priority;
+    UpstreamCall encoded{d, *info, client, WireFormat::kAnthropicMessages, false, true};
+    EXPECT_EQ(p->wrap(R"({"temperature":1})", encoded), R"({"temperature":1})");
 }
 
 }  // namespace

@@ -139,5 +139,29 @@ TEST_F(CooldownTest, AProbeWithoutAnOutcomeDoesNotHoldTheDeploymentForever) {
     EXPECT_TRUE(m_table.claim_attempt("m@chatgpt/a"));
 }
 
+TEST_F(CooldownTest, EachAccountsLatestQuotaReadingIsKeptAndBounded) {
+    EXPECT_TRUE(m_table.quotas().empty());
+    m_table.note_quota("chatgpt:a", "primary 100% [headers]");  // nothing cools: still kept
+    m_clock.advance(5s);
+    m_table.reopen_quota("chatgpt:b", "primary 3% [stream]");
+    auto q = m_table.quotas();
+    ASSERT_EQ(q.size(), 2u);
+    EXPECT_EQ(q[0].account, "chatgpt:b");  // most recent first
+    EXPECT_TRUE(q[0].room);
+    EXPECT_EQ(q[1].account, "chatgpt:a");
+    EXPECT_FALSE(q[1].room);
+    EXPECT_NEAR(q[1].age_s, 5, 0.01);
+    m_table.reopen_quota("chatgpt:a", "primary 0% [usage endpoint]");
+    EXPECT_EQ(m_table.quotas()[0].reading, "primary 0% [usage endpoint]");
+    EXPECT_EQ(m_table.quotas().size(), 2u);
+    for (std::size_t i = 0; i < CooldownTable::kMaxQuotaAccounts + 10; ++i) {
+        m_clock.advance(1s);
+        m_table.note_quota("acct-" + std::to_string(i), "x");
+    }
+    q = m_table.quotas();
+    EXPECT_EQ(q.size(), CooldownTable::kMaxQuotaAccounts);
+    EXPECT_EQ(q.back().account, "acct-10");  // the oldest went first
+}
+
 }  // namespace
 }  // namespace litellm::router

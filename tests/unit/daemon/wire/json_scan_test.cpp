@@ -191,5 +191,17 @@ TEST(ArrayElements, SpansOfEachElementAndNothingForNonArrays) {
     EXPECT_FALSE(array_elements("[1 2]"));
 }
 
+TEST(RemoveTopLevelIf, DropsTheNamedMembersOnly) {
+    auto drop = [](std::string_view k, std::string_view v) {
+        return k == "a" || (k == "c" && v == "null");
+    };
+    EXPECT_EQ(remove_top_level_if(R"({"a":1,"b":{"a":2},"c":null,"d":"a"})", drop),
+              R"({"b":{"a":2},"d":"a"})");
+    EXPECT_EQ(remove_top_level_if(R"({ "b" : [1, 2] , "a" : "x" })", drop), R"({"b" : [1, 2]})");
+    EXPECT_EQ(remove_top_level_if(R"({"a":1})", drop), "{}");
+    EXPECT_EQ(remove_top_level_if("[1]", drop), "[1]");                        // not an object
+    EXPECT_EQ(remove_top_level_if(R"({"a":1,"b":)", drop), R"({"a":1,"b":)");  // cut: unchanged
+}
+
 }  // namespace
 }  // namespace litellm::wire

@@ -558,6 +558,9 @@ TEST(OpenAiResponse, EncodeFromAnthropicShapedResponse) {
     EXPECT_EQ(str_at(d, "/choices/0/message/role"), "assistant");
     EXPECT_EQ(str_at(d, "/choices/0/message/content"), "Checking.");
     EXPECT_EQ(str_at(d, "/choices/0/message/reasoning_content"), "Need weather");
+    // The signature rides in LiteLLM's thinking_blocks, for the client to send back.
+    EXPECT_EQ(str_at(d, "/choices/0/message/thinking_blocks/0/thinking"), "Need weather");
+    EXPECT_EQ(str_at(d, "/choices/0/message/thinking_blocks/0/signature"), "EqQB");
     EXPECT_EQ(str_at(d, "/choices/0/message/tool_calls/0/id"), "toolu_1");
     EXPECT_EQ(str_at(d, "/choices/0/message/tool_calls/0/function/arguments"),
               R"({"city":"Paris"})");
@@ -999,39 +1002,45 @@ TEST(OpenAiStreamEncoder, ToolCallIndexIsItsOwnCounter) {
     std::string sse = encode_all(
         *enc,
         {ev(SK::kMessageStart), ev(SK::kPing), block_start(0, BlockType::kThinking),
-         delta(0, DT::kThinking, "plan"), delta(0, DT::kSignature, "sig-not-for-openai"),
+         delta(0, DT::kThinking, "plan"), delta(0, DT::kSignature, "sig-from-anthropic"),
          ev(SK::kBlockStop, 0), block_start(1, BlockType::kToolUse, "toolu_a", "Read"),
          delta(1, DT::kInputJson, "{\"path\":"),
          block_start(2, BlockType::kToolUse, "toolu_b", "Grep"), delta(2, DT::kInputJson, "{}"),
          delta(1, DT::kInputJson, "\"/a\"}"), ev(SK::kBlockStop, 1), ev(SK::kBlockStop, 2),
          message_delta(StopReason::kToolUse, 10, 20, 5), ev(SK::kMessageStop)});
     auto datas = openai_datas(sse);
-    ASSERT_EQ(datas.size(), 10u) << sse;
+    ASSERT_EQ(datas.size(), 11u) << sse;
     auto first = parse(datas[0]);
     EXPECT_EQ(str_at(first, "/choices/0/delta/role"), "assistant");
     EXPECT_EQ(str_at(parse(datas[1]), "/choices/0/delta/reasoning_content"), "plan");
-    // The signature is not sent to OpenAI clients; the ping is not either.
-    EXPECT_EQ(sse.find("sig-not-for-openai"), std::string::npos);
-    auto call_a = parse(datas[2]);
+    // The signature travels in LiteLLM's thinking_blocks, with the block's whole text, so a
+    // client can send it back; the ping is not sent.
+    auto signed_block = parse(datas[2]);
+    EXPECT_EQ(str_at(signed_block, "/choices/0/delta/thinking_blocks/0/type"), "thinking");
+    EXPECT_EQ(str_at(signed_block, "/choices/0/delta/thinking_blocks/0/thinking"), "plan");
+    EXPECT_EQ(str_at(signed_block, "/choices/0/delta/thinking_blocks/0/signature"),
+              "sig-from-anthropic");
+    EXPECT_FALSE(has(signed_block, "/choices/0/delta/reasoning_content"));
+    auto call_a = parse(datas[3]);
     EXPECT_EQ(int_at(call_a, "/choices/0/delta/tool_calls/0/index"), 0);
     EXPECT_EQ(str_at(call_a, "/choices/0/delta/tool_calls/0/id"), "toolu_a");
     EXPECT_EQ(str_at(call_a, "/choices/0/delta/tool_calls/0/type"), "function");
     EXPECT_EQ(str_at(call_a, "/choices/0/delta/tool_calls/0/function/name"), "Read");
     EXPECT_EQ(str_at(call_a, "/choices/0/delta/tool_calls/0/function/arguments"), "");
-    auto args_a = parse(datas[3]);
+    auto args_a = parse(datas[4]);
     EXPECT_EQ(int_at(args_a, "/choices/0/delta/tool_calls/0/index"), 0);
     EXPECT_EQ(str_at(args_a, "/choices/0/delta/tool_calls/0/function/arguments"), "{\"path\":");
     EXPECT_FALSE(has(args_a, "/choices/0/delta/tool_calls/0/id"));
-    auto call_b = parse(datas[4]);
+    auto call_b = parse(datas[5]);
     EXPECT_EQ(int_at(call_b, "/choices/0/delta/tool_calls/0/index"), 1);
     EXPECT_EQ(str_at(call_b, "/choices/0/delta/tool_calls/0/id"), "toolu_b");
-    EXPECT_EQ(int_at(parse(datas[5]), "/choices/0/delta/tool_calls/0/index"), 1);
-    auto more_a = parse(datas[6]);
+    EXPECT_EQ(int_at(parse(datas[6]), "/choices/0/delta/tool_calls/0/index"), 1);
+    auto more_a = parse(datas[7]);
     EXPECT_EQ(int_at(more_a, "/choices/0/delta/tool_calls/0/index"), 0);
     EXPECT_EQ(str_at(more_a, "/choices/0/delta/tool_calls/0/function/arguments"), "\"/a\"}");
-    auto fin = parse(datas[7]);
+    auto fin = parse(datas[8]);
     EXPECT_EQ(str_at(fin, "/choices/0/finish_reason"), "tool_calls");
-    auto usage = parse(datas[8]);
+    auto usage = parse(datas[9]);
     EXPECT_EQ(size_at(usage, "/choices"), 0u);
     EXPECT_EQ(int_at(usage, "/usage/prompt_tokens"), 15);
     EXPECT_TRUE(enc->done());
@@ -1390,6 +1399,44 @@ TEST(OpenAiDecodeRequest, ResponseFormatNAndLogprobs) {
         R"({"model":"m","messages":[],"response_format":{"type":"json_schema"}})", bad, &error));
     EXPECT_NE(error.find("json_schema.schema"), std::string::npos) << error;
     EXPECT_FALSE(openai_chat::decode_request(R"({"model":"m","messages":[],"n":0})", bad, &error));
+}
+
+TEST(OpenAiDecodeRequest, ThinkingBlocksComeBackWithTheirOrigin) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(openai_chat::decode_request(
+        R"({"model":"m","messages":[{"role":"user","content":"q"},)"
+        R"({"role":"assistant","content":"a","thinking_blocks":[)"
+        R"({"type":"thinking","thinking":"t1","signature":"EqClaude"},)"
+        R"({"type":"thinking","thinking":"t2","signature":"litellm1:chatgpt:{\"type\":\"reasoning\"}"},)"
+        R"({"type":"thinking","thinking":"unsigned","signature":""},)"
+        R"({"type":"redacted_thinking","data":"REDACTED"}]}]})",
+        r, &error))
+        << error;
+    const auto& blocks = r.messages.at(1).blocks;
+    ASSERT_EQ(blocks.size(), 4u);  // three signed blocks first, then the text
+    EXPECT_EQ(blocks[0].type, BlockType::kThinking);
+    EXPECT_EQ(blocks[0].signature_origin, "anthropic");
+    EXPECT_EQ(blocks[0].text, "t1");
+    EXPECT_EQ(blocks[1].signature_origin, "chatgpt");
+    ASSERT_TRUE(blocks[1].opaque);
+    EXPECT_EQ(blocks[1].opaque->json, R"({"type":"reasoning"})");
+    EXPECT_EQ(blocks[2].type, BlockType::kRedactedThinking);
+    EXPECT_EQ(blocks[2].signature, "REDACTED");
+    EXPECT_EQ(blocks[3].type, BlockType::kText);
+}
+
+TEST(OpenAiPassthrough, ThinkingBlocksAreCutFromTheBytesOnly) {
+    EXPECT_FALSE(openai_chat::strip_thinking_blocks(R"({"model":"m","messages":[]})"));
+    auto cut = openai_chat::strip_thinking_blocks(
+        R"({"model":"m","messages":[{"role":"user","content":"say \"thinking_blocks\""},)"
+        R"({"role":"assistant","content":"a","thinking_blocks":[{"type":"thinking"}]}],"n":1})");
+    ASSERT_TRUE(cut);
+    auto d = parse(*cut);
+    EXPECT_EQ(str_at(d, "/messages/0/content"), "say \"thinking_blocks\"");
+    EXPECT_EQ(str_at(d, "/messages/1/content"), "a");
+    EXPECT_FALSE(has(d, "/messages/1/thinking_blocks"));
+    EXPECT_EQ(int_at(d, "/n"), 1);
 }
 
 }  // namespace

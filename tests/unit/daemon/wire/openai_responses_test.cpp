@@ -220,5 +220,73 @@ TEST(ResponsesDecode, AWholeResponseObject) {
     EXPECT_FALSE(openai_responses::decode_response(R"({"nope":1})", r, &error));
 }
 
+TEST(ResponsesDecode, TheRateLimitsEventIsAQuotaReportEvenAfterTheEnd) {
+    auto decoder = openai_responses::make_stream_decoder();
+    std::vector<StreamEvent> out;
+    const std::string report =
+        R"({"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":40}}})";
+    decoder->feed(
+        ev(R"({"type":"response.created","response":{"id":"r","output":[]}})") + ev(report), out);
+    EXPECT_EQ(decoder->take_quota_report(), report);
+    EXPECT_EQ(decoder->take_quota_report(), "");  // taken
+    decoder->feed(
+        ev(R"({"type":"response.completed","response":{"output":[]}})") +
+            ev(R"({"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":41}}})"),
+        out);
+    EXPECT_NE(decoder->take_quota_report().find("41"), std::string::npos);
+    for (const auto& e : out)
+        EXPECT_NE(e.kind, StreamEvent::Kind::kError);  // not content either
+}
+
+// Thinking another provider signed travels through a Responses client marked with its origin,
+// and comes back as that provider's again (never as Codex's own reasoning).
+TEST(ResponsesClient, ForeignThinkingRoundTripsWithItsOrigin) {
+    Response r;
+    Block t;
+    t.type = BlockType::kThinking;
+    t.text = std::string("hm");
+    t.signature = "EqAnthropicSig";
+    t.signature_origin = "anthropic";
+    r.content.push_back(t);
+    Block text;
+    text.text = std::string("ok");
+    r.content.push_back(text);
+    auto out = parse(openai_responses::encode_response(r, "m"));
+    std::string enc = str_at(out, "/output/0/encrypted_content");
+    EXPECT_EQ(enc, "litellm1:anthropic:EqAnthropicSig");
+
+    Request back;
+    std::string error;
+    ASSERT_TRUE(openai_responses::decode_request(
+        R"({"model":"m","input":[{"role":"user","content":"q"},{"type":"reasoning","summary":[],"encrypted_content":)" +
+            json_quote(enc) +
+            R"(},{"type":"reasoning","summary":[],"encrypted_content":"gAAAA-codex"}]})",
+        back, &error))
+        << error;
+    ASSERT_EQ(back.messages.size(), 2u);
+    const Block& claude = back.messages[1].blocks.at(0);
+    EXPECT_EQ(claude.signature, "EqAnthropicSig");
+    EXPECT_EQ(claude.signature_origin, "anthropic");
+    EXPECT_FALSE(claude.opaque);
+    const Block& codex = back.messages[1].blocks.at(1);
+    EXPECT_EQ(codex.signature_origin, "chatgpt");
+    ASSERT_TRUE(codex.opaque);
+}
+
+TEST(ResponsesClient, PassthroughBytesLoseOnlyForeignReasoning) {
+    EXPECT_FALSE(openai_responses::strip_foreign_reasoning(
+        R"({"model":"m","input":[{"type":"reasoning","encrypted_content":"gAAAA"}]})"));
+    auto cut = openai_responses::strip_foreign_reasoning(
+        R"({"model":"m","input":[{"role":"user","content":"litellm1: is just text here"},)"
+        R"({"type":"reasoning","summary":[],"encrypted_content":"litellm1:anthropic:sig"},)"
+        R"({"type":"reasoning","encrypted_content":"gAAAA"}],"stream":true})");
+    ASSERT_TRUE(cut);
+    auto b = parse(*cut);
+    ASSERT_EQ(size_at(b, "/input"), 2u) << *cut;
+    EXPECT_EQ(str_at(b, "/input/0/content"), "litellm1: is just text here");
+    EXPECT_EQ(str_at(b, "/input/1/encrypted_content"), "gAAAA");
+    EXPECT_TRUE(bool_at(b, "/stream"));
+}
+
 }  // namespace
 }  // namespace litellm::wire
