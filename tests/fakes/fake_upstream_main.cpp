@@ -352,14 +352,13 @@ FakeReply codex_reply(const RecordedRequest& req) {
     }
     int input_tokens = std::max<int>(1, static_cast<int>(req.body.size() / 4));
     // The usage as the backend sends it (the Codex CLI requires total_tokens).
-    ev.push_back(sse_event(
-        "response.completed",
-        R"({"type":"response.completed","response":{"id":")" + id +
-            R"(","status":"completed","output":[],"usage":{"input_tokens":)" +
-            std::to_string(input_tokens) +
-            R"(,"input_tokens_details":{"cached_tokens":0},"output_tokens":12,)"
-            R"("output_tokens_details":{"reasoning_tokens":4},"total_tokens":)" +
-            std::to_string(input_tokens + 12) + "}}}"));
+    ev.push_back(sse_event("response.completed",
+                           R"({"type":"response.completed","response":{"id":")" + id +
+                               R"(","status":"completed","output":[],"usage":{"input_tokens":)" +
+                               std::to_string(input_tokens) +
+                               R"(,"input_tokens_details":{"cached_tokens":0},"output_tokens":12,)"
+                               R"("output_tokens_details":{"reasoning_tokens":4},"total_tokens":)" +
+                               std::to_string(input_tokens + 12) + "}}}"));
     FakeReply r;
     r.content_type = "text/event-stream";
     r.chunks = std::move(ev);

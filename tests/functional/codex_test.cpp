@@ -601,5 +601,61 @@ TEST_F(Codex, AModelThePlanLacksFallsBack) {
     EXPECT_NE(r->body.find("from the backup"), std::string::npos) << r->body;
 }
 
+// Parallel calls keyed by item id (argument deltas interleaved), whole and streamed, and the
+// x-codex-* headers of the answer as the account's reading.
+TEST_F(Codex, ParallelCallsAndTheQuotaHeaders) {
+    m_codex.set_responder([](const RecordedRequest&) {
+        FakeReply r = stream_of({
+            sse("response.created",
+                R"({"type":"response.created","response":{"id":"resp_p","status":"in_progress","output":[]}})"),
+            sse("response.output_item.added",
+                R"({"type":"response.output_item.added","output_index":0,"item":{"id":"fc_a","type":"function_call","call_id":"call_a","name":"get_weather","arguments":""}})"),
+            sse("response.output_item.added",
+                R"({"type":"response.output_item.added","output_index":1,"item":{"id":"fc_b","type":"function_call","call_id":"call_b","name":"get_weather","arguments":""}})"),
+            sse("response.function_call_arguments.delta",
+                R"({"type":"response.function_call_arguments.delta","item_id":"fc_b","output_index":1,"delta":"{\"city\":\"Rome\"}"})"),
+            sse("response.function_call_arguments.delta",
+                R"({"type":"response.function_call_arguments.delta","item_id":"fc_a","output_index":0,"delta":"{\"city\":\"Oslo\"}"})"),
+            sse("response.output_item.done",
+                R"({"type":"response.output_item.done","output_index":0,"item":{"id":"fc_a","type":"function_call","call_id":"call_a","name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}})"),
+            sse("response.output_item.done",
+                R"({"type":"response.output_item.done","output_index":1,"item":{"id":"fc_b","type":"function_call","call_id":"call_b","name":"get_weather","arguments":"{\"city\":\"Rome\"}"}})"),
+            sse("response.completed",
+                R"({"type":"response.completed","response":{"id":"resp_p","status":"completed","output":[],"usage":{"input_tokens":10,"output_tokens":5,"total_tokens":15}}})"),
+        });
+        r.headers = {{"x-codex-primary-used-percent", "61"},
+                     {"x-codex-primary-window-minutes", "300"},
+                     {"x-codex-primary-reset-at", "1900000000"},
+                     {"x-codex-secondary-used-percent", "22"}};
+        return r;
+    });
+    std::string body = std::string(R"({"model":"codex-model","max_tokens":100,)") + kTools +
+                       R"(,"messages":[{"role":"user","content":"Oslo and Rome?"}]})";
+    auto whole = post("/v1/messages", body);
+    ASSERT_TRUE(whole);
+    ASSERT_EQ(whole->status, 200) << whole->body;
+    auto d = parse_json(whole->body);
+    ASSERT_EQ(d["content"].Size(), 2u) << whole->body;
+    EXPECT_STREQ(d["content"][0]["id"].GetString(), "call_a");
+    EXPECT_STREQ(d["content"][0]["input"]["city"].GetString(), "Oslo");
+    EXPECT_STREQ(d["content"][1]["id"].GetString(), "call_b");
+    EXPECT_STREQ(d["content"][1]["input"]["city"].GetString(), "Rome");
+    EXPECT_STREQ(d["stop_reason"].GetString(), "tool_use");
+
+    body.insert(1, R"("stream":true,)");
+    auto streamed = post("/v1/messages", body);
+    ASSERT_TRUE(streamed);
+    ASSERT_EQ(streamed->status, 200);
+    EXPECT_NE(streamed->body.find(R"(\"city\":\"Rome\")"), std::string::npos) << streamed->body;
+    EXPECT_NE(streamed->body.find(R"(\"city\":\"Oslo\")"), std::string::npos);
+
+    auto cd = parse_json(run_ctl(m_home, {"cooldowns", "--json"}).out);
+    ASSERT_EQ(cd["quotas"].Size(), 1u) << json_stringify(cd);
+    std::string reading = cd["quotas"][0]["reading"].GetString();
+    EXPECT_NE(reading.find("primary 61%"), std::string::npos) << reading;
+    EXPECT_NE(reading.find("weekly 22%"), std::string::npos) << reading;
+    EXPECT_NE(reading.find("[headers]"), std::string::npos) << reading;
+}
+
 }  // namespace
 }  // namespace litellm::test
