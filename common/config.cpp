@@ -330,11 +330,6 @@ struct UnsetEnv {
 
 // What to write instead of a LiteLLM prefix litellmd does not serve.
 std::string unserved_provider_hint(const std::string& provider) {
-    if (provider == "gemini") {
-        return "for a Google AI Studio key write openai/<model> with api_base "
-               "https://generativelanguage.googleapis.com/v1beta/openai and api_key "
-               "os.environ/GEMINI_API_KEY; for a Google login, gemini_cli/<model>";
-    }
     if (provider == "bedrock" || provider == "sagemaker" || provider == "vertex_ai" ||
         provider == "vertex_ai_beta") {
         return "run an OpenAI-compatible gateway for it (LiteLLM's own proxy works) and write "
@@ -861,7 +856,8 @@ class Loader {
                             "; known prefixes: " + known_provider_prefixes());
             return false;
         }
-        std::string provider = model->substr(0, slash);
+        // The original's aliases (codex/, gemini-cli/, qwen-portal/) name a provider's prefix.
+        std::string provider(canonical_prefix(std::string_view(*model).substr(0, slash)));
         std::string upstream = model->substr(slash + 1);
         if (find_provider(provider) == nullptr) {
             // One deployment litellmd cannot serve does not refuse the rest of the file: it is
@@ -878,7 +874,7 @@ class Loader {
                             " has no model name after '" + provider + "/'");
             return false;
         }
-        out.model = *model;
+        out.model = provider + "/" + upstream;
         out.provider = std::move(provider);
         out.upstream_model = std::move(upstream);
         return true;

@@ -535,6 +535,11 @@ std::string retired_tier_hint(const OAuthSpec& spec) {
                "tokens; use dashscope/<model> with a DASHSCOPE_API_KEY (Alibaba Cloud Model "
                "Studio) instead";
     }
+    if (spec.provider == "gemini_cli") {
+        return "Google stopped Gemini CLI logins of individual accounts on 2026-06-18; a "
+               "Standard or Enterprise Code Assist licence still works (an admin grants it), "
+               "else use gemini/<model> with a GEMINI_API_KEY (Google AI Studio)";
+    }
     return {};
 }
 

@@ -17,11 +17,14 @@ std::vector<ProviderInfo>& provider_table() {
         {"dashscope", "Alibaba DashScope (OpenAI-compatible)", WireFormat::kOpenAIChat,
          AuthKind::kApiKey, "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
          "DASHSCOPE_API_KEY", "", ""},
+        {"gemini", "Google Gemini API", WireFormat::kGemini, AuthKind::kApiKey,
+         "https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY", "", "",
+         "GEMINI_API_BASE"},
         {"chatgpt", "ChatGPT / Codex (OAuth)", WireFormat::kOpenAIResponses, AuthKind::kOAuth,
          "https://chatgpt.com/backend-api/codex", "", "auth.chatgpt.json",
          "litellmctl auth chatgpt"},
-        {"gemini_cli", "Gemini CLI (Google OAuth)", WireFormat::kGeminiCodeAssist, AuthKind::kOAuth,
-         "https://cloudcode-pa.googleapis.com", "", "auth.gemini_cli.json",
+        {"gemini_cli", "Gemini CLI (Google OAuth)", WireFormat::kGemini, AuthKind::kOAuth,
+         "https://cloudcode-pa.googleapis.com/v1internal", "", "auth.gemini_cli.json",
          "litellmctl auth gemini"},
         {"qwen_portal", "Qwen Portal (Qwen OAuth)", WireFormat::kOpenAIChat, AuthKind::kOAuth,
          "https://portal.qwen.ai/v1", "", "auth.qwen_portal.json", "litellmctl auth qwen",
@@ -94,6 +97,13 @@ std::string known_provider_prefixes() {
     return out;
 }
 
+std::string_view canonical_prefix(std::string_view prefix) {
+    if (prefix == "codex") return "chatgpt";
+    if (prefix == "gemini-cli") return "gemini_cli";
+    if (prefix == "qwen-portal") return "qwen_portal";
+    return prefix;
+}
+
 std::string_view wire_format_name(WireFormat format) {
     switch (format) {
         case WireFormat::kAnthropicMessages:
@@ -102,8 +112,8 @@ std::string_view wire_format_name(WireFormat format) {
             return "openai-chat";
         case WireFormat::kOpenAIResponses:
             return "openai-responses";
-        case WireFormat::kGeminiCodeAssist:
-            return "gemini-code-assist";
+        case WireFormat::kGemini:
+            return "gemini";
     }
     return "unknown";
 }

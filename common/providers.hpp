@@ -14,7 +14,7 @@ enum class WireFormat {
     kAnthropicMessages,  ///< POST {base}/v1/messages
     kOpenAIChat,         ///< POST {base}/chat/completions
     kOpenAIResponses,    ///< POST {base}/responses (ChatGPT Codex backend)
-    kGeminiCodeAssist,   ///< POST {base}/v1internal:generateContent (Gemini CLI envelope)
+    kGemini,  ///< POST {base}/models/{model}:generateContent (Code Assist: in an envelope)
 };
 
 /// How an upstream authenticates us.
@@ -51,6 +51,10 @@ const ProviderInfo* find_provider(std::string_view prefix);
 
 /// Comma-separated list of known prefixes, for error messages.
 std::string known_provider_prefixes();
+
+/// The prefix a config alias stands for ("codex" -> "chatgpt", "gemini-cli" -> "gemini_cli",
+/// "qwen-portal" -> "qwen_portal"); any other prefix as it is.
+std::string_view canonical_prefix(std::string_view prefix);
 
 /// Short name of a wire format ("anthropic", "openai-chat", ...).
 std::string_view wire_format_name(WireFormat format);

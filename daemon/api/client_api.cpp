@@ -8,9 +8,9 @@ namespace {
 
 // Matched in order: the Anthropic row claims the shared model-list path only for Anthropic
 // clients (by their headers), so it comes first.
-const std::array<const ClientApi*, 3>& table() {
-    static const std::array<const ClientApi*, 3> rows = {
-        &anthropic_messages_api(), &openai_chat_api(), &openai_responses_api()};
+const std::array<const ClientApi*, 4>& table() {
+    static const std::array<const ClientApi*, 4> rows = {
+        &anthropic_messages_api(), &openai_chat_api(), &openai_responses_api(), &gemini_api()};
     return rows;
 }
 

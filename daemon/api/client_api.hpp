@@ -3,6 +3,7 @@
 // which headers carry the client's key, the shape of its model list) is one `ClientApi` row.
 // The proxy matches a request against the table and never compares paths itself.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,12 @@ enum class Endpoint {
 };
 
 struct ClientApi;
+
+/// Where an API names the model in the path (Gemini's /v1beta/models/{model}:generateContent).
+struct PathModel {
+    std::string model;
+    bool stream = false;  ///< the path asks for a stream (:streamGenerateContent)
+};
 
 /// A request matched to an API.
 struct InboundCall {
@@ -43,12 +50,19 @@ struct ClientApi {
     std::vector<std::string> (*presented_keys)(const http::Request& req);
     /// The body of the model list, in this API's shape.
     std::string (*models_body)(const Config& cfg);
+    /// The model (and the stream flag) when the path names them; nullptr when the body does.
+    /// Such requests are always decoded: their bytes do not name the model.
+    std::optional<PathModel> (*path_model)(const http::Request& req) = nullptr;
+    /// The count-tokens answer for `tokens` in this API's shape; nullptr for Anthropic's
+    /// `{"input_tokens": N}`.
+    std::string (*count_tokens_body)(std::int64_t tokens) = nullptr;
 };
 
 /// The rows (one file each in daemon/api/).
 const ClientApi& anthropic_messages_api();
 const ClientApi& openai_chat_api();
 const ClientApi& openai_responses_api();
+const ClientApi& gemini_api();
 
 /// `x-api-key` and an `Authorization: Bearer` token, the one the API's own SDK sends first:
 /// Anthropic's x-api-key, OpenAI's Authorization (Claude Code sends either, an apiKeyHelper

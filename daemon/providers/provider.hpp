@@ -112,6 +112,9 @@ class Provider {
     /// The request body as the upstream takes it (an envelope, as Code Assist wants; a
     /// passthrough body fitted to the upstream's rules).
     virtual std::string wrap(std::string body, const UpstreamCall& call) const { return body; }
+    /// A whole answer's body as the format's codec reads it (Code Assist's `{response: ...}`
+    /// envelope taken off); the body itself unless the provider wraps its answers.
+    virtual std::string_view unwrap(std::string_view body) const { return body; }
     /// The decoder for this upstream's streams: the format's own, unless the provider
     /// unwraps an envelope around each event.
     virtual std::unique_ptr<wire::StreamDecoder> stream_decoder(const wire::Codec& codec) const {

@@ -603,7 +603,22 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
     // with the deployment's model. A route that keeps the bytes checks the whole top level
     // first (see below).
     std::optional<std::string_view> first_model;
-    if (auto span = find_top_level_value(req.body, "model"); span && req.body[span->begin] == '"') {
+    // An API that names the model in the path (Gemini) is decoded, its body given that model.
+    std::optional<api::PathModel> path_model = api.path_model ? api.path_model(req) : std::nullopt;
+    if (path_model) {
+        std::string error;
+        if (!decode(&error)) {
+            proxy::write_error(res, client_codec,
+                               make_error(wire::ErrorKind::kInvalidRequest, error));
+            log_info("proxy", "{} {} model={} 400: {}", req.method, req.path, path_model->model,
+                     error);
+            return;
+        }
+        call.canonical->model = path_model->model;
+        call.canonical->stream = path_model->stream;
+        first_model = call.canonical->model;
+    } else if (auto span = find_top_level_value(req.body, "model");
+               span && req.body[span->begin] == '"') {
         std::string_view raw =
             std::string_view(req.body).substr(span->begin + 1, span->end - span->begin - 2);
         if (raw.find('\\') == std::string_view::npos) first_model = raw;
@@ -702,7 +717,7 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
         const Deployment& d = *order[i];
         std::string key = router::deployment_key(d);
         const providers::Provider* provider = providers::find(d.provider);
-        bool keeps_bytes = provider && provider->format() == api.format;
+        bool keeps_bytes = provider && provider->format() == api.format && !path_model;
         if (keeps_bytes && !scanned) {
             // The upstream gets these bytes: a second `model` or `stream` (or a key spelled
             // with escapes) could make it obey another than the one routed by, so such a
@@ -914,7 +929,7 @@ Proxy::AttemptResult Proxy::run_whole(Call& call, UpstreamRequest upstream, http
     }
     wire::Response decoded;
     std::string err;
-    bool ok = call.upstream_codec->decode_response(body, decoded, &err);
+    bool ok = call.upstream_codec->decode_response(call.provider->unwrap(body), decoded, &err);
     if (!ok && call.passthrough) {
         // Valid JSON the codec does not fully know (a newer block type) still passes through.
         wire::element parsed;
@@ -1240,7 +1255,8 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
         if (json_instead_of_sse && !broken) {
             wire::Response r;
             std::string err;
-            bool ok = call.upstream_codec->decode_response(whole_json, r, &err);
+            bool ok =
+                call.upstream_codec->decode_response(call.provider->unwrap(whole_json), r, &err);
             if (ok) {
                 // A whole answer to a stream request: re-told as the stream the client asked
                 // for, in its own format (also on passthrough routes: SSE clients cannot read
@@ -1318,6 +1334,8 @@ void Proxy::handle_count_tokens(const http::Request& req, http::Response& res,
         proxy::write_error(res, client_codec, make_error(wire::ErrorKind::kInvalidRequest, error));
         return;
     }
+    std::optional<api::PathModel> path_model = api.path_model ? api.path_model(req) : std::nullopt;
+    if (path_model) canonical.model = path_model->model;
     auto deployments = cfg->deployments_for(canonical.model);
     if (deployments.empty()) {
         proxy::write_error(
@@ -1331,7 +1349,7 @@ void Proxy::handle_count_tokens(const http::Request& req, http::Response& res,
     const Deployment& d = *deployments.front();
     const ProviderInfo* info = find_provider(d.provider);
     const providers::Provider* provider = providers::find(d.provider);
-    if (info && provider && provider->format() == api.format) {
+    if (info && provider && provider->format() == api.format && !path_model) {
         providers::UpstreamCall up_call{d, *info, req, api.format, true, false};
         std::string url = provider->count_tokens_url(up_call);
         if (!url.empty() &&
@@ -1367,7 +1385,9 @@ void Proxy::handle_count_tokens(const http::Request& req, http::Response& res,
                 r.transport == TransportStatus::kOk ? std::to_string(r.status) : r.transport_error);
         }
     }
-    res.set_content(fmt::format(R"({{"input_tokens":{}}})", estimate_input_tokens(canonical)),
+    std::int64_t estimate = estimate_input_tokens(canonical);
+    res.set_content(api.count_tokens_body ? api.count_tokens_body(estimate)
+                                          : fmt::format(R"({{"input_tokens":{}}})", estimate),
                     "application/json");
 }
 

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "daemon/wire/anthropic.hpp"
+#include "daemon/wire/gemini.hpp"
 #include "daemon/wire/openai_chat.hpp"
 #include "daemon/wire/openai_responses.hpp"
 #include "daemon/wire/sse.hpp"
@@ -93,13 +94,34 @@ const Codec kOpenAIResponses{
     openai_responses::strip_foreign_reasoning,
 };
 
+const Codec kGemini{
+    WireFormat::kGemini,
+    "gemini",
+    gemini::decode_request,
+    [](const Request& r) -> std::string {
+        if (r.logprobs) return "logprobs are not supported by this model's Gemini upstream";
+        return {};
+    },
+    gemini::encode_request,
+    gemini::decode_response,
+    gemini::encode_response,
+    gemini::encode_error,
+    [](ErrorKind kind) { return error_http_status(kind, false); },
+    gemini::make_stream_decoder,
+    [](const StreamOptions& o) { return gemini::make_stream_encoder(o.model); },
+    [](const Error& e, std::string& out) { append_sse_event(out, {}, gemini::encode_error(e)); },
+    // Gemini clients are always decoded (their model is in the path), so no bytes pass.
+    [](std::string_view) -> std::optional<std::string> { return std::nullopt; },
+};
+
 // Indexed by WireFormat; a format without a codec yet has nullptr.
-constexpr std::size_t kFormats = static_cast<std::size_t>(WireFormat::kGeminiCodeAssist) + 1;
+constexpr std::size_t kFormats = static_cast<std::size_t>(WireFormat::kGemini) + 1;
 const std::array<const Codec*, kFormats> kCodecs = {&kAnthropic, &kOpenAIChat, &kOpenAIResponses,
-                                                    nullptr};
+                                                    &kGemini};
 static_assert(static_cast<int>(WireFormat::kAnthropicMessages) == 0 &&
                   static_cast<int>(WireFormat::kOpenAIChat) == 1 &&
-                  static_cast<int>(WireFormat::kOpenAIResponses) == 2,
+                  static_cast<int>(WireFormat::kOpenAIResponses) == 2 &&
+                  static_cast<int>(WireFormat::kGemini) == 3,
               "kCodecs is indexed by WireFormat");
 
 }  // namespace

@@ -392,15 +392,19 @@ TEST(ConfigWarnings, AProviderLitellmdDoesNotServeSkipsOnlyItsDeployment) {
     ConfigLoadResult result = load(
         "model_list:\n  - model_name: a\n    litellm_params:\n      model: bedrock/claude\n"
         "  - model_name: b\n    litellm_params:\n      model: openai/gpt-x\n"
-        "  - model_name: c\n    litellm_params:\n      model: gemini/gemini-2.5-pro\n");
+        "  - model_name: c\n    litellm_params:\n      model: vertex_ai/gemini-2.5-pro\n"
+        "  - model_name: d\n    litellm_params:\n      model: codex/gpt-5.5\n");
     ASSERT_TRUE(result.ok());  // the rest of the file still loads
-    ASSERT_EQ(result.config->model_names(), std::vector<std::string>{"b"});
+    ASSERT_EQ(result.config->model_names(), (std::vector<std::string>{"b", "d"}));
+    // The original's alias names the provider's prefix.
+    EXPECT_EQ(result.config->deployments_for("d")[0]->model, "chatgpt/gpt-5.5");
+    EXPECT_EQ(result.config->deployments_for("d")[0]->provider, "chatgpt");
     Diagnostic d = find_diag(result, "uses provider 'bedrock'");
     expect_at(d, Diagnostic::Severity::kWarning, 4, 14);
     EXPECT_NE(d.message.find("openai/<model> with that gateway's api_base"), std::string::npos);
     EXPECT_NE(d.message.find("'a' is skipped"), std::string::npos);
     ASSERT_EQ(result.config->skipped_models.count("a"), 1u);
-    EXPECT_NE(result.config->skipped_models.at("c").find("generativelanguage.googleapis.com"),
+    EXPECT_NE(result.config->skipped_models.at("c").find("OpenAI-compatible gateway"),
               std::string::npos);
 }
 

@@ -15,12 +15,12 @@ TEST(Providers, TableHasTheKnownPrefixesInOrder) {
     EXPECT_EQ(
         prefixes,
         (std::vector<std::string>{
-            "anthropic",   "openai",      "zai",          "dashscope",   "chatgpt",    "gemini_cli",
+            "anthropic",   "openai",      "zai",          "dashscope",   "gemini",     "chatgpt",    "gemini_cli",
             "qwen_portal", "groq",        "ollama",       "ollama_chat", "openrouter", "deepseek",
             "mistral",     "together_ai", "fireworks_ai", "xai",         "cerebras",   "perplexity",
             "hosted_vllm", "lm_studio",   "nvidia_nim",   "moonshot",    "azure"}));
     EXPECT_EQ(known_provider_prefixes().substr(0, 42),
-              "anthropic, openai, zai, dashscope, chatgpt");
+              "anthropic, openai, zai, dashscope, gemini,");
 }
 
 TEST(Providers, ApiKeyProviders) {
@@ -64,7 +64,7 @@ TEST(Providers, OAuthProviders) {
     const Expected expected[] = {
         {"chatgpt", WireFormat::kOpenAIResponses, "https://chatgpt.com/backend-api/codex",
          "auth.chatgpt.json", "litellmctl auth chatgpt"},
-        {"gemini_cli", WireFormat::kGeminiCodeAssist, "https://cloudcode-pa.googleapis.com",
+        {"gemini_cli", WireFormat::kGemini, "https://cloudcode-pa.googleapis.com/v1internal",
          "auth.gemini_cli.json", "litellmctl auth gemini"},
         {"qwen_portal", WireFormat::kOpenAIChat, "https://portal.qwen.ai/v1",
          "auth.qwen_portal.json", "litellmctl auth qwen"},
@@ -99,7 +99,11 @@ TEST(Providers, WireFormatNames) {
     EXPECT_EQ(wire_format_name(WireFormat::kAnthropicMessages), "anthropic");
     EXPECT_EQ(wire_format_name(WireFormat::kOpenAIChat), "openai-chat");
     EXPECT_EQ(wire_format_name(WireFormat::kOpenAIResponses), "openai-responses");
-    EXPECT_EQ(wire_format_name(WireFormat::kGeminiCodeAssist), "gemini-code-assist");
+    EXPECT_EQ(wire_format_name(WireFormat::kGemini), "gemini");
+    EXPECT_EQ(canonical_prefix("codex"), "chatgpt");
+    EXPECT_EQ(canonical_prefix("gemini-cli"), "gemini_cli");
+    EXPECT_EQ(canonical_prefix("qwen-portal"), "qwen_portal");
+    EXPECT_EQ(canonical_prefix("openai"), "openai");
 }
 
 }  // namespace

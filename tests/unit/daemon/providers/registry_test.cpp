@@ -20,9 +20,9 @@ TEST(RetryHintInBody, WordsAndFields) {
     EXPECT_EQ(retry_hint_in_body("try again in a while"), std::nullopt);
 }
 
-TEST(Registry, BuiltInFamiliesAreRegisteredAndGeminiIsNotYet) {
-    for (const char* prefix :
-         {"anthropic", "openai", "zai", "dashscope", "qwen_portal", "chatgpt"}) {
+TEST(Registry, BuiltInFamiliesAreRegistered) {
+    for (const char* prefix : {"anthropic", "openai", "zai", "dashscope", "qwen_portal", "chatgpt",
+                               "gemini", "gemini_cli"}) {
         const Provider* p = find(prefix);
         ASSERT_NE(p, nullptr) << prefix;
     }
@@ -35,7 +35,11 @@ TEST(Registry, BuiltInFamiliesAreRegisteredAndGeminiIsNotYet) {
     EXPECT_TRUE(find("chatgpt")->always_streams());
     EXPECT_TRUE(find("chatgpt")->accepts_signature("chatgpt"));
     EXPECT_FALSE(find("chatgpt")->accepts_signature("anthropic"));
-    EXPECT_EQ(find("gemini_cli"), nullptr);  // arrives with its own issue
+    for (const char* gemini : {"gemini", "gemini_cli"}) {
+        EXPECT_EQ(find(gemini)->format(), WireFormat::kGemini);
+        EXPECT_TRUE(find(gemini)->accepts_signature("gemini"));
+        EXPECT_FALSE(find(gemini)->accepts_signature("chatgpt"));
+    }
     EXPECT_EQ(find("nonsense"), nullptr);
 }
 
