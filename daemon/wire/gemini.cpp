@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -332,6 +333,40 @@ void adopt_thought_signature(Block& b, std::string_view signature) {
     b.signature_origin = std::string(kFamily);
 }
 
+// Most OpenAI-chat clients drop what they do not know, a call's thought signature too, yet
+// Gemini 3 wants it back on the call. The signatures of the calls Gemini made are remembered by
+// call id (ids litellmd mints when Gemini gives none, so they do not collide), a bounded number.
+class SignatureMemory {
+  public:
+    static constexpr std::size_t kMaxRemembered = 4096;
+
+    void remember(const std::string& call_id, std::string signature) {
+        std::lock_guard lock(m_mutex);
+        if (m_by_id.count(call_id)) return;
+        if (m_order.size() >= kMaxRemembered) {
+            m_by_id.erase(m_order.front());
+            m_order.pop_front();
+        }
+        m_by_id.emplace(call_id, std::move(signature));
+        m_order.push_back(call_id);
+    }
+    std::string recall(const std::string& call_id) const {
+        std::lock_guard lock(m_mutex);
+        auto it = m_by_id.find(call_id);
+        return it == m_by_id.end() ? std::string() : it->second;
+    }
+
+  private:
+    mutable std::mutex m_mutex;
+    std::map<std::string, std::string> m_by_id;
+    std::deque<std::string> m_order;
+};
+
+SignatureMemory& signature_memory() {
+    static SignatureMemory memory;
+    return memory;
+}
+
 // ---- request encoding (canonical -> Gemini upstream) ----------------------------------------
 
 void write_inline(JsonWriter& w, const Block& b) {
@@ -490,6 +525,7 @@ class RequestWriter {
                     w.EndObject();
                     // Gemini 3 refuses a replayed call without one; the CLI's fallback value
                     // stands in when the call came from elsewhere.
+                    if (pending.empty()) pending = signature_memory().recall(b.id);
                     w.Key("thoughtSignature");
                     write_string(w, pending.empty() ? kSyntheticSignature : pending);
                     pending.clear();
@@ -796,6 +832,7 @@ class Decoder final : public StreamDecoder {
             }
             std::string id(get_string(*call, "id").value_or(""));
             if (id.empty()) id = random_id("toolu_");
+            if (!sig.empty()) signature_memory().remember(id, std::string(sig));
             std::string name(get_string(*call, "name").value_or(""));
             if (name.empty()) name = "tool_" + std::to_string(m_next_block);
             int b = open(BlockType::kToolUse, id, name);
