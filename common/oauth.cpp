@@ -11,6 +11,7 @@
 #include <rapidjson/document.h>
 
 #include "common/fs.hpp"
+#include "common/gemini_login.hpp"
 #include "common/http_fetch.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
@@ -151,6 +152,8 @@ const std::vector<OAuthSpec>& oauth_specs() {
                        "https://accounts.google.com/o/oauth2/v2/auth"},
          .userinfo = {"userinfo", "GEMINI_CLI_OAUTH_USERINFO_URL",
                       "https://www.googleapis.com/oauth2/v1/userinfo?alt=json"},
+         .api = {"code assist", "GEMINI_CLI_CODE_ASSIST_URL",
+                 "https://cloudcode-pa.googleapis.com/v1internal"},
          .callback_port = 8085,
          .callback_path = "/oauth2callback"},
     };
@@ -187,6 +190,15 @@ OAuthClient make_oauth_client(const OAuthSpec& spec, const EnvGetter& env) {
     };
     if (std::string id = read(spec.client_id_env); !id.empty()) c.client_id = id;
     c.client_secret = read(spec.client_secret_env);
+    if (spec.provider == "gemini_cli" && c.client_secret.empty()) {
+        // Google's token endpoint wants the Gemini CLI's client secret too: it is read from an
+        // installed Gemini CLI when the environment does not give it.
+        GeminiClientCredentials found = find_gemini_client_credentials(env, /*ask_npm=*/false);
+        if (found.found()) {
+            c.client_id = found.client_id;
+            c.client_secret = found.client_secret;
+        }
+    }
     c.device_code_url = endpoint_url(spec.device_code, env);
     c.token_url = endpoint_url(spec.token, env);
     c.authorize_url = endpoint_url(spec.authorize, env);

@@ -39,6 +39,8 @@ struct OAuthSpec {
     OAuthEndpoint token = {};
     OAuthEndpoint authorize = {};
     OAuthEndpoint userinfo = {};
+    /// The provider's own API a login sets up with (Gemini: Code Assist's project discovery).
+    OAuthEndpoint api = {};
     /// The loopback redirect of a browser login: fixed port, documented fallback, path.
     int callback_port = 0;
     int callback_fallback_port = 0;

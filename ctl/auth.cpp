@@ -18,6 +18,7 @@
 #include "common/config.hpp"
 #include "common/dotenv.hpp"
 #include "common/fs.hpp"
+#include "common/gemini_login.hpp"
 #include "common/json.hpp"
 #include "common/oauth.hpp"
 #include "common/outbound_proxy.hpp"
@@ -195,11 +196,62 @@ void open_browser(const std::string& url) {
 
 // ---- login (device code) -------------------------------------------------------------------
 
+// After a Google login: the account's email and its Code Assist project (found, or set up by
+// onboarding, which can take a while). False, having said why, when Google will not serve it.
+bool setup_gemini(const AuthOptions& o, const OAuthSpec& spec, const OAuthClient& client,
+                  TokenRecord& record) {
+    record.email =
+        fetch_google_email(client, endpoint_url(spec.userinfo, env_get), record.access_token);
+    if (!record.email.empty()) std::fprintf(stderr, "Signed in as %s\n", record.email.c_str());
+    int poll_ms = 5000;
+    if (const char* v = env_get("GEMINI_CLI_ONBOARD_POLL_MS"); v && std::atoi(v) > 0) {
+        poll_ms = std::atoi(v);
+    }
+    std::fprintf(stderr, "Finding the account's Code Assist project ...\n");
+    CodeAssistSetup setup = setup_code_assist(
+        client, endpoint_url(spec.api, env_get), record.access_token, env_get,
+        [&](const std::string& what) {
+            if (!o.json) std::fprintf(stderr, "  %s\n", what.c_str());
+        },
+        poll_ms);
+    if (!setup.ok) {
+        std::fprintf(stderr, "litellmctl auth %s: %s\n", std::string(spec.login).c_str(),
+                     setup.error.c_str());
+        return false;
+    }
+    record.project_id = setup.project_id;
+    record.plan = setup.tier;
+    std::fprintf(
+        stderr, "Code Assist: %s%s\n", setup.tier.c_str(),
+        setup.project_id.empty() ? " (no project)" : (", project " + setup.project_id).c_str());
+    return true;
+}
+
 // The browser login (authorization code + PKCE): a loopback redirect, or a pasted one.
 int browser_login(const AuthOptions& o, const OAuthSpec& spec) {
     OutboundProxy proxy = OutboundProxy::from_environment(env_get);
     OAuthClient client = make_oauth_client(spec, env_get);
     client.proxy_for = [proxy](const std::string& url) { return proxy.for_url(url); };
+    if (spec.provider == "gemini_cli" && client.client_secret.empty()) {
+        // Google wants the Gemini CLI's own client secret; `npm root -g` is asked too here.
+        GeminiClientCredentials found = find_gemini_client_credentials(env_get);
+        if (!found.found()) {
+            std::fprintf(stderr,
+                         "litellmctl auth %s: the Gemini CLI's OAuth client was not found. Set "
+                         "GEMINI_CLI_OAUTH_CLIENT_ID and GEMINI_CLI_OAUTH_CLIENT_SECRET in %s, or "
+                         "install the Gemini CLI (`npm install -g @google/gemini-cli`) and run "
+                         "this again. Looked in:\n",
+                         std::string(spec.login).c_str(), home_paths(o.home).dotenv.c_str());
+            for (const auto& where : found.searched)
+                std::fprintf(stderr, "  %s\n", where.c_str());
+            return code(ExitCode::kFailure);
+        }
+        client.client_id = found.client_id;
+        client.client_secret = found.client_secret;
+        if (!o.json)
+            std::fprintf(stderr, "Using the Gemini CLI's OAuth client from %s\n",
+                         found.source.c_str());
+    }
     CallbackOptions cb;
     // LITELLM_OAUTH_CALLBACK_PORT replaces the provider's ports: for tests and fake issuers.
     // OpenAI's issuer accepts only its registered redirects (ports 1455 and 1457).
@@ -251,11 +303,14 @@ int browser_login(const AuthOptions& o, const OAuthSpec& spec) {
             stderr, "Signed in: account %s%s\n", exchanged.record.account_id.c_str(),
             exchanged.record.plan.empty() ? "" : (" (" + exchanged.record.plan + " plan)").c_str());
     }
+    if (spec.provider == "gemini_cli" && !setup_gemini(o, spec, client, exchanged.record)) {
+        return code(ExitCode::kFailure);
+    }
     return store_tokens(o, spec, exchanged.record, "Logged in to");
 }
 
 int login(const AuthOptions& o, const OAuthSpec& spec) {
-    if (spec.provider == "chatgpt") return browser_login(o, spec);
+    if (spec.provider == "chatgpt" || spec.provider == "gemini_cli") return browser_login(o, spec);
     if (spec.device_code.default_url.empty()) {
         std::fprintf(stderr,
                      "litellmctl auth %s: not built yet: the %s login arrives in a later release. "
@@ -671,6 +726,21 @@ int import(const AuthOptions& o, const OAuthSpec& spec) {
                      "(`litellmctl auth %s`).\n",
                      from.c_str(), display_name(spec).c_str(), from.c_str(),
                      std::string(spec.login).c_str());
+    }
+    if (spec.provider == "gemini_cli" && r.project_id.empty() && !r.access_token.empty() &&
+        (!r.expires_at || *r.expires_at > now_s() + 60)) {
+        // The Gemini CLI keeps no project in its file: found here, as a login would.
+        OutboundProxy proxy = OutboundProxy::from_environment(env_get);
+        OAuthClient client = make_oauth_client(spec, env_get);
+        client.proxy_for = [proxy](const std::string& url) { return proxy.for_url(url); };
+        CodeAssistSetup setup = setup_code_assist(client, endpoint_url(spec.api, env_get),
+                                                  r.access_token, env_get, nullptr, 5000);
+        if (setup.ok) {
+            r.project_id = setup.project_id;
+            r.plan = setup.tier;
+        } else if (!o.json) {
+            std::fprintf(stderr, "note: %s\n", setup.error.c_str());
+        }
     }
     return store_tokens(o, spec, r, "Imported");
 }

@@ -360,9 +360,12 @@ TEST(Cli, HelpAndPlaceholders) {
                             "toggle-claude", "auth"}) {
         EXPECT_NE(help.out.find(cmd), std::string::npos) << cmd;
     }
-    auto pending = run_ctl(home, {"auth", "gemini"});  // its login is issue 15's
-    EXPECT_EQ(pending.exit_code, static_cast<int>(proto::ExitCode::kNotImplemented));
-    EXPECT_NE(pending.err.find("not built yet"), std::string::npos);
+    // Without the Gemini CLI's OAuth client anywhere, the login says how to get it.
+    auto no_client = run_ctl(home, {"auth", "gemini"});
+    EXPECT_EQ(no_client.exit_code, static_cast<int>(proto::ExitCode::kFailure));
+    EXPECT_NE(no_client.err.find("GEMINI_CLI_OAUTH_CLIENT_SECRET"), std::string::npos)
+        << no_client.err;
+    EXPECT_NE(no_client.err.find("npm install -g @google/gemini-cli"), std::string::npos);
     auto usage = run_ctl(home, {"logs", "-n", "abc"});
     EXPECT_EQ(usage.exit_code, static_cast<int>(proto::ExitCode::kUsage));
     auto version = run_ctl(home, {"version", "--json"});

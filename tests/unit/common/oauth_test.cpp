@@ -45,7 +45,8 @@ TEST(OAuthSpecs, AliasesAndEnvironmentOverrides) {
     EXPECT_EQ(make_oauth_client(*find_oauth_spec("gemini"), get).client_id, "my-id");
     // Every endpoint of the table has a variable.
     for (const OAuthSpec& s : oauth_specs()) {
-        for (const OAuthEndpoint* e : {&s.device_code, &s.token, &s.authorize, &s.userinfo}) {
+        for (const OAuthEndpoint* e :
+             {&s.device_code, &s.token, &s.authorize, &s.userinfo, &s.api}) {
             if (!e->default_url.empty()) {
                 EXPECT_FALSE(e->env.empty()) << s.provider;
             }
@@ -145,7 +146,8 @@ TEST(OAuthDocs, TheTableListsEveryEndpointVariable) {
     std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     ASSERT_FALSE(doc.empty());
     for (const OAuthSpec& s : oauth_specs()) {
-        for (const OAuthEndpoint* e : {&s.device_code, &s.token, &s.authorize, &s.userinfo}) {
+        for (const OAuthEndpoint* e :
+             {&s.device_code, &s.token, &s.authorize, &s.userinfo, &s.api}) {
             if (e->env.empty()) continue;
             std::string row = "| " + std::string(s.provider) + " | " + std::string(e->purpose) +
                               " | `" + std::string(e->env) + "` | `" + std::string(e->default_url) +
