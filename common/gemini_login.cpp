@@ -211,7 +211,9 @@ bool extract_gemini_client_credentials(std::string_view text, std::string& id,
     constexpr std::string_view kSecretHead = "GOCSPX-";
     id.clear();
     secret.clear();
-    for (std::size_t at = text.find(kIdTail); at != std::string_view::npos && id.empty();
+    // A bundle holds other Google clients too: the secret goes with the id written nearest it.
+    std::vector<std::pair<std::size_t, std::string>> ids, secrets;
+    for (std::size_t at = text.find(kIdTail); at != std::string_view::npos;
          at = text.find(kIdTail, at + 1)) {
         // <digits>-<[a-z0-9]+>.apps.googleusercontent.com
         std::size_t b = at;
@@ -223,14 +225,26 @@ bool extract_gemini_client_credentials(std::string_view text, std::string& id,
         while (d > 0 && text[d - 1] >= '0' && text[d - 1] <= '9')
             --d;
         if (d == dash) continue;
-        id = std::string(text.substr(d, at + kIdTail.size() - d));
+        ids.emplace_back(d, std::string(text.substr(d, at + kIdTail.size() - d)));
     }
-    if (std::size_t at = text.find(kSecretHead); at != std::string_view::npos) {
+    for (std::size_t at = text.find(kSecretHead); at != std::string_view::npos;
+         at = text.find(kSecretHead, at + 1)) {
         std::size_t e = at + kSecretHead.size();
         while (e < text.size() && (std::isalnum(static_cast<unsigned char>(text[e])) ||
                                    text[e] == '_' || text[e] == '-'))
             ++e;
-        if (e > at + kSecretHead.size()) secret = std::string(text.substr(at, e - at));
+        if (e > at + kSecretHead.size()) secrets.emplace_back(at, std::string(text.substr(at, e - at)));
+    }
+    std::size_t best = std::string_view::npos;
+    for (const auto& [ip, iv] : ids) {
+        for (const auto& [sp, sv] : secrets) {
+            std::size_t dist = ip > sp ? ip - sp : sp - ip;
+            if (dist < best) {
+                best = dist;
+                id = iv;
+                secret = sv;
+            }
+        }
     }
     return !id.empty() && !secret.empty();
 }

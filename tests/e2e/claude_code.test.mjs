@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   CODEX_DEPLOYMENT,
   DEPLOYMENTS,
+  GEMINI_DEPLOYMENT,
   FAKE_TEXT,
   MASTER_KEY,
   cleanEnv,
@@ -178,6 +179,40 @@ describe('claude -p -> codex upstream', () => {
     const reasoning = input.find((i) => i.type === 'reasoning');
     assert.ok(reasoning?.encrypted_content?.startsWith('enc-fake-'), `the reasoning item came back: ${JSON.stringify(input).slice(0, 2000)}`);
     assert.equal(reasoning.id, undefined, 'without its id (store:false)');
+  });
+});
+
+// A Gemini API deployment behind Claude Code: Claude Code's real tool list must pass Gemini's
+// schema rules (the fake refuses what Gemini refuses), and a call's thought signature must come
+// back on it next turn.
+describe('claude -p -> gemini api upstream', () => {
+  const dep = GEMINI_DEPLOYMENT;
+  test("text answer, with Claude Code's own tool list cleaned for Gemini", TEST_TIMEOUT, async () => {
+    const since = stack.upstreamCount();
+    const r = await claude('Say hello.', dep.name, ['--output-format', 'json']);
+    assert.equal(r.code, 0, r.where);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.is_error, false, r.where);
+    assert.equal(out.result, FAKE_TEXT, r.where);
+    const ups = chatRequestsSince(since).filter((u) => u.path === dep.upstreamPath);
+    assert.ok(ups.length >= 1, r.where);
+    const decls = ups[0].body.tools?.[0]?.functionDeclarations ?? [];
+    assert.ok(decls.length >= 5, `Claude Code's tools reached Gemini: ${decls.length}\n${r.where}`);
+    assert.equal(ups[0].headers['x-goog-api-key'], 'AIza-e2e-gemini-key');
+  });
+
+  test('tool round trip keeps the call\'s thought signature', TEST_TIMEOUT, async () => {
+    const since = stack.upstreamCount();
+    const r = await claude('[[tool]] go', dep.name, ['--output-format', 'json']);
+    assert.equal(r.code, 0, r.where);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.is_error, false, r.where);
+    assert.ok(String(out.result).startsWith('Tool said: '), `final answer echoes the tool result\n${r.where}`);
+    const ups = chatRequestsSince(since).filter((u) => u.path === dep.upstreamPath);
+    assert.equal(ups.length, 2, `two upstream turns\n${r.where}`);
+    const model = ups[1].body.contents.find((c) => c.role === 'model');
+    const call = model?.parts.find((p) => p.functionCall);
+    assert.ok(call?.thoughtSignature?.startsWith('sig-fake-'), `the signature came back: ${JSON.stringify(model).slice(0, 1000)}`);
   });
 });
 

@@ -37,6 +37,14 @@ export const CODEX_DEPLOYMENT = {
   upstreamPath: '/backend-api/codex/responses',
 };
 
+export const GEMINI_DEPLOYMENT = {
+  label: 'gemini api upstream',
+  name: 'e2e-gemini',
+  upstreamModel: 'gemini-fake-1',
+  upstreamPath: '/v1beta/models/gemini-fake-1:streamGenerateContent',
+};
+export const GEMINI_UPSTREAM_KEY = 'AIza-e2e-gemini-key';
+
 export const DEPLOYMENTS = [
   {
     label: 'anthropic-format upstream',
@@ -203,6 +211,11 @@ model_list:
     litellm_params:
       model: chatgpt/gpt-fake-codex
       api_base: ${base}/backend-api/codex
+  - model_name: e2e-gemini
+    litellm_params:
+      model: gemini/gemini-fake-1
+      api_base: ${base}/v1beta
+      api_key: ${GEMINI_UPSTREAM_KEY}
 general_settings:
   master_key: ${MASTER_KEY}
 `;

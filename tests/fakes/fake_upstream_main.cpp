@@ -4,7 +4,8 @@
 //
 // Prints "PORT <n>" when ready and serves until SIGTERM/SIGINT. Speaks Anthropic Messages on
 // /v1/messages, OpenAI Chat Completions on /v1/chat/completions and /chat/completions, and
-// ChatGPT Codex (Responses, streamed) on /backend-api/codex/responses; what
+// ChatGPT Codex (Responses, streamed) on /backend-api/codex/responses, the Gemini API on
+// /v1beta/models/{model}:generateContent and :streamGenerateContent; what
 // it answers is decided by markers in the last message ([[tool]], [[error429]], [[error500]],
 // [[context]]) or by the last message being a tool result. Links only httplib and RapidJSON.
 
@@ -365,6 +366,157 @@ FakeReply codex_reply(const RecordedRequest& req) {
     return r;
 }
 
+// A schema keyword Gemini refuses in function declarations, anywhere in `schema` but in the
+// names of `properties`; empty when there is none.
+std::string refused_keyword(const rapidjson::Value& schema) {
+    static const char* const kRefused[] = {"$schema",
+                                           "additionalProperties",
+                                           "propertyNames",
+                                           "exclusiveMinimum",
+                                           "exclusiveMaximum",
+                                           "const",
+                                           "examples",
+                                           "$ref",
+                                           "$defs",
+                                           "patternProperties"};
+    if (schema.IsArray()) {
+        for (const auto& e : schema.GetArray())
+            if (std::string k = refused_keyword(e); !k.empty()) return k;
+        return {};
+    }
+    if (!schema.IsObject()) return {};
+    for (const auto& m : schema.GetObject()) {
+        std::string key = m.name.GetString();
+        for (const char* r : kRefused)
+            if (key == r) return key;
+        if (key == "properties" && m.value.IsObject()) {
+            for (const auto& p : m.value.GetObject())
+                if (std::string k = refused_keyword(p.value); !k.empty()) return k;
+        } else if (std::string k = refused_keyword(m.value); !k.empty()) {
+            return k;
+        }
+    }
+    return {};
+}
+
+// The Gemini API (/v1beta/models/{model}:generateContent | :streamGenerateContent): the key
+// header, Gemini's schema rules, and thought signatures that must come back on replayed calls.
+FakeReply gemini_reply(const RecordedRequest& req) {
+    auto refuse = [](int status, const std::string& message) {
+        FakeReply r;
+        r.status = status;
+        r.body = R"({"error":{"code":)" + std::to_string(status) + R"(,"message":)" +
+                 json_quoted(message) + R"(,"status":"INVALID_ARGUMENT"}})";
+        return r;
+    };
+    if (req.header("x-goog-api-key") != "AIza-e2e-gemini-key")
+        return refuse(400, "API key not valid.");
+    rapidjson::Document doc;
+    doc.Parse(req.body.data(), req.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) return refuse(400, "Invalid JSON payload");
+    const rapidjson::Value* contents = member(doc, "contents");
+    if (!contents || !contents->IsArray() || contents->Empty())
+        return refuse(400, "contents is not specified");
+    std::string first_tool;
+    if (const rapidjson::Value* tools = member(doc, "tools"); tools && tools->IsArray()) {
+        for (const auto& t : tools->GetArray()) {
+            const rapidjson::Value* decls = member(t, "functionDeclarations");
+            if (!decls || !decls->IsArray()) continue;
+            for (const auto& d : decls->GetArray()) {
+                if (first_tool.empty()) first_tool = string_member(d, "name");
+                const rapidjson::Value* schema = member(d, "parametersJsonSchema");
+                if (!schema) schema = member(d, "parameters");
+                if (!schema) continue;
+                if (std::string k = refused_keyword(*schema); !k.empty()) {
+                    return refuse(400,
+                                  "Invalid JSON payload received. Unknown name \"" + k +
+                                      "\" at 'tools[0].function_declarations': Cannot find field.");
+                }
+            }
+        }
+    }
+    // Replayed calls must bring their signature back (Gemini 3).
+    for (const auto& c : contents->GetArray()) {
+        if (string_member(c, "role") != "model") continue;
+        const rapidjson::Value* parts = member(c, "parts");
+        if (!parts || !parts->IsArray()) continue;
+        for (const auto& p : parts->GetArray()) {
+            if (member(p, "functionCall") &&
+                string_member(p, "thoughtSignature").rfind("sig-fake-", 0) != 0) {
+                return refuse(
+                    400, "Function call is missing a thought_signature in functionCall parts.");
+            }
+        }
+    }
+    const rapidjson::Value& last = (*contents)[contents->Size() - 1];
+    std::string text = kDefaultText;
+    bool call = false;
+    if (const rapidjson::Value* parts = member(last, "parts"); parts && parts->IsArray()) {
+        for (const auto& p : parts->GetArray()) {
+            if (const rapidjson::Value* fr = member(p, "functionResponse")) {
+                const rapidjson::Value* resp = member(*fr, "response");
+                std::string out;
+                if (resp && resp->IsObject()) {
+                    for (const char* k : {"output", "error", "result"})
+                        if (member(*resp, k)) out = text_of(*member(*resp, k));
+                }
+                text = "Tool said: " + out;
+            } else if (string_member(p, "text").find("[[tool]]") != std::string::npos) {
+                call = !first_tool.empty();
+                if (!call) text = "no tools given";
+            }
+        }
+    }
+    unsigned n = ++g_reply_counter;
+    int prompt = std::max<int>(1, static_cast<int>(req.body.size() / 4));
+    std::string usage = R"("usageMetadata":{"promptTokenCount":)" + std::to_string(prompt) +
+                        R"(,"candidatesTokenCount":12,"totalTokenCount":)" +
+                        std::to_string(prompt + 12) + "}";
+    std::vector<std::string> chunks;
+    if (call) {
+        chunks.push_back(
+            R"({"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":)" +
+            json_quoted(first_tool) + R"(,"args":)" + kToolInput +
+            R"(},"thoughtSignature":"sig-fake-)" + std::to_string(n) +
+            R"("}]},"finishReason":"STOP","index":0}],)" + usage +
+            R"(,"modelVersion":"gemini-fake-1"})");
+    } else {
+        auto pieces = litellm::test::split_utf8(text, 5);
+        for (std::size_t i = 0; i < pieces.size(); ++i) {
+            bool end = i + 1 == pieces.size();
+            chunks.push_back(R"({"candidates":[{"content":{"role":"model","parts":[{"text":)" +
+                             json_quoted(pieces[i]) + "}]}" +
+                             (end ? R"(,"finishReason":"STOP")" : "") + R"(,"index":0}])" +
+                             (end ? "," + usage : std::string()) +
+                             R"(,"modelVersion":"gemini-fake-1"})");
+        }
+    }
+    FakeReply r;
+    if (req.path.find(":streamGenerateContent") != std::string::npos) {
+        r.content_type = "text/event-stream";
+        for (auto& c : chunks)
+            r.chunks.push_back("data: " + c + "\r\n\r\n");
+        return r;
+    }
+    // Whole: the parts of every chunk in one candidate.
+    std::string parts;
+    for (const auto& c : chunks) {
+        rapidjson::Document d;
+        d.Parse(c.data(), c.size());
+        for (const auto& p : d["candidates"][0]["content"]["parts"].GetArray()) {
+            rapidjson::StringBuffer sb;
+            rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+            p.Accept(w);
+            if (!parts.empty()) parts += ',';
+            parts += sb.GetString();
+        }
+    }
+    r.body = R"({"candidates":[{"content":{"role":"model","parts":[)" + parts +
+             R"(]},"finishReason":"STOP","index":0}],)" + usage +
+             R"(,"modelVersion":"gemini-fake-1"})";
+    return r;
+}
+
 FakeReply count_tokens_reply(const RecordedRequest& req) {
     rapidjson::Document doc;
     doc.Parse(req.body.data(), req.body.size());
@@ -399,6 +551,9 @@ FakeReply route(const RecordedRequest& req) {
         }
         if (p == "/v1/messages/count_tokens") return count_tokens_reply(req);
         if (p == "/backend-api/codex/responses") return codex_reply(req);
+        if (p.rfind("/v1beta/models/", 0) == 0 && p.find(":") != std::string::npos) {
+            return gemini_reply(req);
+        }
     }
     if ((req.method == "GET" || req.method == "HEAD") && (p == "/v1/models" || p == "/models")) {
         return models_reply();

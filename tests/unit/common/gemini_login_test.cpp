@@ -52,6 +52,13 @@ TEST(GeminiCredentials, ExtractedFromSourceOrBundleText) {
         id, secret));
     EXPECT_EQ(id, "681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com");
     EXPECT_EQ(secret, "GOCSPX-abc_DEF-123");
+    // A bundle with another Google client first: the secret's own id is taken.
+    EXPECT_TRUE(extract_gemini_client_credentials(
+        "a='764086051850-other.apps.googleusercontent.com';" + std::string(5000, ' ') +
+            "b='681255809395-mine.apps.googleusercontent.com',c='GOCSPX-mine'",
+        id, secret));
+    EXPECT_EQ(id, "681255809395-mine.apps.googleusercontent.com");
+    EXPECT_EQ(secret, "GOCSPX-mine");
     EXPECT_FALSE(extract_gemini_client_credentials("GOCSPX-only", id, secret));
     EXPECT_FALSE(extract_gemini_client_credentials("x.apps.googleusercontent.com", id, secret));
 }
