@@ -328,6 +328,16 @@ std::optional<TokenSnapshot> TokenStore::after_unauthorized(std::string_view pro
     return s;
 }
 
+void TokenStore::refused(std::string_view provider, std::uint64_t generation,
+                         const std::string& reason) {
+    Credential* c = find(provider);
+    if (!c) return;
+    std::lock_guard lock(m_mutex);
+    if (c->generation != generation) return;  // newer tokens arrived meanwhile
+    c->last_error = reason;
+    set_state_locked(*c, CredentialState::kLoginNeeded, reason);
+}
+
 StoreResult TokenStore::refresh(std::string_view provider) {
     Credential* c = find(provider);
     if (!c) return {false, true, fmt::format("'{}' has no OAuth login", provider)};

@@ -110,6 +110,10 @@ class TokenStore {
 
     /// After an upstream 401 on a token of `generation`: adopts a newer file (another program
     /// may have rotated it) or refreshes once. Returns the token to retry with, or nullopt.
+    /// The upstream refused the account of token `generation` for good (`reason`, shown by
+    /// auth.status): the credential is "login needed" until new tokens arrive.
+    void refused(std::string_view provider, std::uint64_t generation, const std::string& reason);
+
     std::optional<TokenSnapshot> after_unauthorized(std::string_view provider,
                                                     std::uint64_t generation);
 

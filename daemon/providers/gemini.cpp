@@ -165,6 +165,7 @@ class GeminiCli final : public GeminiBase {
             // The token is good but Google will not serve it: no retry helps, the next
             // deployment may.
             e.kind = wire::ErrorKind::kPermission;
+            e.login_refused = true;
             const OAuthSpec* spec = find_oauth_spec("gemini_cli");
             e.message = "Google refused this Gemini CLI login for Code Assist (" + e.message + ")" +
                         (spec ? "; " + retired_tier_hint(*spec) : std::string());

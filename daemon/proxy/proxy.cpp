@@ -861,6 +861,10 @@ void Proxy::handle_generate(const http::Request& req, http::Response& res,
                     continue;
                 }
             }
+            if (r.error.login_refused && m_tokens && call.token.generation != 0) {
+                // The account itself is refused: no request goes there until a new login.
+                m_tokens->refused(d.provider, call.token.generation, r.error.message);
+            }
             bool cooled = cooldowns.record_failure(key, outcome, r.error.retry_after_s, policy);
             if (cls == router::FailureClass::kCredentials) {
                 tried.push_back(fmt::format("{}: {}", d.model, outcome));

@@ -255,6 +255,9 @@ struct Error {
     /// A plan's usage quota is spent (not a per-minute limit): the cooldown may end early when
     /// the quota source says there is room again.
     bool quota_exhausted = false;
+    /// The upstream took the OAuth token but will not serve its account (Code Assist's
+    /// ineligible tier): a new login is needed, not a retry.
+    bool login_refused = false;
 };
 
 /// One canonical stream event. Block indexes are dense from 0 in the order blocks open.

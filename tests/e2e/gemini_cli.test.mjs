@@ -1,6 +1,7 @@
 // The Gemini CLI (`gemini -p`, the pinned @google/gemini-cli package, API-key mode with
-// GOOGLE_GEMINI_BASE_URL) against litellmd's Gemini API, through the Anthropic-format and the
-// OpenAI-chat deployment of the fake upstream.
+// GOOGLE_GEMINI_BASE_URL) against litellmd's Gemini API, through the Anthropic-format, the
+// OpenAI-chat and the Gemini API deployment of the fake upstream (the last one decoded and
+// re-encoded, its tool schemas cleaned on the way).
 
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { DEPLOYMENTS, FAKE_TEXT, MASTER_KEY, cleanEnv, runBounded, startStack } from './helpers.mjs';
+import {
+  DEPLOYMENTS,
+  FAKE_TEXT,
+  GEMINI_DEPLOYMENT,
+  MASTER_KEY,
+  cleanEnv,
+  runBounded,
+  startStack,
+} from './helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const GEMINI = path.join(HERE, 'node_modules', '.bin', 'gemini');
@@ -57,7 +66,7 @@ async function gemini(prompt, model) {
   return { ...r, where };
 }
 
-for (const dep of DEPLOYMENTS) {
+for (const dep of [...DEPLOYMENTS, GEMINI_DEPLOYMENT]) {
   describe(`gemini -p -> ${dep.label}`, () => {
     test('a prompt is answered through /v1beta/models/{model}:streamGenerateContent', TEST_TIMEOUT, async () => {
       const since = stack.upstreamCount();

@@ -3,9 +3,11 @@
 // (the key header); Anthropic and OpenAI clients over a two-turn loop with parallel calls; a
 // Gemini client (the Gemini CLI's requests) to an Anthropic upstream.
 
+#include <chrono>
 #include <ctime>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -337,6 +339,36 @@ TEST_F(Gemini, ARefusedLoginFallsBackAndSaysWhy) {
     std::string reasons = json_stringify(cd);
     EXPECT_NE(reasons.find("UNSUPPORTED_CLIENT"), std::string::npos) << reasons;
     EXPECT_NE(reasons.find("Standard or Enterprise"), std::string::npos) << reasons;
+    // The login is "login needed" now: the next request does not try it, and auth status says
+    // why; a new login brings it back.
+    auto status = run_ctl(m_home, {"auth", "status", "--json"});
+    EXPECT_NE(status.out.find("login_needed"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("UNSUPPORTED_CLIENT"), std::string::npos) << status.out;
+    ASSERT_EQ(run_ctl(m_home, {"cooldowns", "reset"}).exit_code, 0);  // only the state skips
+    std::size_t before = m_ca.requests().size();
+    const char* body =
+        R"({"model":"gem","max_tokens":50,"messages":[{"role":"user","content":"again"}]})";
+    auto skipped = post("/v1/messages", body);
+    ASSERT_TRUE(skipped);
+    EXPECT_NE(skipped->body.find("from the backup"), std::string::npos);
+    EXPECT_EQ(m_ca.requests().size(), before);
+    // A new login (new tokens in the file) is tried again.
+    long long exp = static_cast<long long>(std::time(nullptr)) + 3600;
+    m_home.write("auth.gemini_cli.json",
+                 "{\"access_token\":\"ya29.new-login\",\"refresh_token\":\"1//rt2\","
+                 "\"project_id\":\"proj-123\",\"expires_at\":" +
+                     std::to_string(exp) + "}\n");
+    bool tried = false;
+    for (int i = 0; i < 100 && !tried; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::string s = run_ctl(m_home, {"auth", "status", "--json"}).out;
+        tried = s.find("login_needed") == std::string::npos;
+    }
+    ASSERT_TRUE(tried);
+    ASSERT_EQ(run_ctl(m_home, {"cooldowns", "reset"}).exit_code, 0);
+    auto retried = post("/v1/messages", body);
+    ASSERT_TRUE(retried);
+    EXPECT_EQ(m_ca.requests().size(), before + 1);
 }
 
 // The Gemini CLI's requests (model in the path, key in x-goog-api-key) reach any upstream.
