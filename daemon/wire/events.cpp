@@ -1,5 +1,7 @@
 #include "daemon/wire/events.hpp"
 
+#include "daemon/wire/json_util.hpp"
+
 namespace litellm::wire {
 
 // The events a whole response would have streamed, for upstreams that ignore `stream:true`.
@@ -135,7 +137,8 @@ void EventAggregator::add(const StreamEvent& e) {
     }
     if (e.kind == K::kMessageStop) {
         for (Block& b : m_response.content) {
-            if (b.type == BlockType::kToolUse && b.input_json.empty()) b.input_json = "{}";
+            // Arguments streamed as text are written raw into whole answers: an object, or {}.
+            if (b.type == BlockType::kToolUse) b.input_json = object_json_or_empty(b.input_json);
         }
     }
 }

@@ -356,6 +356,12 @@ void write_element(JsonWriter& w, element e) {
 
 }  // namespace
 
+std::string object_json_or_empty(std::string_view text) {
+    element parsed;
+    if (text.empty() || !parse_json(text, parsed, nullptr, 1) || !parsed.is_object()) return "{}";
+    return to_json_text(parsed);
+}
+
 std::string to_json_text(element e) {
     thread_local JsonOut sb;
     sb.Clear();

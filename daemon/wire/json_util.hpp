@@ -44,7 +44,8 @@ class JsonOut {
     void Pop(std::size_t n) { m_len -= n; }
     /// Appends `n` bytes.
     void append(const char* data, std::size_t n) {
-        if (n >= kStep) {  // long: straight after what was written, never zero-filled first
+        if (n == 0) return;  // an empty view may have no data pointer (memcpy wants one)
+        if (n >= kStep) {    // long: straight after what was written, never zero-filled first
             m_buf.resize(m_len);
             m_buf.append(data, n);
             m_len = m_buf.size();
@@ -56,7 +57,7 @@ class JsonOut {
     void append_quoted(const char* data, std::size_t n) {
         char* p = Push(n + 2);
         p[0] = '"';
-        std::memcpy(p + 1, data, n);
+        if (n > 0) std::memcpy(p + 1, data, n);
         p[n + 1] = '"';
     }
     /// The bytes written (not NUL-terminated).
@@ -216,6 +217,11 @@ simdjson::dom::array as_array(element e);
 
 /// Minified JSON text of an element.
 std::string to_json_text(element e);
+
+/// The JSON object `text` holds, minified; "{}" when it holds none. Tool arguments travel as
+/// text in some formats and as raw JSON in others, so text from a client or an upstream is
+/// checked here before any encoder writes it raw. Uses parser slot 1.
+std::string object_json_or_empty(std::string_view text);
 
 /// Writes a string value.
 inline void write_string(JsonWriter& w, std::string_view s) {

@@ -820,12 +820,9 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
                     b.id = std::string(get_string(c, "id").value_or(""));
                     if (auto fn = get_field(c, "function")) {
                         b.name = std::string(get_string(*fn, "name").value_or(""));
-                        std::string_view args = get_string(*fn, "arguments").value_or("");
-                        element parsed;
                         // Arguments must be an object for Anthropic; repair to {} otherwise.
-                        b.input_json = parse_json(args, parsed, nullptr, 1) && parsed.is_object()
-                                           ? to_json_text(parsed)
-                                           : "{}";
+                        b.input_json =
+                            object_json_or_empty(get_string(*fn, "arguments").value_or(""));
                     }
                     msg.blocks.push_back(std::move(b));
                 }
@@ -1197,11 +1194,7 @@ bool decode_response(std::string_view body, Response& out, std::string* error) {
             if (b.id.empty()) b.id = "call_" + std::to_string(n);
             if (auto fn = get_field(c, "function")) {
                 b.name = std::string(get_string(*fn, "name").value_or(""));
-                std::string_view args = get_string(*fn, "arguments").value_or("");
-                element parsed;
-                b.input_json = parse_json(args, parsed, nullptr, 1) && parsed.is_object()
-                                   ? to_json_text(parsed)
-                                   : "{}";
+                b.input_json = object_json_or_empty(get_string(*fn, "arguments").value_or(""));
             }
             out.content.push_back(std::move(b));
             ++n;

@@ -980,8 +980,8 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
             b.type = BlockType::kToolUse;
             b.id = std::string(get_string(item, "call_id").value_or(""));
             b.name = std::string(get_string(item, "name").value_or(""));
-            std::string_view args = get_string(item, "arguments").value_or("{}");
-            b.input_json = args.empty() ? "{}" : std::string(args);
+            // Written raw by other formats' encoders: it must be an object.
+            b.input_json = object_json_or_empty(get_string(item, "arguments").value_or(""));
             message_for(out, Role::kAssistant).blocks.push_back(std::move(b));
         } else if (type == "function_call_output") {
             Block b;

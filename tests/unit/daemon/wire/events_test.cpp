@@ -82,6 +82,37 @@ TEST(EventAggregator, GathersARealStreamAndKeepsItsError) {
 
 // Defect 7's return path: a structured output asked for with a forced tool comes back as the
 // text the client asked for, whole and streamed.
+// Arguments an upstream streamed as text become raw JSON in a whole answer: what is not one
+// object is {} (found by fuzz_codecs: a garbled argument stream broke the answer's JSON).
+TEST(EventAggregator, ToolInputThatIsNotAnObjectBecomesEmpty) {
+    EventAggregator agg;
+    StreamEvent start;
+    start.kind = StreamEvent::Kind::kMessageStart;
+    agg.add(start);
+    for (int i = 0; i < 2; ++i) {
+        StreamEvent open;
+        open.kind = StreamEvent::Kind::kBlockStart;
+        open.index = i;
+        open.block_type = BlockType::kToolUse;
+        open.id = "t" + std::to_string(i);
+        open.name = "f";
+        agg.add(open);
+        StreamEvent args;
+        args.kind = StreamEvent::Kind::kDelta;
+        args.index = i;
+        args.delta_type = StreamEvent::DeltaType::kInputJson;
+        args.text = i == 0 ? R"({"a": 1})" : R"({"a":)";
+        agg.add(args);
+    }
+    StreamEvent stop;
+    stop.kind = StreamEvent::Kind::kMessageStop;
+    agg.add(stop);
+    Response r = agg.response();
+    ASSERT_EQ(r.content.size(), 2u);
+    EXPECT_EQ(r.content[0].input_json, R"({"a":1})");
+    EXPECT_EQ(r.content[1].input_json, "{}");
+}
+
 TEST(StructuredOutputUnwrap, TheForcedToolBecomesTheTextAnswer) {
     Response r;
     Block use;

@@ -48,6 +48,18 @@ std::string fast_array(const std::vector<std::string>& values) {
     return std::string(sb.GetString(), sb.GetSize());
 }
 
+// Found by fuzz_codecs: an empty Text view has no data pointer, and copying it must not pass
+// that null to memcpy (undefined behaviour, even for zero bytes).
+TEST(JsonWriterText, AnEmptyViewWritesAnEmptyString) {
+    JsonOut sb;
+    JsonWriter w(sb);
+    w.StartArray();
+    w.text(Text::json_view(std::string_view()));
+    w.text(Text(std::string_view()));
+    w.EndArray();
+    EXPECT_EQ(std::string(sb.view()), R"(["",""])");
+}
+
 TEST(JsonWriterFastString, MatchesTheReferenceForEveryByte) {
     std::vector<std::string> values;
     for (int c = 1; c < 256; ++c)

@@ -288,5 +288,27 @@ TEST(ResponsesClient, PassthroughBytesLoseOnlyForeignReasoning) {
     EXPECT_TRUE(bool_at(b, "/stream"));
 }
 
+// Found by fuzz_codecs: a client's function_call arguments are text, and other formats write
+// tool input raw, so text that is not one JSON object must not reach their bodies (it broke the
+// JSON, and could have added members such as a second "model").
+TEST(ResponsesClient, ArgumentsThatAreNotAnObjectBecomeEmpty) {
+    for (const char* args : {R"({{{{)", R"({}}],"model":"other","x":[{)", "[1]", ""}) {
+        Request r;
+        std::string error;
+        ASSERT_TRUE(openai_responses::decode_request(
+            std::string(
+                R"({"model":"m","input":[{"role":"user","content":"q"},{"type":"function_call","call_id":"c","name":"f","arguments":)") +
+                json_quote(args) +
+                R"(},{"type":"function_call_output","call_id":"c","output":"o"}]})",
+            r, &error))
+            << error;
+        EXPECT_EQ(r.messages.at(1).blocks.at(0).input_json, "{}") << args;
+        EncodeOptions o;
+        o.model = "m";
+        auto body = parse(anthropic::encode_request(r, o));
+        EXPECT_EQ(str_at(body, "/model"), "m");
+    }
+}
+
 }  // namespace
 }  // namespace litellm::wire
