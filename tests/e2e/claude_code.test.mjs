@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   CODEX_DEPLOYMENT,
   DEPLOYMENTS,
+  GEMINI_CLI_DEPLOYMENT,
   GEMINI_DEPLOYMENT,
   FAKE_TEXT,
   MASTER_KEY,
@@ -185,8 +186,7 @@ describe('claude -p -> codex upstream', () => {
 // A Gemini API deployment behind Claude Code: Claude Code's real tool list must pass Gemini's
 // schema rules (the fake refuses what Gemini refuses), and a call's thought signature must come
 // back on it next turn.
-describe('claude -p -> gemini api upstream', () => {
-  const dep = GEMINI_DEPLOYMENT;
+for (const dep of [GEMINI_DEPLOYMENT, GEMINI_CLI_DEPLOYMENT]) describe(`claude -p -> ${dep.label}`, () => {
   test("text answer, with Claude Code's own tool list cleaned for Gemini", TEST_TIMEOUT, async () => {
     const since = stack.upstreamCount();
     const r = await claude('Say hello.', dep.name, ['--output-format', 'json']);
@@ -196,9 +196,16 @@ describe('claude -p -> gemini api upstream', () => {
     assert.equal(out.result, FAKE_TEXT, r.where);
     const ups = chatRequestsSince(since).filter((u) => u.path === dep.upstreamPath);
     assert.ok(ups.length >= 1, r.where);
-    const decls = ups[0].body.tools?.[0]?.functionDeclarations ?? [];
+    const request = ups[0].body.request ?? ups[0].body;  // Code Assist wraps it
+    const decls = request.tools?.[0]?.functionDeclarations ?? [];
     assert.ok(decls.length >= 5, `Claude Code's tools reached Gemini: ${decls.length}\n${r.where}`);
-    assert.equal(ups[0].headers['x-goog-api-key'], 'AIza-e2e-gemini-key');
+    if (dep === GEMINI_CLI_DEPLOYMENT) {
+      assert.equal(ups[0].body.project, 'e2e-project');
+      assert.equal(ups[0].body.model, 'gemini-fake-1');
+      assert.equal(ups[0].headers.authorization, 'Bearer e2e-gemini-cli-access');
+    } else {
+      assert.equal(ups[0].headers['x-goog-api-key'], 'AIza-e2e-gemini-key');
+    }
   });
 
   test('tool round trip keeps the call\'s thought signature', TEST_TIMEOUT, async () => {
@@ -210,7 +217,7 @@ describe('claude -p -> gemini api upstream', () => {
     assert.ok(String(out.result).startsWith('Tool said: '), `final answer echoes the tool result\n${r.where}`);
     const ups = chatRequestsSince(since).filter((u) => u.path === dep.upstreamPath);
     assert.equal(ups.length, 2, `two upstream turns\n${r.where}`);
-    const model = ups[1].body.contents.find((c) => c.role === 'model');
+    const model = (ups[1].body.request ?? ups[1].body).contents.find((c) => c.role === 'model');
     const call = model?.parts.find((p) => p.functionCall);
     assert.ok(call?.thoughtSignature?.startsWith('sig-fake-'), `the signature came back: ${JSON.stringify(model).slice(0, 1000)}`);
   });

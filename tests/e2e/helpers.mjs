@@ -44,6 +44,12 @@ export const GEMINI_DEPLOYMENT = {
   upstreamPath: '/v1beta/models/gemini-fake-1:streamGenerateContent',
 };
 export const GEMINI_UPSTREAM_KEY = 'AIza-e2e-gemini-key';
+export const GEMINI_CLI_DEPLOYMENT = {
+  label: 'gemini code assist upstream',
+  name: 'e2e-gemini-cli',
+  upstreamModel: 'gemini-fake-1',
+  upstreamPath: '/v1internal:streamGenerateContent',
+};
 
 export const DEPLOYMENTS = [
   {
@@ -216,6 +222,10 @@ model_list:
       model: gemini/gemini-fake-1
       api_base: ${base}/v1beta
       api_key: ${GEMINI_UPSTREAM_KEY}
+  - model_name: e2e-gemini-cli
+    litellm_params:
+      model: gemini-cli/gemini-fake-1
+      api_base: ${base}/v1internal
 general_settings:
   master_key: ${MASTER_KEY}
 `;
@@ -313,6 +323,19 @@ export async function startStack() {
         account_id: 'e2e-account',
         expires_at: expires,
         last_refresh: expires - 3600,
+      }),
+      { mode: 0o600 },
+    );
+
+    // A Google login with its Code Assist project, as `litellmctl auth gemini` leaves it.
+    writeFileSync(
+      path.join(home, 'auth.gemini_cli.json'),
+      JSON.stringify({
+        access_token: 'e2e-gemini-cli-access',
+        refresh_token: 'e2e-gemini-cli-refresh',
+        project_id: 'e2e-project',
+        email: 'e2e@example.com',
+        expires_at: expires,
       }),
       { mode: 0o600 },
     );

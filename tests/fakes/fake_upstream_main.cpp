@@ -5,7 +5,8 @@
 // Prints "PORT <n>" when ready and serves until SIGTERM/SIGINT. Speaks Anthropic Messages on
 // /v1/messages, OpenAI Chat Completions on /v1/chat/completions and /chat/completions, and
 // ChatGPT Codex (Responses, streamed) on /backend-api/codex/responses, the Gemini API on
-// /v1beta/models/{model}:generateContent and :streamGenerateContent; what
+// /v1beta/models/{model}:generateContent and :streamGenerateContent, and Google Code Assist
+// (the same inside its envelope) on /v1internal:generateContent and :streamGenerateContent; what
 // it answers is decided by markers in the last message ([[tool]], [[error429]], [[error500]],
 // [[context]]) or by the last message being a tool result. Links only httplib and RapidJSON.
 
@@ -401,7 +402,7 @@ std::string refused_keyword(const rapidjson::Value& schema) {
 
 // The Gemini API (/v1beta/models/{model}:generateContent | :streamGenerateContent): the key
 // header, Gemini's schema rules, and thought signatures that must come back on replayed calls.
-FakeReply gemini_reply(const RecordedRequest& req) {
+FakeReply gemini_reply(const RecordedRequest& req, bool code_assist = false) {
     auto refuse = [](int status, const std::string& message) {
         FakeReply r;
         r.status = status;
@@ -409,11 +410,27 @@ FakeReply gemini_reply(const RecordedRequest& req) {
                  json_quoted(message) + R"(,"status":"INVALID_ARGUMENT"}})";
         return r;
     };
-    if (req.header("x-goog-api-key") != "AIza-e2e-gemini-key")
-        return refuse(400, "API key not valid.");
+    rapidjson::Document envelope;
     rapidjson::Document doc;
-    doc.Parse(req.body.data(), req.body.size());
-    if (doc.HasParseError() || !doc.IsObject()) return refuse(400, "Invalid JSON payload");
+    if (code_assist) {
+        // Code Assist: a Google login's token, and the request inside the envelope.
+        if (req.header("Authorization") != "Bearer e2e-gemini-cli-access") {
+            return refuse(401, "Request had invalid authentication credentials.");
+        }
+        envelope.Parse(req.body.data(), req.body.size());
+        if (envelope.HasParseError() || !envelope.IsObject() || !member(envelope, "request") ||
+            string_member(envelope, "project") != "e2e-project" ||
+            string_member(envelope, "model").empty()) {
+            return refuse(400, "Invalid Code Assist envelope");
+        }
+        doc.CopyFrom(*member(envelope, "request"), doc.GetAllocator());
+    } else {
+        if (req.header("x-goog-api-key") != "AIza-e2e-gemini-key") {
+            return refuse(400, "API key not valid.");
+        }
+        doc.Parse(req.body.data(), req.body.size());
+        if (doc.HasParseError() || !doc.IsObject()) return refuse(400, "Invalid JSON payload");
+    }
     const rapidjson::Value* contents = member(doc, "contents");
     if (!contents || !contents->IsArray() || contents->Empty())
         return refuse(400, "contents is not specified");
@@ -491,11 +508,14 @@ FakeReply gemini_reply(const RecordedRequest& req) {
                              R"(,"modelVersion":"gemini-fake-1"})");
         }
     }
+    auto wrap = [&](const std::string& c) {
+        return code_assist ? R"({"response":)" + c + R"(,"traceId":"fake-trace"})" : c;
+    };
     FakeReply r;
     if (req.path.find(":streamGenerateContent") != std::string::npos) {
         r.content_type = "text/event-stream";
         for (auto& c : chunks)
-            r.chunks.push_back("data: " + c + "\r\n\r\n");
+            r.chunks.push_back("data: " + wrap(c) + "\r\n\r\n");
         return r;
     }
     // Whole: the parts of every chunk in one candidate.
@@ -511,9 +531,9 @@ FakeReply gemini_reply(const RecordedRequest& req) {
             parts += sb.GetString();
         }
     }
-    r.body = R"({"candidates":[{"content":{"role":"model","parts":[)" + parts +
-             R"(]},"finishReason":"STOP","index":0}],)" + usage +
-             R"(,"modelVersion":"gemini-fake-1"})";
+    r.body = wrap(R"({"candidates":[{"content":{"role":"model","parts":[)" + parts +
+                  R"(]},"finishReason":"STOP","index":0}],)" + usage +
+                  R"(,"modelVersion":"gemini-fake-1"})");
     return r;
 }
 
@@ -553,6 +573,9 @@ FakeReply route(const RecordedRequest& req) {
         if (p == "/backend-api/codex/responses") return codex_reply(req);
         if (p.rfind("/v1beta/models/", 0) == 0 && p.find(":") != std::string::npos) {
             return gemini_reply(req);
+        }
+        if (p == "/v1internal:streamGenerateContent" || p == "/v1internal:generateContent") {
+            return gemini_reply(req, /*code_assist=*/true);
         }
     }
     if ((req.method == "GET" || req.method == "HEAD") && (p == "/v1/models" || p == "/models")) {
