@@ -143,4 +143,67 @@ void EventAggregator::add(const StreamEvent& e) {
     }
 }
 
+void EventEmitter::start(const std::string& message_id, const std::string& model) {
+    if (m_started) return;
+    m_started = true;
+    StreamEvent e;
+    e.kind = StreamEvent::Kind::kMessageStart;
+    e.message_id = message_id;
+    e.model = model;
+    m_out->push_back(std::move(e));
+}
+
+int EventEmitter::open(BlockType type, const std::string& id, const std::string& name) {
+    int index = m_next_block++;
+    StreamEvent e;
+    e.kind = StreamEvent::Kind::kBlockStart;
+    e.block_type = type;
+    e.index = index;
+    e.id = id;
+    e.name = name;
+    m_out->push_back(std::move(e));
+    return index;
+}
+
+void EventEmitter::delta(int block, StreamEvent::DeltaType type, std::string_view text) {
+    StreamEvent e;
+    e.kind = StreamEvent::Kind::kDelta;
+    e.index = block;
+    e.delta_type = type;
+    e.text = std::string(text);
+    m_out->push_back(std::move(e));
+}
+
+void EventEmitter::close(int block) {
+    StreamEvent e;
+    e.kind = StreamEvent::Kind::kBlockStop;
+    e.index = block;
+    m_out->push_back(std::move(e));
+}
+
+void EventEmitter::end(StopReason stop, const Usage& usage) {
+    StreamEvent d;
+    d.kind = StreamEvent::Kind::kMessageDelta;
+    d.stop_reason = stop;
+    d.usage = usage;
+    m_out->push_back(std::move(d));
+    StreamEvent s;
+    s.kind = StreamEvent::Kind::kMessageStop;
+    m_out->push_back(std::move(s));
+}
+
+void EventEmitter::error(ErrorKind kind, std::string message) {
+    Error e;
+    e.kind = kind;
+    e.message = std::move(message);
+    error(std::move(e));
+}
+
+void EventEmitter::error(Error error) {
+    StreamEvent e;
+    e.kind = StreamEvent::Kind::kError;
+    e.error = std::move(error);
+    m_out->push_back(std::move(e));
+}
+
 }  // namespace litellm::wire

@@ -3,6 +3,8 @@
 // is re-told as events, and an upstream that always streams (Codex) is gathered into a whole
 // response for a client that asked for one.
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/wire/model.hpp"
@@ -11,6 +13,34 @@ namespace litellm::wire {
 
 /// The events a whole response would have streamed (dense block indexes from 0).
 std::vector<StreamEvent> response_to_events(const Response& response);
+
+/// What a stream decoder appends canonical events with: one message_start, blocks with dense
+/// indexes from 0, deltas, and the closing message_delta + message_stop. The decoder points it
+/// at the output of each feed (bind), and at nothing between feeds.
+class EventEmitter {
+  public:
+    void bind(std::vector<StreamEvent>* out) { m_out = out; }
+    /// message_start, once: later calls do nothing.
+    void start(const std::string& message_id, const std::string& model);
+    bool started() const { return m_started; }
+    /// Opens a block; returns its index.
+    int open(BlockType type, const std::string& id = {}, const std::string& name = {});
+    void delta(int block, StreamEvent::DeltaType type, std::string_view text);
+    void close(int block);
+    /// message_delta with `stop` and `usage`, then message_stop.
+    void end(StopReason stop, const Usage& usage);
+    /// An in-band error event.
+    void error(Error error);
+    /// An in-band error event of `kind` saying `message`.
+    void error(ErrorKind kind, std::string message);
+    /// How many blocks were opened.
+    int blocks() const { return m_next_block; }
+
+  private:
+    std::vector<StreamEvent>* m_out = nullptr;
+    int m_next_block = 0;
+    bool m_started = false;
+};
 
 /// Gathers a stream's events into the whole response they tell.
 class EventAggregator {

@@ -222,12 +222,6 @@ void clean_node(rapidjson::Value& v, rapidjson::Document::AllocatorType& a, int 
 
 // ---- shared bits ----------------------------------------------------------------------------
 
-std::int64_t now_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 Usage decode_usage(element u) {
     Usage out;
     std::int64_t prompt = get_int(u, "promptTokenCount").value_or(0) +
@@ -734,36 +728,32 @@ class Decoder final : public StreamDecoder {
     Decoder() : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
 
     void feed(std::string_view bytes, std::vector<StreamEvent>& out) override {
-        m_out = &out;
+        m_emit.bind(&out);
         m_parser.feed(bytes);
-        m_out = nullptr;
+        m_emit.bind(nullptr);
     }
 
     void finish(std::vector<StreamEvent>& out) override {
-        m_out = &out;
+        m_emit.bind(&out);
         m_parser.finish();
         if (!m_failed && !m_stopped) {
-            if (m_started) {
+            if (m_emit.started()) {
                 // No end marker in this format: a stream that closed after content without a
                 // finish reason ends as it is.
                 stop(std::nullopt);
             } else {
-                StreamEvent e;
-                e.kind = StreamEvent::Kind::kError;
-                e.error.kind = ErrorKind::kApi;
-                e.error.message = "upstream stream closed before any candidate";
-                m_out->push_back(std::move(e));
+                m_emit.error(ErrorKind::kApi, "upstream stream closed before any candidate");
                 m_failed = true;
             }
         }
-        m_out = nullptr;
+        m_emit.bind(nullptr);
     }
 
     bool complete() const override { return m_stopped; }
     bool overflowed() const override { return m_parser.overflowed(); }
 
     /// Where on_chunk's events go (a whole answer decoded without the SSE parser).
-    void begin(std::vector<StreamEvent>& out) { m_out = &out; }
+    void begin(std::vector<StreamEvent>& out) { m_emit.bind(&out); }
 
     /// One GenerateContentResponse (a chunk, or the whole answer).
     void on_chunk(element doc) {
@@ -773,7 +763,7 @@ class Decoder final : public StreamDecoder {
                              to_json_text(doc)));
             return;
         }
-        if (!m_started) {
+        if (!m_emit.started()) {
             m_message_id = std::string(get_string(doc, "responseId").value_or(""));
             m_model = std::string(get_string(doc, "modelVersion").value_or(""));
         }
@@ -834,7 +824,7 @@ class Decoder final : public StreamDecoder {
             if (id.empty()) id = random_id("toolu_");
             if (!sig.empty()) signature_memory().remember(id, std::string(sig));
             std::string name(get_string(*call, "name").value_or(""));
-            if (name.empty()) name = "tool_" + std::to_string(m_next_block);
+            if (name.empty()) name = "tool_" + std::to_string(m_emit.blocks());
             int b = open(BlockType::kToolUse, id, name);
             auto args = get_field(*call, "args");
             delta(b, StreamEvent::DeltaType::kInputJson,
@@ -874,41 +864,16 @@ class Decoder final : public StreamDecoder {
     }
 
     void start_if_needed() {
-        if (m_started) return;
-        m_started = true;
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kMessageStart;
-        e.message_id = m_message_id.empty() ? random_id("msg_") : m_message_id;
-        e.model = m_model;
-        m_out->push_back(std::move(e));
+        m_emit.start(m_message_id.empty() ? random_id("msg_") : m_message_id, m_model);
     }
 
     int open(BlockType type, const std::string& id, const std::string& name) {
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kBlockStart;
-        e.block_type = type;
-        e.index = m_next_block++;
-        e.id = id;
-        e.name = name;
-        m_out->push_back(std::move(e));
-        return m_next_block - 1;
+        return m_emit.open(type, id, name);
     }
-
     void delta(int block, StreamEvent::DeltaType type, std::string_view text) {
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kDelta;
-        e.index = block;
-        e.delta_type = type;
-        e.text = std::string(text);
-        m_out->push_back(std::move(e));
+        m_emit.delta(block, type, text);
     }
-
-    void close(int block) {
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kBlockStop;
-        e.index = block;
-        m_out->push_back(std::move(e));
-    }
+    void close(int block) { m_emit.close(block); }
 
     void close_open() {
         if (m_text >= 0) close(m_text);
@@ -918,36 +883,24 @@ class Decoder final : public StreamDecoder {
 
     void stop(std::optional<std::string_view> finish) {
         close_open();
-        StreamEvent d;
-        d.kind = StreamEvent::Kind::kMessageDelta;
         StopReason said = finish ? parse_finish_reason(*finish) : StopReason::kEndTurn;
         if (m_refused) said = StopReason::kRefusal;
-        d.stop_reason = normalize_stop_reason(said, m_saw_tool);
-        d.usage = m_usage;
-        m_out->push_back(std::move(d));
-        StreamEvent s;
-        s.kind = StreamEvent::Kind::kMessageStop;
-        m_out->push_back(std::move(s));
+        m_emit.end(normalize_stop_reason(said, m_saw_tool), m_usage);
         m_stopped = true;
     }
 
     void fail(Error error) {
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kError;
-        e.error = std::move(error);
-        m_out->push_back(std::move(e));
+        m_emit.error(std::move(error));
         m_failed = true;
     }
 
     SseParser m_parser;
     StreamTextRepair m_repair;
-    std::vector<StreamEvent>* m_out = nullptr;
+    EventEmitter m_emit;
     std::string m_message_id, m_model;
     Usage m_usage;
-    int m_next_block = 0;
     int m_text = -1;
     int m_thinking = -1;
-    bool m_started = false;
     bool m_saw_tool = false;
     bool m_refused = false;
     bool m_stopped = false;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "daemon/wire/events.hpp"
 #include "daemon/wire/json_scan.hpp"
 #include "daemon/wire/json_util.hpp"
 #include "daemon/wire/normalize.hpp"
@@ -236,27 +237,23 @@ class Decoder final : public StreamDecoder {
     Decoder() : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
 
     void feed(std::string_view bytes, std::vector<StreamEvent>& out) override {
-        m_out = &out;
+        m_emit.bind(&out);
         m_parser.feed(bytes);
-        m_out = nullptr;
+        m_emit.bind(nullptr);
     }
 
     void finish(std::vector<StreamEvent>& out) override {
-        m_out = &out;
+        m_emit.bind(&out);
         m_parser.finish();
         if (!m_failed && !m_stopped) {
             if (m_finish_reason || m_done_marker) {
                 finalize();
             } else {
-                StreamEvent e;
-                e.kind = StreamEvent::Kind::kError;
-                e.error.kind = ErrorKind::kApi;
-                e.error.message = "upstream stream ended before finish_reason";
-                m_out->push_back(std::move(e));
+                m_emit.error(ErrorKind::kApi, "upstream stream ended before finish_reason");
                 m_failed = true;
             }
         }
-        m_out = nullptr;
+        m_emit.bind(nullptr);
     }
 
     bool complete() const override { return m_stopped; }
@@ -280,8 +277,6 @@ class Decoder final : public StreamDecoder {
         element doc;
         if (!parse_stream_event(data, doc, m_repair, "openai-stream")) return;  // logged
         if (auto err = get_field(doc, "error")) {
-            StreamEvent e;
-            e.kind = StreamEvent::Kind::kError;
             std::string text = to_json_text(doc);
             // A request-class error in the stream (e.g. context_length_exceeded) keeps its class,
             // so an Anthropic client still reads "prompt is too long".
@@ -289,15 +284,14 @@ class Decoder final : public StreamDecoder {
             std::string_view ecode = get_string(*err, "code").value_or("");
             bool request_error = etype.find("invalid_request") != std::string_view::npos ||
                                  ecode == "context_length_exceeded";
-            e.error = classify_upstream_error(request_error ? 400 : 500, text);
             // The open block stays open, as Anthropic sends it: Claude Code retries a turn
             // whose stream errs inside a block, but keeps the partial text (and fails the turn)
             // when the block was stopped first.
-            m_out->push_back(std::move(e));
+            m_emit.error(classify_upstream_error(request_error ? 400 : 500, text));
             m_failed = true;
             return;
         }
-        if (!m_started) {
+        if (!m_emit.started()) {
             m_message_id = std::string(get_string(doc, "id").value_or(""));
             m_model = std::string(get_string(doc, "model").value_or(""));
         }
@@ -320,15 +314,7 @@ class Decoder final : public StreamDecoder {
         }
     }
 
-    void ensure_started() {
-        if (m_started) return;
-        m_started = true;
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kMessageStart;
-        e.message_id = m_message_id;
-        e.model = m_model;
-        m_out->push_back(std::move(e));
-    }
+    void ensure_started() { m_emit.start(m_message_id, m_model); }
 
     void on_delta(element delta) {
         auto reasoning = get_string(delta, "reasoning_content");
@@ -374,14 +360,8 @@ class Decoder final : public StreamDecoder {
         // A text or thinking block in progress ends where a tool call begins.
         if (m_text_block >= 0) close_block(m_text_block);
         if (m_thinking_block >= 0) close_block(m_thinking_block);
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kBlockStart;
-        e.block_type = BlockType::kToolUse;
-        e.index = st.block = m_next_block++;
-        e.id = st.id;
-        e.name = st.name;
+        st.block = m_emit.open(BlockType::kToolUse, st.id, st.name);
         m_open.push_back(st.block);
-        m_out->push_back(std::move(e));
         m_saw_tool = true;
         if (!st.pending_args.empty()) {
             emit_delta(st.block, StreamEvent::DeltaType::kInputJson, st.pending_args);
@@ -390,32 +370,20 @@ class Decoder final : public StreamDecoder {
     }
 
     int open_block(BlockType type) {
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kBlockStart;
-        e.block_type = type;
-        e.index = m_next_block++;
-        m_open.push_back(e.index);
-        m_out->push_back(std::move(e));
-        return e.index;
+        int block = m_emit.open(type);
+        m_open.push_back(block);
+        return block;
     }
 
     void emit_delta(int block, StreamEvent::DeltaType type, std::string_view text) {
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kDelta;
-        e.index = block;
-        e.delta_type = type;
-        e.text = std::string(text);
-        m_out->push_back(std::move(e));
+        m_emit.delta(block, type, text);
     }
 
     void close_block(int block) {
         auto it = std::find(m_open.begin(), m_open.end(), block);
         if (it != m_open.end()) {
             m_open.erase(it);
-            StreamEvent e;
-            e.kind = StreamEvent::Kind::kBlockStop;
-            e.index = block;
-            m_out->push_back(std::move(e));
+            m_emit.close(block);
         }
         if (block == m_text_block) m_text_block = -1;
         if (block == m_thinking_block) m_thinking_block = -1;
@@ -440,34 +408,25 @@ class Decoder final : public StreamDecoder {
             open_tool(st);
         }
         close_blocks();
-        StreamEvent d;
-        d.kind = StreamEvent::Kind::kMessageDelta;
         StopReason said = m_finish_reason.value_or(StopReason::kEndTurn);
         // A refusal stays one even when the upstream ends it with a plain "stop".
         if (m_refused) said = StopReason::kRefusal;
-        d.stop_reason = normalize_stop_reason(said, m_saw_tool);
-        d.usage = m_usage;
-        m_out->push_back(std::move(d));
-        StreamEvent s;
-        s.kind = StreamEvent::Kind::kMessageStop;
-        m_out->push_back(std::move(s));
+        m_emit.end(normalize_stop_reason(said, m_saw_tool), m_usage);
         m_stopped = true;
     }
 
     SseParser m_parser;
     StreamTextRepair m_repair;  ///< text cut between events
-    std::vector<StreamEvent>* m_out = nullptr;
+    EventEmitter m_emit;
     std::string m_message_id;
     std::string m_model;
     std::map<int, ToolState> m_tools;
     std::vector<int> m_open;
-    int m_next_block = 0;
     int m_text_block = -1;
     int m_thinking_block = -1;
     std::optional<StopReason> m_finish_reason;
     Usage m_usage;
     bool m_have_usage = false;
-    bool m_started = false;
     bool m_saw_tool = false;
     bool m_refused = false;  ///< a `refusal` delta arrived
     bool m_done_marker = false;

@@ -183,23 +183,19 @@ class Decoder final : public StreamDecoder {
     Decoder() : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
 
     void feed(std::string_view bytes, std::vector<StreamEvent>& out) override {
-        m_out = &out;
+        m_emit.bind(&out);
         m_parser.feed(bytes);
-        m_out = nullptr;
+        m_emit.bind(nullptr);
     }
 
     void finish(std::vector<StreamEvent>& out) override {
-        m_out = &out;
+        m_emit.bind(&out);
         m_parser.finish();
         if (!m_failed && !m_stopped) {
-            StreamEvent e;
-            e.kind = StreamEvent::Kind::kError;
-            e.error.kind = ErrorKind::kApi;
-            e.error.message = "upstream stream closed before response.completed";
-            m_out->push_back(std::move(e));
+            m_emit.error(ErrorKind::kApi, "upstream stream closed before response.completed");
             m_failed = true;
         }
-        m_out = nullptr;
+        m_emit.bind(nullptr);
     }
 
     bool complete() const override { return m_stopped; }
@@ -319,49 +315,25 @@ class Decoder final : public StreamDecoder {
     }
 
     void start(element response) {
-        if (m_started) return;
+        if (m_emit.started()) return;
         m_message_id = std::string(get_string(response, "id").value_or(""));
         m_model = std::string(get_string(response, "model").value_or(""));
         start_if_needed();
     }
 
-    void start_if_needed() {
-        if (m_started) return;
-        m_started = true;
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kMessageStart;
-        e.message_id = m_message_id;
-        e.model = m_model;
-        m_out->push_back(std::move(e));
-    }
+    void start_if_needed() { m_emit.start(m_message_id, m_model); }
 
     int open(BlockType type, const std::string& id, const std::string& name) {
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kBlockStart;
-        e.block_type = type;
-        e.index = m_next_block++;
-        e.id = id;
-        e.name = name;
-        m_out->push_back(std::move(e));
-        return m_next_block - 1;
+        return m_emit.open(type, id, name);
     }
-
     void delta(int block, StreamEvent::DeltaType type, std::string_view text) {
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kDelta;
-        e.index = block;
-        e.delta_type = type;
-        e.text = std::string(text);
-        m_out->push_back(std::move(e));
+        m_emit.delta(block, type, text);
     }
 
     void close(Item& it) {
         if (it.block < 0 || it.closed) return;
         it.closed = true;
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kBlockStop;
-        e.index = it.block;
-        m_out->push_back(std::move(e));
+        m_emit.close(it.block);
     }
 
     // The done event has the whole arguments: send what the deltas did not.
@@ -440,36 +412,26 @@ class Decoder final : public StreamDecoder {
         }
         for (auto& [oi, it] : m_items)
             close(it);
-        StreamEvent d;
-        d.kind = StreamEvent::Kind::kMessageDelta;
         StopReason said = stop_of(status, response);
         if (m_refused) said = StopReason::kRefusal;
-        d.stop_reason = normalize_stop_reason(said, m_saw_tool);
-        if (auto u = get_field(response, "usage"); u && u->is_object()) d.usage = decode_usage(*u);
-        m_out->push_back(std::move(d));
-        StreamEvent s;
-        s.kind = StreamEvent::Kind::kMessageStop;
-        m_out->push_back(std::move(s));
+        Usage usage;
+        if (auto u = get_field(response, "usage"); u && u->is_object()) usage = decode_usage(*u);
+        m_emit.end(normalize_stop_reason(said, m_saw_tool), usage);
         m_stopped = true;
     }
 
     void fail(Error error) {
-        StreamEvent e;
-        e.kind = StreamEvent::Kind::kError;
-        e.error = std::move(error);
-        m_out->push_back(std::move(e));
+        m_emit.error(std::move(error));
         m_failed = true;
     }
 
     SseParser m_parser;
     StreamTextRepair m_repair;
     std::string m_quota_report;  ///< the latest codex.rate_limits event, not taken yet
-    std::vector<StreamEvent>* m_out = nullptr;
+    EventEmitter m_emit;
     std::string m_message_id, m_model;
     std::map<int, Item> m_items;  ///< by output_index: parallel calls interleave
     std::map<int, std::string> m_done_items;
-    int m_next_block = 0;
-    bool m_started = false;
     bool m_saw_tool = false;
     bool m_refused = false;
     bool m_stopped = false;
