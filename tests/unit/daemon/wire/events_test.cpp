@@ -113,6 +113,42 @@ TEST(EventAggregator, ToolInputThatIsNotAnObjectBecomesEmpty) {
     EXPECT_EQ(r.content[1].input_json, "{}");
 }
 
+TEST(EventEmitter, OneStartDenseBlocksAndTheClosingPair) {
+    std::vector<StreamEvent> out;
+    EventEmitter emit;
+    emit.bind(&out);
+    EXPECT_FALSE(emit.started());
+    emit.start("msg_1", "m");
+    emit.start("msg_2", "other");  // once only
+    EXPECT_TRUE(emit.started());
+    int a = emit.open(BlockType::kThinking);
+    int b = emit.open(BlockType::kToolUse, "toolu_1", "f");
+    emit.delta(b, StreamEvent::DeltaType::kInputJson, "{}");
+    emit.close(a);
+    emit.close(b);
+    Usage u;
+    u.output_tokens = 3;
+    emit.end(StopReason::kToolUse, u);
+    emit.error(ErrorKind::kApi, "late");
+    EXPECT_EQ(a, 0);
+    EXPECT_EQ(b, 1);
+    EXPECT_EQ(emit.blocks(), 2);
+    ASSERT_EQ(out.size(), 9u);
+    EXPECT_EQ(out[0].message_id, "msg_1");
+    EXPECT_EQ(out[2].id, "toolu_1");
+    EXPECT_EQ(out[5].kind, StreamEvent::Kind::kBlockStop);
+    EXPECT_EQ(out[6].kind, StreamEvent::Kind::kMessageDelta);
+    EXPECT_EQ(*out[6].stop_reason, StopReason::kToolUse);
+    EXPECT_EQ(out[6].usage.output_tokens, 3);
+    EXPECT_EQ(out[7].kind, StreamEvent::Kind::kMessageStop);
+    EXPECT_EQ(out[8].kind, StreamEvent::Kind::kError);
+    EXPECT_EQ(out[8].error.message, "late");
+    EventAggregator agg;
+    for (const auto& e : out)
+        agg.add(e);
+    EXPECT_TRUE(agg.complete());
+}
+
 TEST(StructuredOutputUnwrap, TheForcedToolBecomesTheTextAnswer) {
     Response r;
     Block use;
