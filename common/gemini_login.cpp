@@ -233,7 +233,8 @@ bool extract_gemini_client_credentials(std::string_view text, std::string& id,
         while (e < text.size() && (std::isalnum(static_cast<unsigned char>(text[e])) ||
                                    text[e] == '_' || text[e] == '-'))
             ++e;
-        if (e > at + kSecretHead.size()) secrets.emplace_back(at, std::string(text.substr(at, e - at)));
+        if (e > at + kSecretHead.size())
+            secrets.emplace_back(at, std::string(text.substr(at, e - at)));
     }
     std::size_t best = std::string_view::npos;
     for (const auto& [ip, iv] : ids) {

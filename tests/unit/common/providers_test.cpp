@@ -15,10 +15,10 @@ TEST(Providers, TableHasTheKnownPrefixesInOrder) {
     EXPECT_EQ(
         prefixes,
         (std::vector<std::string>{
-            "anthropic",   "openai",      "zai",          "dashscope",   "gemini",     "chatgpt",    "gemini_cli",
-            "qwen_portal", "groq",        "ollama",       "ollama_chat", "openrouter", "deepseek",
-            "mistral",     "together_ai", "fireworks_ai", "xai",         "cerebras",   "perplexity",
-            "hosted_vllm", "lm_studio",   "nvidia_nim",   "moonshot",    "azure"}));
+            "anthropic",  "openai",      "zai",         "dashscope",    "gemini",      "chatgpt",
+            "gemini_cli", "qwen_portal", "groq",        "ollama",       "ollama_chat", "openrouter",
+            "deepseek",   "mistral",     "together_ai", "fireworks_ai", "xai",         "cerebras",
+            "perplexity", "hosted_vllm", "lm_studio",   "nvidia_nim",   "moonshot",    "azure"}));
     EXPECT_EQ(known_provider_prefixes().substr(0, 42),
               "anthropic, openai, zai, dashscope, gemini,");
 }
