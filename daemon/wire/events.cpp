@@ -143,6 +143,15 @@ void EventAggregator::add(const StreamEvent& e) {
     }
 }
 
+SseEventDecoder::SseEventDecoder()
+    : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
+
+void SseEventDecoder::feed(std::string_view bytes, std::vector<StreamEvent>& out) {
+    m_emit.bind(&out);
+    m_parser.feed(bytes);
+    m_emit.bind(nullptr);
+}
+
 void EventEmitter::start(const std::string& message_id, const std::string& model) {
     if (m_started) return;
     m_started = true;

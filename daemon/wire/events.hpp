@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/wire/codec.hpp"
 #include "daemon/wire/model.hpp"
+#include "daemon/wire/sse.hpp"
 
 namespace litellm::wire {
 
@@ -40,6 +42,23 @@ class EventEmitter {
     std::vector<StreamEvent>* m_out = nullptr;
     int m_next_block = 0;
     bool m_started = false;
+};
+
+/// The shared half of a decoder of an SSE stream: the parser, fed in pieces, with the emitter
+/// bound to each feed's output. A format's decoder reads each event's data (on_data) and
+/// closes the stream in finish().
+class SseEventDecoder : public StreamDecoder {
+  public:
+    void feed(std::string_view bytes, std::vector<StreamEvent>& out) final;
+    bool overflowed() const final { return m_parser.overflowed(); }
+
+  protected:
+    SseEventDecoder();
+    /// One complete event's data (these formats tell events apart by their data alone).
+    virtual void on_data(std::string_view data) = 0;
+
+    SseParser m_parser;
+    EventEmitter m_emit;
 };
 
 /// Gathers a stream's events into the whole response they tell.

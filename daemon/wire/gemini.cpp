@@ -723,16 +723,8 @@ class RequestWriter {
 
 // ---- stream decoding (upstream chunks -> canonical events) ----------------------------------
 
-class Decoder final : public StreamDecoder {
+class Decoder final : public SseEventDecoder {
   public:
-    Decoder() : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
-
-    void feed(std::string_view bytes, std::vector<StreamEvent>& out) override {
-        m_emit.bind(&out);
-        m_parser.feed(bytes);
-        m_emit.bind(nullptr);
-    }
-
     void finish(std::vector<StreamEvent>& out) override {
         m_emit.bind(&out);
         m_parser.finish();
@@ -750,7 +742,6 @@ class Decoder final : public StreamDecoder {
     }
 
     bool complete() const override { return m_stopped; }
-    bool overflowed() const override { return m_parser.overflowed(); }
 
     /// Where on_chunk's events go (a whole answer decoded without the SSE parser).
     void begin(std::vector<StreamEvent>& out) { m_emit.bind(&out); }
@@ -796,7 +787,7 @@ class Decoder final : public StreamDecoder {
     }
 
   private:
-    void on_data(std::string_view data) {
+    void on_data(std::string_view data) override {
         if (m_stopped || m_failed) return;
         element doc;
         if (!parse_stream_event(data, doc, m_repair, "gemini-stream")) return;  // logged
@@ -894,9 +885,7 @@ class Decoder final : public StreamDecoder {
         m_failed = true;
     }
 
-    SseParser m_parser;
     StreamTextRepair m_repair;
-    EventEmitter m_emit;
     std::string m_message_id, m_model;
     Usage m_usage;
     int m_text = -1;

@@ -232,16 +232,8 @@ void write_user_content(JsonWriter& w, const std::vector<const Block*>& blocks,
 
 // ---- stream decoding (chunks -> canonical events) -------------------------------------------
 
-class Decoder final : public StreamDecoder {
+class Decoder final : public SseEventDecoder {
   public:
-    Decoder() : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
-
-    void feed(std::string_view bytes, std::vector<StreamEvent>& out) override {
-        m_emit.bind(&out);
-        m_parser.feed(bytes);
-        m_emit.bind(nullptr);
-    }
-
     void finish(std::vector<StreamEvent>& out) override {
         m_emit.bind(&out);
         m_parser.finish();
@@ -257,7 +249,6 @@ class Decoder final : public StreamDecoder {
     }
 
     bool complete() const override { return m_stopped; }
-    bool overflowed() const override { return m_parser.overflowed(); }
 
   private:
     struct ToolState {
@@ -267,7 +258,7 @@ class Decoder final : public StreamDecoder {
         int block = -1;            ///< canonical block index once opened
     };
 
-    void on_data(std::string_view data) {
+    void on_data(std::string_view data) override {
         if (m_stopped || m_failed) return;
         if (data == "[DONE]") {
             m_done_marker = true;
@@ -415,9 +406,7 @@ class Decoder final : public StreamDecoder {
         m_stopped = true;
     }
 
-    SseParser m_parser;
     StreamTextRepair m_repair;  ///< text cut between events
-    EventEmitter m_emit;
     std::string m_message_id;
     std::string m_model;
     std::map<int, ToolState> m_tools;

@@ -178,16 +178,8 @@ Error failure_of(element doc, element err) {
 
 // ---- stream decoding ------------------------------------------------------------------------
 
-class Decoder final : public StreamDecoder {
+class Decoder final : public SseEventDecoder {
   public:
-    Decoder() : m_parser([this](std::string_view, std::string_view data) { on_data(data); }) {}
-
-    void feed(std::string_view bytes, std::vector<StreamEvent>& out) override {
-        m_emit.bind(&out);
-        m_parser.feed(bytes);
-        m_emit.bind(nullptr);
-    }
-
     void finish(std::vector<StreamEvent>& out) override {
         m_emit.bind(&out);
         m_parser.finish();
@@ -199,7 +191,6 @@ class Decoder final : public StreamDecoder {
     }
 
     bool complete() const override { return m_stopped; }
-    bool overflowed() const override { return m_parser.overflowed(); }
     std::string take_quota_report() override { return std::exchange(m_quota_report, {}); }
 
   private:
@@ -211,7 +202,7 @@ class Decoder final : public StreamDecoder {
         bool got_text = false;            ///< message: a delta arrived
     };
 
-    void on_data(std::string_view data) {
+    void on_data(std::string_view data) override {
         if (data == "[DONE]") return;
         // A quota report is kept even after the end (the backend may send it last).
         if (data.find("codex.rate_limits") != std::string_view::npos) {
@@ -425,10 +416,8 @@ class Decoder final : public StreamDecoder {
         m_failed = true;
     }
 
-    SseParser m_parser;
     StreamTextRepair m_repair;
     std::string m_quota_report;  ///< the latest codex.rate_limits event, not taken yet
-    EventEmitter m_emit;
     std::string m_message_id, m_model;
     std::map<int, Item> m_items;  ///< by output_index: parallel calls interleave
     std::map<int, std::string> m_done_items;
