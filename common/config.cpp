@@ -1095,6 +1095,10 @@ class Loader {
                 size(l.max_log_line_bytes, 1u << 10);
             } else if (f.name == "max_connections") {
                 count(l.max_connections, 16);
+            } else if (f.name == "client_head_timeout_s") {
+                count(l.client_head_timeout_s, 1);
+            } else if (f.name == "client_request_timeout_s") {
+                count(l.client_request_timeout_s, 1);
             } else if (f.name == "log_max_size_mb") {
                 // litellmd's own: rotate the log file past this size (0 = leave it to logrotate).
                 if (auto v = read_count(f, what))

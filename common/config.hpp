@@ -108,6 +108,11 @@ struct Limits {
     /// Open client connections; one more is answered 503 and closed. Also capped to what
     /// RLIMIT_NOFILE leaves after upstream connections and the daemon's own files.
     int max_connections = 4096;
+    /// client_head_timeout_s: longest a client may take over a request head, from its first
+    /// byte (a client trickling a byte at a time must not hold a thread).
+    int client_head_timeout_s = 30;
+    /// client_request_timeout_s: longest a client may take over head and body together.
+    int client_request_timeout_s = 300;
 };
 
 struct GeneralSettings {

@@ -42,10 +42,9 @@ constexpr std::size_t kMaxWorkerThreads = 8192;
 constexpr int kKeepAliveMs = 30 * 1000;
 // Longest silence from a client in the middle of sending a request.
 constexpr int kReadTimeoutMs = 60 * 1000;
-// Longest a client may take over a whole request head, and over head and body together: a
-// client trickling a byte a minute must not hold a thread forever.
-constexpr auto kHeadDeadline = std::chrono::seconds(30);
-constexpr auto kRequestDeadline = std::chrono::seconds(300);
+// How long a client may take over a request head, and over head and body together, are
+// limits (client_head_timeout_s, client_request_timeout_s): a client trickling a byte a
+// minute must not hold a thread forever.
 // Longest a write to a client may block (a client reading a long stream slowly).
 constexpr int kWriteTimeoutSeconds = 600;
 // After refusing a request whose body is still arriving, how long and how much of it is read
@@ -444,13 +443,14 @@ void HttpServer::serve(int fd) {
         std::size_t head_len = 0;
         std::string parse_error;
         http::ParseStatus status = http::ParseStatus::kIncomplete;
-        conn.deadline = std::chrono::steady_clock::now() + kHeadDeadline;
+        const auto head_deadline = std::chrono::seconds(m_handler.limits().client_head_timeout_s);
+        conn.deadline = std::chrono::steady_clock::now() + head_deadline;
         bool started = buf.size() > 0;
         for (;;) {
             if (buf.size() > 0) {
                 if (!started) {
                     // The clock for this request starts with its first byte.
-                    conn.deadline = std::chrono::steady_clock::now() + kHeadDeadline;
+                    conn.deadline = std::chrono::steady_clock::now() + head_deadline;
                     started = true;
                 }
                 status = http::parse_request_head(buf.view(), req, head_len, parse_error);
@@ -481,8 +481,9 @@ void HttpServer::serve(int fd) {
         }
         buf.consume(head_len);
         conn.chunked = req.minor_version >= 1;
-        conn.deadline = std::chrono::steady_clock::now() + kRequestDeadline;
         const Limits limits = m_handler.limits();
+        conn.deadline = std::chrono::steady_clock::now() +
+                        std::chrono::seconds(limits.client_request_timeout_s);
         BodyBudget budget(m_buffered_body_bytes, limits.max_buffered_request_bytes);
         auto refuse_body = [&](int status) {
             conn.keep_alive = false;

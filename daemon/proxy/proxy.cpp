@@ -1134,7 +1134,10 @@ Proxy::AttemptResult Proxy::run_stream(Call& call, UpstreamRequest upstream, htt
                 scrub_secrets(e.error.message, *call.deployment, *call.cfg);
                 error_seen = true;
             }
-            if (e.kind == K::kBlockStart || e.kind == K::kDelta) content_started = true;
+            // Content starts with the first delta (or a block that ends without one): an
+            // empty block start tells the client nothing, so a failure after it still falls
+            // back (the fault matrix's "silence before content").
+            if (e.kind == K::kDelta || e.kind == K::kBlockStop) content_started = true;
             if (e.kind == K::kError && !content_started && !early_error) early_error = e.error;
             if (e.kind == K::kMessageDelta) usage = e.usage;
             if (e.kind == K::kMessageStart && usage.input_tokens == 0) usage = e.usage;

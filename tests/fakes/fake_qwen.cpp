@@ -71,6 +71,11 @@ void FakeQwen::set_login_script(int pending, int slow_down) {
     m_slow_down = slow_down;
 }
 
+void FakeQwen::revoke_current_access() {
+    std::lock_guard lock(m_mutex);
+    m_refused_access.insert("Bearer qwen-at-" + std::to_string(m_issued));
+}
+
 void FakeQwen::set_current(int n) {
     std::lock_guard lock(m_mutex);
     m_issued = n;
@@ -119,12 +124,18 @@ FakeReply FakeQwen::respond(const RecordedRequest& req) {
         {
             std::lock_guard lock(m_mutex);
             m_chat_tokens.push_back(auth);
-            ok = !m_revoked && auth == "Bearer qwen-at-" + std::to_string(m_issued);
+            ok = !m_revoked && auth == "Bearer qwen-at-" + std::to_string(m_issued) &&
+                 m_refused_access.count(auth) == 0;
         }
         if (!ok) {
             return json_reply(
                 401, R"({"error":{"message":"invalid access token or token )"
                      R"(expired","type":"invalid_request_error","code":"invalid_api_key"}})");
+        }
+        if (req.body.find("\"stream\":true") != std::string::npos) {
+            FakeReply r = openai_fake::stream_text({"hello ", "from ", "qwen"});
+            r.delay_between_chunks_ms = m_chunk_delay_ms.load();
+            return r;
         }
         return openai_fake::text("hello from qwen");
     }

@@ -43,6 +43,11 @@ class FakeQwen {
     void set_current(int n);
     /// The chat endpoint refuses every access token (401 invalid access token).
     void revoke_access() { m_revoked = true; }
+    /// Only the current access token is refused from now on; its refresh token still works
+    /// (a server-side revocation a refresh recovers from).
+    void revoke_current_access();
+    /// Streamed chat answers ("stream": true) wait this long between chunks.
+    void set_stream_chunk_delay_ms(int ms) { m_chunk_delay_ms = ms; }
 
     // ---- what happened ----
     int refreshes() const { return m_refreshes.load(); }
@@ -66,7 +71,9 @@ class FakeQwen {
     std::atomic<int> m_refresh_delay_ms{0};
     std::atomic<int> m_expires_in{3600};
     std::atomic<bool> m_revoked{false};
-    int m_issued = 0;  ///< number of the newest token pair
+    std::atomic<int> m_chunk_delay_ms{0};
+    std::set<std::string> m_refused_access;  ///< revoked one by one (guarded by m_mutex)
+    int m_issued = 0;                        ///< number of the newest token pair
     std::atomic<int> m_refreshes{0}, m_device_requests{0}, m_polls{0};
     std::vector<std::string> m_chat_tokens;
     std::string m_challenge, m_verifier;

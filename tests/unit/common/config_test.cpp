@@ -659,7 +659,7 @@ TEST(ConfigLimits, DefaultsAndOverrides) {
         "model_list: []\ngeneral_settings:\n  max_request_size_mb: 4\n"
         "  max_buffered_requests_mb: 8\n  max_response_size_mb: 2\n  max_inflate_ratio: 50\n"
         "  max_sse_line_kb: 64\n  max_json_depth: 32\n  max_log_line_kb: 2\n"
-        "  max_connections: 100\n");
+        "  max_connections: 100\n  client_head_timeout_s: 5\n  client_request_timeout_s: 60\n");
     ASSERT_TRUE(r.ok());
     const Limits& l = r.config->general.limits;
     EXPECT_EQ(l.max_request_bytes, 4u << 20);
@@ -670,6 +670,8 @@ TEST(ConfigLimits, DefaultsAndOverrides) {
     EXPECT_EQ(l.max_json_depth, 32);
     EXPECT_EQ(l.max_log_line_bytes, 2u << 10);
     EXPECT_EQ(l.max_connections, 100);
+    EXPECT_EQ(l.client_head_timeout_s, 5);
+    EXPECT_EQ(l.client_request_timeout_s, 60);
 }
 
 TEST(ConfigLimits, UnsafeValuesAreErrors) {
@@ -683,6 +685,7 @@ TEST(ConfigLimits, UnsafeValuesAreErrors) {
     find_diag(small, "must be at least max_request_size_mb");
     EXPECT_FALSE(load("general_settings:\n  max_response_size_mb: 0\n").ok());
     EXPECT_FALSE(load("general_settings:\n  max_connections: two\n").ok());
+    EXPECT_FALSE(load("general_settings:\n  client_head_timeout_s: 0\n").ok());
 }
 
 TEST(ConfigWarnings, MissingApiKeyIsNotWarnedAtLoad) {
