@@ -182,7 +182,18 @@ std::optional<Message> Client::call(std::string_view method, std::string_view pa
         m_error_text = "params must be a JSON object";
         return std::nullopt;
     }
-    if (!send_line(line)) return std::nullopt;
+    if (!send_line(line)) {
+        // The daemon may have refused the connection (uid check, client limit) and closed it
+        // before our line went out: its refusal is still waiting to be read.
+        if (m_error != TransportError::kClosed) return std::nullopt;
+        TransportError send_error = m_error;
+        std::string send_error_text = m_error_text;
+        auto refusal = read_message(std::min(timeout_ms, 1000));
+        if (refusal && !refusal->is_notification && refusal->id == -1) return refusal;
+        m_error = send_error;
+        m_error_text = send_error_text;
+        return std::nullopt;
+    }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     for (;;) {
         int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(

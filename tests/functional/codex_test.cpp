@@ -180,12 +180,13 @@ class Codex : public ::testing::Test {
         return c.Post(path, h, body, "application/json");
     }
 
+    // Before the fakes, so it outlives their threads (the responder writes it).
+    std::vector<std::string> m_refusals;
     FakeUpstream m_codex;
     FakeUpstream m_backup;
     TempHome m_home;
     DaemonProcess m_daemon{m_home};
     int m_port = 0;
-    std::vector<std::string> m_refusals;
 };
 
 const char* const kTools =

@@ -195,12 +195,13 @@ class Gemini : public ::testing::Test {
         return m_refusals.empty() ? std::string() : m_refusals.back();
     }
 
+    // Before the fakes, so they outlive their threads (the responder writes them).
+    std::mutex m_mutex;
+    std::vector<std::string> m_refusals;
     FakeUpstream m_ca, m_backup, m_api;
     TempHome m_home;
     DaemonProcess m_daemon{m_home};
     int m_port = 0;
-    std::mutex m_mutex;
-    std::vector<std::string> m_refusals;
 };
 
 const char* const kTools =

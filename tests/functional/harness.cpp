@@ -9,12 +9,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -55,6 +59,7 @@ TempHome::TempHome() {
 }
 
 TempHome::~TempHome() {
+    sweep();
     std::error_code ec;
     std::filesystem::remove_all(m_path, ec);
 }
@@ -63,6 +68,100 @@ void TempHome::write(const std::string& name, const std::string& content) const 
     std::filesystem::path p = std::filesystem::path(m_path) / name;
     std::filesystem::create_directories(p.parent_path());
     std::ofstream(p) << content;
+    m_written.push_back(p.lexically_normal().string());
+    (void)secrets();  // remembers them, so a secret removed later is still looked for
+}
+
+namespace {
+
+bool secret_name(const std::string& name) {
+    for (const char* word : {"KEY", "TOKEN", "SECRET", "PASSWORD"})
+        if (name.find(word) != std::string::npos) return true;
+    return false;
+}
+
+std::string unquote(std::string v) {
+    while (!v.empty() && (v.back() == '\r' || v.back() == ' '))
+        v.pop_back();
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+        v = v.substr(1, v.size() - 2);
+    return v;
+}
+
+}  // namespace
+
+std::vector<std::string> TempHome::secrets() const {
+    std::vector<std::string> found;
+    auto add = [&](std::string v) {
+        v = unquote(std::move(v));
+        if (v.size() < 8 || v.rfind("os.environ/", 0) == 0 || v.find("://") != std::string::npos)
+            return;
+        found.push_back(v);
+    };
+    // .env: NAME=value for names that hold keys, tokens, secrets and passwords.
+    std::istringstream env(read_file(file(".env")).value_or(""));
+    for (std::string line; std::getline(env, line);) {
+        auto eq = line.find('=');
+        if (eq == std::string::npos || line[0] == '#') continue;
+        std::string name = line.substr(0, eq);
+        if (name.rfind("export ", 0) == 0) name = name.substr(7);
+        if (secret_name(name)) add(line.substr(eq + 1));
+    }
+    // config.yaml: api_key and master_key written inline.
+    std::string config = read_file(file("config.yaml")).value_or("");
+    for (const char* key : {"api_key:", "master_key:"}) {
+        for (std::size_t at = config.find(key); at != std::string::npos;
+             at = config.find(key, at + 1)) {
+            std::size_t v = config.find_first_not_of(' ', at + std::strlen(key));
+            if (v == std::string::npos) break;
+            std::size_t end = config.find_first_of(",}\n #", v);
+            add(config.substr(v, end == std::string::npos ? std::string::npos : end - v));
+        }
+    }
+    // Token files: every token a store holds.
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(m_path, ec)) {
+        std::string name = e.path().filename().string();
+        if (name.rfind("auth.", 0) != 0 || name.find(".json") == std::string::npos) continue;
+        rapidjson::Document d;
+        if (!json_parse(read_file(e.path().string()).value_or(""), d) || !d.IsObject()) continue;
+        for (const char* field : {"access_token", "refresh_token", "id_token", "api_key"})
+            if (d.HasMember(field) && d[field].IsString()) add(d[field].GetString());
+    }
+    for (const auto& s : found)
+        if (std::find(m_seen.begin(), m_seen.end(), s) == m_seen.end()) m_seen.push_back(s);
+    return found;
+}
+
+void TempHome::expect_no_secret(const std::string& text, const std::string& what) const {
+    (void)secrets();
+    for (const auto& s : m_seen) {
+        if (text.find(s) != std::string::npos) {
+            ADD_FAILURE() << "a secret (" << s.substr(0, 4) << "..., " << s.size()
+                          << " bytes) appears in " << what;
+        }
+    }
+}
+
+void TempHome::sweep() const {
+    (void)secrets();
+    if (m_seen.empty()) return;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(m_path, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        std::string path = it->path().lexically_normal().string();
+        std::string rel = path.substr(m_path.size() + 1);
+        if (std::find(m_written.begin(), m_written.end(), path) != m_written.end()) continue;
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) continue;
+        bool output = rel.rfind("logs/", 0) == 0 || rel.find(".log") != std::string::npos ||
+                      rel == "daemon.stdout" || rel == "daemon.stderr";
+        bool others_read = (st.st_mode & 0044) != 0;
+        if (!output && !others_read) continue;
+        expect_no_secret(read_file(path).value_or(""),
+                         rel + (output ? "" : " (a file others can read)"));
+    }
 }
 
 DaemonProcess::~DaemonProcess() {
@@ -141,7 +240,10 @@ RunResult run_ctl(const TempHome& home, const std::vector<std::string>& args, in
     for (const auto& a : args)
         opts.argv.push_back(a);
     opts.env_unset = {"LITELLM_SOCKET", "LITELLM_HOME"};
-    return run_capture(opts, timeout_ms);
+    RunResult r = run_capture(opts, timeout_ms);
+    home.expect_no_secret(r.out, "the stdout of litellmctl " + (args.empty() ? "" : args[0]));
+    home.expect_no_secret(r.err, "the stderr of litellmctl " + (args.empty() ? "" : args[0]));
+    return r;
 }
 
 RunResult run_daemon_binary(const std::vector<std::string>& args, int timeout_ms) {

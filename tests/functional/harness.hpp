@@ -18,6 +18,12 @@ namespace litellm::test {
 extern const char* const kSmallConfig;
 
 /// A fresh temporary directory used as LITELLM_HOME; removed on destruction.
+///
+/// Before it goes, it sweeps what the programs left for secrets (the no-secret-in-any-output
+/// rule, checked across the whole functional suite): every key, token and password the test
+/// put in its `.env`, config and token files (secrets()) must appear in no log, no captured
+/// stdout or stderr, and no file the programs wrote that others may read. A find fails the
+/// running test and names the file.
 class TempHome {
   public:
     TempHome();
@@ -27,8 +33,18 @@ class TempHome {
     void write(const std::string& name, const std::string& content) const;
     std::string file(const std::string& name) const { return m_path + "/" + name; }
 
+    /// The secrets now in this home's .env, config.yaml and auth.*.json (8 bytes or longer,
+    /// so that a test's one-letter keys do not match ordinary text).
+    std::vector<std::string> secrets() const;
+    /// Fails the running test when `text` (output of `what`) holds one of secrets().
+    void expect_no_secret(const std::string& text, const std::string& what) const;
+
   private:
+    void sweep() const;
+
     std::string m_path;
+    mutable std::vector<std::string> m_written;  ///< names the test wrote itself
+    mutable std::vector<std::string> m_seen;     ///< every secret seen by secrets() so far
 };
 
 /// The real litellmd binary, running on a temp home.

@@ -150,13 +150,14 @@ class GeminiLogin : public ::testing::Test {
     }
 
     TempHome m_home;
-    FakeUpstream m_google;
     std::mutex m_mutex;
     std::vector<std::string> m_paths, m_onboard_bodies;
     int m_port = 0;
     std::string m_fifo;
     int m_paste = -1;
     Subprocess m_proc;
+    // Last, so it stops first: its threads call respond(), which uses the members above.
+    FakeUpstream m_google;
 };
 
 TEST_F(GeminiLogin, PastedRedirectThenProjectSetupThenRefresh) {

@@ -16,9 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "common/fs.hpp"
 #include "common/json.hpp"
 #include "fakes/fake_upstream.hpp"
 #include "functional/harness.hpp"
@@ -466,6 +472,57 @@ TEST_F(SecurityTest, AClientThatHangsUpCancelsTheRestOfTheChain) {
     EXPECT_EQ(json_stringify(cd->payload()).find("\"cooldowns\":[{"), std::string::npos);
 }
 
+// ---- the control socket and a second local user ---------------------------------------------
+
+// Another local user (nobody, through setpriv) cannot drive the daemon: the socket's mode
+// stops it at connect, and with every mode opened up the daemon's peer-uid check still does.
+TEST_F(SecurityTest, ASecondUserIsStoppedByTheSocketModeAndByThePeerUidCheck) {
+    if (::geteuid() != 0) GTEST_SKIP() << "switching to a second uid needs root";
+    if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv is not installed";
+    start(one_model_config(m_upstream));
+    const std::string sock = m_daemon.socket_path();
+    struct stat st {};
+    ASSERT_EQ(::stat(sock.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    auto as_nobody = [&] {
+        SpawnOptions o;
+        o.argv = {"/usr/bin/setpriv",
+                  "--reuid=65534",
+                  "--regid=65534",
+                  "--clear-groups",
+                  LITELLMCTL_BIN,
+                  "--socket",
+                  sock,
+                  "status"};
+        o.env_unset = {"LITELLM_SOCKET", "LITELLM_HOME"};
+        o.env_set["HOME"] = "/nonexistent";
+        return run_capture(o, 10000);
+    };
+    // 1. As created: the home is 0700 and the socket 0600.
+    RunResult closed = as_nobody();
+    EXPECT_NE(closed.exit_code, 0) << closed.out;
+    EXPECT_NE(closed.err.find("permission denied on " + sock), std::string::npos) << closed.err;
+    EXPECT_NE(closed.err.find("belongs to another user"), std::string::npos) << closed.err;
+    // 2. Every mode opened up, as a careless chmod would: the peer's uid is refused.
+    for (std::filesystem::path p = std::filesystem::path(sock).parent_path();
+         p.string().rfind(std::filesystem::temp_directory_path().string(), 0) == 0 &&
+         p != std::filesystem::temp_directory_path();
+         p = p.parent_path()) {
+        ::chmod(p.c_str(), 0711);
+    }
+    ASSERT_EQ(::chmod(sock.c_str(), 0666), 0);
+    RunResult refused = as_nobody();
+    EXPECT_NE(refused.exit_code, 0) << refused.out;
+    EXPECT_NE(refused.err.find("only the user running litellmd may use its control socket"),
+              std::string::npos)
+        << refused.err;
+    EXPECT_EQ(refused.out.find("\"models\""), std::string::npos) << refused.out;
+    EXPECT_NE(log_text().find("refused control connection from uid 65534"), std::string::npos)
+        << log_text();
+    // The owner still gets in.
+    EXPECT_EQ(run_ctl(m_home, {"status"}).exit_code, 0);
+}
+
 // ---- logs -----------------------------------------------------------------------------------
 
 TEST_F(SecurityTest, LogRecordsAreCappedAndCannotBeForged) {
@@ -638,6 +695,46 @@ TEST_F(SecurityTest, APercentEncodedPasswordInApiBaseIsDecodedForBasicAuth) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200) << r->body;
     EXPECT_EQ(m_upstream.last_request().header("Authorization"), "Basic Ym9iOnBAc3M=");  // bob:p@ss
+}
+
+}  // namespace
+}  // namespace litellm::test
+
+namespace litellm::test {
+namespace {
+
+// The suite-wide sweep (TempHome's destructor) must be able to fail: a key in a log, in a file
+// others can read, or in litellmctl's output is each reported; a 0600 file may hold one.
+TEST(SecretSweep, FindsSecretsInLogsInFilesOthersCanReadAndInOutput) {
+    EXPECT_NONFATAL_FAILURE(
+        {
+            TempHome h;
+            h.write(".env", "ANTHROPIC_API_KEY=sk-ant-sweep-test-1\n");
+            std::filesystem::create_directories(h.file("logs"));
+            std::ofstream(h.file("logs/litellmd.log")) << "sent sk-ant-sweep-test-1 upstream\n";
+        },
+        "appears in logs/litellmd.log");
+    EXPECT_NONFATAL_FAILURE(
+        {
+            TempHome h;
+            h.write("config.yaml", "general_settings:\n  master_key: sk-sweep-master-2\n");
+            (void)write_file_atomic(h.file("shared.json"), "sk-sweep-master-2", 0644);
+        },
+        "a file others can read");
+    EXPECT_NONFATAL_FAILURE(
+        {
+            TempHome h;
+            h.write("config.yaml", "model_list:\n  - litellm_params: {api_key: sk-sweep-key-3}\n");
+            h.expect_no_secret("key: sk-sweep-key-3", "the output of a command");
+        },
+        "appears in the output of a command");
+    {
+        // A token file the daemon wrote 0600 may hold its tokens; no failure.
+        TempHome h;
+        ASSERT_TRUE(write_file_atomic(h.file("auth.qwen_portal.json"),
+                                      R"({"access_token":"qwen-at-sweep-4"})", 0600));
+        EXPECT_EQ(h.secrets(), std::vector<std::string>{"qwen-at-sweep-4"});
+    }
 }
 
 }  // namespace
