@@ -164,6 +164,23 @@ void TempHome::sweep() const {
     }
 }
 
+namespace {
+
+// A sanitizer report in a program a test ran fails that test, even when the program's exit
+// status is not checked (a race seen at shutdown, a leak at exit).
+void expect_no_sanitizer_report(const std::string& text, const std::string& what) {
+    for (const char* mark : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                             "ERROR: LeakSanitizer", "runtime error:"}) {
+        auto at = text.find(mark);
+        if (at != std::string::npos) {
+            ADD_FAILURE() << what << " reported: " << text.substr(at, 4000);
+            return;
+        }
+    }
+}
+
+}  // namespace
+
 DaemonProcess::~DaemonProcess() {
     if (m_started && !m_proc.wait(0)) {
         m_proc.kill(SIGTERM);
@@ -172,6 +189,7 @@ DaemonProcess::~DaemonProcess() {
             m_proc.wait(-1);
         }
     }
+    if (m_started) expect_no_sanitizer_report(stderr_text(), "litellmd");
 }
 
 std::string DaemonProcess::socket_path() const {
@@ -241,6 +259,7 @@ RunResult run_ctl(const TempHome& home, const std::vector<std::string>& args, in
         opts.argv.push_back(a);
     opts.env_unset = {"LITELLM_SOCKET", "LITELLM_HOME"};
     RunResult r = run_capture(opts, timeout_ms);
+    expect_no_sanitizer_report(r.err, "litellmctl");
     home.expect_no_secret(r.out, "the stdout of litellmctl " + (args.empty() ? "" : args[0]));
     home.expect_no_secret(r.err, "the stderr of litellmctl " + (args.empty() ? "" : args[0]));
     return r;
