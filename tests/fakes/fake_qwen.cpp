@@ -71,6 +71,11 @@ void FakeQwen::set_login_script(int pending, int slow_down) {
     m_slow_down = slow_down;
 }
 
+void FakeQwen::set_keep_history(bool keep) {
+    m_keep_history = keep;
+    m_server.set_keep_history(keep);
+}
+
 void FakeQwen::revoke_current_access() {
     std::lock_guard lock(m_mutex);
     m_refused_access.insert("Bearer qwen-at-" + std::to_string(m_issued));
@@ -123,7 +128,7 @@ FakeReply FakeQwen::respond(const RecordedRequest& req) {
         bool ok;
         {
             std::lock_guard lock(m_mutex);
-            m_chat_tokens.push_back(auth);
+            if (m_keep_history) m_chat_tokens.push_back(auth);
             ok = !m_revoked && auth == "Bearer qwen-at-" + std::to_string(m_issued) &&
                  m_refused_access.count(auth) == 0;
         }

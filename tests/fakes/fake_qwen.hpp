@@ -46,6 +46,8 @@ class FakeQwen {
     /// Only the current access token is refused from now on; its refresh token still works
     /// (a server-side revocation a refresh recovers from).
     void revoke_current_access();
+    /// Whether requests and chat tokens are kept (default true); a long soak turns it off.
+    void set_keep_history(bool keep);
     /// Streamed chat answers ("stream": true) wait this long between chunks.
     void set_stream_chunk_delay_ms(int ms) { m_chunk_delay_ms = ms; }
 
@@ -72,6 +74,7 @@ class FakeQwen {
     std::atomic<int> m_expires_in{3600};
     std::atomic<bool> m_revoked{false};
     std::atomic<int> m_chunk_delay_ms{0};
+    std::atomic<bool> m_keep_history{true};
     std::set<std::string> m_refused_access;  ///< revoked one by one (guarded by m_mutex)
     int m_issued = 0;                        ///< number of the newest token pair
     std::atomic<int> m_refreshes{0}, m_device_requests{0}, m_polls{0};
