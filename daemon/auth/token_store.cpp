@@ -174,7 +174,18 @@ std::optional<std::int64_t> TokenStore::due_at_locked(const Credential& c) const
     }
     if (c.failures > 0) return c.retry_at;
     std::optional<std::int64_t> due;
-    if (c.record.expires_at) due = *c.record.expires_at - m_options.lead_s - c.jitter_s;
+    if (c.record.expires_at) {
+        // A token we refreshed that lives less than the lead (with its jitter) would be due
+        // again the moment it arrived: a refresh loop against the provider. Such tokens are
+        // refreshed at half their life instead (the soak found it with 310 s tokens). A
+        // token of unknown age is refreshed by the lead alone.
+        std::int64_t lead = m_options.lead_s + c.jitter_s;
+        std::int64_t expires = *c.record.expires_at;
+        if (c.record.last_refresh && *c.record.last_refresh > 0) {
+            lead = std::min(lead, std::max<std::int64_t>(0, expires - *c.record.last_refresh) / 2);
+        }
+        due = expires - lead;
+    }
     if (c.spec->max_refresh_age_s > 0) {
         std::int64_t by_age = c.record.last_refresh
                                   ? *c.record.last_refresh + c.spec->max_refresh_age_s

@@ -786,10 +786,14 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
         result.status = status;
         if (on_head && !on_head(result)) return fail(TransportStatus::kCancelled, "cancelled");
         conn->set_wake(wake);
+        // Cleared on every way out; on the way back to the pool, before another thread can
+        // take the connection (TSan found the late clear racing with the next user's wake).
         struct ClearWake {
-            UpstreamConnection& c;
-            ~ClearWake() { c.set_wake(nullptr); }
-        } clear_wake{*conn};
+            UpstreamConnection* c;
+            ~ClearWake() {
+                if (c) c->set_wake(nullptr);
+            }
+        } clear_wake{conn.get()};
 
         // The body: chunked, Content-Length, or up to the end of the connection.
         bool chunked = false, has_length = false;
@@ -927,7 +931,11 @@ UpstreamResult UpstreamPool::send(const UpstreamRequest& request, const HeadHand
         if (inflater && !no_body && !inflater->finished()) {
             return fail(TransportStatus::kBrokenRead, "compressed answer cut short");
         }
-        if (keep_alive && buf.size() == 0) release(std::move(conn));
+        if (keep_alive && buf.size() == 0) {
+            conn->set_wake(nullptr);
+            clear_wake.c = nullptr;
+            release(std::move(conn));
+        }
         return result;
     }
 }

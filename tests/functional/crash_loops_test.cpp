@@ -42,12 +42,17 @@ long long now_s() {
     return static_cast<long long>(std::time(nullptr));
 }
 
-/// Files in `dir` (not recursive) whose names mark them as a writer's temp file.
-int temp_files(const std::string& dir) {
+/// Files in `dir` (not recursive) whose names mark them as a writer's temp file, of `target`
+/// only when given (write_file_atomic names them .TARGET.tmp.PID.N).
+int temp_files(const std::string& dir, const std::string& target = {}) {
     int n = 0;
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-        if (e.path().filename().string().find(".tmp") != std::string::npos) ++n;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        std::string name = e.path().filename().string();
+        if (name.find(".tmp") == std::string::npos) continue;
+        if (!target.empty() && name.rfind("." + target + ".tmp.", 0) != 0) continue;
+        ++n;
+    }
     return n;
 }
 
@@ -110,8 +115,12 @@ TEST(CrashLoop, KillNineDuringToggleClaudeLeavesTheOldOrTheNewSettings) {
             ++changed;
             want_proxy = !want_proxy;
         }
-        // A temp file a killed writer left is removed by the next writer.
-        ASSERT_LE(temp_files(dir), 1) << "iteration " << i;
+        // A temp file a killed writer left is removed by the next writer of that file.
+        ASSERT_LE(temp_files(dir, "settings.json"), 1) << "iteration " << i;
+        ASSERT_LE(temp_files(dir, "settings.json.bak"), 1) << "iteration " << i;
+        ASSERT_EQ(temp_files(dir),
+                  temp_files(dir, "settings.json") + temp_files(dir, "settings.json.bak"))
+            << "iteration " << i;
     }
     EXPECT_GT(changed, 0);    // kills landed after the rename ...
     EXPECT_GT(unchanged, 0);  // ... and before it
@@ -163,9 +172,9 @@ TEST(CrashLoop, KillNineDuringAFirstStartLeavesNoTornDefaults) {
     EXPECT_GT(absent, 0);
 }
 
-/// Kills litellmd `iterations` times while it refreshes Qwen tokens that live one second (so
-/// it writes the token file at every start) and, after it answers, `act` (a reload or a
-/// restart) runs; the token file must parse after every kill and each next start must answer.
+/// Kills litellmd `iterations` times while it refreshes Qwen tokens (one second long, and a
+/// forced refresh asked for as soon as it answers) and `act` (a reload or a restart) runs; the
+/// token file must parse after every kill and each next start must answer.
 /// `act` may return a control connection, kept open until the kill.
 using Act = std::function<std::shared_ptr<rpc::Client>(const std::string& socket, pid_t pid)>;
 
@@ -197,6 +206,12 @@ void kill_loop_with_refreshes(int iterations, const Act& act, unsigned seed) {
             if (!up) std::this_thread::sleep_for(2ms);
         }
         ASSERT_TRUE(up) << "iteration " << i << ": litellmd did not come up after a kill";
+        // A forced refresh (its write is what the kill should land in), then the act.
+        rpc::Client refresher;
+        if (refresher.connect(socket, 2000)) {
+            refresher.send_line(
+                R"({"jsonrpc":"2.0","id":1,"method":"auth.refresh","params":{"provider":"qwen_portal"}})");
+        }
         auto held = act(socket, p.pid());
         std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
         ::kill(p.pid(), SIGKILL);

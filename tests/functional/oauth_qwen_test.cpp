@@ -23,7 +23,9 @@
 #include "common/fs.hpp"
 #include "common/json.hpp"
 #include "common/oauth.hpp"
+#include "common/paths.hpp"
 #include "common/process.hpp"
+#include "common/rpc_client.hpp"
 #include "common/token_file.hpp"
 #include "fakes/fake_qwen.hpp"
 #include "fakes/fake_upstream.hpp"
@@ -423,8 +425,8 @@ TEST_F(QwenOAuth, RefreshLogoutAndImportWorkWithAndWithoutTheDaemon) {
 }
 
 // A writer killed at any moment leaves the old file or the new one, never a torn or empty one:
-// the daemon, refreshing without pause (its tokens live one second, inside the 5-minute lead),
-// gets SIGKILL at a random moment, 200 times.
+// the daemon, asked for a refresh as soon as it answers (its tokens live one second), gets
+// SIGKILL at a random moment, 200 times.
 TEST_F(QwenOAuth, KillNineOfTheDaemonDuringRefreshWritesNeverLeavesATornFile) {
     m_qwen.set_current(1);
     m_qwen.set_expires_in(1);
@@ -441,9 +443,15 @@ TEST_F(QwenOAuth, KillNineOfTheDaemonDuringRefreshWritesNeverLeavesATornFile) {
         o.stdout_path = "/dev/null";
         o.stderr_path = "/dev/null";
         o.die_with_parent = true;
-        ASSERT_TRUE(p.spawn(o));
-        // Started refreshing: the fake saw a refresh from this process (or a short while).
         int seen = m_qwen.refreshes();
+        ASSERT_TRUE(p.spawn(o));
+        // Up, then a forced refresh (tokens refreshed a moment ago are not due yet).
+        rpc::Client c;
+        for (int w = 0; w < 2000 && !c.connect(control_socket_path(m_home.path()), 200); ++w)
+            std::this_thread::sleep_for(std::chrono::microseconds(500));
+        c.send_line(
+            R"({"jsonrpc":"2.0","id":1,"method":"auth.refresh","params":{"provider":"qwen_portal"}})");
+        // Started refreshing: the fake saw a refresh from this process (or a short while).
         for (int w = 0; w < 400 && m_qwen.refreshes() == seen; ++w)
             std::this_thread::sleep_for(std::chrono::microseconds(500));
         std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));

@@ -98,6 +98,27 @@ TEST_F(TokenStoreTest, RefreshIsScheduledLeadSecondsBeforeExpiry) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+// Tokens living less than the lead are refreshed at half their life, not again at once: a
+// 310 s token with the 300 s lead (and jitter) refreshed in a loop, 800 times a second.
+TEST_F(TokenStoreTest, ATokenShorterThanTheLeadIsRefreshedAtHalfItsLifeNotInALoop) {
+    m_fake.set_current(1);
+    m_fake.set_expires_in(200);
+    write(1, kT0 + 200);  // of unknown age, inside the lead: refreshed at once
+    TokenStore& s = store();
+    EXPECT_EQ(m_fake.refreshes(), 1);
+    // The new token lives 200 s from the refresh: next at its half, and nothing before.
+    EXPECT_EQ(*qwen().next_refresh_at, kT0 + 100);
+    for (int i = 0; i < 5; ++i)
+        s.run_due_refreshes();
+    m_now = kT0 + 99;
+    s.run_due_refreshes();
+    EXPECT_EQ(m_fake.refreshes(), 1);
+    m_now = kT0 + 100;
+    s.run_due_refreshes();
+    EXPECT_EQ(m_fake.refreshes(), 2);
+    EXPECT_EQ(*qwen().next_refresh_at, kT0 + 200);
+}
+
 TEST_F(TokenStoreTest, ARequestNeverGetsAnExpiredToken) {
     m_fake.set_current(1);
     write(1, kT0 + 10);  // inside the request margin: the timer could not keep up
