@@ -548,7 +548,7 @@ class RequestWriter {
         w.Key("functionResponse");
         w.StartObject();
         w.Key("name");
-        write_string(w, name != m_names.end() ? name->second : b.id);
+        write_string(w, name != m_names.end() ? name->second : !b.name.empty() ? b.name : b.id);
         w.Key("response");
         w.StartObject();
         w.Key(b.is_error ? "error" : "output");
@@ -979,6 +979,7 @@ bool decode_contents(element contents, Request& out, std::string* error) {
             } else if (auto fr = get_field(p, "functionResponse"); fr && fr->is_object()) {
                 b.type = BlockType::kToolResult;
                 std::string name(get_string(*fr, "name").value_or(""));
+                b.name = name;  // kept for an answer to a call the history no longer has
                 b.id = std::string(get_string(*fr, "id").value_or(""));
                 auto& queue = pending.by_name[name];
                 if (b.id.empty() && !queue.empty()) b.id = queue.front();

@@ -123,7 +123,7 @@ struct Block {
     Text data;               ///< base64 payload, or the URL when source_is_url
     // Tool use / result.
     std::string id;              ///< tool_use id, or tool_result's tool_use_id
-    std::string name;            ///< tool name (tool_use)
+    std::string name;            ///< tool name (tool_use; a tool_result's when its format names it)
     std::string input_json;      ///< tool_use input, a JSON object as text
     std::vector<Block> content;  ///< tool_result content blocks (text, image)
     bool is_error = false;

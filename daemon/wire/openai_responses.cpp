@@ -947,6 +947,15 @@ bool decode_request(std::string_view body, Request& out, std::string* error) {
                     return false;
                 }
             }
+            // Tool results lead a user message (the encoders write them first); one that
+            // follows the user's own content starts the next message, so the order survives.
+            if (!out.messages.empty() && out.messages.back().role == Role::kUser) {
+                const auto& prev = out.messages.back().blocks;
+                if (std::any_of(prev.begin(), prev.end(),
+                                [](const Block& x) { return x.type != BlockType::kToolResult; })) {
+                    out.messages.push_back(Message{Role::kUser, {}});
+                }
+            }
             message_for(out, Role::kUser).blocks.push_back(std::move(b));
         } else if (type == "reasoning") {
             // Our own reasoning item coming back: it returns to a Responses upstream as it was

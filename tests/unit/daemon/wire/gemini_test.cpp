@@ -363,5 +363,26 @@ TEST(GeminiDecode, AWholeAnswerAndAnArrayOfChunks) {
     EXPECT_FALSE(gemini::decode_response(R"({"nope":1})", r, &error));
 }
 
+// Found by the round-trip fuzz property (decode, encode, decode, encode gives the same bytes):
+// an answer to a call the history no longer holds kept only a made-up id, and went back
+// upstream named after it.
+TEST(GeminiClient, AnAnswerToACallNoLongerInTheHistoryKeepsItsName) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(gemini::decode_request(
+        R"({"contents":[{"role":"user","parts":[{"text":"q"},)"
+        R"({"functionResponse":{"name":"read_file","response":{"output":"o"}}}]}]})",
+        r, &error))
+        << error;
+    EncodeOptions o;
+    o.model = "m";
+    std::string first = gemini::encode_request(r, o);
+    EXPECT_EQ(str_at(parse(first), "/contents/0/parts/1/functionResponse/name"), "read_file")
+        << first;
+    Request again;
+    ASSERT_TRUE(gemini::decode_request(first, again, &error)) << error;
+    EXPECT_EQ(gemini::encode_request(again, o), first);
+}
+
 }  // namespace
 }  // namespace litellm::wire

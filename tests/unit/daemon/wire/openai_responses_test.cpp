@@ -310,5 +310,27 @@ TEST(ResponsesClient, ArgumentsThatAreNotAnObjectBecomeEmpty) {
     }
 }
 
+// Found by the round-trip fuzz property: a tool output after the user's own text moved in
+// front of it on the second pass (the decoder merged it into the text's message, whose tool
+// results the encoder writes first).
+TEST(ResponsesClient, AToolOutputAfterUserTextKeepsItsPlace) {
+    Request r;
+    std::string error;
+    ASSERT_TRUE(openai_responses::decode_request(
+        R"({"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":"q"}]},)"
+        R"({"type":"function_call_output","call_id":"c","output":"o"}]})",
+        r, &error))
+        << error;
+    EncodeOptions o;
+    o.model = "m";
+    std::string first = openai_responses::encode_request(r, o);
+    auto d = parse(first);
+    EXPECT_EQ(str_at(d, "/input/0/type"), "message") << first;
+    EXPECT_EQ(str_at(d, "/input/1/type"), "function_call_output") << first;
+    Request again;
+    ASSERT_TRUE(openai_responses::decode_request(first, again, &error)) << error;
+    EXPECT_EQ(openai_responses::encode_request(again, o), first);
+}
+
 }  // namespace
 }  // namespace litellm::wire
