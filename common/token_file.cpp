@@ -151,14 +151,21 @@ std::string serialize_token_file(const TokenRecord& r) {
     // A Codex-style file is rewritten flat: the known fields go at the top level, which is
     // where every reader (ours and the original's) looks first.
     if (doc.HasMember("tokens") && doc["tokens"].IsObject() && !doc.HasMember("access_token")) {
-        doc.RemoveMember("tokens");
+        while (doc.RemoveMember("tokens")) {
+        }
     }
+    // Every copy of a key goes: a file with duplicate keys (hand edits, a broken writer)
+    // would otherwise keep a stale copy, read by us or by JSON.parse (which takes the last).
+    auto remove_all = [&](const char* key) {
+        while (doc.RemoveMember(key)) {
+        }
+    };
     auto set_string = [&](const char* key, const std::string& value) {
-        doc.RemoveMember(key);
+        remove_all(key);
         if (!value.empty()) doc.AddMember(rapidjson::StringRef(key), json_str(value, a), a);
     };
     auto set_time = [&](const char* key, const std::optional<std::int64_t>& value) {
-        doc.RemoveMember(key);
+        remove_all(key);
         if (value) doc.AddMember(rapidjson::StringRef(key), static_cast<int64_t>(*value), a);
     };
     set_string("access_token", r.access_token);
@@ -166,7 +173,7 @@ std::string serialize_token_file(const TokenRecord& r) {
     set_string("id_token", r.id_token);
     set_string("token_type", r.token_type);
     set_time("expires_at", r.expires_at);
-    doc.RemoveMember("expiry_date");  // expires_at says it now, in seconds
+    remove_all("expiry_date");  // expires_at says it now, in seconds
     set_string("account_id", r.account_id);
     set_string("email", r.email);
     set_string("project_id", r.project_id);

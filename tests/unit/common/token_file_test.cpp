@@ -137,5 +137,21 @@ TEST(TokenFile, ExpiryText) {
     EXPECT_EQ(expiry_text(r, 100), "expired 1m ago");
 }
 
+// Found by fuzz_config: with a key given twice, the rewrite replaced one copy and kept the
+// other, so the file read back the stale token.
+TEST(TokenFile, ARewriteLeavesNoDuplicateKeyBehind) {
+    TokenParse p =
+        parse_token_file(R"({"access_token":"a1","refresh_token":"r1","refresh_token":"r-stale",)"
+                         R"("expiry_date":1,"expiry_date":2})");
+    ASSERT_TRUE(p.ok) << p.error;
+    p.record.refresh_token = "r2";
+    std::string text = serialize_token_file(p.record);
+    EXPECT_EQ(text.find("r-stale"), std::string::npos) << text;
+    EXPECT_EQ(text.find("expiry_date"), std::string::npos) << text;
+    TokenParse again = parse_token_file(text);
+    ASSERT_TRUE(again.ok) << again.error;
+    EXPECT_EQ(again.record.refresh_token, "r2");
+}
+
 }  // namespace
 }  // namespace litellm
