@@ -146,15 +146,30 @@ SpawnOptions daemon_options(const TempHome& home) {
 // A first start writes the default config.yaml and .env.example; killed anywhere in it, each is
 // absent or whole, and the next start completes the home.
 TEST(CrashLoop, KillNineDuringAFirstStartLeavesNoTornDefaults) {
+    // How long a start takes to write its config here (a sanitizer build is much slower): the
+    // kills are spread over half again as long.
+    long long full_us = 0;
+    {
+        TempHome home;
+        std::filesystem::remove(home.path());
+        Subprocess p;
+        auto t0 = Clock::now();
+        ASSERT_TRUE(p.spawn(daemon_options(home)));
+        while (!read_file(home.file("config.yaml")) && elapsed_us(t0) < 20'000'000)
+            std::this_thread::sleep_for(200us);
+        full_us = elapsed_us(t0);
+        ::kill(p.pid(), SIGKILL);
+        p.wait(5000);
+    }
     std::mt19937 rng(777);
+    std::uniform_int_distribution<long long> delay(0, full_us * 3 / 2);
     int written = 0, absent = 0;
     for (int i = 0; i < 200; ++i) {
         TempHome home;
         std::filesystem::remove(home.path());  // the daemon creates the home itself
         Subprocess p;
         ASSERT_TRUE(p.spawn(daemon_options(home)));
-        std::this_thread::sleep_for(
-            std::chrono::microseconds(std::uniform_int_distribution<int>(0, 15000)(rng)));
+        std::this_thread::sleep_for(std::chrono::microseconds(delay(rng)));
         ::kill(p.pid(), SIGKILL);
         p.wait(5000);
         auto config = read_file(home.file("config.yaml"));
