@@ -39,15 +39,6 @@ long long ms_since(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
 
-bool send_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n <= 0) return false;
-        bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-}
-
 // ---- an upstream that misbehaves below HTTP ---------------------------------------------------
 
 /// A TCP server on 127.0.0.1:0 that reads each request (head and Content-Length body) and then
@@ -225,6 +216,18 @@ bool send_events(int fd, int n) {
         if (!send_all(fd, chunk(events[static_cast<std::size_t>(i)]))) return false;
     }
     return true;
+}
+
+/// A stream that never ends: text deltas every 50 ms until the peer goes away (noted).
+void endless_stream(RawUpstream& self, int fd) {
+    auto events = anthropic_events();
+    send_events(fd, kFirstDelta);
+    while (self.pause(50)) {
+        if (!send_all(fd, chunk(events[kFirstDelta - 1]))) {
+            self.note_closed();
+            return;
+        }
+    }
 }
 
 // ---- what the client saw, in a few words -------------------------------------------------------
@@ -587,17 +590,7 @@ TEST(FaultMatrix, Streams) {
               },
               true, "  max_sse_line_kb: 1\n"));
     {
-        // A stream that never ends: text deltas every 50 ms until the peer goes away.
-        RawUpstream primary([](RawUpstream& self, int fd) {
-            auto events = anthropic_events();
-            send_events(fd, kFirstDelta);
-            while (self.pause(50)) {
-                if (!send_all(fd, chunk(events[kFirstDelta - 1]))) {
-                    self.note_closed();
-                    return;
-                }
-            }
-        });
+        RawUpstream primary(endless_stream);
         Stack s(primary.base_url());
         int fd = connect_tcp(s.port());
         std::string body = kStreamMessage;
@@ -750,16 +743,7 @@ TEST(FaultMatrix, Clients) {
     }
     {
         // The client leaves mid-stream on a translated route (OpenAI client, Anthropic upstream).
-        RawUpstream primary([](RawUpstream& self, int fd) {
-            auto events = anthropic_events();
-            send_events(fd, kFirstDelta);
-            while (self.pause(50)) {
-                if (!send_all(fd, chunk(events[kFirstDelta - 1]))) {
-                    self.note_closed();
-                    return;
-                }
-            }
-        });
+        RawUpstream primary(endless_stream);
         Stack s(primary.base_url());
         int fd = connect_tcp(s.port());
         std::string body = kChatStream;

@@ -265,6 +265,25 @@ RunResult run_ctl(const TempHome& home, const std::vector<std::string>& args, in
     return r;
 }
 
+bool send_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+}
+
+SpawnOptions litellmd_spawn_options(const TempHome& home) {
+    SpawnOptions o;
+    o.argv = {LITELLMD_BIN, "--home", home.path(), "--port", "0", "--quiet"};
+    o.env_unset = {"LITELLM_SOCKET", "LITELLM_HOME", "NOTIFY_SOCKET", "LITELLMD_LISTEN_FD"};
+    o.stdout_path = "/dev/null";
+    o.stderr_path = "/dev/null";
+    o.die_with_parent = true;
+    return o;
+}
+
 RunResult run_daemon_binary(const std::vector<std::string>& args, int timeout_ms) {
     SpawnOptions opts;
     opts.argv = {LITELLMD_BIN};

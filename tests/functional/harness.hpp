@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -94,6 +95,13 @@ rapidjson::Document parse_json(const std::string& text);
 
 /// A blocking TCP connection to 127.0.0.1:`port`, or -1.
 int connect_tcp(int port);
+
+/// Writes all of `bytes` to `fd` (no SIGPIPE); false when the peer is gone.
+bool send_all(int fd, std::string_view bytes);
+
+/// The options that run litellmd on `home` on port 0, quietly, its output dropped, killed
+/// with the test (for loops that spawn and kill it themselves).
+SpawnOptions litellmd_spawn_options(const TempHome& home);
 
 /// Reads from `fd` until `done(text)` holds, the peer closes (`closed` set) or `timeout_ms`
 /// pass; returns what was read.

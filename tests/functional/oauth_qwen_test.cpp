@@ -437,14 +437,8 @@ TEST_F(QwenOAuth, KillNineOfTheDaemonDuringRefreshWritesNeverLeavesATornFile) {
     std::string before = tokens_on_disk().access_token;
     for (int i = 0; i < 200; ++i) {
         Subprocess p;
-        SpawnOptions o;
-        o.argv = {LITELLMD_BIN, "--home", m_home.path(), "--port", "0", "--quiet"};
-        o.env_unset = {"LITELLM_SOCKET", "LITELLM_HOME", "NOTIFY_SOCKET", "LITELLMD_LISTEN_FD"};
-        o.stdout_path = "/dev/null";
-        o.stderr_path = "/dev/null";
-        o.die_with_parent = true;
         int seen = m_qwen.refreshes();
-        ASSERT_TRUE(p.spawn(o));
+        ASSERT_TRUE(p.spawn(litellmd_spawn_options(m_home)));
         // Up, then a forced refresh (tokens refreshed a moment ago are not due yet).
         rpc::Client c;
         for (int w = 0; w < 2000 && !c.connect(control_socket_path(m_home.path()), 200); ++w)

@@ -52,15 +52,6 @@ std::string read_text(const std::string& path) {
     return s.str();
 }
 
-bool send_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n <= 0) return false;
-        bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-}
-
 // One model, `claude-a`, on `upstream` (Anthropic format), and `extra` appended (settings).
 std::string one_model_config(const FakeUpstream& upstream, const std::string& extra = {},
                              const std::string& provider = "anthropic") {
