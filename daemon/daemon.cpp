@@ -456,7 +456,8 @@ int Daemon::run() {
     auto cfg = config();
     if (keyless_bind_refused(*cfg, m_options.host)) {
         log_error("daemon",
-                  "refusing to listen on {} without general_settings.master_key: "
+                  // No "master_key:" before a word here: the log redacts what follows it.
+                  "refusing to listen on {} without a general_settings.master_key, as "
                   "anyone on the network could use your credentials; set "
                   "LITELLM_MASTER_KEY in {} or listen on 127.0.0.1",
                   m_options.host, m_paths.dotenv);

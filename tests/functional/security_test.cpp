@@ -345,6 +345,23 @@ TEST_F(SecurityTest, AControlClientThatNeverReadsHoldsBoundedMemory) {
 
 // ---- reload and the master key --------------------------------------------------------------
 
+TEST_F(SecurityTest, WithoutAMasterKeyOnlyLoopbackIsServed) {
+    m_home.write("config.yaml", one_model_config(m_upstream));
+    for (const char* host : {"0.0.0.0", "127.0.0.2", "::"}) {
+        RunResult r = run_daemon_binary({"--home", m_home.path(), "--port", "0", "--host", host});
+        EXPECT_EQ(r.exit_code, 5) << host << ": " << r.err;
+        EXPECT_NE(r.err.find(std::string("refusing to listen on ") + host), std::string::npos)
+            << r.err;
+        // The reason reads whole (the redaction once took "anyone" for a key).
+        EXPECT_NE(r.err.find("anyone on the network could use your credentials"), std::string::npos)
+            << r.err;
+        EXPECT_EQ(r.err.find("[REDACTED]"), std::string::npos) << r.err;
+    }
+    // Loopback needs no key.
+    start(one_model_config(m_upstream), {"--host", "127.0.0.1"});
+    expect_alive();
+}
+
 TEST_F(SecurityTest, ReloadCannotDropTheMasterKeyWhileListeningBeyondLoopback) {
     m_upstream.set_default_reply(anthropic_fake::text("ok"));
     std::string with_key =
