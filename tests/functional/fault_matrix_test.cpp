@@ -431,6 +431,37 @@ std::string with_raw(RawUpstream::Behaviour b, bool stream = false,
     return out;
 }
 
+const std::string kClosedSoon = "upstream closed within 2 s of the client leaving";
+
+/// Streams `body` to `path` from an upstream that never ends, reads until the first text and
+/// `linger_ms` more, hangs up, and says whether litellmd closed the upstream connection soon.
+std::string hang_up_on_endless_stream(const char* path, const std::string& body, int linger_ms) {
+    RawUpstream primary(endless_stream);
+    Stack s(primary.base_url());
+    int fd = connect_tcp(s.port());
+    send_all(fd, std::string("POST ") + path +
+                     " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body);
+    std::string got = read_until(
+        fd, [](const std::string& t) { return t.find("partial ") != std::string::npos; }, nullptr,
+        5000);
+    if (linger_ms > 0)
+        got += read_until(
+            fd, [](const std::string&) { return false; }, nullptr, linger_ms);
+    auto left = Clock::now();
+    ::close(fd);
+    for (int i = 0; i < 300 && !primary.closed_at(); ++i)
+        std::this_thread::sleep_for(10ms);
+    auto closed = primary.closed_at();
+    std::string out = got.find("partial ") == std::string::npos ? "no text streamed"
+                      : !closed             ? "upstream still open 3 s after the client left"
+                      : *closed - left < 2s ? kClosedSoon
+                                            : "upstream closed late";
+    if (!s.alive()) out += " (daemon down)";
+    return out;
+}
+
 const std::string kFromBackup = "200 from the backup";
 const std::string kBackupStream = "200 stream 'from the backup' complete";
 
@@ -589,31 +620,8 @@ TEST(FaultMatrix, Streams) {
                   send_all(fd, "0\r\n\r\n");
               },
               true, "  max_sse_line_kb: 1\n"));
-    {
-        RawUpstream primary(endless_stream);
-        Stack s(primary.base_url());
-        int fd = connect_tcp(s.port());
-        std::string body = kStreamMessage;
-        send_all(fd,
-                 "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 "Content-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n" + body);
-        // Read for a second, then hang up.
-        std::string got = read_until(
-            fd, [](const std::string&) { return false; }, nullptr, 1000);
-        auto left = Clock::now();
-        ::close(fd);
-        for (int i = 0; i < 300 && !primary.closed_at(); ++i)
-            std::this_thread::sleep_for(10ms);
-        auto closed = primary.closed_at();
-        std::string out = got.find("partial ") == std::string::npos ? "no text streamed"
-                          : !closed             ? "upstream still open 3 s after the client left"
-                          : *closed - left < 2s ? "upstream closed within 2 s of the client leaving"
-                                                : "upstream closed late";
-        if (!s.alive()) out += " (daemon down)";
-        m.add("never-ending stream; the client hangs up after 1 s",
-              "upstream closed within 2 s of the client leaving", out);
-    }
+    m.add("never-ending stream; the client hangs up after 1 s", kClosedSoon,
+          hang_up_on_endless_stream("/v1/messages", kStreamMessage, 1000));
 }
 
 TEST(FaultMatrix, OAuth) {
@@ -741,30 +749,9 @@ TEST(FaultMatrix, Clients) {
         m.add("client disconnects while the upstream is silent", "upstream closed; no fallback",
               out);
     }
-    {
-        // The client leaves mid-stream on a translated route (OpenAI client, Anthropic upstream).
-        RawUpstream primary(endless_stream);
-        Stack s(primary.base_url());
-        int fd = connect_tcp(s.port());
-        std::string body = kChatStream;
-        send_all(fd, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\n\r\n" + body);
-        std::string got = read_until(
-            fd, [](const std::string& t) { return t.find("partial ") != std::string::npos; },
-            nullptr, 5000);
-        auto left = Clock::now();
-        ::close(fd);
-        for (int i = 0; i < 300 && !primary.closed_at(); ++i)
-            std::this_thread::sleep_for(10ms);
-        auto closed = primary.closed_at();
-        std::string out = got.find("partial ") == std::string::npos ? "no text streamed"
-                          : !closed                                 ? "upstream still open"
-                          : *closed - left < 2s                     ? "upstream closed within 2 s"
-                                                                    : "upstream closed late";
-        if (!s.alive()) out += " (daemon down)";
-        m.add("client disconnects mid-stream (translated route)", "upstream closed within 2 s",
-              out);
-    }
+    // The client leaves mid-stream on a translated route (OpenAI client, Anthropic upstream).
+    m.add("client disconnects mid-stream (translated route)", kClosedSoon,
+          hang_up_on_endless_stream("/v1/chat/completions", kChatStream, 0));
     {
         // Slowloris: 20 clients trickle a head a byte at a time; each is closed at its
         // deadline while an honest client is served.
