@@ -443,6 +443,7 @@ void HttpServer::serve(int fd) {
         std::size_t head_len = 0;
         std::string parse_error;
         http::ParseStatus status = http::ParseStatus::kIncomplete;
+        // Read again once the head is in: a keep-alive connection may idle through a reload.
         const auto head_deadline = std::chrono::seconds(m_handler.limits().client_head_timeout_s);
         conn.deadline = std::chrono::steady_clock::now() + head_deadline;
         bool started = buf.size() > 0;
