@@ -2,10 +2,9 @@
 // OpenAI-chat deployment (Anthropic Messages in, OpenAI chat out) and the Anthropic deployment.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
   CODEX_DEPLOYMENT,
@@ -15,8 +14,9 @@ import {
   FAKE_TEXT,
   MASTER_KEY,
   cleanEnv,
-  runBounded,
-  startStack,
+  freshRunDir,
+  runCli,
+  useStack,
 } from './helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -24,25 +24,13 @@ const CLAUDE = path.join(HERE, 'node_modules', '.bin', 'claude');
 const CLAUDE_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT = { timeout: CLAUDE_TIMEOUT_MS + 15_000 };
 
-let stack;
-let runCount = 0;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  // The SIGTERM drain is asserted in sdk.test.mjs.
-  await stack?.stop();
-});
+const currentStack = useStack();
 
 /// Runs `claude -p <prompt> --model <model> ...extra` in a fresh HOME and working directory.
 async function claude(prompt, model, extra = [], envOverrides = {}) {
-  const dir = path.join(stack.dir, `claude-${++runCount}`);
+  const stack = currentStack();
+  const dir = freshRunDir(stack, 'claude', ['home', 'work']);
   const home = path.join(dir, 'home');
-  const cwd = path.join(dir, 'work');
-  mkdirSync(home, { recursive: true });
-  mkdirSync(cwd, { recursive: true });
   const env = cleanEnv({
     HOME: home,
     XDG_CONFIG_HOME: path.join(home, '.config'),
@@ -56,22 +44,19 @@ async function claude(prompt, model, extra = [], envOverrides = {}) {
     ...envOverrides,
   });
   const args = ['-p', prompt, '--model', model, ...extra];
-  const r = await runBounded(CLAUDE, args, { env, cwd, timeoutMs: CLAUDE_TIMEOUT_MS });
-  const where = `claude ${args.join(' ')}\nexit ${r.code} signal ${r.signal} after ${r.ms} ms\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}\n${stack.diagnostics()}`;
-  assert.ok(!r.timedOut, `claude timed out after ${CLAUDE_TIMEOUT_MS} ms and was killed\n${where}`);
-  return { ...r, where };
+  return runCli(stack, CLAUDE, args, { env, cwd: path.join(dir, 'work'), timeoutMs: CLAUDE_TIMEOUT_MS });
 }
 
 /// The chat requests the fake received since `since` (Claude Code may also probe other paths,
 /// which litellmd answers itself).
 function chatRequestsSince(since) {
-  return stack.upstreamSince(since).filter((r) => r.method === 'POST');
+  return currentStack().upstreamSince(since).filter((r) => r.method === 'POST');
 }
 
 for (const dep of DEPLOYMENTS) {
   describe(`claude -p -> ${dep.label}`, () => {
     test('text answer, exit 0', TEST_TIMEOUT, async () => {
-      const since = stack.upstreamCount();
+      const since = currentStack().upstreamCount();
       const r = await claude('hi', dep.name);
       assert.equal(r.code, 0, r.where);
       assert.ok(r.stdout.includes(FAKE_TEXT), `stdout contains the answer\n${r.where}`);
@@ -120,7 +105,7 @@ for (const dep of DEPLOYMENTS) {
       // The fake answers [[tool]] with a call to the request's first tool with input
       // {"city":"Paris"}; Claude Code rejects that input and sends the error back as a
       // tool_result, which the fake echoes as "Tool said: ...".
-      const since = stack.upstreamCount();
+      const since = currentStack().upstreamCount();
       const r = await claude('[[tool]] go', dep.name, ['--output-format', 'json']);
       assert.equal(r.code, 0, r.where);
       const out = JSON.parse(r.stdout);
@@ -151,7 +136,7 @@ for (const dep of DEPLOYMENTS) {
 describe('claude -p -> codex upstream', () => {
   const dep = CODEX_DEPLOYMENT;
   test('text answer', TEST_TIMEOUT, async () => {
-    const since = stack.upstreamCount();
+    const since = currentStack().upstreamCount();
     const r = await claude('Say hello.', dep.name, ['--output-format', 'json']);
     assert.equal(r.code, 0, r.where);
     const out = JSON.parse(r.stdout);
@@ -164,7 +149,7 @@ describe('claude -p -> codex upstream', () => {
   });
 
   test('tool round trip (function_call -> function_call_output -> text)', TEST_TIMEOUT, async () => {
-    const since = stack.upstreamCount();
+    const since = currentStack().upstreamCount();
     const r = await claude('[[tool]] go', dep.name, ['--output-format', 'json']);
     assert.equal(r.code, 0, r.where);
     const out = JSON.parse(r.stdout);
@@ -188,7 +173,7 @@ describe('claude -p -> codex upstream', () => {
 // back on it next turn.
 for (const dep of [GEMINI_DEPLOYMENT, GEMINI_CLI_DEPLOYMENT]) describe(`claude -p -> ${dep.label}`, () => {
   test("text answer, with Claude Code's own tool list cleaned for Gemini", TEST_TIMEOUT, async () => {
-    const since = stack.upstreamCount();
+    const since = currentStack().upstreamCount();
     const r = await claude('Say hello.', dep.name, ['--output-format', 'json']);
     assert.equal(r.code, 0, r.where);
     const out = JSON.parse(r.stdout);
@@ -209,7 +194,7 @@ for (const dep of [GEMINI_DEPLOYMENT, GEMINI_CLI_DEPLOYMENT]) describe(`claude -
   });
 
   test('tool round trip keeps the call\'s thought signature', TEST_TIMEOUT, async () => {
-    const since = stack.upstreamCount();
+    const since = currentStack().upstreamCount();
     const r = await claude('[[tool]] go', dep.name, ['--output-format', 'json']);
     assert.equal(r.code, 0, r.where);
     const out = JSON.parse(r.stdout);
@@ -229,7 +214,7 @@ for (const dep of [GEMINI_DEPLOYMENT, GEMINI_CLI_DEPLOYMENT]) describe(`claude -
 describe('claude -p through a mid-stream failure', () => {
   const dep = DEPLOYMENTS.find((d) => d.upstreamPath === '/v1/chat/completions');
   test('the turn is retried and succeeds', TEST_TIMEOUT, async () => {
-    const since = stack.upstreamCount();
+    const since = currentStack().upstreamCount();
     const r = await claude('[[midstream-error-once]] hi', dep.name, ['--output-format', 'json'], {
       CLAUDE_CODE_MAX_RETRIES: '3',
     });

@@ -3,10 +3,10 @@
 // upstream.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
   CODEX_DEPLOYMENT,
@@ -14,8 +14,9 @@ import {
   FAKE_TEXT,
   MASTER_KEY,
   cleanEnv,
-  runBounded,
-  startStack,
+  freshRunDir,
+  runCli,
+  useStack,
 } from './helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -23,24 +24,13 @@ const CODEX = path.join(HERE, 'node_modules', '.bin', 'codex');
 const CODEX_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT = { timeout: CODEX_TIMEOUT_MS + 15_000 };
 
-let stack;
-let runCount = 0;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.stop();
-});
+const currentStack = useStack();
 
 /// Runs `codex exec <prompt>` with a fresh CODEX_HOME whose provider is litellmd.
 async function codex(prompt, model) {
-  const dir = path.join(stack.dir, `codex-${++runCount}`);
+  const stack = currentStack();
+  const dir = freshRunDir(stack, 'codex', ['codex-home', 'work']);
   const home = path.join(dir, 'codex-home');
-  const cwd = path.join(dir, 'work');
-  mkdirSync(home, { recursive: true });
-  mkdirSync(cwd, { recursive: true });
   writeFileSync(
     path.join(home, 'config.toml'),
     [
@@ -58,15 +48,13 @@ async function codex(prompt, model) {
   );
   const env = cleanEnv({ HOME: dir, CODEX_HOME: home, LITELLMD_KEY: MASTER_KEY, NO_COLOR: '1' });
   const args = ['exec', '--skip-git-repo-check', prompt];
-  const r = await runBounded(CODEX, args, { env, cwd, timeoutMs: CODEX_TIMEOUT_MS });
-  const where = `codex ${args.join(' ')}\nexit ${r.code} signal ${r.signal} after ${r.ms} ms\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}\n${stack.diagnostics()}`;
-  assert.ok(!r.timedOut, `codex timed out after ${CODEX_TIMEOUT_MS} ms\n${where}`);
-  return { ...r, where };
+  return runCli(stack, CODEX, args, { env, cwd: path.join(dir, 'work'), timeoutMs: CODEX_TIMEOUT_MS });
 }
 
 for (const dep of [...DEPLOYMENTS, CODEX_DEPLOYMENT]) {
   describe(`codex exec -> ${dep.label}`, () => {
     test('a prompt is answered through /v1/responses', TEST_TIMEOUT, async () => {
+      const stack = currentStack();
       const since = stack.upstreamCount();
       const r = await codex('Say hello.', dep.name);
       assert.equal(r.code, 0, r.where);

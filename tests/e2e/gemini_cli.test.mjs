@@ -4,10 +4,10 @@
 // re-encoded, its tool schemas cleaned on the way).
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
   DEPLOYMENTS,
@@ -15,8 +15,9 @@ import {
   GEMINI_DEPLOYMENT,
   MASTER_KEY,
   cleanEnv,
-  runBounded,
-  startStack,
+  freshRunDir,
+  runCli,
+  useStack,
 } from './helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -24,23 +25,12 @@ const GEMINI = path.join(HERE, 'node_modules', '.bin', 'gemini');
 const GEMINI_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT = { timeout: GEMINI_TIMEOUT_MS + 15_000 };
 
-let stack;
-let runCount = 0;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.stop();
-});
+const currentStack = useStack();
 
 /// Runs `gemini -p <prompt> -m <model>` with a fresh HOME whose settings pick API-key auth.
 async function gemini(prompt, model) {
-  const dir = path.join(stack.dir, `gemini-${++runCount}`);
-  const cwd = path.join(dir, 'work');
-  mkdirSync(path.join(dir, '.gemini'), { recursive: true });
-  mkdirSync(cwd, { recursive: true });
+  const stack = currentStack();
+  const dir = freshRunDir(stack, 'gemini', ['.gemini', 'work']);
   writeFileSync(
     path.join(dir, '.gemini', 'settings.json'),
     JSON.stringify({
@@ -60,15 +50,13 @@ async function gemini(prompt, model) {
     CI: '1',
   });
   const args = ['-p', prompt, '-m', model, '--output-format', 'json'];
-  const r = await runBounded(GEMINI, args, { env, cwd, timeoutMs: GEMINI_TIMEOUT_MS });
-  const where = `gemini ${args.join(' ')}\nexit ${r.code} signal ${r.signal} after ${r.ms} ms\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}\n${stack.diagnostics()}`;
-  assert.ok(!r.timedOut, `gemini timed out after ${GEMINI_TIMEOUT_MS} ms\n${where}`);
-  return { ...r, where };
+  return runCli(stack, GEMINI, args, { env, cwd: path.join(dir, 'work'), timeoutMs: GEMINI_TIMEOUT_MS });
 }
 
 for (const dep of [...DEPLOYMENTS, GEMINI_DEPLOYMENT]) {
   describe(`gemini -p -> ${dep.label}`, () => {
     test('a prompt is answered through /v1beta/models/{model}:streamGenerateContent', TEST_TIMEOUT, async () => {
+      const stack = currentStack();
       const since = stack.upstreamCount();
       const r = await gemini('Say hello.', dep.name);
       assert.equal(r.code, 0, r.where);

@@ -5,6 +5,7 @@
 //
 // Binaries come from the environment: FAKE_UPSTREAM_BIN, LITELLMD_BIN, LITELLMCTL_BIN.
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   accessSync,
@@ -21,6 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before } from 'node:test';
 
 export const MASTER_KEY = 'sk-e2e-master-0123456789abcdef';
 export const ANTHROPIC_UPSTREAM_KEY = 'sk-ant-e2e-upstream-key';
@@ -434,4 +436,39 @@ export function runBounded(cmd, args, { env, cwd, timeoutMs, input } = {}) {
       resolve({ code, signal, stdout, stderr, timedOut, ms: Date.now() - started });
     });
   });
+}
+
+/// One stack for all the tests of a file: started before the first test, stopped after the
+/// last. Returns a getter, since the stack exists only once `before` has run.
+export function useStack() {
+  let stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+  return () => stack;
+}
+
+let cliRuns = 0;
+
+/// A fresh directory `<stack dir>/<name>-<n>` with the given subdirectories, for one CLI run
+/// (its HOME, its working directory): no run sees another's state.
+export function freshRunDir(stack, name, subdirs = []) {
+  const dir = path.join(stack.dir, `${name}-${++cliRuns}`);
+  for (const sub of ['', ...subdirs]) mkdirSync(path.join(dir, sub), { recursive: true });
+  return dir;
+}
+
+/// Runs a real CLI under runBounded and fails the test if it hit `timeoutMs`. The result gains
+/// `where`: the command, exit, output and the stack's diagnostics, for assertion messages.
+export async function runCli(stack, cmd, args, { env, cwd, timeoutMs }) {
+  const name = path.basename(cmd);
+  const r = await runBounded(cmd, args, { env, cwd, timeoutMs });
+  const where =
+    `${name} ${args.join(' ')}\nexit ${r.code} signal ${r.signal} after ${r.ms} ms\n` +
+    `--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}\n${stack.diagnostics()}`;
+  assert.ok(!r.timedOut, `${name} timed out after ${timeoutMs} ms and was killed\n${where}`);
+  return { ...r, where };
 }

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
@@ -13,8 +13,8 @@ import {
   FAKE_TEXT,
   MASTER_KEY,
   onlyUpstreamRequest,
-  startStack,
   terminate,
+  useStack,
 } from './helpers.mjs';
 
 const TIMEOUT = { timeout: 30_000 };
@@ -43,19 +43,11 @@ const openaiTool = {
   },
 };
 
-let stack;
-
-before(async () => {
-  stack = await startStack();
-});
-
-after(async () => {
-  await stack?.stop();
-});
+const currentStack = useStack();
 
 function anthropicClient(apiKey = MASTER_KEY) {
   return new Anthropic({
-    baseURL: stack.baseURL,
+    baseURL: currentStack().baseURL,
     apiKey,
     authToken: null,
     maxRetries: 0,
@@ -65,7 +57,7 @@ function anthropicClient(apiKey = MASTER_KEY) {
 
 function openaiClient(apiKey = MASTER_KEY) {
   return new OpenAI({
-    baseURL: `${stack.baseURL}/v1`,
+    baseURL: `${currentStack().baseURL}/v1`,
     apiKey,
     organization: null,
     project: null,
@@ -77,9 +69,9 @@ function openaiClient(apiKey = MASTER_KEY) {
 /// Runs `fn` and checks that it caused exactly one upstream request of `dep`'s format, for
 /// `dep`'s upstream model, authenticated with the deployment key (never the master key).
 async function throughUpstream(dep, fn, { stream } = {}) {
-  const since = stack.upstreamCount();
+  const since = currentStack().upstreamCount();
   const result = await fn();
-  const up = onlyUpstreamRequest(stack, since);
+  const up = onlyUpstreamRequest(currentStack(), since);
   assert.equal(up.method, 'POST');
   assert.equal(up.path, dep.upstreamPath, 'upstream request in the deployment format');
   assert.equal(up.body.model, dep.upstreamModel, 'upstream model id from litellm_params.model');
@@ -238,7 +230,7 @@ describe('@anthropic-ai/sdk auth', () => {
 
   test('a wrong key gives AuthenticationError (401) and reaches no upstream', TIMEOUT, async () => {
     for (const dep of DEPLOYMENTS) {
-      const since = stack.upstreamCount();
+      const since = currentStack().upstreamCount();
       await assert.rejects(
         anthropicClient('sk-wrong-key').messages.create({
           model: dep.name,
@@ -253,7 +245,7 @@ describe('@anthropic-ai/sdk auth', () => {
           return true;
         },
       );
-      assert.equal(stack.upstreamCount(), since, 'no upstream request for a rejected key');
+      assert.equal(currentStack().upstreamCount(), since, 'no upstream request for a rejected key');
     }
   });
 });
@@ -507,7 +499,7 @@ describe('openai models and errors', () => {
   });
 
   test('an unknown model gives NotFoundError (404) and reaches no upstream', TIMEOUT, async () => {
-    const since = stack.upstreamCount();
+    const since = currentStack().upstreamCount();
     await assert.rejects(
       openaiClient().chat.completions.create({
         model: 'no-such-model',
@@ -520,7 +512,7 @@ describe('openai models and errors', () => {
         return true;
       },
     );
-    assert.equal(stack.upstreamCount(), since, 'no upstream request for an unknown model');
+    assert.equal(currentStack().upstreamCount(), since, 'no upstream request for an unknown model');
   });
 
   test('a wrong key gives AuthenticationError (401)', TIMEOUT, async () => {
@@ -545,7 +537,7 @@ test('litellmd exits 0 within 10 s of SIGTERM while clients hold idle keep-alive
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const status = await new Promise((resolve, reject) => {
-      const req = http.get(`${stack.baseURL}/health`, { agent, timeout: 5_000 }, (res) => {
+      const req = http.get(`${currentStack().baseURL}/health`, { agent, timeout: 5_000 }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode));
       });
@@ -554,11 +546,11 @@ test('litellmd exits 0 within 10 s of SIGTERM while clients hold idle keep-alive
     });
     assert.equal(status, 200);
     const started = Date.now();
-    const exit = await terminate(stack.daemon, 10_000);
+    const exit = await terminate(currentStack().daemon, 10_000);
     assert.deepEqual(
       exit,
       { code: 0, signal: null },
-      `litellmd should close idle connections and exit 0 on SIGTERM; got ${JSON.stringify(exit)} after ${Date.now() - started} ms (SIGKILLed at 10 s)\n${stack.diagnostics()}`,
+      `litellmd should close idle connections and exit 0 on SIGTERM; got ${JSON.stringify(exit)} after ${Date.now() - started} ms (SIGKILLed at 10 s)\n${currentStack().diagnostics()}`,
     );
   } finally {
     agent.destroy();
