@@ -147,4 +147,71 @@ bool send_all_iov(int fd, iovec* iov, int count) {
     return true;
 }
 
+bool is_ip_literal(const std::string& host) {
+    in6_addr a6{};
+    in_addr a4{};
+    return ::inet_pton(AF_INET, host.c_str(), &a4) == 1 ||
+           ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
+
+std::string authority_host(std::string_view authority) {
+    std::string_view host;
+    std::string_view port;
+    bool bracketed = !authority.empty() && authority.front() == '[';
+    if (bracketed) {
+        std::size_t close = authority.find(']');
+        if (close == std::string_view::npos) return {};
+        host = authority.substr(1, close - 1);
+        std::string_view rest = authority.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') return {};
+            port = rest.substr(1);
+        }
+    } else {
+        std::size_t colon = authority.find(':');
+        host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    }
+    if (port.size() > 5) return {};
+    for (char c : port) {
+        if (c < '0' || c > '9') return {};
+    }
+    std::string out(host);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    if (bracketed) {
+        in6_addr a6{};
+        return ::inet_pton(AF_INET6, out.c_str(), &a6) == 1 ? out : std::string();
+    }
+    if (!out.empty() && out.back() == '.') out.pop_back();
+    if (out.empty()) return {};
+    for (char c : out) {
+        // A name's characters (RFC 3986 reg-name, less the escapes no client sends here).
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+        if (!ok) return {};
+    }
+    return out;
+}
+
+bool is_loopback_host(const std::string& host) {
+    constexpr std::string_view kSuffix = ".localhost";
+    if (host == "localhost" ||
+        (host.size() > kSuffix.size() &&
+         std::string_view(host).substr(host.size() - kSuffix.size()) == kSuffix)) {
+        return true;
+    }
+    in_addr a4{};
+    if (::inet_pton(AF_INET, host.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    in6_addr a6{};
+    return ::inet_pton(AF_INET6, host.c_str(), &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+std::string local_host_name() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return {};
+    return authority_host(name);
+}
+
 }  // namespace litellm

@@ -16,7 +16,7 @@ class Handler {
     /// The limits in effect now (read once per connection and per request).
     virtual Limits limits() const = 0;
     /// For a request whose head has arrived: true, with `res` filled, when it must be refused
-    /// before its body is read (a missing master key).
+    /// before its body is read (a missing master key, a web page's request without one).
     virtual bool refuse_early(const Request& req, Response& res) = 0;
     /// Serves `req`; always fills `res` (a 404 in the client's format for unknown paths).
     virtual void handle(Request& req, Response& res) = 0;

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "common/net.hpp"
 #include "common/provider_status.hpp"
 #include "common/providers.hpp"
 #include "common/redact.hpp"
@@ -404,9 +405,9 @@ void Proxy::count_tokens_used(const Call& call, const wire::Usage& u) {
         u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_creation_tokens);
 }
 
-// One log line for a client refused for its key, at most one a second (a client retrying in
-// a loop must not fill the log): the lines skipped meanwhile are counted in the next one.
-void log_rejected_client(const http::Request& req, const char* why) {
+// One log line for a refused client, at most one a second (a client retrying in a loop must
+// not fill the log): the lines skipped meanwhile are counted in the next one.
+void log_refused_client(const http::Request& req, int status, const std::string& why) {
     static std::mutex mutex;
     static Clock::time_point last{};
     static std::uint64_t skipped = 0;
@@ -421,15 +422,64 @@ void log_rejected_client(const http::Request& req, const char* why) {
         last = now;
         also = std::exchange(skipped, 0);
     }
-    log_warn("proxy", "{} {} refused (401): {}, not general_settings.master_key{}", req.method,
-             req.path, why,
+    log_warn("proxy", "{} {} refused ({}): {}{}", req.method, req.path, status, why,
              also ? fmt::format(" ({} more refused in the last second, not logged)", also) : "");
 }
 
+// Without a master key every local program is trusted, so a web page the user has open must
+// not pass for one. A browser names the page's origin on a cross-site POST (a forged request
+// would spend the user's subscriptions) and marks it Sec-Fetch-Site: cross-site; a
+// DNS-rebinding page's requests carry the attacker's name in Host. Returns why `req` looks
+// like a page's, or "" (programs send none of these, or only this machine's names).
+std::string browser_refusal(const http::Request& req) {
+    static const std::string local_name = local_host_name();
+    auto local = [](const std::string& host) {
+        return is_loopback_host(host) || (!local_name.empty() && host == local_name);
+    };
+    if (const std::string* site = req.find_header("sec-fetch-site");
+        site && http::iequals(*site, "cross-site")) {
+        return "a cross-site request from a web page (Sec-Fetch-Site: cross-site)";
+    }
+    if (const std::string* origin = req.find_header("origin")) {
+        std::size_t scheme_end = origin->find("://");
+        std::string host;
+        if (scheme_end != std::string::npos) {
+            std::string_view authority = std::string_view(*origin).substr(scheme_end + 3);
+            host = authority_host(authority.substr(0, authority.find('/')));
+        }
+        if (host.empty() || !local(host)) {
+            return fmt::format("a request from the web page {} (Origin header)",
+                               log_safe_text(*origin, 100));
+        }
+    }
+    if (const std::string* host_header = req.find_header("host")) {
+        std::string host = authority_host(*host_header);
+        if (host.empty() || !(is_ip_literal(host) || local(host))) {
+            return fmt::format("a request addressed to {} (Host header), not to this machine",
+                               log_safe_text(*host_header, 100));
+        }
+    }
+    return {};
+}
+
 bool Proxy::refuse_early(const http::Request& req, http::Response& res) {
-    if (req.method != "POST") return false;
     auto cfg = m_configs.config();
-    if (!cfg || cfg->general.master_key.value.empty()) return false;
+    if (!cfg) return false;
+    if (cfg->general.master_key.value.empty()) {
+        std::string why = browser_refusal(req);
+        if (why.empty()) return false;
+        log_refused_client(req, 403, why);
+        auto call = api::match(req);
+        proxy::write_error(
+            res, codec_of(call ? *call->api : api::for_errors(req)),
+            make_error(wire::ErrorKind::kPermission,
+                       why + ": without general_settings.master_key litellmd serves only "
+                             "programs on this machine, not web pages; call it as "
+                             "http://127.0.0.1:<port> or http://localhost:<port>, or set a "
+                             "master_key"));
+        return true;
+    }
+    if (req.method != "POST") return false;
     auto call = api::match(req);
     return !authorize(req, res, call ? *call->api : api::for_errors(req), *cfg);
 }
@@ -446,7 +496,9 @@ bool Proxy::authorize(const http::Request& req, http::Response& res, const api::
         ok = ok || (k.size() == key.size() && CRYPTO_memcmp(k.data(), key.data(), key.size()) == 0);
     }
     if (ok) return true;
-    log_rejected_client(req, presented.empty() ? "no API key" : "a wrong API key");
+    log_refused_client(req, 401,
+                       fmt::format("{}, not general_settings.master_key",
+                                   presented.empty() ? "no API key" : "a wrong API key"));
     proxy::write_error(
         res, codec_of(api),
         make_error(wire::ErrorKind::kAuthentication,

@@ -82,13 +82,6 @@ void set_socket_timeout(int fd, int option, double seconds) {
     ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
 }
 
-bool is_ip_literal(const std::string& host) {
-    in6_addr a6{};
-    in_addr a4{};
-    return ::inet_pton(AF_INET, host.c_str(), &a4) == 1 ||
-           ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
-}
-
 /// An origin ("https://h:443") taken apart for connecting.
 struct OriginParts {
     bool tls = false;

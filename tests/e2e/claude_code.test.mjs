@@ -26,9 +26,9 @@ const TEST_TIMEOUT = { timeout: CLAUDE_TIMEOUT_MS + 15_000 };
 
 const currentStack = useStack();
 
-/// Runs `claude -p <prompt> --model <model> ...extra` in a fresh HOME and working directory.
-async function claude(prompt, model, extra = [], envOverrides = {}) {
-  const stack = currentStack();
+/// Runs `claude -p <prompt> --model <model> ...extra` in a fresh HOME and working directory,
+/// against `stack` (the file's by default).
+async function claude(prompt, model, extra = [], envOverrides = {}, stack = currentStack()) {
   const dir = freshRunDir(stack, 'claude', ['home', 'work']);
   const home = path.join(dir, 'home');
   const env = cleanEnv({
@@ -225,5 +225,20 @@ describe('claude -p through a mid-stream failure', () => {
     assert.ok(!String(out.result).startsWith('Hel') || String(out.result).includes(FAKE_TEXT), r.where);
     const ups = chatRequestsSince(since);
     assert.ok(ups.length >= 2, `the failed attempt and its retry reached the upstream\n${r.where}`);
+  });
+});
+
+// Without a master key litellmd refuses what a web page could send (a foreign Origin or Host);
+// the real client, which is not one, must still be served.
+describe('claude -p to a litellmd without a master key', () => {
+  const keylessStack = useStack({ masterKey: false });
+  const dep = DEPLOYMENTS.find((d) => d.upstreamPath === '/v1/messages');
+  test('text answer, exit 0', TEST_TIMEOUT, async () => {
+    const stack = keylessStack();
+    const since = stack.upstreamCount();
+    const r = await claude('hi', dep.name, ['--output-format', 'json'], {}, stack);
+    assert.equal(r.code, 0, r.where);
+    assert.ok(String(JSON.parse(r.stdout).result).includes(FAKE_TEXT), r.where);
+    assert.ok(stack.upstreamSince(since).some((u) => u.path === dep.upstreamPath), r.where);
   });
 });

@@ -27,9 +27,9 @@ const TEST_TIMEOUT = { timeout: GEMINI_TIMEOUT_MS + 15_000 };
 
 const currentStack = useStack();
 
-/// Runs `gemini -p <prompt> -m <model>` with a fresh HOME whose settings pick API-key auth.
-async function gemini(prompt, model) {
-  const stack = currentStack();
+/// Runs `gemini -p <prompt> -m <model>` with a fresh HOME whose settings pick API-key auth,
+/// against `stack` (the file's by default).
+async function gemini(prompt, model, stack = currentStack()) {
   const dir = freshRunDir(stack, 'gemini', ['.gemini', 'work']);
   writeFileSync(
     path.join(dir, '.gemini', 'settings.json'),
@@ -68,3 +68,15 @@ for (const dep of [...DEPLOYMENTS, GEMINI_DEPLOYMENT]) {
     });
   });
 }
+
+// Without a master key litellmd refuses what a web page could send; the Gemini CLI (its SDK's
+// fetch) is not one.
+describe('gemini -p to a litellmd without a master key', () => {
+  const keylessStack = useStack({ masterKey: false });
+  test('a prompt is answered', TEST_TIMEOUT, async () => {
+    const stack = keylessStack();
+    const r = await gemini('Say hello.', GEMINI_DEPLOYMENT.name, stack);
+    assert.equal(r.code, 0, r.where);
+    assert.ok(String(JSON.parse(r.stdout).response).includes(FAKE_TEXT), r.where);
+  });
+});

@@ -201,7 +201,7 @@ async function startFake(bin, recordFile, dir) {
   return { child, port };
 }
 
-function configYaml(fakePort) {
+function configYaml(fakePort, masterKey) {
   const base = `http://127.0.0.1:${fakePort}`;
   return `# Written by tests/e2e/helpers.mjs
 model_list:
@@ -228,9 +228,7 @@ model_list:
     litellm_params:
       model: gemini-cli/gemini-fake-1
       api_base: ${base}/v1internal
-general_settings:
-  master_key: ${MASTER_KEY}
-`;
+${masterKey ? `general_settings:\n  master_key: ${MASTER_KEY}\n` : ''}`;
 }
 
 function ctlStatus(ctlBin, home) {
@@ -247,9 +245,10 @@ function ctlStatus(ctlBin, home) {
   }
 }
 
-/// Starts fake_upstream and litellmd in a fresh temporary home. Returns the stack; always call
-/// stop() (e.g. in after()).
-export async function startStack() {
+/// Starts fake_upstream and litellmd in a fresh temporary home, with a master key unless
+/// `masterKey` is false (then litellmd trusts any local program). Returns the stack; always
+/// call stop() (e.g. in after()).
+export async function startStack({ masterKey = true } = {}) {
   const fakeBin = binFromEnv('FAKE_UPSTREAM_BIN');
   const daemonBin = binFromEnv('LITELLMD_BIN');
   const ctlBin = binFromEnv('LITELLMCTL_BIN');
@@ -314,7 +313,7 @@ export async function startStack() {
 
     // litellmd creates the home's subdirectories itself; config.yaml must exist first.
     mkdirSync(home);
-    writeFileSync(path.join(home, 'config.yaml'), configYaml(fake.port));
+    writeFileSync(path.join(home, 'config.yaml'), configYaml(fake.port, masterKey));
     // A ChatGPT login, as `litellmctl auth chatgpt` leaves it, for the e2e-codex deployment.
     const expires = Math.floor(Date.now() / 1000) + 3600;
     writeFileSync(
@@ -438,12 +437,13 @@ export function runBounded(cmd, args, { env, cwd, timeoutMs, input } = {}) {
   });
 }
 
-/// One stack for all the tests of a file: started before the first test, stopped after the
-/// last. Returns a getter, since the stack exists only once `before` has run.
-export function useStack() {
+/// One stack for all the tests of a file (or of the describe it is called in): started before
+/// the first test, stopped after the last. Returns a getter, since the stack exists only once
+/// `before` has run. `options` go to startStack.
+export function useStack(options) {
   let stack;
   before(async () => {
-    stack = await startStack();
+    stack = await startStack(options);
   });
   after(async () => {
     await stack?.stop();

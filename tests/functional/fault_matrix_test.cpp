@@ -440,7 +440,7 @@ std::string hang_up_on_endless_stream(const char* path, const std::string& body,
     Stack s(primary.base_url());
     int fd = connect_tcp(s.port());
     send_all(fd, std::string("POST ") + path +
-                     " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      "Content-Length: " +
                      std::to_string(body.size()) + "\r\n\r\n" + body);
     std::string got = read_until(
@@ -731,7 +731,7 @@ TEST(FaultMatrix, Clients) {
         Stack s(primary.base_url(), {}, {});
         int fd = connect_tcp(s.port());
         std::string body = kMessage;
-        send_all(fd, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+        send_all(fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
                          std::to_string(body.size()) + "\r\n\r\n" + body);
         for (int i = 0; i < 200 && primary.connections() == 0; ++i)
             std::this_thread::sleep_for(10ms);
@@ -761,7 +761,7 @@ TEST(FaultMatrix, Clients) {
         std::vector<int> fds;
         for (int i = 0; i < 20; ++i)
             fds.push_back(connect_tcp(s.port()));
-        std::string head = "POST /v1/messages HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        std::string head = "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
         auto t0 = Clock::now();
         std::vector<bool> closed(fds.size(), false);
         std::size_t n_closed = 0;
@@ -804,7 +804,7 @@ TEST(FaultMatrix, Clients) {
         primary.set_default_reply(anthropic_fake::text("served"));
         Stack s(primary.base_url(), "  client_request_timeout_s: 2\n");
         int fd = connect_tcp(s.port());
-        send_all(fd, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{");
+        send_all(fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n{");
         auto t0 = Clock::now();
         bool gone = false;
         while (ms_since(t0) < 5000 && !gone) {

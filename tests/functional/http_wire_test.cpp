@@ -98,10 +98,10 @@ class HttpWireClientTest : public ::testing::Test {
 TEST_F(HttpWireClientTest, PipelinedRequestsAreAnsweredInOrder) {
     std::string body = kMessage;
     send_text(m_fd,
-              "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
-              "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+              "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+              "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
                   std::to_string(body.size()) + "\r\n\r\n" + body +
-                  "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                  "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     std::string got = read_until(m_fd, [](const std::string& t) { return has_responses(t, 3); });
     ASSERT_TRUE(has_responses(got, 3)) << got;
     size_t health = got.find("\"healthy\"");
@@ -124,7 +124,7 @@ TEST_F(HttpWireClientTest, ChunkedRequestBodyIsReassembled) {
         chunked += std::string(size) + "\r\n" + part + "\r\n";
     }
     chunked += "0\r\n\r\n";
-    send_text(m_fd, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+    send_text(m_fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
                         chunked);
     std::string got = read_until(m_fd, [](const std::string& t) { return has_responses(t, 1); });
     EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
@@ -136,7 +136,7 @@ TEST_F(HttpWireClientTest, ChunkedRequestBodyIsReassembled) {
 TEST_F(HttpWireClientTest, ExpectContinueGetsAnInterimAnswerBeforeTheBody) {
     std::string body = kMessage;
     send_text(m_fd,
-              "POST /v1/messages HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+              "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
               "Content-Length: " +
                   std::to_string(body.size()) + "\r\n\r\n");
     std::string interim = read_until(
@@ -179,7 +179,7 @@ TEST_F(HttpWireClientTest, Http10StreamEndsWithTheConnectionNotWithChunks) {
 TEST_F(HttpWireClientTest, BetaQueryWithALineBreakIsNotForwarded) {
     std::string body = kMessage;
     send_text(m_fd,
-              "POST /v1/messages?beta=true%0D%0AX-Evil:%201 HTTP/1.1\r\nHost: x\r\n"
+              "POST /v1/messages?beta=true%0D%0AX-Evil:%201 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
               "Content-Length: " +
                   std::to_string(body.size()) + "\r\n\r\n" + body);
     std::string got = read_until(m_fd, [](const std::string& t) { return has_responses(t, 1); });
@@ -192,7 +192,7 @@ TEST_F(HttpWireClientTest, BetaQueryWithALineBreakIsNotForwarded) {
 
 TEST_F(HttpWireClientTest, EndlessChunkTrailersAreRefused) {
     std::string request =
-        "POST /v1/messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+        "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
     for (int i = 0; i < 5000; ++i)
         request += "a: b\r\n";
     ::send(m_fd, request.data(), request.size(), MSG_NOSIGNAL);
@@ -208,7 +208,7 @@ TEST_F(HttpWireClientTest, WholeAnswerToAStreamRequestBecomesAStream) {
     // The upstream ignores "stream": true and answers JSON; an SSE client must still get SSE.
     std::string body =
         R"({"model":"claude-a","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"hi"}]})";
-    send_text(m_fd, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+    send_text(m_fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
                         std::to_string(body.size()) + "\r\n\r\n" + body);
     std::string got = read_until(
         m_fd, [](const std::string& t) { return t.find("0\r\n\r\n") != std::string::npos; });
@@ -224,7 +224,7 @@ TEST_F(HttpWireClientTest, StatusCountsOpenConnectionsAndLiveStreams) {
     m_upstream.set_default_reply(reply);
     std::string body =
         R"({"model":"claude-a","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"hi"}]})";
-    send_text(m_fd, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+    send_text(m_fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
                         std::to_string(body.size()) + "\r\n\r\n" + body);
     // Wait for the stream's head, then look at status while it runs.
     read_until(m_fd,
@@ -243,7 +243,7 @@ TEST_F(HttpWireClientTest, StatusCountsOpenConnectionsAndLiveStreams) {
 }
 
 TEST_F(HttpWireClientTest, HeadRequestGetsHeadersOnly) {
-    send_text(m_fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    send_text(m_fd, "HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     std::string got = read_until(
         m_fd, [](const std::string& t) { return t.find("healthy") != std::string::npos; });
     EXPECT_EQ(got.find("litellmd is running"), std::string::npos) << got;
@@ -285,7 +285,7 @@ TEST_F(HttpWireClientTest, MalformedHeadsGetErrorsInApiFormatAndTheDaemonServesO
 }
 
 TEST_F(HttpWireClientTest, IdleKeepAliveConnectionDoesNotHoldUpShutdown) {
-    send_text(m_fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    send_text(m_fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     std::string got = read_until(m_fd, [](const std::string& t) { return has_responses(t, 1); });
     ASSERT_TRUE(has_responses(got, 1));
     // The connection stays open and idle; the daemon must close it and exit promptly (the

@@ -122,7 +122,7 @@ TEST_F(SecurityTest, DeclaredHugeBodiesDoNotReserveMemoryBeforeTheBytesArrive) {
     // 60 connections declare 32 MiB each and send one byte: 1.98 GB resident before the fix.
     std::vector<int> fds =
         open_connections(60,
-                         "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                         "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                          "application/json\r\nContent-Length: 33554432\r\n\r\n{");
     ASSERT_EQ(fds.size(), 60u);
     std::this_thread::sleep_for(500ms);
@@ -144,16 +144,16 @@ TEST_F(SecurityTest, TheDaemonWideBodyBudgetRefusesInTheClientsFormat) {
     std::string big = std::string(kMessage) + std::string((2u << 20) - std::strlen(kMessage), ' ');
     int first = connect_tcp(m_port);
     ASSERT_GE(first, 0);
-    ASSERT_TRUE(send_all(first, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                                    std::to_string(big.size()) + "\r\n\r\n" +
-                                    big.substr(0, 1200 * 1024)));
+    ASSERT_TRUE(
+        send_all(first, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                            std::to_string(big.size()) + "\r\n\r\n" + big.substr(0, 1200 * 1024)));
     std::this_thread::sleep_for(300ms);
     // A second body that would take the total past 4 MB is refused. 2.4 MB makes sure of it
     // however far the daemon has read the first (it holds at least 1 MB of it by now).
     int second = connect_tcp(m_port);
     ASSERT_GE(second, 0);
     ASSERT_TRUE(send_all(
-        second, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 3000000\r\n\r\n" +
+        second, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3000000\r\n\r\n" +
                     std::string(2400 * 1024, ' ')));
     std::string answer = read_until(second, [](const std::string& t) {
         return t.find("\r\n\r\n") != std::string::npos && t.find("}}") != std::string::npos;
@@ -217,7 +217,7 @@ TEST_F(SecurityTest, WithAMasterKeyAKeylessBodyIsNeverRead) {
     start(one_model_config(m_upstream, "general_settings:\n  master_key: sk-master-0123456789\n"));
     long before = rss_kib(pid());
     std::vector<int> fds = open_connections(
-        20, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n\r\n" +
+        20, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 30000000\r\n\r\n" +
                 std::string(64 * 1024, ' '));
     ASSERT_EQ(fds.size(), 20u);
     // Each is answered 401 at once, in the Anthropic format, without its body.
@@ -362,6 +362,88 @@ TEST_F(SecurityTest, WithoutAMasterKeyOnlyLoopbackIsServed) {
     expect_alive();
 }
 
+// Without a key any local program is trusted, so a web page must not pass for one: a
+// cross-site POST (the page's Origin) or a DNS-rebinding page (its own name in Host) is
+// refused before anything reaches an upstream; programs, which send this machine's names or
+// none, are served.
+TEST_F(SecurityTest, WithoutAMasterKeyAWebPageIsRefusedAndProgramsAreServed) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream));
+    struct Row {
+        std::string header;
+        std::string value;
+        int status;
+    };
+    const std::vector<Row> rows = {
+        {"Origin", "https://evil.example", 403},
+        {"Origin", "null", 403},  // a sandboxed frame or a file:// page
+        {"Origin", "http://localhost.evil.example:4000", 403},
+        {"Origin", "http://127.0.0.1.nip.io", 403},
+        {"Origin", "not an origin", 403},
+        {"Sec-Fetch-Site", "cross-site", 403},
+        {"Host", "rebind.evil.example:4000", 403},
+        {"Host", "EVIL.example.", 403},
+        {"Host", "localhost:4000@evil.example", 403},
+        {"Origin", "http://localhost:3000", 200},
+        {"Origin", "http://127.0.0.1:8080", 200},
+        {"Origin", "http://[::1]:8080", 200},
+        {"Host", "localhost:4000", 200},
+        {"Host", "LOCALHOST.", 200},
+        {"Host", "app.localhost", 200},
+        {"Host", "[::1]:4000", 200},
+        {"Host", "192.0.2.7:4000", 200},  // an address: no page can rebind it
+        {"Sec-Fetch-Site", "same-origin", 200},
+        {"Sec-Fetch-Site", "none", 200},
+    };
+    for (const Row& row : rows) {
+        std::size_t before = m_upstream.request_count();
+        auto r = post(kMessage, "/v1/messages", {{row.header, row.value}});
+        ASSERT_TRUE(r) << row.header << ": " << row.value;
+        EXPECT_EQ(r->status, row.status) << row.header << ": " << row.value << "\n" << r->body;
+        if (row.status == 403) {
+            EXPECT_EQ(m_upstream.request_count(), before) << row.value;
+            EXPECT_NE(r->body.find("\"permission_error\""), std::string::npos) << r->body;
+            EXPECT_NE(r->body.find("set a master_key"), std::string::npos) << r->body;
+        }
+    }
+    // The refusal speaks each client's API, for reads too.
+    auto chat = post(R"({"model":"claude-a","messages":[{"role":"user","content":"hi"}]})",
+                     "/v1/chat/completions", {{"Origin", "https://evil.example"}});
+    ASSERT_TRUE(chat);
+    EXPECT_EQ(chat->status, 403);
+    EXPECT_NE(chat->body.find("\"error\":{"), std::string::npos) << chat->body;
+    httplib::Client c("127.0.0.1", m_port);
+    auto models = c.Get("/v1/models", {{"Host", "rebind.evil.example:4000"}});
+    ASSERT_TRUE(models);
+    EXPECT_EQ(models->status, 403) << models->body;
+    EXPECT_EQ(models->body.find("claude-a"), std::string::npos) << models->body;
+    // This machine's own name is not a page's.
+    char name[256] = {};
+    ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
+    auto own = post(kMessage, "/v1/messages", {{"Host", std::string(name) + ":4000"}});
+    ASSERT_TRUE(own);
+    EXPECT_EQ(own->status, 200) << name << ": " << own->body;
+    EXPECT_NE(log_text().find("refused (403): a request from the web page https://evil.example"),
+              std::string::npos)
+        << log_text();
+    expect_alive();
+}
+
+// With a master key, the key decides: a page cannot read it, and a program that holds it may
+// call from a browser-like client.
+TEST_F(SecurityTest, WithAMasterKeyTheKeyDecidesWhateverTheOrigin) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream, "general_settings:\n  master_key: sk-master-0123456789\n"));
+    httplib::Headers page = {{"Origin", "https://evil.example"}, {"Host", "rebind.example"}};
+    auto keyless = post(kMessage, "/v1/messages", page);
+    ASSERT_TRUE(keyless);
+    EXPECT_EQ(keyless->status, 401) << keyless->body;
+    page.emplace("x-api-key", "sk-master-0123456789");
+    auto keyed = post(kMessage, "/v1/messages", page);
+    ASSERT_TRUE(keyed);
+    EXPECT_EQ(keyed->status, 200) << keyed->body;
+}
+
 TEST_F(SecurityTest, ReloadCannotDropTheMasterKeyWhileListeningBeyondLoopback) {
     m_upstream.set_default_reply(anthropic_fake::text("ok"));
     std::string with_key =
@@ -476,8 +558,9 @@ TEST_F(SecurityTest, AClientThatHangsUpCancelsTheRestOfTheChain) {
                                   : kMessage;
         int fd = connect_tcp(m_port);
         ASSERT_GE(fd, 0);
-        ASSERT_TRUE(send_all(fd, "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                                     std::to_string(body.size()) + "\r\n\r\n" + body));
+        ASSERT_TRUE(
+            send_all(fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body));
         std::this_thread::sleep_for(300ms);
         ::close(fd);  // gone before the upstream (timeout 2 s) gives up
     }

@@ -306,7 +306,7 @@ class Soak {
         }
         std::string b = body(kAnthropicBody, "claude-a", true, "slow");
         std::string req =
-            "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
             "application/json\r\nContent-Length: " +
             std::to_string(b.size()) + "\r\n\r\n" + b;
         (void)!::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
