@@ -421,10 +421,12 @@ class RequestWriter {
     }
 
     // The messages that become contents: a last model turn (a prefill, or calls nobody
-    // answered) is not sent; system messages go to systemInstruction.
+    // answered) is not sent, nor is one that a last user message writing no part would leave
+    // in the middle; system messages go to systemInstruction.
     std::size_t content_end() const {
         std::size_t end = m_r.messages.size();
-        while (end > 0 && m_r.messages[end - 1].role != Role::kUser)
+        while (end > 0 &&
+               (m_r.messages[end - 1].role != Role::kUser || !has_parts(m_r.messages[end - 1])))
             --end;
         return end == 0 ? m_r.messages.size() : end;
     }

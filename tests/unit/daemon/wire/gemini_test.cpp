@@ -157,6 +157,25 @@ TEST(GeminiEncode, ATrailingModelTurnIsNotSent) {
     EXPECT_EQ(str_at(d, "/contents/0/parts/0/text"), "hi");
 }
 
+// A user message with nothing Gemini can carry (an unsigned thought, empty text) is not sent,
+// so it does not make the model turn before it a middle one: the request still ends on the
+// user (found by fuzz_codecs' round trip: the second pass dropped the model turn the first
+// had sent).
+TEST(GeminiEncode, AUserMessageWithNothingToSendLeavesTheModelTurnLast) {
+    Request r = anthropic_request(
+        R"({"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"},)"
+        R"({"role":"assistant","content":"Sure,"},)"
+        R"({"role":"user","content":[{"type":"text","text":""}]}]})");
+    std::string first = gemini::encode_request(r, EncodeOptions{});
+    auto d = parse(first);
+    ASSERT_EQ(size_at(d, "/contents"), 1u) << first;
+    EXPECT_EQ(str_at(d, "/contents/0/role"), "user");
+    Request again;
+    std::string error;
+    ASSERT_TRUE(gemini::decode_request(first, again, &error)) << error;
+    EXPECT_EQ(gemini::encode_request(again, EncodeOptions{}), first);
+}
+
 // ---- stream decoding ------------------------------------------------------------------------
 
 TEST(GeminiDecode, ThoughtsTextAndParallelCallsWithSignatures) {
