@@ -1,6 +1,7 @@
 #include "common/config.hpp"
 
 #include "common/json.hpp"
+#include "common/net.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -1107,6 +1108,8 @@ class Loader {
                 count(m_config.general.log_backups, 1);
             } else if (f.name == "quota_check_interval_s") {
                 count(m_config.general.quota_check_interval_s, 1);
+            } else if (f.name == "allowed_hosts") {
+                parse_host_list(f, what, m_config.general.allowed_hosts);
             } else if (f.name == "log_file") {
                 auto v = read_string(f, what);
                 if (v && (*v == "auto" || *v == "always" || *v == "never")) {
@@ -1184,6 +1187,27 @@ class Loader {
             } else {
                 error(it->Mark(), what + " must list model names, got " + describe(*it));
             }
+        }
+    }
+
+    // Host names as a Host header carries them (lower-cased, no port): a port or a scheme
+    // here would never match, so it is an error, not a silent no-op.
+    void parse_host_list(const Field& f, const std::string& what, std::vector<std::string>& out) {
+        if (f.value.IsNull()) return;
+        if (!f.value.IsSequence()) {
+            error(mark_of(f), what + " must be a list of host names, got " + describe(f.value));
+            return;
+        }
+        for (auto it = f.value.begin(); it != f.value.end(); ++it) {
+            std::string host = it->IsScalar() ? authority_host(it->Scalar()) : std::string();
+            if (host.empty() || it->Scalar().find(':') != std::string::npos) {
+                error(it->Mark(), what +
+                                      " must list host names without a port (such as "
+                                      "litellm.internal), got " +
+                                      describe(*it));
+                continue;
+            }
+            out.push_back(host);
         }
     }
 

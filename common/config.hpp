@@ -124,6 +124,9 @@ struct GeneralSettings {
     /// quota_check_interval_s: while a deployment cools for a plan quota, how often its quota
     /// source (Codex's usage endpoint) is asked whether there is room again.
     int quota_check_interval_s = 300;
+    /// allowed_hosts: more names a keyless litellmd answers to in Host besides localhost, IP
+    /// addresses, this machine's name and host.docker.internal (aliases in /etc/hosts).
+    std::vector<std::string> allowed_hosts;
 };
 
 /// The whole parsed config.

@@ -298,7 +298,7 @@ ParseStatus parse_request_head(std::string_view data, Request& req, std::size_t&
 
 bool body_framing(const Request& req, BodyFraming& framing, std::string& error) {
     framing = BodyFraming{};
-    bool have_length = false;
+    bool have_length = false, have_host = false;
     for (const auto& [k, v] : req.headers) {
         if (iequals(k, "content-length")) {
             if (v.empty() || v.size() > 18 ||
@@ -328,6 +328,14 @@ bool body_framing(const Request& req, BodyFraming& framing, std::string& error) 
             framing.chunked = true;
         } else if (iequals(k, "expect")) {
             framing.expect_continue = iequals(trim_ows(v), "100-continue");
+        } else if (iequals(k, "host")) {
+            // RFC 9112 3.2: two Hosts are refused, or the checks on Host read one and a
+            // proxy behind us another.
+            if (have_host) {
+                error = "more than one Host header";
+                return false;
+            }
+            have_host = true;
         }
     }
     if (framing.chunked && have_length) {

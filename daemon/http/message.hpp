@@ -148,7 +148,7 @@ struct BodyFraming {
 };
 
 /// Reads the framing headers of `req`; false with `error` set when they are contradictory or
-/// malformed (which a proxy must refuse: request smuggling).
+/// malformed, or Host is given twice (which a proxy must refuse: request smuggling).
 bool body_framing(const Request& req, BodyFraming& framing, std::string& error);
 
 /// Parses a response head (status line and headers) at the start of `data`. Header names are

@@ -428,36 +428,40 @@ void log_refused_client(const http::Request& req, int status, const std::string&
 
 // Without a master key every local program is trusted, so a web page the user has open must
 // not pass for one. A browser names the page's origin on a cross-site POST (a forged request
-// would spend the user's subscriptions) and marks it Sec-Fetch-Site: cross-site; a
+// would spend the user's subscriptions), or at least marks it Sec-Fetch-Site: cross-site; a
 // DNS-rebinding page's requests carry the attacker's name in Host. Returns why `req` looks
 // like a page's, or "" (programs send none of these, or only this machine's names).
-std::string browser_refusal(const http::Request& req) {
-    static const std::string local_name = local_host_name();
-    auto local = [](const std::string& host) {
-        return is_loopback_host(host) || (!local_name.empty() && host == local_name);
-    };
-    if (const std::string* site = req.find_header("sec-fetch-site");
-        site && http::iequals(*site, "cross-site")) {
-        return "a cross-site request from a web page (Sec-Fetch-Site: cross-site)";
-    }
+std::string browser_refusal(const http::Request& req, const GeneralSettings& settings) {
     if (const std::string* origin = req.find_header("origin")) {
+        // Only names that cannot leave this machine: a page served from one is local.
         std::size_t scheme_end = origin->find("://");
         std::string host;
         if (scheme_end != std::string::npos) {
             std::string_view authority = std::string_view(*origin).substr(scheme_end + 3);
             host = authority_host(authority.substr(0, authority.find('/')));
         }
-        if (host.empty() || !local(host)) {
+        if (host.empty() || !is_loopback_host(host)) {
             return fmt::format("a request from the web page {} (Origin header)",
                                log_safe_text(*origin, 100));
         }
+    } else if (const std::string* site = req.find_header("sec-fetch-site");
+               site && http::iequals(*site, "cross-site")) {
+        return "a cross-site request from a web page (Sec-Fetch-Site: cross-site)";
     }
-    if (const std::string* host_header = req.find_header("host")) {
-        std::string host = authority_host(*host_header);
-        if (host.empty() || !(is_ip_literal(host) || local(host))) {
-            return fmt::format("a request addressed to {} (Host header), not to this machine",
-                               log_safe_text(*host_header, 100));
-        }
+    const std::string* host_header = req.find_header("host");
+    if (!host_header || host_header->empty()) return {};  // HTTP/1.0, or no authority
+    static const std::string local_name = local_host_name();
+    std::string host = authority_host(*host_header);
+    bool local = !host.empty() &&
+                 (is_ip_literal(host) || is_loopback_host(host) || host == local_name ||
+                  host == "host.docker.internal" ||
+                  std::find(settings.allowed_hosts.begin(), settings.allowed_hosts.end(), host) !=
+                      settings.allowed_hosts.end());
+    if (!local) {
+        return fmt::format(
+            "a request addressed to {} (Host header), not to this machine; "
+            "a name of your own for it goes in general_settings.allowed_hosts",
+            log_safe_text(*host_header, 100));
     }
     return {};
 }
@@ -466,7 +470,7 @@ bool Proxy::refuse_early(const http::Request& req, http::Response& res) {
     auto cfg = m_configs.config();
     if (!cfg) return false;
     if (cfg->general.master_key.value.empty()) {
-        std::string why = browser_refusal(req);
+        std::string why = browser_refusal(req, cfg->general);
         if (why.empty()) return false;
         log_refused_client(req, 403, why);
         auto call = api::match(req);

@@ -1312,18 +1312,25 @@ std::string encode_request(const Request& request, const EncodeOptions& options)
         // With thinking on, Anthropic requires the assistant turn that made the pending tool
         // calls to start with its thinking block; when that block was not kept (or never
         // existed: the turn came from another format), this request goes without thinking.
+        // The turn is the last one written: a run of assistant messages (merged below), past
+        // messages that write nothing.
+        bool tool_use = false, thinking = false, in_turn = false;
         for (auto m = request.messages.rbegin(); m != request.messages.rend(); ++m) {
-            if (m->role != Role::kAssistant) continue;
-            bool tool_use = false, thinking = false;
+            if (m->role == Role::kSystem || std::none_of(m->blocks.begin(), m->blocks.end(), kept))
+                continue;
+            if (m->role != Role::kAssistant) {
+                if (in_turn) break;
+                continue;
+            }
+            in_turn = true;
             for (const auto& b : m->blocks) {
                 tool_use |= b.type == BlockType::kToolUse;
                 thinking |=
                     (b.type == BlockType::kThinking || b.type == BlockType::kRedactedThinking) &&
                     kept(b);
             }
-            if (tool_use && !thinking) thinking_on = false;
-            break;
         }
+        if (tool_use && !thinking) thinking_on = false;
     }
     std::int64_t budget = request.thinking.budget_tokens;
     if (thinking_on && budget <= 0) budget = budget_for_effort(request.thinking.effort);
@@ -1712,17 +1719,20 @@ std::optional<std::string> strip_unsigned_thinking(std::string_view body) {
                 any_kept = true;
             }
             kept += ']';
-            last_assistant_tool_use = tool_use;
-            last_assistant_thinking = thinking;
             if (dropped) {
                 changed = true;
-                if (!any_kept) continue;  // nothing left of the turn: it goes
+                // Nothing left of the turn: it goes, and the turn before it stays the last.
+                if (!any_kept) continue;
                 edited.reserve(m.size());
                 edited.append(m.substr(0, content->begin))
                     .append(kept)
                     .append(m.substr(content->end));
                 out = edited;
             }
+            last_assistant_tool_use = tool_use;
+            last_assistant_thinking = thinking;
+        } else if (assistant) {
+            last_assistant_tool_use = last_assistant_thinking = false;  // text content
         }
         if (!first) rebuilt += ',';
         rebuilt.append(out);

@@ -417,16 +417,48 @@ TEST_F(SecurityTest, WithoutAMasterKeyAWebPageIsRefusedAndProgramsAreServed) {
     ASSERT_TRUE(models);
     EXPECT_EQ(models->status, 403) << models->body;
     EXPECT_EQ(models->body.find("claude-a"), std::string::npos) << models->body;
-    // This machine's own name is not a page's.
+    // A page's Sec-Fetch-Site says cross-site even from localhost; its Origin decides.
+    auto from_localhost =
+        post(kMessage, "/v1/messages",
+             {{"Origin", "http://localhost:3000"}, {"Sec-Fetch-Site", "cross-site"}});
+    ASSERT_TRUE(from_localhost);
+    EXPECT_EQ(from_localhost->status, 200) << from_localhost->body;
+    // Two Hosts are refused outright: the check would read one, something behind another.
+    int fd = connect_tcp(m_port);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(send_all(fd,
+                         "GET /v1/models HTTP/1.1\r\nHost: localhost\r\nHost: "
+                         "evil.example\r\n\r\n"));
+    std::string reply = read_until(fd, [](const std::string&) { return false; });
+    ::close(fd);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
+    // This machine's own names are not a page's.
     char name[256] = {};
     ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
     auto own = post(kMessage, "/v1/messages", {{"Host", std::string(name) + ":4000"}});
     ASSERT_TRUE(own);
     EXPECT_EQ(own->status, 200) << name << ": " << own->body;
+    auto docker = post(kMessage, "/v1/messages", {{"Host", "host.docker.internal:4000"}});
+    ASSERT_TRUE(docker);
+    EXPECT_EQ(docker->status, 200) << docker->body;
     EXPECT_NE(log_text().find("refused (403): a request from the web page https://evil.example"),
               std::string::npos)
         << log_text();
     expect_alive();
+}
+
+// Names of the user's own for this machine (an /etc/hosts alias) are allowed by config, and
+// the refusal says where.
+TEST_F(SecurityTest, AllowedHostsAddNamesOfTheUsersOwn) {
+    m_upstream.set_default_reply(anthropic_fake::text("ok"));
+    start(one_model_config(m_upstream, "general_settings:\n  allowed_hosts: [litellm.internal]\n"));
+    auto alias = post(kMessage, "/v1/messages", {{"Host", "LiteLLM.internal:4000"}});
+    ASSERT_TRUE(alias);
+    EXPECT_EQ(alias->status, 200) << alias->body;
+    auto other = post(kMessage, "/v1/messages", {{"Host", "other.internal:4000"}});
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status, 403);
+    EXPECT_NE(other->body.find("general_settings.allowed_hosts"), std::string::npos) << other->body;
 }
 
 // With a master key, the key decides: a page cannot read it, and a program that holds it may

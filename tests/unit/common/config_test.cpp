@@ -674,6 +674,19 @@ TEST(ConfigLimits, DefaultsAndOverrides) {
     EXPECT_EQ(l.client_request_timeout_s, 60);
 }
 
+TEST(ConfigAllowedHosts, NamesAreReadLowerCasedAndPortsAreErrors) {
+    ConfigLoadResult r = load("general_settings:\n  allowed_hosts: [Litellm.Internal, devbox.]\n");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.config->general.allowed_hosts,
+              (std::vector<std::string>{"litellm.internal", "devbox"}));
+    // A port would never match a Host's name: said, not ignored.
+    expect_single_error("general_settings:\n  allowed_hosts: [devbox:4000]\n",
+                        "must list host names without a port", 2, 19);
+    expect_single_error("general_settings:\n  allowed_hosts: devbox\n",
+                        "must be a list of host names", 2, 18);
+    EXPECT_FALSE(load("general_settings:\n  allowed_hosts: [\"http://devbox\"]\n").ok());
+}
+
 TEST(ConfigLimits, UnsafeValuesAreErrors) {
     // Deeper than 512 would let recursive walks outgrow a worker's stack.
     expect_single_error("general_settings:\n  max_json_depth: 100000\n", "must be at most 512", 2,

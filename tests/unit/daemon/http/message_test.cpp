@@ -134,6 +134,11 @@ TEST(BodyFraming, ContentLengthChunkedAndConflicts) {
     // Repeating the same length is harmless.
     EXPECT_TRUE(
         body_framing(with_headers({{"Content-Length", "3"}, {"Content-Length", "3"}}), f, error));
+    // Two Hosts are not (RFC 9112 3.2): checks would read one and a proxy behind another.
+    EXPECT_FALSE(
+        body_framing(with_headers({{"Host", "localhost"}, {"host", "evil.example"}}), f, error));
+    EXPECT_EQ(error, "more than one Host header");
+    EXPECT_TRUE(body_framing(with_headers({{"Host", "localhost"}}), f, error));
 }
 
 std::string decode_all(ChunkedDecoder& d, std::string_view in, ChunkedDecoder::Status& status,

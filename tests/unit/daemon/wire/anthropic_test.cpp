@@ -1404,6 +1404,52 @@ TEST(AnthropicStripUnsignedThinking, AToolTurnLeftWithoutThinkingTurnsThinkingOf
     EXPECT_EQ(str_at(d, "/messages/1/content/0/type"), "tool_use");
 }
 
+// The turn that must start with thinking is the last assistant turn written: an assistant
+// message that writes nothing does not stand in for it, and a run of assistant messages is one
+// turn.
+TEST(AnthropicStripUnsignedThinking, ATurnThatGoesLeavesTheToolTurnBeforeItLast) {
+    auto out = anthropic::strip_unsigned_thinking(
+        R"({"model":"m","thinking":{"type":"enabled","budget_tokens":2048},"messages":[)"
+        R"({"role":"user","content":"list"},)"
+        R"({"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"ls","input":{}}]},)"
+        R"({"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"a"}]},)"
+        R"({"role":"assistant","content":[{"type":"thinking","thinking":"x","signature":""}]},)"
+        R"({"role":"user","content":"go on"}]})");
+    ASSERT_TRUE(out);
+    auto d = parse(*out);
+    EXPECT_EQ(size_at(d, "/messages"), 4u) << *out;
+    EXPECT_EQ(str_at(d, "/thinking/type"), "disabled") << *out;
+}
+
+TEST(AnthropicEncodeRequest, TheToolTurnThatNeedsThinkingIsTheLastOneWritten) {
+    const char* loops[] = {
+        // An empty assistant message after the tool turn writes nothing.
+        R"({"model":"o","reasoning_effort":"high","messages":[{"role":"user","content":"list"},)"
+        R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",)"
+        R"("function":{"name":"ls","arguments":"{}"}}]},)"
+        R"({"role":"tool","tool_call_id":"c1","content":"a"},)"
+        R"({"role":"assistant","content":""},{"role":"user","content":"go on"}]})",
+        // Two assistant messages in a row are one turn.
+        R"({"model":"o","reasoning_effort":"high","messages":[{"role":"user","content":"list"},)"
+        R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",)"
+        R"("function":{"name":"ls","arguments":"{}"}}]},)"
+        R"({"role":"assistant","content":"and more"},)"
+        R"({"role":"tool","tool_call_id":"c1","content":"a"}]})",
+    };
+    for (const char* body : loops) {
+        Request r = from_openai(body);
+        std::string out = anthropic::encode_request(r, anthropic_options());
+        auto d = parse(out);
+        EXPECT_FALSE(d.HasMember("thinking")) << out;
+    }
+    // A plain answer as the last turn keeps thinking on.
+    Request plain = from_openai(
+        R"({"model":"o","reasoning_effort":"high","messages":[{"role":"user","content":"q"},)"
+        R"({"role":"assistant","content":"a"},{"role":"user","content":"q2"}]})");
+    auto d = parse(anthropic::encode_request(plain, anthropic_options()));
+    EXPECT_EQ(str_at(d, "/thinking/type"), "enabled");
+}
+
 TEST(AnthropicStripUnsignedThinking, ATurnOfOnlyUnsignedThinkingGoes) {
     auto out = anthropic::strip_unsigned_thinking(
         R"({"model":"m","messages":[{"role":"user","content":"q1"},{"role":"assistant","content":[{"type":"thinking","thinking":"x","signature":""}]},{"role":"user","content":"q2"}]})");

@@ -161,7 +161,7 @@ TEST(GeminiEncode, ATrailingModelTurnIsNotSent) {
 // so it does not make the model turn before it a middle one: the request still ends on the
 // user (found by fuzz_codecs' round trip: the second pass dropped the model turn the first
 // had sent).
-TEST(GeminiEncode, AUserMessageWithNothingToSendLeavesTheModelTurnLast) {
+TEST(GeminiEncode, AModelTurnBeforeAUserMessageWithNothingToSendIsNotSent) {
     Request r = anthropic_request(
         R"({"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"},)"
         R"({"role":"assistant","content":"Sure,"},)"
