@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -123,8 +124,31 @@ void flatten_union(rapidjson::Value& v, rapidjson::Document::AllocatorType& a) {
     }
 }
 
+// A key given twice means its last value (as JSON.parse reads it): the earlier copies go, or
+// each cleaning step would act on whichever copy it finds first and a second cleaning would
+// differ from the first. One pass with a set; the object is rebuilt only when it has copies.
+void drop_duplicate_keys(rapidjson::Value& v, rapidjson::Document::AllocatorType& a) {
+    std::unordered_set<std::string_view> seen;
+    std::vector<bool> keep(v.MemberCount(), true);
+    bool any = false;
+    for (rapidjson::SizeType i = v.MemberCount(); i-- > 0;) {
+        const auto& name = v.MemberBegin()[i].name;
+        if (!seen.insert(std::string_view(name.GetString(), name.GetStringLength())).second) {
+            keep[i] = false;
+            any = true;
+        }
+    }
+    if (!any) return;
+    rapidjson::Value out(rapidjson::kObjectType);
+    for (rapidjson::SizeType i = 0; i < keep.size(); ++i) {
+        if (keep[i]) out.AddMember(v.MemberBegin()[i].name, v.MemberBegin()[i].value, a);
+    }
+    v = out;
+}
+
 void clean_node(rapidjson::Value& v, rapidjson::Document::AllocatorType& a, int depth) {
     if (!v.IsObject() || depth > 64) return;
+    drop_duplicate_keys(v, a);
     flatten_union(v, a);
     // const -> a one-value enum.
     if (auto c = v.FindMember("const"); c != v.MemberEnd()) {

@@ -110,6 +110,21 @@ constexpr std::string_view kToolLoop = R"({
       {"type":"tool_result","tool_use_id":"toolu_2","content":[{"type":"text","text":"rain"}]}]}
   ]})";
 
+// A key given twice means its last value, so cleaning is final: cleaning again changes
+// nothing (found by fuzz_codecs' round trip at 8 M: duplicate properties/required copies were
+// cleaned differently on each pass).
+TEST(GeminiSchema, AKeyGivenTwiceKeepsItsLastValueAndCleaningIsFinal) {
+    std::string once = gemini::clean_schema(
+        R"({"type":"OBJECT","properties":{"a":{"type":"STRING"}},"required":["a"],)"
+        R"("properties":{"b":{"type":"INTEGER"}},"required":["b"]})");
+    auto d = parse(once);
+    EXPECT_FALSE(has(d, "/properties/a")) << once;
+    EXPECT_EQ(str_at(d, "/properties/b/type"), "integer") << once;
+    EXPECT_EQ(str_at(d, "/required/0"), "b") << once;
+    EXPECT_EQ(once.find("properties"), once.rfind("properties")) << once;
+    EXPECT_EQ(gemini::clean_schema(once), once);
+}
+
 TEST(GeminiEncode, ToolLoopWithSignaturesNamesAndConfig) {
     Request r = anthropic_request(kToolLoop);
     EncodeOptions o;
