@@ -804,7 +804,8 @@ TEST(FaultMatrix, Clients) {
         primary.set_default_reply(anthropic_fake::text("served"));
         Stack s(primary.base_url(), "  client_request_timeout_s: 2\n");
         int fd = connect_tcp(s.port());
-        send_all(fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n{");
+        send_all(
+            fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n{");
         auto t0 = Clock::now();
         bool gone = false;
         while (ms_since(t0) < 5000 && !gone) {

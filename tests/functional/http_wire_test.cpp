@@ -124,8 +124,10 @@ TEST_F(HttpWireClientTest, ChunkedRequestBodyIsReassembled) {
         chunked += std::string(size) + "\r\n" + part + "\r\n";
     }
     chunked += "0\r\n\r\n";
-    send_text(m_fd, "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
-                        chunked);
+    send_text(
+        m_fd,
+        "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            chunked);
     std::string got = read_until(m_fd, [](const std::string& t) { return has_responses(t, 1); });
     EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
     EXPECT_NE(got.find("from the fake"), std::string::npos) << got;
@@ -243,7 +245,9 @@ TEST_F(HttpWireClientTest, StatusCountsOpenConnectionsAndLiveStreams) {
 }
 
 TEST_F(HttpWireClientTest, HeadRequestGetsHeadersOnly) {
-    send_text(m_fd, "HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    send_text(m_fd,
+              "HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: "
+              "127.0.0.1\r\n\r\n");
     std::string got = read_until(
         m_fd, [](const std::string& t) { return t.find("healthy") != std::string::npos; });
     EXPECT_EQ(got.find("litellmd is running"), std::string::npos) << got;
