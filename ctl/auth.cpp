@@ -264,6 +264,10 @@ int browser_login(const AuthOptions& o, const OAuthSpec& spec) {
     cb.path = std::string(spec.callback_path);
     cb.state = random_urlsafe(16);
     cb.paste_fd = STDIN_FILENO;
+    cb.on_ignored = [&spec](const std::string& why) {
+        std::fprintf(stderr, "litellmctl auth %s: %s\n", std::string(spec.login).c_str(),
+                     why.c_str());
+    };
     LoopbackCallback server;
     std::string error;
     if (!server.listen(cb, &error)) {

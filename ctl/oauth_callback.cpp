@@ -120,12 +120,16 @@ std::string LoopbackCallback::redirect_uri() const {
 CallbackResult LoopbackCallback::judge(const RedirectParams& p, bool pasted) const {
     CallbackResult r;
     r.pasted = pasted;
-    if (!p.error.empty()) {
+    // The state is checked first, refusals included: the provider's own error redirect carries
+    // the state (RFC 6749 4.1.2.1), so one without it is not the provider's answer to us.
+    if (p.state != m_options.state) {
+        r.foreign = true;
+        r.error =
+            "the redirect's state does not match this login (an older tab or another "
+            "login's redirect)";
+    } else if (!p.error.empty()) {
         r.error = "the login was refused: " + p.error +
                   (p.error_description.empty() ? "" : " (" + p.error_description + ")");
-    } else if (p.state != m_options.state) {
-        // Another page's redirect (or an attacker's) must not complete this login.
-        r.error = "the redirect's state does not match this login; start it again";
     } else if (p.code.empty()) {
         r.error = "the redirect carries no code";
     } else {
@@ -133,6 +137,13 @@ CallbackResult LoopbackCallback::judge(const RedirectParams& p, bool pasted) con
         r.code = p.code;
     }
     return r;
+}
+
+void LoopbackCallback::ignored(const CallbackResult& r, bool pasted) const {
+    if (!m_options.on_ignored) return;
+    m_options.on_ignored(
+        fmt::format("{} {}; still waiting for this login's",
+                    pasted ? "ignored the pasted address:" : "ignored a redirect:", r.error));
 }
 
 bool LoopbackCallback::serve(int fd, CallbackResult& result) {
@@ -168,6 +179,12 @@ bool LoopbackCallback::serve(int fd, CallbackResult& result) {
         send_page(fd, 200, "OK",
                   "Authentication successful! You can close this tab and return to the "
                   "terminal.");
+    } else if (result.foreign) {
+        send_page(fd, 400, "Bad Request",
+                  "This page does not belong to the login that is waiting in the terminal.");
+        ignored(result, false);
+        result = CallbackResult{};
+        return false;
     } else {
         send_page(fd, 400, "Bad Request", "Login failed: " + result.error);
     }
@@ -216,7 +233,9 @@ CallbackResult LoopbackCallback::wait() {
                 std::string line = pasted.substr(0, nl);
                 pasted.erase(0, nl + 1);
                 if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
-                return judge(parse_redirect(line), true);
+                CallbackResult r = judge(parse_redirect(line), true);
+                if (!r.foreign) return r;
+                ignored(r, true);
             }
         }
     }

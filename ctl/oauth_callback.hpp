@@ -3,6 +3,7 @@
 // 127.0.0.1 that takes the provider's redirect, on its fixed port or the documented fallback,
 // racing a redirect URL pasted into the terminal (a headless machine's browser is elsewhere).
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,14 +29,17 @@ struct CallbackOptions {
     std::string state;                    ///< the state the authorize URL carried
     int timeout_s = 300;
     int paste_fd = 0;  ///< where a pasted URL is read (stdin); -1 = none
+    /// Told why a redirect was ignored (another login's state) while the wait goes on.
+    std::function<void(const std::string&)> on_ignored;
 };
 
 /// How the wait ended.
 struct CallbackResult {
     bool ok = false;
     std::string code;
-    std::string error;  ///< why not (denied, state mismatch, timeout)
+    std::string error;  ///< why not (denied, timeout)
     bool pasted = false;
+    bool foreign = false;  ///< the redirect's state is not this login's (the wait goes on)
 };
 
 class LoopbackCallback {
@@ -51,13 +55,17 @@ class LoopbackCallback {
     /// http://localhost:<port><path>, the redirect_uri the authorize URL names.
     std::string redirect_uri() const;
 
-    /// Waits for the redirect (answering the browser with a page) or a pasted one.
+    /// Waits for the redirect (answering the browser with a page) or a pasted one. A redirect
+    /// whose state is not this login's (an old tab, another login, a local attacker) is refused
+    /// and does not end the wait: it must not complete the login, nor be able to cancel it.
     CallbackResult wait();
 
   private:
     /// Handles one connection; true when it ended the wait.
     bool serve(int fd, CallbackResult& result);
     CallbackResult judge(const RedirectParams& p, bool pasted) const;
+    /// Reports a redirect that was ignored through options.on_ignored.
+    void ignored(const CallbackResult& r, bool pasted) const;
 
     CallbackOptions m_options;
     int m_listen = -1;

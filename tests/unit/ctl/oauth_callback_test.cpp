@@ -5,9 +5,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -64,19 +67,68 @@ TEST_F(Callback, TheBrowsersRedirectEndsTheWaitAndGetsAPage) {
     EXPECT_FALSE(r.pasted);
 }
 
-TEST_F(Callback, AForeignStateOrARefusalFailsTheLogin) {
-    for (const std::string query : {"code=c&state=other", "error=access_denied&state=state-123"}) {
-        LoopbackCallback cb;
-        ASSERT_TRUE(cb.listen(options(), nullptr));
-        auto result = std::async(std::launch::async, [&] { return cb.wait(); });
-        httplib::Client client("127.0.0.1", cb.port());
+TEST_F(Callback, ARefusalFailsTheLogin) {
+    LoopbackCallback cb;
+    ASSERT_TRUE(cb.listen(options(), nullptr));
+    auto result = std::async(std::launch::async, [&] { return cb.wait(); });
+    httplib::Client client("127.0.0.1", cb.port());
+    auto page = client.Get("/auth/callback?error=access_denied&state=state-123");
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 400);
+    CallbackResult r = result.get();
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("access_denied"), std::string::npos) << r.error;
+}
+
+TEST_F(Callback, AForeignStateIsRefusedAndTheWaitGoesOn) {
+    // Anyone on the machine can reach the port: a redirect of theirs (or of an old tab) must
+    // neither complete nor cancel the login.
+    int pipefd[2];
+    ASSERT_EQ(::pipe(pipefd), 0);
+    CallbackOptions o = options(pipefd[0]);
+    std::vector<std::string> notices;
+    std::mutex mu;
+    o.on_ignored = [&](const std::string& why) {
+        std::lock_guard lock(mu);
+        notices.push_back(why);
+    };
+    LoopbackCallback cb;
+    ASSERT_TRUE(cb.listen(o, nullptr));
+    auto result = std::async(std::launch::async, [&] { return cb.wait(); });
+    httplib::Client client("127.0.0.1", cb.port());
+    for (const std::string query :
+         {"code=attacker&state=other", "error=access_denied", "error=access_denied&state=x"}) {
         auto page = client.Get("/auth/callback?" + query);
         ASSERT_TRUE(page);
-        EXPECT_EQ(page->status, 400);
-        CallbackResult r = result.get();
-        EXPECT_FALSE(r.ok);
-        EXPECT_FALSE(r.error.empty());
+        EXPECT_EQ(page->status, 400) << query;
+        EXPECT_EQ(page->body.find("successful"), std::string::npos);
     }
+    std::string pasted = "code=old&state=an-older-login\n";
+    ASSERT_EQ(::write(pipefd[1], pasted.data(), pasted.size()),
+              static_cast<ssize_t>(pasted.size()));
+    // The pasted line is read by the waiting thread; wait for its notice before the real one.
+    for (int i = 0; i < 200; ++i) {
+        {
+            std::lock_guard lock(mu);
+            if (notices.size() == 4) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(result.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+    auto page = client.Get("/auth/callback?code=the-code&state=state-123");
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+    CallbackResult r = result.get();
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.code, "the-code");
+    std::lock_guard lock(mu);
+    ASSERT_EQ(notices.size(), 4u);
+    EXPECT_NE(notices[0].find("does not match this login"), std::string::npos) << notices[0];
+    EXPECT_NE(notices[3].find("pasted"), std::string::npos) << notices[3];
+    for (const auto& n : notices)
+        EXPECT_EQ(n.find("attacker"), std::string::npos) << n;
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
 }
 
 TEST_F(Callback, APastedRedirectRacesTheBrowser) {
