@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -146,20 +148,7 @@ void LoopbackCallback::ignored(const CallbackResult& r, bool pasted) const {
                     pasted ? "ignored the pasted address:" : "ignored a redirect:", r.error));
 }
 
-bool LoopbackCallback::serve(int fd, CallbackResult& result) {
-    std::string request;
-    char buf[4096];
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (request.find("\r\n") == std::string::npos && request.size() < 16384) {
-        pollfd p{fd, POLLIN, 0};
-        int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        until - std::chrono::steady_clock::now())
-                                        .count());
-        if (left <= 0 || ::poll(&p, 1, left) <= 0) return false;
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) return false;
-        request.append(buf, static_cast<std::size_t>(n));
-    }
+bool LoopbackCallback::answer(int fd, const std::string& request, CallbackResult& result) {
     // "GET /auth/callback?code=...&state=... HTTP/1.1"
     std::string line = request.substr(0, request.find("\r\n"));
     std::size_t sp1 = line.find(' ');
@@ -191,33 +180,98 @@ bool LoopbackCallback::serve(int fd, CallbackResult& result) {
     return true;
 }
 
+namespace {
+
+/// A browser connection whose request line is still arriving.
+struct Pending {
+    int fd;
+    std::string request;
+    std::chrono::steady_clock::time_point until;
+};
+
+// Connections are read side by side, so idle ones (a port scan, another user holding the port
+// open) cannot hold up the browser's; past this many the oldest is dropped for the newest.
+constexpr std::size_t kMaxPendingConnections = 16;
+constexpr auto kRequestLineDeadline = std::chrono::seconds(5);
+constexpr std::size_t kMaxRequestLine = 16384;
+
+}  // namespace
+
 CallbackResult LoopbackCallback::wait() {
+    using Clock = std::chrono::steady_clock;
     CallbackResult result;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(m_options.timeout_s);
+    auto deadline = Clock::now() + std::chrono::seconds(m_options.timeout_s);
     std::string pasted;
+    std::vector<Pending> conns;
+    auto close_all = [&] {
+        for (const auto& c : conns)
+            ::close(c.fd);
+        conns.clear();
+    };
     while (true) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        deadline - std::chrono::steady_clock::now())
-                        .count();
-        if (left <= 0) {
+        auto now = Clock::now();
+        if (now >= deadline) {
+            close_all();
             result.error = fmt::format("no redirect arrived within {} s; run the login again",
                                        m_options.timeout_s);
             return result;
         }
-        pollfd fds[2] = {{m_listen, POLLIN, 0}, {m_options.paste_fd, POLLIN, 0}};
-        int n = ::poll(fds, m_options.paste_fd >= 0 ? 2 : 1,
-                       static_cast<int>(std::min<long long>(left, 1000)));
+        // Connections past their deadline go; the wait wakes for the next deadline.
+        auto next = std::min(deadline, now + std::chrono::seconds(1));
+        for (std::size_t i = 0; i < conns.size();) {
+            if (conns[i].until <= now) {
+                ::close(conns[i].fd);
+                conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
+                continue;
+            }
+            next = std::min(next, conns[i].until);
+            ++i;
+        }
+        std::vector<pollfd> fds;
+        fds.push_back({m_listen, POLLIN, 0});
+        fds.push_back({m_options.paste_fd, POLLIN, 0});  // a negative fd is skipped by poll
+        for (const auto& c : conns)
+            fds.push_back({c.fd, POLLIN, 0});
+        auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
+        int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(wait_ms, 1)));
         if (n < 0 && errno == EINTR) {
+            close_all();
             result.error = "interrupted";
             return result;
         }
         if (n <= 0) continue;
+        // The connections first: their indexes in fds match conns until one is removed.
+        for (std::size_t i = conns.size(); i-- > 0;) {
+            if (!(fds[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            Pending& c = conns[i];
+            char buf[4096];
+            ssize_t got = ::recv(c.fd, buf, sizeof buf, 0);
+            bool drop = got <= 0;
+            if (!drop) {
+                c.request.append(buf, static_cast<std::size_t>(got));
+                if (c.request.find("\r\n") != std::string::npos ||
+                    c.request.size() >= kMaxRequestLine) {
+                    bool done = answer(c.fd, c.request, result);
+                    drop = true;
+                    if (done) {
+                        close_all();
+                        return result;
+                    }
+                }
+            }
+            if (drop) {
+                ::close(c.fd);
+                conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
+            }
+        }
         if (fds[0].revents & POLLIN) {
             int fd = ::accept4(m_listen, nullptr, nullptr, SOCK_CLOEXEC);
             if (fd >= 0) {
-                bool done = serve(fd, result);
-                ::close(fd);
-                if (done) return result;
+                if (conns.size() >= kMaxPendingConnections) {
+                    ::close(conns.front().fd);
+                    conns.erase(conns.begin());
+                }
+                conns.push_back({fd, {}, Clock::now() + kRequestLineDeadline});
             }
         }
         if (m_options.paste_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
@@ -234,8 +288,12 @@ CallbackResult LoopbackCallback::wait() {
                 pasted.erase(0, nl + 1);
                 if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
                 CallbackResult r = judge(parse_redirect(line), true);
-                if (!r.foreign) return r;
-                ignored(r, true);
+                if (r.foreign) {
+                    ignored(r, true);
+                    continue;
+                }
+                close_all();
+                return r;
             }
         }
     }

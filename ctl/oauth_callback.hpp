@@ -61,8 +61,8 @@ class LoopbackCallback {
     CallbackResult wait();
 
   private:
-    /// Handles one connection; true when it ended the wait.
-    bool serve(int fd, CallbackResult& result);
+    /// Answers one connection's request; true when it ended the wait.
+    bool answer(int fd, const std::string& request, CallbackResult& result);
     CallbackResult judge(const RedirectParams& p, bool pasted) const;
     /// Reports a redirect that was ignored through options.on_ignored.
     void ignored(const CallbackResult& r, bool pasted) const;

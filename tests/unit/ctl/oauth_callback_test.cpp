@@ -131,6 +131,37 @@ TEST_F(Callback, AForeignStateIsRefusedAndTheWaitGoesOn) {
     ::close(pipefd[1]);
 }
 
+TEST_F(Callback, IdleConnectionsDoNotHoldUpTheBrowsersRedirect) {
+    // Another local user may open the port and send nothing. Read one at a time with a 5 s
+    // deadline each, twenty of them would outlast this 10 s login; read side by side (and the
+    // oldest dropped past the limit) they do not delay the browser at all.
+    LoopbackCallback cb;
+    ASSERT_TRUE(cb.listen(options(), nullptr));
+    auto result = std::async(std::launch::async, [&] { return cb.wait(); });
+    std::vector<int> idle;
+    for (int i = 0; i < 20; ++i) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        ASSERT_GE(fd, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(cb.port()));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        idle.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let them be accepted
+    httplib::Client client("127.0.0.1", cb.port());
+    client.set_read_timeout(std::chrono::seconds(8));  // fail, not hang, if they hold it up
+    auto page = client.Get("/auth/callback?code=the-code&state=state-123");
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+    CallbackResult r = result.get();
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.code, "the-code");
+    for (int fd : idle)
+        ::close(fd);
+}
+
 TEST_F(Callback, APastedRedirectRacesTheBrowser) {
     int pipefd[2];
     ASSERT_EQ(::pipe(pipefd), 0);
