@@ -44,6 +44,18 @@ class Callback : public ::testing::Test {
         o.paste_fd = paste_fd;
         return o;
     }
+    /// Sends this login's redirect and expects the page and the code.
+    static void expect_the_redirect_completes(httplib::Client& client,
+                                              std::future<CallbackResult>& result) {
+        auto page = client.Get("/auth/callback?code=the-code&state=state-123");
+        ASSERT_TRUE(page);
+        EXPECT_EQ(page->status, 200);
+        EXPECT_NE(page->body.find("Authentication successful"), std::string::npos);
+        CallbackResult r = result.get();
+        EXPECT_TRUE(r.ok) << r.error;
+        EXPECT_EQ(r.code, "the-code");
+        EXPECT_FALSE(r.pasted);
+    }
 };
 
 TEST_F(Callback, TheBrowsersRedirectEndsTheWaitAndGetsAPage) {
@@ -57,14 +69,7 @@ TEST_F(Callback, TheBrowsersRedirectEndsTheWaitAndGetsAPage) {
     auto favicon = client.Get("/favicon.ico");  // browsers ask; the wait goes on
     ASSERT_TRUE(favicon);
     EXPECT_EQ(favicon->status, 404);
-    auto page = client.Get("/auth/callback?code=the-code&state=state-123");
-    ASSERT_TRUE(page);
-    EXPECT_EQ(page->status, 200);
-    EXPECT_NE(page->body.find("Authentication successful"), std::string::npos);
-    CallbackResult r = result.get();
-    EXPECT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.code, "the-code");
-    EXPECT_FALSE(r.pasted);
+    expect_the_redirect_completes(client, result);
 }
 
 TEST_F(Callback, ARefusalFailsTheLogin) {
@@ -115,12 +120,7 @@ TEST_F(Callback, AForeignStateIsRefusedAndTheWaitGoesOn) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     EXPECT_EQ(result.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
-    auto page = client.Get("/auth/callback?code=the-code&state=state-123");
-    ASSERT_TRUE(page);
-    EXPECT_EQ(page->status, 200);
-    CallbackResult r = result.get();
-    EXPECT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.code, "the-code");
+    expect_the_redirect_completes(client, result);
     std::lock_guard lock(mu);
     ASSERT_EQ(notices.size(), 4u);
     EXPECT_NE(notices[0].find("does not match this login"), std::string::npos) << notices[0];
@@ -152,12 +152,7 @@ TEST_F(Callback, IdleConnectionsDoNotHoldUpTheBrowsersRedirect) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let them be accepted
     httplib::Client client("127.0.0.1", cb.port());
     client.set_read_timeout(std::chrono::seconds(8));  // fail, not hang, if they hold it up
-    auto page = client.Get("/auth/callback?code=the-code&state=state-123");
-    ASSERT_TRUE(page);
-    EXPECT_EQ(page->status, 200);
-    CallbackResult r = result.get();
-    EXPECT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.code, "the-code");
+    expect_the_redirect_completes(client, result);
     for (int fd : idle)
         ::close(fd);
 }
