@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -148,22 +149,22 @@ void LoopbackCallback::ignored(const CallbackResult& r, bool pasted) const {
                     pasted ? "ignored the pasted address:" : "ignored a redirect:", r.error));
 }
 
-bool LoopbackCallback::answer(int fd, const std::string& request, CallbackResult& result) {
+std::optional<CallbackResult> LoopbackCallback::answer(int fd, const std::string& request) {
     // "GET /auth/callback?code=...&state=... HTTP/1.1"
     std::string line = request.substr(0, request.find("\r\n"));
     std::size_t sp1 = line.find(' ');
     std::size_t sp2 = line.rfind(' ');
     if (sp1 == std::string::npos || sp2 <= sp1) {
         send_page(fd, 400, "Bad Request", "Bad request.");
-        return false;
+        return std::nullopt;
     }
     std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
     std::string path = target.substr(0, target.find('?'));
     if (line.compare(0, sp1, "GET") != 0 || path != m_options.path) {
         send_page(fd, 404, "Not Found", "Not found.");  // a favicon, a scanner: keep waiting
-        return false;
+        return std::nullopt;
     }
-    result = judge(parse_redirect(target), false);
+    CallbackResult result = judge(parse_redirect(target), false);
     if (result.ok) {
         send_page(fd, 200, "OK",
                   "Authentication successful! You can close this tab and return to the "
@@ -172,12 +173,11 @@ bool LoopbackCallback::answer(int fd, const std::string& request, CallbackResult
         send_page(fd, 400, "Bad Request",
                   "This page does not belong to the login that is waiting in the terminal.");
         ignored(result, false);
-        result = CallbackResult{};
-        return false;
+        return std::nullopt;
     } else {
         send_page(fd, 400, "Bad Request", "Login failed: " + result.error);
     }
-    return true;
+    return result;
 }
 
 namespace {
@@ -187,6 +187,22 @@ struct Pending {
     int fd;
     std::string request;
     std::chrono::steady_clock::time_point until;
+};
+
+/// The connections being read; whichever way the wait ends, they are closed.
+struct PendingSet {
+    std::vector<Pending> conns;
+    PendingSet() = default;
+    PendingSet(const PendingSet&) = delete;
+    PendingSet& operator=(const PendingSet&) = delete;
+    ~PendingSet() {
+        for (const auto& c : conns)
+            ::close(c.fd);
+    }
+    void drop(std::size_t i) {
+        ::close(conns[i].fd);
+        conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
+    }
 };
 
 // Connections are read side by side, so idle ones (a port scan, another user holding the port
@@ -202,16 +218,11 @@ CallbackResult LoopbackCallback::wait() {
     CallbackResult result;
     auto deadline = Clock::now() + std::chrono::seconds(m_options.timeout_s);
     std::string pasted;
-    std::vector<Pending> conns;
-    auto close_all = [&] {
-        for (const auto& c : conns)
-            ::close(c.fd);
-        conns.clear();
-    };
+    PendingSet pending;
+    std::vector<Pending>& conns = pending.conns;
     while (true) {
         auto now = Clock::now();
         if (now >= deadline) {
-            close_all();
             result.error = fmt::format("no redirect arrived within {} s; run the login again",
                                        m_options.timeout_s);
             return result;
@@ -220,8 +231,7 @@ CallbackResult LoopbackCallback::wait() {
         auto next = std::min(deadline, now + std::chrono::seconds(1));
         for (std::size_t i = 0; i < conns.size();) {
             if (conns[i].until <= now) {
-                ::close(conns[i].fd);
-                conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
+                pending.drop(i);
                 continue;
             }
             next = std::min(next, conns[i].until);
@@ -235,7 +245,6 @@ CallbackResult LoopbackCallback::wait() {
         auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
         int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(wait_ms, 1)));
         if (n < 0 && errno == EINTR) {
-            close_all();
             result.error = "interrupted";
             return result;
         }
@@ -251,26 +260,16 @@ CallbackResult LoopbackCallback::wait() {
                 c.request.append(buf, static_cast<std::size_t>(got));
                 if (c.request.find("\r\n") != std::string::npos ||
                     c.request.size() >= kMaxRequestLine) {
-                    bool done = answer(c.fd, c.request, result);
+                    if (auto done = answer(c.fd, c.request)) return *done;
                     drop = true;
-                    if (done) {
-                        close_all();
-                        return result;
-                    }
                 }
             }
-            if (drop) {
-                ::close(c.fd);
-                conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
-            }
+            if (drop) pending.drop(i);
         }
         if (fds[0].revents & POLLIN) {
             int fd = ::accept4(m_listen, nullptr, nullptr, SOCK_CLOEXEC);
             if (fd >= 0) {
-                if (conns.size() >= kMaxPendingConnections) {
-                    ::close(conns.front().fd);
-                    conns.erase(conns.begin());
-                }
+                if (conns.size() >= kMaxPendingConnections) pending.drop(0);
                 conns.push_back({fd, {}, Clock::now() + kRequestLineDeadline});
             }
         }
@@ -292,7 +291,6 @@ CallbackResult LoopbackCallback::wait() {
                     ignored(r, true);
                     continue;
                 }
-                close_all();
                 return r;
             }
         }

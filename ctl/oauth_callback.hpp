@@ -4,6 +4,7 @@
 // racing a redirect URL pasted into the terminal (a headless machine's browser is elsewhere).
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,8 +62,8 @@ class LoopbackCallback {
     CallbackResult wait();
 
   private:
-    /// Answers one connection's request; true when it ended the wait.
-    bool answer(int fd, const std::string& request, CallbackResult& result);
+    /// Answers one connection's request; the wait's result when it ends the wait.
+    std::optional<CallbackResult> answer(int fd, const std::string& request);
     CallbackResult judge(const RedirectParams& p, bool pasted) const;
     /// Reports a redirect that was ignored through options.on_ignored.
     void ignored(const CallbackResult& r, bool pasted) const;
